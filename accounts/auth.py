@@ -1,0 +1,73 @@
+"""mozilla-django-oidc's backend, extended through its hooks for Amazon Cognito (reference §6)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import SuspiciousOperation
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+from accounts import cognito, services
+
+logger = logging.getLogger(__name__)
+
+
+class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
+    """Code flow against the Cognito hosted UI; users keyed by `sub`, claims from the ID token.
+
+    Compared with the base class: the endpoints come from the pool's discovery document (cached),
+    the ID token is checked as AWS prescribes (iss, aud, token_use, exp, nonce) with a cached JWKS,
+    there is no userinfo call (it lacks `cognito:groups`), and the refresh token is kept.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Django instantiates the backend on every request (get_user), so nothing here may touch
+        # the network: endpoints are resolved lazily, when a sign-in needs them.
+        self.UserModel = get_user_model()
+
+    @property
+    def OIDC_OP_TOKEN_ENDPOINT(self) -> str:  # noqa: N802 - the base class's attribute name
+        return cognito.endpoint("token_endpoint")
+
+    def get_token(self, payload: dict[str, str]) -> dict[str, Any]:
+        """Exchange the code at /oauth2/token (client_secret_basic); keep the whole answer."""
+        self._token_response = cognito.exchange_code(
+            code=payload["code"],
+            redirect_uri=payload["redirect_uri"],
+            code_verifier=payload.get("code_verifier"),
+        )
+        return self._token_response
+
+    def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
+        """The ID token, verified as AWS prescribes; any doubt is a SuspiciousOperation."""
+        try:
+            self._id_claims = cognito.verify_token(token, token_use="id", nonce=kwargs.get("nonce") or "")
+            return self._id_claims
+        except cognito.InvalidToken as exc:
+            logger.warning("ID token refused at sign-in: %s", exc)
+            raise SuspiciousOperation(f"ID token refused: {exc}") from exc
+
+    def store_tokens(self, access_token: str, id_token: str) -> None:
+        """Tokens stay server-side, in the session; never in a cookie or a page."""
+        services.session_store_tokens(
+            session=self.request.session, tokens=self._token_response, id_claims=self._id_claims
+        )
+
+    def get_userinfo(self, access_token: str, id_token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The verified ID token's claims: no userinfo call (it has no `cognito:groups`)."""
+        return payload
+
+    def verify_claims(self, claims: dict[str, Any]) -> bool:
+        return bool(claims.get("sub")) and bool(claims.get("email"))
+
+    def filter_users_by_claims(self, claims: dict[str, Any]):
+        """Match on the immutable `sub`, never on email (which a user can change)."""
+        return self.UserModel.objects.filter(cognito_sub=claims["sub"])
+
+    def create_user(self, claims: dict[str, Any]):
+        return services.user_create_from_claims(claims=claims)
+
+    def update_user(self, user, claims: dict[str, Any]):
+        return services.user_update_from_claims(user=user, claims=claims)

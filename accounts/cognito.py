@@ -1,0 +1,292 @@
+"""Amazon Cognito user pool and hosted UI: discovery, JWKS, token checks, token endpoint, logout.
+
+The one module that talks to the user pool over HTTP. Every URL comes from settings or from the
+pool's discovery document, so the same code talks to AWS or to the local stack (localcloud/).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+import requests
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+# A Cognito JWT is 1-2 kB; anything far larger is refused before any parsing work.
+MAX_TOKEN_LENGTH = 8192
+DISCOVERY_CACHE_SECONDS = 24 * 60 * 60
+JWKS_CACHE_SECONDS = 24 * 60 * 60
+LOCAL_JWKS_SECONDS = 10 * 60
+
+_session = requests.Session()
+_lock = threading.Lock()
+# Process-local copies of what is also in the shared cache: the hot path (every API request,
+# every page view of a signed-in user) touches neither the network nor the database.
+_local: dict[str, Any] = {}
+
+
+class CognitoError(Exception):
+    """Base of every failure talking to, or believing, Cognito."""
+
+
+class CognitoUnavailable(CognitoError):
+    """Cognito could not be reached, timed out, or answered with a server error."""
+
+
+class TokenRejected(CognitoError):
+    """Cognito answered a token request with an OAuth error (invalid_grant, invalid_client...)."""
+
+    def __init__(self, error: str, description: str = "", status: int = 400) -> None:
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+class InvalidToken(CognitoError):
+    """A JWT failed verification."""
+
+
+def _timeout() -> tuple[float, float]:
+    return (settings.COGNITO_TIMEOUT, settings.COGNITO_TIMEOUT)
+
+
+def _get_json(url: str) -> dict[str, Any]:
+    try:
+        response = _session.get(url, timeout=_timeout())
+    except requests.RequestException as exc:
+        raise CognitoUnavailable(f"GET {url} failed: {exc}") from exc
+    if response.status_code != 200:
+        raise CognitoUnavailable(f"GET {url} answered {response.status_code}")
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise CognitoUnavailable(f"GET {url} answered with no JSON") from exc
+    if not isinstance(data, dict):
+        raise CognitoUnavailable(f"GET {url} answered with unexpected JSON")
+    return data
+
+
+# --- Discovery -------------------------------------------------------------------------------
+
+
+def discovery_url() -> str:
+    return f"{settings.COGNITO_IDP_URL}/{settings.COGNITO_USER_POOL_ID}/.well-known/openid-configuration"
+
+
+def discovery() -> dict[str, Any]:
+    """The pool's OpenID configuration: fetched once, cached in-process and in the shared cache."""
+    doc = _local.get("discovery")
+    if doc is not None:
+        return doc
+    cache_key = f"cognito:discovery:{settings.COGNITO_USER_POOL_ID}"
+    doc = cache.get(cache_key)
+    if doc is None:
+        doc = _get_json(discovery_url())
+        if doc.get("issuer") != settings.COGNITO_ISSUER:
+            # The document must describe the pool we are configured for, or nothing it says holds.
+            raise CognitoUnavailable(f"discovery issuer {doc.get('issuer')!r} is not {settings.COGNITO_ISSUER!r}")
+        cache.set(cache_key, doc, DISCOVERY_CACHE_SECONDS)
+    _local["discovery"] = doc
+    return doc
+
+
+def endpoint(name: str) -> str:
+    """An endpoint of the pool: from discovery, else the hosted-UI domain's documented path."""
+    fallbacks = {
+        "end_session_endpoint": f"{settings.COGNITO_DOMAIN}/logout",
+        "revocation_endpoint": f"{settings.COGNITO_DOMAIN}/oauth2/revoke",
+    }
+    value = discovery().get(name) or fallbacks.get(name)
+    if not value:
+        raise CognitoUnavailable(f"discovery document has no {name}")
+    return value
+
+
+# --- JWKS ------------------------------------------------------------------------------------
+
+
+def _fetch_jwks() -> dict[str, dict[str, Any]]:
+    data = _get_json(endpoint("jwks_uri"))
+    keys = {}
+    for jwk in data.get("keys", []):
+        # Only RSA signing keys for RS256 are ever usable: anything else is ignored outright.
+        if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("alg", "RS256") == "RS256" and "kid" in jwk:
+            if jwk.get("use", "sig") == "sig":
+                keys[str(jwk["kid"])] = jwk
+    return keys
+
+
+def _remember(raw: dict[str, dict[str, Any]]) -> dict[str, jwt.PyJWK]:
+    keys = {kid: jwt.PyJWK(jwk, algorithm="RS256") for kid, jwk in raw.items()}
+    # Re-read from the shared cache now and then, so a key withdrawn from the JWKS is dropped.
+    _local["jwks"] = (keys, time.monotonic() + LOCAL_JWKS_SECONDS)
+    return keys
+
+
+def _jwks() -> dict[str, jwt.PyJWK]:
+    memo = _local.get("jwks")
+    if memo is not None and memo[1] > time.monotonic():
+        return memo[0]
+    cache_key = f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}"
+    raw = cache.get(cache_key)
+    if raw is None:
+        raw = _fetch_jwks()
+        cache.set(cache_key, raw, JWKS_CACHE_SECONDS)
+    return _remember(raw)
+
+
+def _refetch_jwks() -> dict[str, jwt.PyJWK] | None:
+    """Refetch the JWKS after an unknown kid, at most once a minute across all processes."""
+    gate = f"cognito:jwks-refetch:{settings.COGNITO_USER_POOL_ID}"
+    if not cache.add(gate, True, settings.COGNITO_JWKS_MIN_REFETCH):
+        # Another request (here or in another process) refetched recently: take its result.
+        raw = cache.get(f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}")
+        return None if raw is None else _remember(raw)
+    raw = _fetch_jwks()
+    cache.set(f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}", raw, JWKS_CACHE_SECONDS)
+    keys = _remember(raw)
+    logger.info("JWKS refetched after an unknown kid; %d key(s)", len(keys))
+    return keys
+
+
+def signing_key(kid: str) -> jwt.PyJWK:
+    keys = _jwks()
+    if kid in keys:
+        return keys[kid]
+    with _lock:
+        keys = _refetch_jwks() or {}
+    if kid in keys:
+        return keys[kid]
+    raise InvalidToken(f"unknown kid {kid!r}")
+
+
+def clear_caches() -> None:
+    """Forget discovery and keys (used by tests and after settings change)."""
+    _local.clear()
+    pool = settings.COGNITO_USER_POOL_ID
+    cache.delete_many([f"cognito:discovery:{pool}", f"cognito:jwks:{pool}", f"cognito:jwks-refetch:{pool}"])
+
+
+# --- Token verification (as AWS prescribes) -------------------------------------------------
+
+
+def verify_token(
+    token: str,
+    *,
+    token_use: str,
+    nonce: str | None = None,
+    client_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """Verify a Cognito JWT and return its claims; raise InvalidToken on any doubt.
+
+    RS256 only; key by kid from the pool's JWKS; iss; exp/iat with leeway; token_use; the ID
+    token's aud (or the access token's client_id) an expected client; nonce when given.
+    """
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("malformed token")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"malformed token: {exc}") from exc
+    if header.get("alg") != "RS256":
+        raise InvalidToken(f"alg {header.get('alg')!r} refused")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise InvalidToken("no kid")
+    key = signing_key(kid)
+    try:
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            issuer=settings.COGNITO_ISSUER,
+            leeway=settings.COGNITO_LEEWAY,
+            options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if claims.get("token_use") != token_use:
+        raise InvalidToken(f"token_use {claims.get('token_use')!r} is not {token_use!r}")
+    allowed = client_ids if client_ids is not None else [settings.COGNITO_CLIENT_ID]
+    audience = claims.get("aud") if token_use == "id" else claims.get("client_id")
+    if not isinstance(audience, str) or audience not in allowed:
+        raise InvalidToken("token was issued to another client")
+    if nonce is not None:
+        token_nonce = claims.get("nonce")
+        if not isinstance(token_nonce, str) or not hmac.compare_digest(token_nonce, nonce):
+            raise InvalidToken("nonce mismatch")
+    return claims
+
+
+# --- Token endpoint, revocation, logout ------------------------------------------------------
+
+
+def _client_auth() -> tuple[str, str]:
+    return (settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET)
+
+
+def token_request(data: dict[str, str]) -> dict[str, Any]:
+    """POST to /oauth2/token with client_secret_basic; return the JSON or raise."""
+    url = endpoint("token_endpoint")
+    try:
+        response = _session.post(url, data=data, auth=_client_auth(), timeout=_timeout())
+    except requests.RequestException as exc:
+        raise CognitoUnavailable(f"token endpoint unreachable: {exc}") from exc
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code == 200 and isinstance(body, dict) and "access_token" in body:
+        return body
+    if 400 <= response.status_code < 500 and isinstance(body, dict) and "error" in body:
+        raise TokenRejected(str(body["error"]), str(body.get("error_description", "")), response.status_code)
+    raise CognitoUnavailable(f"token endpoint answered {response.status_code}")
+
+
+def exchange_code(*, code: str, redirect_uri: str, code_verifier: str | None) -> dict[str, Any]:
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if code_verifier:
+        data["code_verifier"] = code_verifier
+    return token_request(data)
+
+
+def refresh(refresh_token: str) -> dict[str, Any]:
+    """New access and ID tokens from a refresh token (Cognito keeps the refresh token as is)."""
+    return token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def revoke(refresh_token: str) -> None:
+    """Revoke a refresh token and every access token issued from it (RFC 7009)."""
+    url = endpoint("revocation_endpoint")
+    try:
+        response = _session.post(url, data={"token": refresh_token}, auth=_client_auth(), timeout=_timeout())
+    except requests.RequestException as exc:
+        raise CognitoUnavailable(f"revocation endpoint unreachable: {exc}") from exc
+    if response.status_code != 200:
+        raise CognitoUnavailable(f"revocation endpoint answered {response.status_code}")
+
+
+def logout_url(logout_uri: str) -> str:
+    """Cognito's /logout (not RP-initiated logout): client_id + a registered logout_uri."""
+    query = urlencode({"client_id": settings.COGNITO_CLIENT_ID, "logout_uri": logout_uri})
+    return f"{endpoint('end_session_endpoint')}?{query}"
+
+
+def hosted_page_url(page: str) -> str:
+    """A hosted-UI page (`signup`, `forgotPassword`) that takes the authorize parameters."""
+    return f"{settings.COGNITO_DOMAIN}/{page}"
+
+
+def token_expiry(tokens: dict[str, Any], id_claims: dict[str, Any]) -> int:
+    """When the first of the access and ID tokens expires (epoch seconds)."""
+    expires_in = int(tokens.get("expires_in") or 3600)
+    return min(int(time.time()) + expires_in, int(id_claims["exp"]))

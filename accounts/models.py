@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A person who signs in through Cognito; keyed by the user pool's `sub`, never by email."""
+
+    # Null only for local accounts made with createsuperuser (break-glass; no Cognito identity).
+    cognito_sub = models.CharField("Cognito sub", max_length=64, unique=True, null=True, blank=True, editable=False)
+    cognito_username = models.CharField("Cognito username", max_length=128, blank=True, editable=False)
+    name = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.username
+
+    def get_short_name(self) -> str:
+        return self.name or self.email or self.username

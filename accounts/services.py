@@ -1,0 +1,119 @@
+"""Account side effects: users from Cognito claims, tokens in the session, refresh, sign-out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
+
+from accounts import cognito
+
+logger = logging.getLogger(__name__)
+
+# Session keys. The access and ID token names are mozilla-django-oidc's own.
+ACCESS_TOKEN = "oidc_access_token"
+ID_TOKEN = "oidc_id_token"
+REFRESH_TOKEN = "cognito_refresh_token"
+EXPIRES_AT = "cognito_tokens_expire_at"
+TOKEN_KEYS = (ACCESS_TOKEN, ID_TOKEN, REFRESH_TOKEN, EXPIRES_AT)
+
+
+# --- Users -----------------------------------------------------------------------------------
+
+
+def _groups_from_claims(claims: dict[str, Any]) -> list[str]:
+    groups = claims.get("cognito:groups") or []
+    if not isinstance(groups, list):
+        return []
+    return sorted({g for g in groups if isinstance(g, str) and 0 < len(g) <= 150})
+
+
+@transaction.atomic
+def user_create_from_claims(*, claims: dict[str, Any]):
+    """The local user for a Cognito identity seen for the first time."""
+    User = get_user_model()
+    user = User(
+        username=claims["sub"],  # the sub is unique and immutable; the email is neither
+        cognito_sub=claims["sub"],
+    )
+    user.set_unusable_password()  # passwords live in Cognito only
+    return user_update_from_claims(user=user, claims=claims)
+
+
+@transaction.atomic
+def user_update_from_claims(*, user, claims: dict[str, Any]):
+    """Refresh email, name, groups and staff status from verified claims (each sign-in)."""
+    user.email = str(claims.get("email") or "")[:254]
+    user.name = str(claims.get("name") or "")[:255]
+    user.cognito_username = str(claims.get("cognito:username") or claims.get("username") or "")[:128]
+    groups = _groups_from_claims(claims)
+    user.is_staff = settings.COGNITO_STAFF_GROUP in groups
+    # Superuser only when a setting names a group for it; never from a claim alone.
+    superuser_group = settings.COGNITO_SUPERUSER_GROUP
+    user.is_superuser = bool(superuser_group) and superuser_group in groups
+    user.save()
+    # Django groups mirror the Cognito groups exactly: leaving a group in Cognito removes it here.
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
+    return user
+
+
+# --- Tokens in the session -------------------------------------------------------------------
+
+
+def session_store_tokens(*, session: SessionBase, tokens: dict[str, Any], id_claims: dict[str, Any]) -> None:
+    session[ACCESS_TOKEN] = tokens["access_token"]
+    session[ID_TOKEN] = tokens["id_token"]
+    # A refresh grant returns no new refresh token (unless rotation is on): keep the one we have.
+    if tokens.get("refresh_token"):
+        session[REFRESH_TOKEN] = tokens["refresh_token"]
+    session[EXPIRES_AT] = cognito.token_expiry(tokens, id_claims)
+
+
+def session_tokens_need_refresh(*, session: SessionBase) -> bool:
+    expires_at = session.get(EXPIRES_AT)
+    if expires_at is None or REFRESH_TOKEN not in session:
+        return False
+    return expires_at - time.time() < settings.COGNITO_REFRESH_MARGIN
+
+
+class SessionEnded(Exception):
+    """The refresh token no longer works: the user must sign in again."""
+
+
+def session_refresh_tokens(*, session: SessionBase, user) -> None:
+    """Renew the access and ID tokens with the refresh token; raise SessionEnded if refused.
+
+    Cognito unreachable is not an ended session: the caller keeps the old tokens and retries.
+    """
+    refresh_token = session[REFRESH_TOKEN]
+    try:
+        tokens = cognito.refresh(refresh_token)
+    except cognito.TokenRejected as exc:
+        raise SessionEnded(str(exc)) from exc
+    try:
+        claims = cognito.verify_token(tokens.get("id_token", ""), token_use="id")
+    except cognito.InvalidToken as exc:
+        logger.warning("refreshed ID token refused: %s", exc)
+        raise SessionEnded(str(exc)) from exc
+    if claims["sub"] != user.cognito_sub:
+        raise SessionEnded("refreshed tokens belong to another user")
+    session_store_tokens(session=session, tokens=tokens, id_claims=claims)
+    # Groups may have changed in Cognito since sign-in: mirror them now.
+    user_update_from_claims(user=user, claims=claims)
+
+
+def sign_out(*, refresh_token: str | None) -> None:
+    """Revoke the refresh token (and its access tokens) at Cognito; best effort."""
+    if not refresh_token:
+        return
+    try:
+        cognito.revoke(refresh_token)
+    except cognito.CognitoError as exc:
+        # The local session is gone either way; the token dies with its own expiry.
+        logger.warning("could not revoke the refresh token at sign-out: %s", exc)

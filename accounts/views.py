@@ -1,0 +1,163 @@
+"""Sign-in pages and the OIDC views of mozilla-django-oidc, extended for the Cognito hosted UI."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+from mozilla_django_oidc.views import (
+    OIDCAuthenticationCallbackView,
+    OIDCAuthenticationRequestView,
+    get_next_url,
+)
+
+from accounts import cognito, services
+
+logger = logging.getLogger(__name__)
+
+# What Cognito's `error` parameter means to the person in front of the screen.
+CALLBACK_ERRORS = {
+    "access_denied": "Sign-in was cancelled or refused.",
+    "invalid_request": "The sign-in request was not accepted.",
+    "unauthorized_client": "This application may not sign you in this way.",
+    "invalid_scope": "The sign-in request asked for something not allowed.",
+    "server_error": "The sign-in service had a problem.",
+}
+
+
+def sign_in_failed(request: HttpRequest, reason: str, status: int = HTTPStatus.BAD_REQUEST) -> HttpResponse:
+    """A friendly page with a way to try again; never a stack trace."""
+    return render(request, "accounts/sign_in_failed.html", {"reason": reason}, status=status)
+
+
+@login_not_required
+@never_cache
+def sign_in(request: HttpRequest) -> HttpResponse:
+    next_url = get_next_url(request, "next")
+    if request.user.is_authenticated:
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    query = f"?{urlencode({'next': next_url})}" if next_url else ""
+    return render(request, "accounts/sign_in.html", {"query": query})
+
+
+@method_decorator([login_not_required, never_cache], name="dispatch")
+class CognitoAuthenticationRequestView(OIDCAuthenticationRequestView):
+    """Starts the code flow (state, nonce, PKCE S256) at /oauth2/authorize or a hosted page."""
+
+    # None: the authorize endpoint; else a hosted-UI page that takes the same parameters.
+    hosted_page: str | None = None
+
+    def __init__(self, **kwargs) -> None:
+        # The base class reads the endpoint from settings at construction; ours is discovered.
+        super(OIDCAuthenticationRequestView, self).__init__(**kwargs)
+        self.OIDC_RP_CLIENT_ID = settings.COGNITO_CLIENT_ID
+
+    @property
+    def OIDC_OP_AUTH_ENDPOINT(self) -> str:  # noqa: N802 - the base class's attribute name
+        if self.hosted_page:
+            return cognito.hosted_page_url(self.hosted_page)
+        return cognito.endpoint("authorization_endpoint")
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return super().get(request)
+        except cognito.CognitoError as exc:
+            logger.warning("cannot start sign-in: %s", exc)
+            return sign_in_failed(request, "The sign-in service cannot be reached.", HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+@method_decorator([login_not_required, never_cache], name="dispatch")
+class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
+    """Cognito's redirect back: the code is exchanged and the ID token checked by the backend."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        error = request.GET.get("error")
+        if error and request.GET.get("state") not in request.session.get("oidc_states", {}):
+            # Not an answer to a sign-in this browser started: no side effects (no sign-out).
+            return sign_in_failed(request, CALLBACK_ERRORS.get(error, "The sign-in did not complete."))
+        if error:
+            logger.info("hosted UI returned error=%s (%s)", error[:64], request.GET.get("error_description", "")[:200])
+        try:
+            response = super().get(request)
+        except SuspiciousOperation as exc:
+            logger.warning("sign-in refused: %s", exc)
+            return sign_in_failed(request, "The sign-in could not be verified.")
+        except cognito.TokenRejected as exc:
+            logger.warning("token endpoint refused the code: %s", exc)
+            return sign_in_failed(request, "The sign-in has expired or was already used.")
+        except cognito.CognitoError as exc:
+            logger.warning("sign-in failed, Cognito unavailable: %s", exc)
+            return sign_in_failed(request, "The sign-in service cannot be reached.", HTTPStatus.SERVICE_UNAVAILABLE)
+        if getattr(self, "_failed", False):
+            reason = CALLBACK_ERRORS.get(error or "", "The sign-in did not complete.")
+            return sign_in_failed(request, reason)
+        return response
+
+    def login_failure(self) -> HttpResponse:
+        self._failed = True
+        return HttpResponse(status=HTTPStatus.BAD_REQUEST)
+
+    def login_success(self) -> HttpResponse:
+        # auth.login() flushes the session when a different user was signed in; the tokens the
+        # backend just stored must survive that.
+        tokens = {key: self.request.session[key] for key in services.TOKEN_KEYS if key in self.request.session}
+        request_user = getattr(self.request, "user", None)
+        if not request_user or not request_user.is_authenticated or request_user != self.user:
+            auth.login(self.request, self.user)
+        self.request.session.update(tokens)
+        return HttpResponseRedirect(self.success_url)
+
+    @property
+    def success_url(self) -> str:
+        # Sanitised by get_next_url() when the sign-in started.
+        return self.request.session.get("oidc_login_next") or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@login_not_required
+@never_cache
+def sign_in_failed_view(request: HttpRequest) -> HttpResponse:
+    return sign_in_failed(request, "The sign-in did not complete.", HTTPStatus.OK)
+
+
+@login_not_required
+@require_POST
+@csrf_protect
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Flush the session, revoke the refresh token, then end the hosted-UI session too."""
+    refresh_token = request.session.get(services.REFRESH_TOKEN)
+    was_cognito = request.user.is_authenticated and refresh_token is not None
+    auth.logout(request)
+    if not was_cognito:
+        return redirect(settings.LOGOUT_REDIRECT_URL)
+    services.sign_out(refresh_token=refresh_token)
+    logout_uri = settings.COGNITO_LOGOUT_URI or request.build_absolute_uri(resolve_url(settings.LOGOUT_REDIRECT_URL))
+    try:
+        return HttpResponseRedirect(cognito.logout_url(logout_uri))
+    except cognito.CognitoError as exc:
+        logger.warning("cannot reach Cognito's /logout: %s", exc)
+        return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@login_not_required
+@never_cache
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The Django admin signs in through Cognito too."""
+    next_url = get_next_url(request, "next") or reverse("admin:index")
+    if request.user.is_authenticated:
+        if request.user.is_staff:
+            return redirect(next_url)
+        # Redirecting again would loop: Cognito would sign the same person straight back in.
+        return render(request, "accounts/no_admin_access.html", status=HTTPStatus.FORBIDDEN)
+    return redirect(f"{reverse('oidc_authentication_init')}?{urlencode({'next': next_url})}")

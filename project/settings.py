@@ -1,0 +1,171 @@
+"""Settings, read from the environment (see .env.example for every variable and what it does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A developer's own overrides; the process environment always wins over the file.
+env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+# Production (DEBUG off) demands its secrets: no defaults.
+if DEBUG:
+    SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-not-for-production-use")
+else:
+    SECRET_KEY = env("DJANGO_SECRET_KEY")
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "mozilla_django_oidc",
+    "accounts",
+    "profiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Renews Cognito tokens with the refresh token before they expire (not prompt=none).
+    "accounts.middleware.TokenRefreshMiddleware",
+    # Default-deny: every view needs a signed-in user unless marked @login_not_required.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "project.wsgi.application"
+
+# Postgres only. `make dev` / `make test` start a project-local cluster and set this for you.
+DATABASES = {"default": env.db_url("DATABASE_URL")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Shared across processes (the JWKS and discovery document are cached here).
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://django_cache")}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.auth.CognitoAuthenticationBackend"]
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "profiles:me"
+LOGOUT_REDIRECT_URL = "home"
+
+# Sessions live server-side (in Postgres): tokens never reach the browser.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # the hosted UI returns with a top-level GET: Lax keeps the cookie
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+AUTH_PASSWORD_VALIDATORS: list[dict] = []  # passwords live in Cognito, never here
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Amazon Cognito ---------------------------------------------------------------------------
+# The same settings point the app at real AWS or at the local stack (localcloud/): only the base
+# URLs differ. The token issuer is always the AWS form, as Cognito (and localcloud) sign it.
+COGNITO_REGION = env("COGNITO_REGION")
+COGNITO_USER_POOL_ID = env("COGNITO_USER_POOL_ID")
+COGNITO_CLIENT_ID = env("COGNITO_CLIENT_ID")
+COGNITO_CLIENT_SECRET = env("COGNITO_CLIENT_SECRET")
+# Hosted UI / managed login base URL, e.g. https://<prefix>.auth.<region>.amazoncognito.com
+COGNITO_DOMAIN = env("COGNITO_DOMAIN").rstrip("/")
+# Where the pool's discovery document and JWKS are fetched from.
+COGNITO_IDP_URL = env("COGNITO_IDP_URL", default=f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com").rstrip("/")
+COGNITO_ISSUER = f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com/{COGNITO_USER_POOL_ID}"
+# Endpoint for boto3's AWS APIs (cognito-idp, cognito-identity, s3); unset means AWS itself.
+AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default=None)
+COGNITO_SCOPES = env("COGNITO_SCOPES", default="openid email profile aws.cognito.signin.user.admin")
+# Members of this Cognito group become Django staff; superuser only when a group is named here.
+COGNITO_STAFF_GROUP = env("COGNITO_STAFF_GROUP", default="admin")
+COGNITO_SUPERUSER_GROUP = env("COGNITO_SUPERUSER_GROUP", default="")
+# Where Cognito's /logout sends the browser back; must be one of the client's sign-out URLs.
+# Empty: the absolute URL of LOGOUT_REDIRECT_URL on the requested host.
+COGNITO_LOGOUT_URI = env("COGNITO_LOGOUT_URI", default="")
+# Renew tokens this many seconds before they expire.
+COGNITO_REFRESH_MARGIN = env.int("COGNITO_REFRESH_MARGIN", default=300)
+# Seconds allowed for clock skew when checking exp/iat.
+COGNITO_LEEWAY = env.int("COGNITO_LEEWAY", default=30)
+# Minimum seconds between two JWKS fetches triggered by an unknown kid.
+COGNITO_JWKS_MIN_REFETCH = env.int("COGNITO_JWKS_MIN_REFETCH", default=60)
+# Timeout (connect, read) in seconds of every outbound call to Cognito.
+COGNITO_TIMEOUT = env.float("COGNITO_TIMEOUT", default=5.0)
+
+# --- mozilla-django-oidc, extended in accounts/ for Cognito ----------------------------------
+# The OP endpoints (OIDC_OP_*) come from the pool's discovery document; see accounts/cognito.py.
+OIDC_RP_CLIENT_ID = COGNITO_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = COGNITO_CLIENT_SECRET
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = COGNITO_SCOPES
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_TIMEOUT = COGNITO_TIMEOUT
+OIDC_STORE_ACCESS_TOKEN = True
+OIDC_STORE_ID_TOKEN = True
+OIDC_REDIRECT_REQUIRE_HTTPS = not DEBUG
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "accounts:sign_in_failed"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
