@@ -125,10 +125,10 @@ COGNITO_CLIENT_SECRET = env("COGNITO_CLIENT_SECRET")
 # Hosted UI / managed login base URL, e.g. https://<prefix>.auth.<region>.amazoncognito.com
 COGNITO_DOMAIN = env("COGNITO_DOMAIN").rstrip("/")
 # Where the pool's discovery document and JWKS are fetched from.
-COGNITO_IDP_URL = env("COGNITO_IDP_URL", default=f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com").rstrip("/")
+COGNITO_IDP_URL = (env("COGNITO_IDP_URL", default="") or f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com").rstrip("/")
 COGNITO_ISSUER = f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com/{COGNITO_USER_POOL_ID}"
 # Endpoint for boto3's AWS APIs (cognito-idp, cognito-identity, s3); unset means AWS itself.
-AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default=None)
+AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default="") or None
 COGNITO_SCOPES = env("COGNITO_SCOPES", default="openid email profile aws.cognito.signin.user.admin")
 # Members of this Cognito group become Django staff; superuser only when a group is named here.
 COGNITO_STAFF_GROUP = env("COGNITO_STAFF_GROUP", default="admin")
