@@ -1,0 +1,142 @@
+"""Command line: serve (default), rotate-key, reset."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from localcloud.config import DEFAULT_CONFIG, Config
+
+if TYPE_CHECKING:
+    from localcloud.server import LocalCloud
+
+DEFAULT_DATA_DIR = Path(".localcloud")
+DEFAULT_PORT = 9229
+# Dummy credentials: moto accepts any; boto3 refuses to sign without some.
+DUMMY_ACCESS_KEY = "localcloud"
+DUMMY_SECRET_KEY = "localcloud-not-a-secret"  # noqa: S105 - a published dummy value
+
+
+def is_loopback(host: str) -> bool:
+    """Whether host names only this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def app_values(server: LocalCloud, host: str, port: int) -> dict[str, str]:
+    """Everything the app needs to talk to this stack, as environment variables."""
+    # A wildcard bind is reached through loopback from this machine.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base = f"http://{shown}:{port}"
+    return {
+        "COGNITO_REGION": server.pool.region,
+        "COGNITO_USER_POOL_ID": server.pool.id,
+        "COGNITO_CLIENT_ID": server.client.id,
+        "COGNITO_CLIENT_SECRET": server.client.secret,
+        "COGNITO_DOMAIN": base,
+        "COGNITO_IDP_URL": base,
+        "COGNITO_ISSUER": server.pool.issuer,
+        "AWS_ENDPOINT_URL": base,
+        "AWS_DEFAULT_REGION": server.pool.region,
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+    }
+
+
+def write_app_env(data_dir: Path, values: dict[str, str]) -> Path:
+    """Write KEY=VALUE lines (no quoting needed: values have no spaces or specials)."""
+    path = data_dir / "app.env"
+    lines = ["# Written by `python -m localcloud` at start-up. Development only."]
+    lines += [f"{key}={value}" for key, value in values.items()]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Start the server and block."""
+    if not is_loopback(args.host) and not args.allow_non_loopback:
+        print(
+            f"localcloud: refusing to bind to non-loopback address {args.host!r}: it is a development "
+            "tool with well-known demo credentials. Pass --allow-non-loopback to override.",
+            file=sys.stderr,
+        )
+        return 2
+    started = time.monotonic()
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    from localcloud.server import LocalCloud
+    from localcloud.store import StateError
+
+    data_dir = Path(args.data_dir)
+    try:
+        app = LocalCloud(Config.load(Path(args.config)), data_dir)
+    except StateError as exc:
+        print(f"localcloud: {exc}", file=sys.stderr)
+        return 1
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    port = server.socket.getsockname()[1]
+    values = app_values(app, args.host, port)
+    env_path = write_app_env(data_dir, values)
+    for key, value in values.items():
+        print(f"  {key}={value}")
+    print(f"  app.env: {env_path}")
+    for spec in app.config.users:
+        print(f"  demo user: {spec['username']} / {spec['password']}")
+    print(f"  outbox: {values['COGNITO_DOMAIN']}/_outbox")
+    print(
+        f"localcloud ready on {values['COGNITO_DOMAIN']} "
+        f"(user pool {app.pool.id}, {time.monotonic() - started:.1f}s) — development only",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def rotate(args: argparse.Namespace) -> int:
+    """Make a new signing key current (a running server picks it up from the file)."""
+    from localcloud.keys import rotate_key
+
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = rotate_key(data_dir)
+    print(f"localcloud: new signing key {key.kid}")
+    return 0
+
+
+def reset(args: argparse.Namespace) -> int:
+    """Wipe the data dir."""
+    from localcloud.store import reset as wipe
+
+    wipe(Path(args.data_dir))
+    print(f"localcloud: removed {args.data_dir}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run a command."""
+    parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "rotate-key", "reset"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG))
+    parser.add_argument("--allow-non-loopback", action="store_true")
+    args = parser.parse_args(argv)
+    return {"serve": serve, "rotate-key": rotate, "reset": reset}[args.command](args)

@@ -1,0 +1,86 @@
+"""The seed configuration file (localcloud/config.json and test variants of the same shape)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path(__file__).with_name("config.json")
+
+# Cognito's TokenValidityUnits, in seconds.
+_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+# Cognito's defaults when a client leaves a validity out: 60 min, 60 min, 30 days.
+_DEFAULTS = {"AccessToken": (60, "minutes"), "IdToken": (60, "minutes"), "RefreshToken": (30, "days")}
+
+
+def token_validity_seconds(client_config: dict[str, Any], token: str) -> int:
+    """Lifetime of AccessToken/IdToken/RefreshToken in seconds from a client's settings."""
+    default_value, default_unit = _DEFAULTS[token]
+    value = client_config.get(f"{token}Validity") or default_value
+    unit = (client_config.get("TokenValidityUnits") or {}).get(token, default_unit)
+    return int(value) * _UNIT_SECONDS[unit]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Parsed seed config; the raw dict keeps the CreateUserPool/CreateUserPoolClient shapes."""
+
+    raw: dict[str, Any]
+    path: Path
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Config:
+        """Read and minimally validate a config file."""
+        path = path or DEFAULT_CONFIG
+        with path.open() as fh:
+            raw = json.load(fh)
+        for key in ("region", "user_pool", "app_client"):
+            if key not in raw:
+                raise ValueError(f"{path}: missing top-level key {key!r}")
+        return cls(raw=raw, path=path)
+
+    @property
+    def region(self) -> str:
+        """AWS region of the seeded pool."""
+        return str(self.raw["region"])
+
+    @property
+    def user_pool(self) -> dict[str, Any]:
+        """CreateUserPool parameters (PoolName included)."""
+        return {k: v for k, v in self.raw["user_pool"].items() if not k.startswith("_")}
+
+    @property
+    def app_client(self) -> dict[str, Any]:
+        """CreateUserPoolClient parameters (ClientName, GenerateSecret included)."""
+        return {k: v for k, v in self.raw["app_client"].items() if not k.startswith("_")}
+
+    @property
+    def groups(self) -> list[dict[str, Any]]:
+        """CreateGroup parameters for each seeded group."""
+        return list(self.raw.get("groups", []))
+
+    @property
+    def users(self) -> list[dict[str, Any]]:
+        """Seeded users: username, password, attributes, groups."""
+        return list(self.raw.get("users", []))
+
+    @property
+    def authorization_code_seconds(self) -> int:
+        """Lifetime of an authorization code (Cognito: 5 minutes)."""
+        return int(self.raw.get("hosted_ui", {}).get("authorization_code_seconds", 300))
+
+    @property
+    def session_seconds(self) -> int:
+        """Lifetime of the hosted-UI session cookie (Cognito: 1 hour)."""
+        return int(self.raw.get("hosted_ui", {}).get("session_seconds", 3600))
+
+    @property
+    def max_token_lifetime(self) -> int:
+        """Longest ID/access token lifetime: how long a retired key stays in the JWKS."""
+        client = self.app_client
+        return max(
+            token_validity_seconds(client, "AccessToken"),
+            token_validity_seconds(client, "IdToken"),
+        )

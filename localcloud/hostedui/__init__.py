@@ -1,0 +1,1 @@
+"""Cognito's hosted UI (classic): sign-in pages and the OAuth2/OIDC endpoints."""

@@ -1,0 +1,163 @@
+"""Validation of authorize parameters (shared by /oauth2/authorize and every hosted page)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from moto.cognitoidp.models import CognitoIdpUserPoolClient
+from werkzeug.datastructures import MultiDict
+
+from localcloud.userpool.models import LocalUserPool
+
+AUTHORIZE_PARAMS = (
+    "response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge",
+    "code_challenge_method", "nonce", "identity_provider", "idp_identifier", "lang", "login_hint",
+)  # fmt: skip
+# RFC 7636 §4.2: 43-128 characters of the unreserved set.
+PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+
+
+class ErrorPage(Exception):
+    """A problem that must be shown as a page, never redirected (bad client_id/redirect_uri)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        """Record the message and HTTP status."""
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class RedirectError(Exception):
+    """An OAuth error redirected to the (validated) redirect_uri."""
+
+    def __init__(self, redirect_uri: str, error: str, description: str, state: str | None) -> None:
+        """Record the target and the error."""
+        super().__init__(error)
+        self.url = add_query(
+            redirect_uri,
+            {"error": error, "error_description": description, **({"state": state} if state else {})},
+        )
+
+
+def add_query(url: str, params: dict[str, str]) -> str:
+    """Append query parameters to a URL that may already have some."""
+    parts = urlsplit(url)
+    query = (parts.query + "&" if parts.query else "") + urlencode(params)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+@dataclass
+class AuthorizeRequest:
+    """A validated authorization request."""
+
+    pool: LocalUserPool
+    client: CognitoIdpUserPoolClient
+    redirect_uri: str
+    scopes: list[str]
+    state: str | None
+    nonce: str | None
+    code_challenge: str | None
+    login_hint: str | None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def query(self) -> str:
+        """The parameters as a query string, carried from page to page."""
+        return urlencode(self.params)
+
+    def error(self, error: str, description: str) -> RedirectError:
+        """An error to redirect back to the client."""
+        return RedirectError(self.redirect_uri, error, description, self.state)
+
+
+def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
+    """Validate authorize parameters in Cognito's order: client and redirect first (page errors)."""
+    from localcloud.userpool import backend as bk
+
+    def single(name: str) -> str | None:
+        values = args.getlist(name)
+        if len(values) > 1:
+            raise ValueError(name)
+        return values[0] if values else None
+
+    try:
+        client_id = single("client_id")
+    except ValueError:
+        raise ErrorPage("Invalid request: client_id was given more than once.") from None
+    if not client_id:
+        raise ErrorPage("Invalid request: client_id is required.")
+    try:
+        pool, client = bk.pool_for_client(client_id)
+    except Exception:
+        raise ErrorPage("Invalid request: client_id does not exist.") from None
+    try:
+        redirect_uri = single("redirect_uri")
+    except ValueError:
+        raise ErrorPage("Invalid request: redirect_uri was given more than once.") from None
+    if not redirect_uri or redirect_uri not in (client.extended_config.get("CallbackURLs") or []):
+        raise ErrorPage("redirect_mismatch: redirect_uri is not registered for this client.")
+
+    state_values = args.getlist("state")
+    state = state_values[0] if len(state_values) == 1 else None
+
+    def fail(error: str, description: str) -> RedirectError:
+        return RedirectError(redirect_uri, error, description, state)
+
+    params: dict[str, str] = {}
+    for name in AUTHORIZE_PARAMS:
+        try:
+            value = single(name)
+        except ValueError:
+            raise fail("invalid_request", f"{name} was given more than once") from None
+        if value is not None:
+            params[name] = value
+
+    config = client.extended_config
+    if not config.get("AllowedOAuthFlowsUserPoolClient"):
+        raise fail("unauthorized_client", "Client is not enabled for OAuth2.0 flows.")
+    response_type = params.get("response_type")
+    if not response_type:
+        raise fail("invalid_request", "response_type is required")
+    if response_type not in ("code", "token"):
+        raise fail("unsupported_response_type", "response_type must be code or token")
+    if response_type not in [
+        ("code" if f == "code" else "token") for f in config.get("AllowedOAuthFlows") or []
+    ]:
+        raise fail("unauthorized_client", f"Client is not allowed the {response_type} flow")
+    if response_type == "token":
+        raise fail("unsupported_response_type", "localcloud emulates the code flow only")
+
+    provider = params.get("identity_provider")
+    if provider and provider != "COGNITO":
+        raise fail("invalid_request", f"identity_provider {provider} is not configured")
+
+    allowed = list(config.get("AllowedOAuthScopes") or [])
+    if "scope" in params:
+        # Scopes the client may not use are dropped silently, like Cognito.
+        scopes = [s for s in dict.fromkeys(params["scope"].split()) if s in allowed]
+        if not scopes:
+            raise fail("invalid_scope", "none of the requested scopes is allowed for this client")
+    else:
+        scopes = allowed
+
+    challenge = params.get("code_challenge")
+    method = params.get("code_challenge_method")
+    if challenge or method:
+        if method != "S256":
+            raise fail("invalid_request", "code_challenge_method must be S256")
+        if not challenge or not PKCE_CHALLENGE.match(challenge):
+            raise fail("invalid_request", "code_challenge is malformed")
+
+    return AuthorizeRequest(
+        pool=pool,
+        client=client,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        state=params.get("state"),
+        nonce=params.get("nonce"),
+        code_challenge=challenge,
+        login_hint=params.get("login_hint"),
+        params=params,
+    )

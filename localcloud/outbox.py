@@ -1,0 +1,69 @@
+"""Messages Cognito would send (codes, temporary passwords): printed, kept, and served."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+OUTBOX_FILE = "outbox.json"
+# Keep the newest messages only: the outbox is a development aid, not an archive.
+MAX_MESSAGES = 500
+
+
+class Outbox:
+    """An append-only list of sent messages, persisted as JSON in the data dir."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        """Load previous messages from data_dir (None: memory only)."""
+        self.path = data_dir / OUTBOX_FILE if data_dir else None
+        self._lock = threading.Lock()
+        self.messages: list[dict[str, Any]] = []
+        if self.path and self.path.exists():
+            try:
+                self.messages = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                self.messages = []
+
+    def send(self, *, recipient: str, subject: str, body: str, code: str | None, kind: str) -> dict[str, Any]:
+        """Record a message, print it on the console, and persist the outbox."""
+        message = {
+            "recipient": recipient,
+            "subject": subject,
+            "body": body,
+            "code": code,
+            "kind": kind,
+            "sent_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "timestamp": time.time(),
+        }
+        with self._lock:
+            self.messages.insert(0, message)
+            del self.messages[MAX_MESSAGES:]
+            if self.path:
+                tmp = self.path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(self.messages, indent=1))
+                os.replace(tmp, self.path)
+        print(f"[outbox] to={recipient} subject={subject!r} code={code}: {body}", flush=True)
+        return message
+
+    def newest_first(self) -> list[dict[str, Any]]:
+        """A copy of the messages, newest first."""
+        with self._lock:
+            return list(self.messages)
+
+
+OUTBOX = Outbox(None)
+
+
+def configure(data_dir: Path) -> None:
+    """Point the process-wide outbox at a data dir."""
+    global OUTBOX
+    OUTBOX = Outbox(data_dir)
+
+
+def send(**kwargs: Any) -> dict[str, Any]:
+    """Send through the process-wide outbox."""
+    return OUTBOX.send(**kwargs)

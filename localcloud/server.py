@@ -1,0 +1,187 @@
+"""The one WSGI app on one port: localcloud's own endpoints first, then moto for AWS APIs."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from localcloud import outbox
+from localcloud.config import Config
+from localcloud.hostedui import discovery
+from localcloud.hostedui.views import HostedUI
+from localcloud.keys import KeyStore
+from localcloud.store import Store
+from localcloud.userpool import api
+from localcloud.userpool import backend as bk
+from localcloud.userpool.models import install
+
+# Requests to localcloud's own endpoints above this size are refused (Cognito's limits are far
+# below it); S3 bodies go to moto untouched.
+MAX_BODY = 256 * 1024
+WELL_KNOWN = re.compile(
+    r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>openid-configuration|jwks\.json)$"
+)
+
+
+class LocalCloud:
+    """The localcloud WSGI application."""
+
+    def __init__(self, config: Config, data_dir: Path) -> None:
+        """Load keys and state, seed the pool, and prepare moto's dispatcher."""
+        self.config = config
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.keys = KeyStore(data_dir, config.max_token_lifetime)
+        install(self.keys)
+        outbox.configure(data_dir)
+        self.store = Store(data_dir)
+        self.store.load()
+        from localcloud.userpool.seed import seed
+
+        self.pool, self.client = seed(config)
+        self.store.save()
+        self.hosted = HostedUI(config)
+        self.routes = self.hosted.routes()
+        self.own_paths = set(self.routes) | {"/_health", "/_outbox", "/_outbox.json"}
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        # moto's backends are not thread-safe; one lock serialises localcloud's own handlers and
+        # every cognito-idp call (a development server has no need for more).
+        self.lock = threading.RLock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """WSGI entry point."""
+        request = Request(environ)
+        request.max_content_length = None
+        path = request.path
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(api.TARGET_PREFIX):
+            response = self.cognito_api(request, target[len(api.TARGET_PREFIX) :])
+            if response is None:
+                return self.to_moto(environ, start_response)
+            return response(environ, start_response)
+        if not _signed_for_other_service(environ) and (path in self.own_paths or WELL_KNOWN.match(path)):
+            return self.local(request)(environ, start_response)
+        return self.to_moto(environ, start_response)
+
+    def to_moto(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Hand a request to moto (S3, STS, cognito-identity...), buffered under the lock."""
+        with self.lock:
+            response = Response.from_app(self.moto, environ, buffered=True)
+        return response(environ, start_response)
+
+    # --- localcloud's own pages and endpoints -------------------------------------------------
+    def local(self, request: Request) -> Response:
+        """Health, outbox, discovery and the hosted UI."""
+        if (request.content_length or 0) > MAX_BODY:
+            return Response("Request body too large", status=413, content_type="text/plain")
+        path = request.path
+        try:
+            with self.lock:
+                if path == "/_health":
+                    return Response(
+                        json.dumps({"status": "ok", "userPoolId": self.pool.id, "region": self.pool.region}),
+                        content_type="application/json",
+                    )
+                if path == "/_outbox":
+                    return self.hosted.outbox_page(request)
+                if path == "/_outbox.json":
+                    return self.hosted.outbox_json(request)
+                match = WELL_KNOWN.match(path)
+                if match:
+                    pool = bk.pool_by_id(match["pool"])
+                    if pool is None:
+                        return api.error_response(
+                            "ResourceNotFoundException", "User pool does not exist.", 404
+                        )
+                    if match["doc"] == "jwks.json":
+                        return discovery.jwks(pool)
+                    return discovery.openid_configuration(request, pool)
+                response = self.routes[path](request)
+                if request.method == "POST":
+                    self.store.save()
+                return response
+        except RequestEntityTooLarge:
+            return Response("Request body too large", status=413, content_type="text/plain")
+        except Exception:  # a bug must not leak a traceback to the browser
+            traceback.print_exc()
+            return Response(
+                "Internal error (see the localcloud console)", status=500, content_type="text/plain"
+            )
+
+    # --- the cognito-idp JSON API ------------------------------------------------------------------
+    def cognito_api(self, request: Request, operation: str) -> Response | None:
+        """Our handlers for the operations we own; None lets moto answer (region fixed first)."""
+        if request.method != "POST":
+            return api.error_response("UnknownOperationException", "POST required")
+        if (request.content_length or 0) > MAX_BODY:
+            return api.error_response("InvalidParameterException", "Request body too large", 413)
+        try:
+            raw = request.get_data(cache=True)
+            params = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return api.error_response("SerializationException", "Request body is not valid JSON")
+        if not isinstance(params, dict):
+            return api.error_response("SerializationException", "Request body must be a JSON object")
+        if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
+            return api.error_response("UnknownOperationException", "Unknown operation")
+        try:
+            with self.lock:
+                response = api.handle(operation, params)
+                if response is not None:
+                    if operation not in api.READ_ONLY:
+                        self.store.save()
+                    return response
+        except JsonRESTError as exc:
+            return api.error_response(exc.error_type, exc.message, exc.code)
+        except Exception:
+            traceback.print_exc()
+            return api.error_response("InternalErrorException", "Internal error", 500)
+        return self.moto_cognito(request, operation, params, raw)
+
+    def moto_cognito(self, request: Request, operation: str, params: dict[str, Any], raw: bytes) -> Response:
+        """Run moto's cognito-idp handler in the pool's region; never surface a 500 traceback."""
+        environ = dict(request.environ)
+        import io
+
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        if not environ.get("HTTP_AUTHORIZATION"):
+            region = api.region_for(params) or self.pool.region
+            # moto reads the region from the credential scope (it does not check signatures).
+            environ["HTTP_AUTHORIZATION"] = (
+                f"AWS4-HMAC-SHA256 Credential=localcloud/20240101/{region}/cognito-idp/aws4_request, "
+                "SignedHeaders=host, Signature=unsigned"
+            )
+        with self.lock:
+            try:
+                response = Response.from_app(self.moto, environ, buffered=True)
+                if operation not in api.READ_ONLY:
+                    self.store.save()
+            except Exception:
+                traceback.print_exc()
+                return api.error_response("InternalErrorException", "Internal error", 500)
+        if response.status_code >= 500:
+            # moto raises KeyError/TypeError on missing or mistyped parameters: that is bad input.
+            print(f"[localcloud] moto failed on {operation}: {response.get_data(as_text=True)[:500]}")
+            return api.error_response(
+                "InvalidParameterException", f"Invalid or missing parameters for {operation}"
+            )
+        return response
+
+
+def _signed_for_other_service(environ: dict[str, Any]) -> bool:
+    """A SigV4 request for another AWS service (e.g. S3 bucket 'login') always goes to moto."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
+    if match:
+        return match.group(1) != "cognito-idp"
+    return "X-Amz-Credential" in environ.get("QUERY_STRING", "")

@@ -1,0 +1,1 @@
+"""The Cognito user pool: moto's backend, extended where Cognito is stricter or richer."""

@@ -1,0 +1,276 @@
+"""moto's user pool model, subclassed so tokens are Cognito-shaped and signed with our own key.
+
+moto builds every pool through the module-level name ``moto.cognitoidp.models.CognitoIdpUserPool``
+(``CognitoIdpBackend.create_user_pool``), so rebinding that name (``install``) is enough for all of
+moto's code paths (InitiateAuth, RespondToAuthChallenge, ...) to issue our tokens.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import jwt
+from moto.cognitoidp import models as moto_models
+from moto.cognitoidp.exceptions import NotAuthorizedError
+from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+
+from localcloud.config import token_validity_seconds
+from localcloud.keys import KeyStore
+
+# The scope of tokens from the InitiateAuth API; the hosted UI grants it only when asked.
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+
+
+@dataclass
+class Origin:
+    """One authentication event: its refresh token and the access/ID tokens issued from it."""
+
+    client_id: str
+    username: str
+    scopes: list[str]
+    auth_time: int
+    refresh_token: str
+    refresh_expires: int
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    revoked: bool = False
+
+
+def _random_id(length: int, alphabet: str) -> str:
+    """A random identifier drawn from alphabet."""
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+class LocalUserPool(CognitoIdpUserPool):
+    """A user pool whose tokens carry Cognito's full claim set and are signed by the KeyStore."""
+
+    # Set once at start-up; a class attribute so it is never pickled with the pool.
+    keystore: ClassVar[KeyStore | None] = None
+
+    def __init__(self, account_id: str, region: str, name: str, extended_config: dict[str, Any]) -> None:
+        """Create the pool with a Cognito-looking id (region_ + 9 alphanumerics)."""
+        super().__init__(account_id, region, name, extended_config)
+        # moto loads its bundled private key, which is public on GitHub: drop it so nothing signs
+        # with it by accident.
+        del self.json_web_key
+        self.id = f"{region}_{_random_id(9, string.ascii_letters + string.digits)}"
+        self.arn = self.arn.rsplit("/", 1)[0] + "/" + self.id
+        self.origins: dict[str, Origin] = {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore from a pickle; older snapshots may lack newer attributes."""
+        state.setdefault("origins", {})
+        self.__dict__.update(state)
+
+    # --- identity helpers -------------------------------------------------------------------
+    @property
+    def issuer(self) -> str:
+        """The issuer string, identical to AWS's."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.id}"
+
+    def user(self, username: str) -> CognitoIdpUser:
+        """The user by username, sub or email alias; NotAuthorized when unknown."""
+        user = self._get_user(username) if username else None
+        if user is None:
+            raise NotAuthorizedError("Incorrect username or password.")
+        return user
+
+    def client(self, client_id: str) -> CognitoIdpUserPoolClient:
+        """The app client; NotAuthorized-free lookup used after the client is known to exist."""
+        return self.clients[client_id]
+
+    # --- signing ------------------------------------------------------------------------------
+    def _sign(self, claims: dict[str, Any]) -> str:
+        """Sign claims with the data dir's current key (header: kid + alg, like Cognito)."""
+        if self.keystore is None:
+            raise RuntimeError("LocalUserPool.keystore not configured (call install())")
+        key = self.keystore.current()
+        return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": None})
+
+    def create_jwt(self, *args: Any, **kwargs: Any) -> tuple[str, int]:
+        """Refuse moto's generic signer: every token goes through the typed builders below."""
+        raise NotImplementedError("localcloud issues tokens via create_access_token/id_token")
+
+    # --- token builders (moto's signatures, so moto's auth flows call them) -----------------
+    def create_refresh_token(
+        self,
+        client_id: str,
+        username: str,
+        scopes: list[str] | None = None,
+        auth_time: int | None = None,
+    ) -> tuple[str, str]:
+        """Start an authentication event; returns (refresh_token, origin_jti)."""
+        user = self.user(username)
+        now = int(time.time())
+        client = self.clients[client_id]
+        # Cognito refresh tokens are opaque (encrypted JWTs); an unguessable string is equivalent.
+        refresh_token = "lc." + secrets.token_urlsafe(96)
+        origin_jti = str(uuid.uuid4())
+        self.refresh_tokens[refresh_token] = (client_id, user.username, origin_jti)
+        self.origins[origin_jti] = Origin(
+            client_id=client_id,
+            username=user.username,
+            scopes=list(scopes) if scopes is not None else [ADMIN_SCOPE],
+            auth_time=auth_time or now,
+            refresh_token=refresh_token,
+            refresh_expires=now + token_validity_seconds(client.extended_config, "RefreshToken"),
+        )
+        return refresh_token, origin_jti
+
+    def _origin(self, origin_jti: str, client_id: str, username: str) -> Origin:
+        """The origin for a jti; moto-created events without one get a default origin."""
+        origin = self.origins.get(origin_jti)
+        if origin is None:
+            now = int(time.time())
+            origin = Origin(client_id, self.user(username).username, [ADMIN_SCOPE], now, "", now)
+            self.origins[origin_jti] = origin
+        return origin
+
+    def create_access_token(self, client_id: str, username: str, origin_jti: str) -> tuple[str, int]:
+        """An access token exactly like Cognito's (no aud; client_id, scope, username...)."""
+        user = self.user(username)
+        origin = self._origin(origin_jti, client_id, username)
+        lifetime = token_validity_seconds(self.clients[client_id].extended_config, "AccessToken")
+        now = int(time.time())
+        claims: dict[str, Any] = {"sub": user.id}
+        if user.groups:
+            claims["cognito:groups"] = sorted(g.group_name for g in user.groups)
+        claims.update(
+            {
+                "iss": self.issuer,
+                "version": 2,
+                "client_id": client_id,
+                "origin_jti": origin_jti,
+                "event_id": origin.event_id,
+                "token_use": "access",
+                "scope": " ".join(origin.scopes),
+                "auth_time": origin.auth_time,
+                "exp": now + lifetime,
+                "iat": now,
+                "jti": str(uuid.uuid4()),
+                "username": user.username,
+            }
+        )
+        token = self._sign(claims)
+        self.access_tokens[token] = (client_id, user.username)
+        return token, lifetime
+
+    def create_id_token(
+        self, client_id: str, username: str, origin_jti: str, nonce: str | None = None
+    ) -> tuple[str, int]:
+        """An ID token exactly like Cognito's: readable attributes, groups, nonce, auth_time."""
+        user = self.user(username)
+        origin = self._origin(origin_jti, client_id, username)
+        client = self.clients[client_id]
+        lifetime = token_validity_seconds(client.extended_config, "IdToken")
+        now = int(time.time())
+        readable = set(client.get_readable_fields())
+        attrs = user.attribute_lookup
+        claims: dict[str, Any] = {"sub": user.id}
+        if user.groups:
+            claims["cognito:groups"] = sorted(g.group_name for g in user.groups)
+        for name, value in attrs.items():
+            if name == "sub" or (readable and name not in readable):
+                continue
+            if name in ("email_verified", "phone_number_verified"):
+                # Booleans in the ID token (strings in userInfo): Cognito's own inconsistency.
+                claims[name] = str(value).lower() == "true"
+            else:
+                claims[name] = str(value)
+        claims.update(
+            {
+                "iss": self.issuer,
+                "cognito:username": user.username,
+                "origin_jti": origin_jti,
+                "aud": client_id,
+                "event_id": origin.event_id,
+                "token_use": "id",
+                "auth_time": origin.auth_time,
+                "exp": now + lifetime,
+                "iat": now,
+                "jti": str(uuid.uuid4()),
+            }
+        )
+        if nonce is not None:
+            claims["nonce"] = nonce
+        token = self._sign(claims)
+        self.id_tokens[token] = (client_id, user.username)
+        return token, lifetime
+
+    def refresh_origin(self, refresh_token: str) -> tuple[str, Origin]:
+        """The (origin_jti, origin) of a live refresh token; NotAuthorized otherwise."""
+        entry = self.refresh_tokens.get(refresh_token)
+        if refresh_token not in self.refresh_tokens:
+            raise NotAuthorizedError("Invalid Refresh Token")
+        if entry is None:
+            raise NotAuthorizedError("Refresh Token has been revoked")
+        _, username, origin_jti = entry
+        origin = self._origin(origin_jti, entry[0], username)
+        if origin.revoked:
+            raise NotAuthorizedError("Refresh Token has been revoked")
+        if origin.refresh_expires and origin.refresh_expires < time.time():
+            raise NotAuthorizedError("Refresh Token has expired")
+        user = self._get_user(username)
+        if user is None:
+            raise NotAuthorizedError("User does not exist.")
+        if not user.enabled:
+            raise NotAuthorizedError("User is disabled.")
+        return origin_jti, origin
+
+    def create_tokens_from_refresh_token(self, refresh_token: str) -> tuple[str, str, int]:
+        """New access + ID tokens for a refresh token; auth_time stays the original sign-in's."""
+        origin_jti, origin = self.refresh_origin(refresh_token)
+        access, lifetime = self.create_access_token(origin.client_id, origin.username, origin_jti)
+        id_token, _ = self.create_id_token(origin.client_id, origin.username, origin_jti)
+        return access, id_token, lifetime
+
+    # --- revocation -----------------------------------------------------------------------------
+    def revoke_origin(self, origin_jti: str) -> None:
+        """Revoke one refresh token and every access token issued from it (RevokeToken)."""
+        origin = self.origins.get(origin_jti)
+        if origin is None:
+            return
+        origin.revoked = True
+        if origin.refresh_token in self.refresh_tokens:
+            self.refresh_tokens[origin.refresh_token] = None
+        for token in list(self.access_tokens):
+            claims = jwt.decode(token, options={"verify_signature": False})
+            if claims.get("origin_jti") == origin_jti:
+                del self.access_tokens[token]
+
+    def sign_out(self, username: str) -> None:
+        """GlobalSignOut: revoke every refresh and access token of the user (any client)."""
+        user = self._get_user(username)
+        canonical = user.username if user else username
+        for origin in self.origins.values():
+            if origin.username == canonical:
+                origin.revoked = True
+        for token, entry in list(self.refresh_tokens.items()):
+            if entry is not None and entry[1] == canonical:
+                self.refresh_tokens[token] = None
+        for token, (_, owner) in list(self.access_tokens.items()):
+            if owner == canonical:
+                del self.access_tokens[token]
+
+    def prune(self) -> None:
+        """Forget expired access/ID tokens and refresh tokens so snapshots stay small."""
+        now = time.time()
+        for table in (self.access_tokens, self.id_tokens):
+            for token in list(table):
+                exp = jwt.decode(token, options={"verify_signature": False}).get("exp", 0)
+                if exp < now:
+                    del table[token]
+        for jti, origin in list(self.origins.items()):
+            if origin.refresh_expires and origin.refresh_expires < now:
+                self.refresh_tokens.pop(origin.refresh_token, None)
+                del self.origins[jti]
+
+
+def install(keystore: KeyStore) -> None:
+    """Make moto build LocalUserPool objects, signing with keystore."""
+    LocalUserPool.keystore = keystore
+    moto_models.CognitoIdpUserPool = LocalUserPool  # type: ignore[misc]

@@ -1,0 +1,482 @@
+"""User pool behaviour where Cognito is stricter than moto; shared by the JSON API and hosted UI."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyotp
+from moto.cognitoidp.exceptions import (
+    CodeMismatchException,
+    ExpiredCodeException,
+    InvalidParameterException,
+    NotAuthorizedError,
+    UsernameExistsException,
+    UserNotConfirmedException,
+    UserNotFoundError,
+)
+from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, UserStatus
+from moto.cognitoidp.utils import flatten_attrs, validate_username_format  # noqa: F401
+from moto.core.exceptions import JsonRESTError
+
+from localcloud import outbox
+from localcloud.userpool.models import ADMIN_SCOPE, LocalUserPool
+
+CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
+RESET_CODE_LIFETIME = 3600  # forgot-password codes: 1 h in Cognito
+CHALLENGE_LIFETIME = 180  # AuthSessionValidity default: 3 minutes
+MAX_CODE_ATTEMPTS = 5
+
+# Attributes Cognito always has, whatever the schema lists.
+STANDARD_ATTRIBUTES = {
+    "address", "birthdate", "email", "email_verified", "family_name", "gender", "given_name",
+    "locale", "middle_name", "name", "nickname", "phone_number", "phone_number_verified",
+    "picture", "preferred_username", "profile", "updated_at", "website", "zoneinfo",
+}  # fmt: skip
+SYMBOLS = set("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
+
+
+def error(error_type: str, message: str) -> JsonRESTError:
+    """A Cognito-shaped 400 error (``{"__type", "message"}``)."""
+    return JsonRESTError(error_type, message)
+
+
+# --- client authentication ---------------------------------------------------------------------
+def secret_hash(client: CognitoIdpUserPoolClient, username: str) -> str:
+    """Base64(HMAC-SHA256(client_secret, username + client_id)), as the SDKs compute it."""
+    digest = hmac.new(client.secret.encode(), (username + client.id).encode(), hashlib.sha256)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def check_secret_hash(client: CognitoIdpUserPoolClient, usernames: list[str], received: object) -> None:
+    """Require a valid SECRET_HASH from a client with a secret (any of the user's names)."""
+    if not client.generate_secret:
+        return
+    if not received:
+        raise NotAuthorizedError(
+            f"Client {client.id} is configured with secret but SECRET_HASH was not received"
+        )
+    for name in usernames:
+        if name and isinstance(received, str):
+            if hmac.compare_digest(secret_hash(client, name), received):
+                return
+    raise NotAuthorizedError(f"Unable to verify secret hash for client {client.id}")
+
+
+def check_auth_flow(client: CognitoIdpUserPoolClient, flow: str) -> None:
+    """Refuse auth flows the client does not enable (ExplicitAuthFlows)."""
+    flows = client.extended_config.get("ExplicitAuthFlows") or []
+    allowed = {f.replace("ALLOW_", "") for f in flows}
+    if "ADMIN_NO_SRP_AUTH" in allowed:
+        allowed.add("ADMIN_USER_PASSWORD_AUTH")
+    if "ADMIN_USER_PASSWORD_AUTH" in allowed:
+        allowed.add("ADMIN_NO_SRP_AUTH")
+    if flow == "REFRESH_TOKEN":
+        flow = "REFRESH_TOKEN_AUTH"
+    if flows and flow not in allowed:
+        raise InvalidParameterException("Auth flow not enabled for this client")
+
+
+# --- password policy and attributes -------------------------------------------------------------
+def password_errors(pool: LocalUserPool, password: object) -> list[str]:
+    """Cognito's messages for each password-policy rule the password breaks."""
+    policy = pool.extended_config.get("Policies", {}).get("PasswordPolicy", {})
+    if not isinstance(password, str) or not password:
+        return ["Password must not be empty"]
+    errors = []
+    if len(password) < int(policy.get("MinimumLength", 8)):
+        errors.append("Password not long enough")
+    if len(password) > 256:
+        errors.append("Password is too long")
+    if policy.get("RequireUppercase", True) and not re.search(r"[A-Z]", password):
+        errors.append("Password must have uppercase characters")
+    if policy.get("RequireLowercase", True) and not re.search(r"[a-z]", password):
+        errors.append("Password must have lowercase characters")
+    if policy.get("RequireNumbers", True) and not re.search(r"[0-9]", password):
+        errors.append("Password must have numeric characters")
+    if policy.get("RequireSymbols", True) and not any(c in SYMBOLS for c in password):
+        errors.append("Password must have symbol characters")
+    return errors
+
+
+def check_password(pool: LocalUserPool, password: object) -> str:
+    """Raise InvalidPasswordException with Cognito's wording if the policy is broken."""
+    errors = password_errors(pool, password)
+    if errors:
+        raise error("InvalidPasswordException", "Password did not conform with policy: " + errors[0])
+    return str(password)
+
+
+def schema_names(pool: LocalUserPool) -> set[str]:
+    """Every attribute name the pool knows (standard + its custom ones)."""
+    return STANDARD_ATTRIBUTES | set(pool.schema_attributes)
+
+
+def parse_attributes(pool: LocalUserPool, attributes: object) -> dict[str, str]:
+    """Validate a [{Name, Value}] list against the schema; returns a flat dict."""
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, list) or not all(
+        isinstance(a, dict) and isinstance(a.get("Name"), str) and isinstance(a.get("Value", ""), str)
+        for a in attributes
+    ):
+        raise InvalidParameterException("UserAttributes must be a list of {Name, Value} strings")
+    flat = {a["Name"]: a.get("Value", "") for a in attributes}
+    unknown = sorted(set(flat) - schema_names(pool) - {"sub"})
+    if unknown:
+        raise InvalidParameterException(
+            "Attributes did not conform to the schema: "
+            + ", ".join(f"{n}: Attribute does not exist in the schema." for n in unknown)
+        )
+    for name, value in flat.items():
+        constraint = getattr(pool.schema_attributes.get(name), "string_constraints", None) or {}
+        max_length = int(constraint.get("MaxLength", 2048))
+        if len(value) > max_length:
+            raise InvalidParameterException(
+                f"user.{name}: String must be no longer than {max_length} characters"
+            )
+    return flat
+
+
+def check_writable(client: CognitoIdpUserPoolClient, names: list[str] | set[str]) -> None:
+    """Enforce the client's WriteAttributes (so nobody can set custom:role on themselves)."""
+    writable = client.extended_config.get("WriteAttributes")
+    if writable is None:
+        return
+    # email_verified follows email; Cognito never lets a client set it directly either way.
+    if any(name not in writable for name in names):
+        raise NotAuthorizedError("A client attempted to write unauthorized attribute")
+
+
+# --- users ---------------------------------------------------------------------------------------
+def find_user(pool: LocalUserPool, username: object) -> CognitoIdpUser | None:
+    """The user by username, sub or email, or None (never raises)."""
+    if not isinstance(username, str) or not username:
+        return None
+    return pool._get_user(username)
+
+
+def user_email(user: CognitoIdpUser) -> str:
+    """The user's email (the outbox recipient)."""
+    return str(user.attribute_lookup.get("email", user.username))
+
+
+def mask(email: str) -> str:
+    """Cognito's masked destination, e.g. a***@e***."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain[:1]}***" if domain else f"{email[:1]}***"
+
+
+def _delivery(user: CognitoIdpUser) -> dict[str, str]:
+    """CodeDeliveryDetails for an email code."""
+    return {"Destination": mask(user_email(user)), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+
+def _new_code(user: CognitoIdpUser, purpose: str, lifetime: int) -> str:
+    """Store a fresh 6-digit code of a purpose on the user; returns it."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    codes: dict[str, Any] = getattr(user, "lc_codes", None) or {}
+    codes[purpose] = {"code": code, "expires": time.time() + lifetime, "attempts": 0}
+    user.lc_codes = codes  # type: ignore[attr-defined]
+    return code
+
+
+def _check_code(user: CognitoIdpUser, purpose: str, code: object) -> None:
+    """Verify (and consume) a code; Cognito's CodeMismatch / ExpiredCode otherwise."""
+    codes: dict[str, Any] = getattr(user, "lc_codes", None) or {}
+    entry = codes.get(purpose)
+    if entry is None or entry["expires"] < time.time():
+        raise ExpiredCodeException("Invalid code provided, please request a code again.")
+    if entry["attempts"] >= MAX_CODE_ATTEMPTS:
+        raise error("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+    if not isinstance(code, str) or not hmac.compare_digest(entry["code"], code.strip()):
+        entry["attempts"] += 1
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+    del codes[purpose]
+
+
+def send_signup_code(user: CognitoIdpUser) -> dict[str, str]:
+    """Email a sign-up verification code to the user."""
+    code = _new_code(user, "signup", CODE_LIFETIME)
+    outbox.send(
+        recipient=user_email(user),
+        subject="Your verification code",
+        body=f"Your verification code is {code}",
+        code=code,
+        kind="signup",
+    )
+    return _delivery(user)
+
+
+def sign_up(
+    pool: LocalUserPool,
+    client: CognitoIdpUserPoolClient,
+    username: object,
+    password: object,
+    attributes: dict[str, str],
+) -> tuple[CognitoIdpUser, dict[str, str]]:
+    """Register an UNCONFIRMED user and email the code (SignUp / the hosted /signup page)."""
+    if not isinstance(username, str) or not validate_username_format(username, "email"):
+        raise InvalidParameterException("Username should be an email.")
+    attributes = dict(attributes)
+    attributes.pop("email_verified", None)
+    check_writable(client, set(attributes))
+    attributes["email"] = username
+    if find_user(pool, username) is not None:
+        raise UsernameExistsException("An account with the given email already exists.")
+    for attr in pool.schema_attributes.values():
+        if attr.required and not attributes.get(attr.name):
+            raise InvalidParameterException(
+                f"Attributes did not conform to the schema: {attr.name}: The attribute is required"
+            )
+    check_password(pool, password)
+    user = CognitoIdpUser(
+        pool.id, None, str(password), UserStatus.UNCONFIRMED, [
+            {"Name": k, "Value": v} for k, v in attributes.items()
+        ]
+    )  # fmt: skip
+    pool.users[user.username] = user
+    return user, send_signup_code(user)
+
+
+def resend_code(pool: LocalUserPool, username: object) -> dict[str, str]:
+    """ResendConfirmationCode: a new sign-up code for an unconfirmed user."""
+    user = find_user(pool, username)
+    if user is None:
+        raise UserNotFoundError("Username/client id combination not found.")
+    if user.status is not UserStatus.UNCONFIRMED:
+        raise InvalidParameterException("User is already confirmed.")
+    return send_signup_code(user)
+
+
+def confirm_sign_up(pool: LocalUserPool, username: object, code: object) -> CognitoIdpUser:
+    """ConfirmSignUp with the emailed code; marks the email verified."""
+    user = find_user(pool, username)
+    if user is None:
+        raise UserNotFoundError("Username/client id combination not found.")
+    if user.status is not UserStatus.UNCONFIRMED:
+        raise NotAuthorizedError(f"User cannot be confirmed. Current status is {user.status.value}")
+    _check_code(user, "signup", code)
+    user.status = UserStatus.CONFIRMED
+    user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+    return user
+
+
+def forgot_password(pool: LocalUserPool, username: object) -> dict[str, str]:
+    """ForgotPassword: email a reset code (a fake delivery for unknown users, as Cognito does)."""
+    user = find_user(pool, username)
+    if user is None:
+        # PreventUserExistenceErrors: answer as if a code were sent.
+        return {"Destination": mask(str(username)), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    if not user.enabled:
+        raise NotAuthorizedError("User is disabled.")
+    if user.attribute_lookup.get("email_verified") != "true" and user.status is not UserStatus.UNCONFIRMED:
+        raise InvalidParameterException(
+            "Cannot reset password for the user as there is no registered/verified email or phone_number"
+        )
+    code = _new_code(user, "reset", RESET_CODE_LIFETIME)
+    outbox.send(
+        recipient=user_email(user),
+        subject="Your password reset code",
+        body=f"Your password reset code is {code}",
+        code=code,
+        kind="forgot_password",
+    )
+    return _delivery(user)
+
+
+def confirm_forgot_password(
+    pool: LocalUserPool, username: object, code: object, password: object
+) -> CognitoIdpUser:
+    """ConfirmForgotPassword: check the code and the policy, then set the password."""
+    user = find_user(pool, username)
+    if user is None:
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+    check_password(pool, password)
+    _check_code(user, "reset", code)
+    user.password = str(password)
+    if user.status in (UserStatus.RESET_REQUIRED, UserStatus.FORCE_CHANGE_PASSWORD):
+        user.status = UserStatus.CONFIRMED
+    return user
+
+
+def send_temporary_password(user: CognitoIdpUser, password: str) -> None:
+    """Email an admin-created user's temporary password (AdminCreateUser's invitation)."""
+    outbox.send(
+        recipient=user_email(user),
+        subject="Your temporary password",
+        body=f"Your username is {user_email(user)} and temporary password is {password}.",
+        code=password,
+        kind="invitation",
+    )
+
+
+# --- sign-in and challenges ------------------------------------------------------------------------
+def authenticate(pool: LocalUserPool, username: object, password: object) -> CognitoIdpUser:
+    """Check a username/password; one message for unknown user and wrong password."""
+    user = find_user(pool, username)
+    if (
+        user is None
+        or not isinstance(password, str)
+        or not hmac.compare_digest((user.password or "").encode(), password.encode())
+    ):
+        raise NotAuthorizedError("Incorrect username or password.")
+    if not user.enabled:
+        raise NotAuthorizedError("User is disabled.")
+    if user.status is UserStatus.UNCONFIRMED:
+        raise UserNotConfirmedException("User is not confirmed.")
+    if user.status is UserStatus.RESET_REQUIRED:
+        raise error("PasswordResetRequiredException", "Password reset required for the user")
+    return user
+
+
+def mfa_enabled(user: CognitoIdpUser) -> bool:
+    """Whether sign-in needs a TOTP code from this user."""
+    return bool(user.software_token_mfa_enabled and getattr(user, "totp_secret", None))
+
+
+def next_challenge(pool: LocalUserPool, user: CognitoIdpUser) -> str | None:
+    """The challenge a just-authenticated user must pass next, or None."""
+    if user.status is UserStatus.FORCE_CHANGE_PASSWORD:
+        return "NEW_PASSWORD_REQUIRED"
+    if mfa_enabled(user):
+        return "SOFTWARE_TOKEN_MFA"
+    if pool.mfa_config == "ON":
+        return "MFA_SETUP"
+    return None
+
+
+@dataclass
+class Challenge:
+    """A pending sign-in step (the opaque Session string of the API and hosted UI)."""
+
+    pool_id: str
+    client_id: str
+    username: str
+    name: str
+    expires: float
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+CHALLENGES: dict[str, Challenge] = {}
+
+
+def start_challenge(pool: LocalUserPool, client_id: str, user: CognitoIdpUser, name: str, **data: Any) -> str:
+    """Create a pending challenge and return its session id."""
+    now = time.time()
+    for key in [k for k, c in CHALLENGES.items() if c.expires < now]:
+        del CHALLENGES[key]
+    session = secrets.token_urlsafe(48)
+    CHALLENGES[session] = Challenge(
+        pool.id, client_id, user.username, name, now + CHALLENGE_LIFETIME, dict(data)
+    )
+    return session
+
+
+def get_challenge(session: object, client_id: str | None = None) -> Challenge:
+    """A live challenge by session; Cognito's 'Invalid session' otherwise."""
+    challenge = CHALLENGES.get(session) if isinstance(session, str) else None
+    if challenge is None or challenge.expires < time.time():
+        raise NotAuthorizedError("Invalid session for the user, session is expired.")
+    if client_id is not None and challenge.client_id != client_id:
+        raise NotAuthorizedError("Invalid session for the user.")
+    return challenge
+
+
+def end_challenge(session: str) -> None:
+    """Consume a challenge."""
+    CHALLENGES.pop(session, None)
+
+
+def set_new_password(pool: LocalUserPool, user: CognitoIdpUser, password: object) -> None:
+    """Answer NEW_PASSWORD_REQUIRED."""
+    new = check_password(pool, password)
+    if user.password == new:
+        raise InvalidParameterException("New password must differ from the temporary password.")
+    user.password = new
+    user.status = UserStatus.CONFIRMED
+
+
+def new_totp_secret(user: CognitoIdpUser) -> str:
+    """AssociateSoftwareToken: a per-user secret, pending until verified."""
+    secret = pyotp.random_base32()
+    user.totp_pending_secret = secret  # type: ignore[attr-defined]
+    return secret
+
+
+def verify_new_totp(user: CognitoIdpUser, code: object) -> None:
+    """VerifySoftwareToken: the first code from the authenticator activates the secret."""
+    secret = getattr(user, "totp_pending_secret", None)
+    if not secret:
+        raise error("InvalidParameterException", "No software token is associated with the user.")
+    if not isinstance(code, str) or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
+        raise error("EnableSoftwareTokenMFAException", "Code mismatch")
+    user.totp_secret = secret  # type: ignore[attr-defined]
+    user.totp_pending_secret = None  # type: ignore[attr-defined]
+    user.token_verified = True
+
+
+def check_totp(user: CognitoIdpUser, code: object) -> None:
+    """Answer SOFTWARE_TOKEN_MFA with the user's own secret (moto uses one fixed secret)."""
+    secret = getattr(user, "totp_secret", None)
+    if not secret or not isinstance(code, str) or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
+        raise CodeMismatchException("Invalid code received for user")
+
+
+def set_mfa_preference(user: CognitoIdpUser, settings: object) -> None:
+    """SetUserMFAPreference for TOTP (SMS is not emulated)."""
+    if settings is None:
+        return
+    if not isinstance(settings, dict):
+        raise InvalidParameterException("SoftwareTokenMfaSettings must be an object")
+    if settings.get("Enabled"):
+        if not getattr(user, "totp_secret", None):
+            raise InvalidParameterException("User has not verified software token mfa")
+        user.software_token_mfa_enabled = True
+        if settings.get("PreferredMfa"):
+            user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
+    elif settings.get("Enabled") is False:
+        user.software_token_mfa_enabled = False
+        if user.preferred_mfa_setting == "SOFTWARE_TOKEN_MFA":
+            user.preferred_mfa_setting = ""
+
+
+def issue_tokens(
+    pool: LocalUserPool,
+    client: CognitoIdpUserPoolClient,
+    user: CognitoIdpUser,
+    *,
+    scopes: list[str] | None = None,
+    nonce: str | None = None,
+    auth_time: int | None = None,
+) -> dict[str, Any]:
+    """Start an authentication event: refresh + access (+ ID unless scopes lack openid)."""
+    refresh, origin_jti = pool.create_refresh_token(
+        client.id, user.username, scopes=scopes, auth_time=auth_time
+    )
+    access, expires_in = pool.create_access_token(client.id, user.username, origin_jti)
+    result: dict[str, Any] = {
+        "AccessToken": access,
+        "ExpiresIn": expires_in,
+        "TokenType": "Bearer",
+        "RefreshToken": refresh,
+    }
+    if scopes is None or "openid" in scopes:
+        result["IdToken"], _ = pool.create_id_token(client.id, user.username, origin_jti, nonce)
+    return result
+
+
+def api_scopes() -> list[str]:
+    """Scopes of tokens from InitiateAuth/AdminInitiateAuth."""
+    return [ADMIN_SCOPE]
+
+
+def flat(user: CognitoIdpUser) -> dict[str, str]:
+    """The user's attributes as a dict."""
+    return flatten_attrs(user.attributes)
