@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A project-local Postgres cluster for development and tests: no Docker, no system service.
 #
-#   devtools/postgres.sh start|stop|status|url
+#   devtools/postgres.sh start|stop|status|url|destroy
 #
+# `destroy` stops the cluster and deletes its data directory.
 # `start` and `url` print `DATABASE_URL=...` on stdout (everything else goes to stderr), so
 # callers can capture it. When DATABASE_URL is already set, this script manages nothing and
 # just echoes it back.
@@ -20,7 +21,7 @@ log() { printf 'postgres: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-    echo "usage: $0 start|stop|status|url" >&2
+    echo "usage: $0 start|stop|status|url|destroy" >&2
     exit 2
 }
 
@@ -193,6 +194,17 @@ cmd_stop() {
     fi
 }
 
+cmd_destroy() {
+    cmd_stop
+    if [ -d "$BASE" ]; then
+        log "deleting $BASE"
+        rm -rf "$BASE"
+    fi
+    if [ "$SOCKDIR" != "$BASE/run" ]; then
+        rm -rf "$SOCKDIR"
+    fi
+}
+
 cmd_status() {
     if is_running; then
         log "running on 127.0.0.1:$PORT, data in $DATA"
@@ -207,9 +219,9 @@ cmd_status() {
 
 if [ -n "${DATABASE_URL:-}" ]; then
     case "$1" in
-        start | stop | status | url)
+        start | stop | status | url | destroy)
             log "DATABASE_URL is set: not managing a local cluster"
-            [ "$1" = stop ] || echo "DATABASE_URL=$DATABASE_URL"
+            case "$1" in stop | destroy) ;; *) echo "DATABASE_URL=$DATABASE_URL" ;; esac
             exit 0
             ;;
         *) usage ;;
@@ -230,6 +242,7 @@ case "$1" in
         ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    destroy) cmd_destroy ;;
     url) echo "DATABASE_URL=$URL" ;;
     *) usage ;;
 esac

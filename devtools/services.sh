@@ -13,14 +13,13 @@
 #         config tests/localcloud-test.json when it exists, env in .run/test.env
 #
 # Environment: DATABASE_URL (use that database, start no cluster), PGPORT_LOCAL (see postgres.sh),
-# LOCALCLOUD_PORT (override the profile's port), LOCALCLOUD_TIMEOUT (seconds, default 20),
-# PYTHON (default .venv/bin/python).
+# LOCALCLOUD_PORT (override the profile's port), LOCALCLOUD_TIMEOUT (seconds, default 20).
 set -euo pipefail
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$PROJECT_DIR"
 RUN_DIR=.run
-PYTHON="${PYTHON:-.venv/bin/python}"
+PYTHON=.venv/bin/python
 TIMEOUT="${LOCALCLOUD_TIMEOUT:-20}"
 # As given by the caller: `exec` later exports the env file's DATABASE_URL into this shell.
 GIVEN_DATABASE_URL="${DATABASE_URL:-}"

@@ -1,0 +1,81 @@
+# Development commands. `make` alone lists them.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The first interpreter found that is Python 3.11 or newer; override with `make venv PYTHON=...`.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+# Extra pytest arguments: make test ARGS="-k sign_in -x"
+ARGS ?=
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help venv dev services services-down test chromium lint fmt clean-data
+
+help: ## List the commands
+	@echo "Usage: make <target>"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
+	@echo
+	@echo "Without DATABASE_URL, a project-local Postgres runs on 127.0.0.1:54329 (devtools/README.md)."
+
+dev: venv ## Start Postgres and the local Cognito stack, migrate, serve http://localhost:8000
+	@devtools/services.sh exec dev -- devtools/dev.sh
+
+test: venv chromium ## Run the whole suite against fresh test services (ARGS="..." for pytest)
+	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:8001 \
+		devtools/services.sh exec test -- $(PY) -m pytest $(ARGS)
+
+services: venv ## Start only the dev services, for `python manage.py runserver`
+	@devtools/services.sh up dev
+	@echo
+	@echo "Services up. Load their settings into your shell, then use manage.py as usual:"
+	@echo "  set -a; . .run/dev.env; set +a"
+	@echo "  export DJANGO_DEBUG=true"
+	@echo "  $(PY) manage.py migrate && $(PY) manage.py createcachetable"
+	@echo "  $(PY) manage.py runserver localhost:8000"
+	@echo "Stop them with: make services-down"
+
+services-down: ## Stop the services started by `make services`
+	@devtools/services.sh down dev
+
+venv: $(STAMP) ## Create .venv and install requirements (again only when they change)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@if [ ! -x $(PY) ]; then \
+		if [ -z "$(PYTHON)" ]; then echo "Python 3.11 or newer is required (set PYTHON=...)" >&2; exit 1; fi; \
+		echo "Creating $(VENV) with $(PYTHON)"; \
+		$(PYTHON) -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+chromium: # The browser tests drive Debian's Chromium (Playwright cannot download one here)
+	@if [ -x "$(CHROMIUM)" ] || [ -n "$${CHROMIUM_PATH:-}" ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "warning: $(CHROMIUM) not found; the browser tests will fail." >&2; \
+		echo "  Install it (sudo apt-get install chromium) or set CHROMIUM_PATH." >&2; \
+	fi
+
+lint: venv ## Check lint and formatting (ruff)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: venv ## Fix what ruff can and format the code
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean-data: ## Stop all services and delete their data (.pgdata, .localcloud*, .run)
+	@devtools/services.sh down dev
+	@devtools/services.sh down test
+	@DATABASE_URL= devtools/postgres.sh destroy
+	rm -rf .localcloud .localcloud-test .run
