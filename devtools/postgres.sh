@@ -97,9 +97,9 @@ make_dir() {
     # Create a directory owned by whoever runs the server. Under /tmp, refuse one that someone
     # else created first (anyone can create names there).
     local dir="$1"
-    mkdir -p "$dir"
-    if [ "${#AS_PG[@]}" -gt 0 ]; then
-        chown postgres: "$dir"
+    if [ ! -d "$dir" ]; then
+        mkdir -p "$dir"
+        [ "${#AS_PG[@]}" -eq 0 ] || chown postgres: "$dir"
     fi
     local owner
     owner="$(stat -c %U "$dir" 2>/dev/null || stat -f %Su "$dir")"
