@@ -80,15 +80,16 @@ def _write(path: Path, keys: list[SigningKey]) -> None:
     data = [k.__dict__ for k in keys]
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump({"keys": data}, fh, indent=1)
+        # A plain list, oldest first: simple for tools (and tests) that read the current key.
+        json.dump(data, fh, indent=1)
     os.replace(tmp, path)
 
 
 def _read(path: Path) -> list[SigningKey]:
     """Read the key file (oldest first)."""
     with path.open() as fh:
-        data: dict[str, Any] = json.load(fh)
-    return [SigningKey(**k) for k in data["keys"]]
+        data: list[dict[str, Any]] = json.load(fh)
+    return [SigningKey(**k) for k in data]
 
 
 def rotate_key(data_dir: Path) -> SigningKey:

@@ -1,0 +1,327 @@
+"""Fixtures for localcloud's tests: real server processes on free ports, real HTTP clients."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import jwt
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = ROOT / "localcloud" / "config.json"
+CALLBACK = "http://localhost:8000/oidc/callback/"
+CALLBACK_2 = "http://localhost:8001/oidc/callback/"
+LOGOUT = "http://localhost:8000/"
+ALICE = ("alice@example.com", "Alice-pass-1")
+ADMIN = ("admin@example.com", "Admin-pass-1")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(path: Path, **changes: Any) -> Path:
+    """The default config with extra callback/logout URLs and optional overrides."""
+    config = json.loads(DEFAULT_CONFIG.read_text())
+    config["app_client"]["CallbackURLs"].append(CALLBACK_2)
+    config["app_client"]["LogoutURLs"].append("http://localhost:8001/")
+    for section, values in changes.items():
+        config[section].update(values)
+    path.write_text(json.dumps(config))
+    return path
+
+
+@dataclass
+class Stack:
+    """One running localcloud process and clients for it."""
+
+    process: subprocess.Popen
+    data_dir: Path
+    config: Path
+    port: int
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        """The stack's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The app.env values."""
+        lines = (self.data_dir / "app.env").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+    @property
+    def pool_id(self) -> str:
+        """The user pool id."""
+        return self.env["COGNITO_USER_POOL_ID"]
+
+    @property
+    def client_id(self) -> str:
+        """The web client's id."""
+        return self.env["COGNITO_CLIENT_ID"]
+
+    @property
+    def client_secret(self) -> str:
+        """The web client's secret."""
+        return self.env["COGNITO_CLIENT_SECRET"]
+
+    @property
+    def issuer(self) -> str:
+        """The AWS-style issuer."""
+        return self.env["COGNITO_ISSUER"]
+
+    def idp(self) -> Any:
+        """A boto3 cognito-idp client pointed at the stack."""
+        return boto3.client(
+            "cognito-idp",
+            region_name="us-east-1",
+            endpoint_url=self.base,
+            aws_access_key_id="localcloud",
+            aws_secret_access_key="localcloud",
+        )
+
+    def secret_hash(self, username: str) -> str:
+        """SECRET_HASH for the web client."""
+        digest = hmac.new(self.client_secret.encode(), (username + self.client_id).encode(), hashlib.sha256)
+        return base64.b64encode(digest.digest()).decode()
+
+    def api_login(self, username: str, password: str) -> dict[str, Any]:
+        """Tokens from InitiateAuth USER_PASSWORD_AUTH."""
+        result = self.idp().initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={
+                "USERNAME": username,
+                "PASSWORD": password,
+                "SECRET_HASH": self.secret_hash(username),
+            },
+        )
+        return result["AuthenticationResult"]
+
+    def jwks(self) -> dict[str, Any]:
+        """The pool's JWKS."""
+        return requests.get(f"{self.base}/{self.pool_id}/.well-known/jwks.json", timeout=5).json()
+
+    def verify(self, token: str, token_use: str) -> dict[str, Any]:
+        """Verify a token the way AWS prescribes (kid from JWKS, RS256, exp, iss, aud/client_id, use)."""
+        header = jwt.get_unverified_header(token)
+        assert header["alg"] == "RS256"
+        keys = {k["kid"]: k for k in self.jwks()["keys"]}
+        key = jwt.PyJWK(keys[header["kid"]]).key
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            issuer=self.issuer,
+            audience=self.client_id if token_use == "id" else None,
+            options={"verify_aud": token_use == "id", "require": ["exp", "iat", "iss", "sub"]},
+        )
+        assert claims["token_use"] == token_use
+        if token_use == "access":
+            assert claims["client_id"] == self.client_id
+            assert "aud" not in claims
+        return claims
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """The outbox, newest first."""
+        return requests.get(f"{self.base}/_outbox.json", timeout=5).json()
+
+    def latest_code(self, recipient: str) -> str:
+        """The newest code sent to recipient."""
+        return next(m["code"] for m in self.outbox() if m["recipient"] == recipient)
+
+    def stop(self) -> None:
+        """Stop the process (by its own pid)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_stack(data_dir: Path, config: Path, port: int | None = None, timeout: float = 15) -> Stack:
+    """Start `python -m localcloud` and wait for its ready line."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "--port", str(port), "--data-dir", str(data_dir),
+         "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    stack = Stack(process, data_dir, config, port)
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        stack.output.append(line)
+        if "localcloud ready" in line:
+            # Keep draining output so the server never blocks on a full pipe.
+            import threading
+
+            threading.Thread(target=_drain, args=(process, stack.output), daemon=True).start()
+            return stack
+    stack.stop()
+    raise RuntimeError("localcloud did not start:\n" + "".join(stack.output))
+
+
+def _drain(process: subprocess.Popen, sink: list[str]) -> None:
+    """Read a process's output until it ends."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        sink.append(line)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The shared localcloud instance for most tests."""
+    tmp = tmp_path_factory.mktemp("localcloud")
+    running = start_stack(tmp / "data", write_config(tmp / "config.json"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def private_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    """start(**config_changes) → a private instance (restart/rotation/reset/expiry tests)."""
+    started: list[Stack] = []
+
+    def start(data_dir: Path | None = None, **changes: Any) -> Stack:
+        config = write_config(tmp_path / f"config-{len(started)}.json", **changes)
+        running = start_stack(data_dir or tmp_path / "data", config)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+# --- hosted-UI helpers -----------------------------------------------------------------------------------
+def pkce_pair() -> tuple[str, str]:
+    """(verifier, S256 challenge)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def authorize_params(stack: Stack, **extra: str) -> dict[str, str]:
+    """Typical authorize parameters for the web client."""
+    params = {
+        "response_type": "code",
+        "client_id": stack.client_id,
+        "redirect_uri": CALLBACK,
+        "scope": "openid email profile aws.cognito.signin.user.admin",
+        "state": secrets.token_urlsafe(8),
+    }
+    params.update(extra)
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def form_of(html: str) -> tuple[str, dict[str, str]]:
+    """(action, hidden fields) of the first POST form in a page."""
+    match = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', html, re.S)
+    assert match, html
+    action = match.group(1).replace("&amp;", "&")
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', match.group(2)))
+    return action, hidden
+
+
+def submit(
+    session: requests.Session, stack: Stack, page: requests.Response, **fields: str
+) -> requests.Response:
+    """Fill and post the page's form (CSRF included), without following the redirect."""
+    action, hidden = form_of(page.text)
+    return session.post(stack.base + action, data={**hidden, **fields}, allow_redirects=False, timeout=5)
+
+
+def sign_in(
+    stack: Stack, username: str, password: str, session: requests.Session | None = None, **extra: str
+) -> tuple[requests.Session, requests.Response, dict[str, str]]:
+    """Authorize → /login → submit; returns (browser session, final response, authorize params)."""
+    session = session or requests.Session()
+    params = authorize_params(stack, **extra)
+    response = session.get(f"{stack.base}/oauth2/authorize", params=params, allow_redirects=False, timeout=5)
+    assert response.status_code == 302, response.text
+    page = session.get(stack.base + response.headers["Location"], timeout=5)
+    assert page.status_code == 200
+    return session, submit(session, stack, page, username=username, password=password), params
+
+
+def callback_query(response: requests.Response) -> dict[str, str]:
+    """The query parameters of a redirect to the callback."""
+    location = response.headers["Location"]
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def code_for(stack: Stack, username: str, password: str, **extra: str) -> tuple[str, dict[str, str]]:
+    """A fresh authorization code (and the authorize params used)."""
+    _, response, params = sign_in(stack, username, password, **extra)
+    assert response.status_code == 302, response.text
+    query = callback_query(response)
+    assert query["state"] == params["state"]
+    return query["code"], params
+
+
+def exchange(stack: Stack, code: str, redirect_uri: str = CALLBACK, **extra: str) -> requests.Response:
+    """POST /oauth2/token with client_secret_basic."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, **extra}
+    return requests.post(
+        f"{stack.base}/oauth2/token", data=data, auth=(stack.client_id, stack.client_secret), timeout=5
+    )
+
+
+@pytest.fixture
+def new_user(stack: Stack) -> Callable[..., tuple[str, str]]:
+    """make() → (email, password) of a fresh confirmed user (via the admin API)."""
+
+    def make(name: str = "Test Person") -> tuple[str, str]:
+        email = f"user-{secrets.token_hex(5)}@example.com"
+        password = "Test-pass-1"
+        idp = stack.idp()
+        idp.admin_create_user(
+            UserPoolId=stack.pool_id,
+            Username=email,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": name},
+                {"Name": "custom:role", "Value": "student"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+        idp.admin_set_user_password(
+            UserPoolId=stack.pool_id, Username=email, Password=password, Permanent=True
+        )
+        return email, password
+
+    return make
