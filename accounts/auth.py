@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -26,6 +27,8 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
         # Django instantiates the backend on every request (get_user), so nothing here may touch
         # the network: endpoints are resolved lazily, when a sign-in needs them.
         self.UserModel = get_user_model()
+        self.OIDC_RP_CLIENT_ID = settings.COGNITO_CLIENT_ID
+        self.OIDC_RP_CLIENT_SECRET = settings.COGNITO_CLIENT_SECRET
 
     @property
     def OIDC_OP_TOKEN_ENDPOINT(self) -> str:  # noqa: N802 - the base class's attribute name

@@ -13,8 +13,11 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+import boto3
 import jwt
 import requests
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.cache import cache
 
@@ -170,7 +173,7 @@ def signing_key(kid: str) -> jwt.PyJWK:
 
 
 def clear_caches() -> None:
-    """Forget discovery and keys (used by tests and after settings change)."""
+    """Forget discovery, keys and clients (used by tests and after settings change)."""
     _local.clear()
     pool = settings.COGNITO_USER_POOL_ID
     cache.delete_many([f"cognito:discovery:{pool}", f"cognito:jwks:{pool}", f"cognito:jwks-refetch:{pool}"])
@@ -290,3 +293,62 @@ def token_expiry(tokens: dict[str, Any], id_claims: dict[str, Any]) -> int:
     """When the first of the access and ID tokens expires (epoch seconds)."""
     expires_in = int(tokens.get("expires_in") or 3600)
     return min(int(time.time()) + expires_in, int(id_claims["exp"]))
+
+
+# --- User pool API (boto3) -------------------------------------------------------------------
+
+
+def _idp_client():
+    """One cognito-idp client per process (boto3 clients are thread-safe; building one is slow)."""
+    client = _local.get("idp_client")
+    if client is None:
+        client = boto3.client(
+            "cognito-idp",
+            region_name=settings.COGNITO_REGION,
+            endpoint_url=settings.AWS_ENDPOINT_URL,
+            config=Config(
+                connect_timeout=settings.COGNITO_TIMEOUT,
+                read_timeout=settings.COGNITO_TIMEOUT,
+                retries={"max_attempts": 2, "mode": "standard"},
+            ),
+        )
+        _local["idp_client"] = client
+    return client
+
+
+class AttributeUpdateRefused(CognitoError):
+    """Cognito refused the attribute values themselves (not a transient failure)."""
+
+
+def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return getattr(_idp_client(), operation)(**kwargs)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", "")
+        if code in ("NotAuthorizedException", "UserNotFoundException"):
+            raise TokenRejected(code, message) from exc
+        if code in ("InvalidParameterException", "AliasExistsException"):
+            raise AttributeUpdateRefused(f"{code}: {message}") from exc
+        raise CognitoUnavailable(f"{operation}: {code} {message}") from exc
+    except BotoCoreError as exc:
+        raise CognitoUnavailable(f"{operation}: {exc}") from exc
+
+
+def _attribute_list(attributes: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Name": name, "Value": value} for name, value in attributes.items()]
+
+
+def update_user_attributes(*, access_token: str, attributes: dict[str, str]) -> None:
+    """UpdateUserAttributes as the user (the client's WriteAttributes apply)."""
+    _call("update_user_attributes", AccessToken=access_token, UserAttributes=_attribute_list(attributes))
+
+
+def admin_update_user_attributes(*, username: str, attributes: dict[str, str]) -> None:
+    """AdminUpdateUserAttributes with the server's AWS credentials (admin edits, retries)."""
+    _call(
+        "admin_update_user_attributes",
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        Username=username,
+        UserAttributes=_attribute_list(attributes),
+    )

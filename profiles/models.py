@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+HANDLE_RE = r"^[a-z0-9](?:[a-z0-9_-]{1,28}[a-z0-9])$"
+# Handles that would shadow a page of this site, or pass for its staff.
+RESERVED_HANDLES = frozenset(
+    {
+        "admin", "administrator", "api", "me", "people", "u", "accounts", "oidc", "static", "media",
+        "root", "staff", "support", "help", "about", "login", "logout", "signin", "signout", "signup",
+        "settings", "security", "system", "null", "none", "undefined", "www", "mail", "profile", "profiles",
+    }
+)  # fmt: skip
+
+
+class Profile(models.Model):
+    """The full profile of a user, in Postgres; Cognito keeps only identity attributes."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public: anyone"
+        MEMBERS = "members", "Members: signed-in users"
+        PRIVATE = "private", "Private: only me"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    # Mirrors Cognito's `name` and `custom:college`; pushed there after a local save.
+    display_name = models.CharField("display name", max_length=100)
+    handle = models.CharField(
+        max_length=30,
+        unique=True,
+        validators=[RegexValidator(HANDLE_RE, "3–30 lowercase letters, digits, - or _, not at either end.")],
+        help_text="Your address on this site: /u/<handle>/",
+    )
+    college = models.CharField(max_length=100, blank=True)
+    # Mirrors `custom:role`, which only administrators may change.
+    role = models.CharField(max_length=64, blank=True)
+    bio = models.TextField(max_length=2000, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    location = models.CharField(max_length=100, blank=True)
+    website = models.URLField(max_length=200, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS)
+    # Optimistic concurrency: an edit based on an older version is refused, never lost silently.
+    version = models.PositiveIntegerField(default=1)
+    # Set when Cognito could not take the latest name/college; retried until it does.
+    sync_pending = models.BooleanField(default=False)
+    sync_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # Directory search: trigram indexes serve ILIKE '%term%' on each searched column.
+            GinIndex(fields=["display_name"], name="profile_name_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["handle"], name="profile_handle_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["college"], name="profile_college_trgm", opclasses=["gin_trgm_ops"]),
+            models.Index(Lower("display_name"), "id", name="profile_name_order"),
+            models.Index(fields=["sync_pending"], name="profile_sync_pending", condition=models.Q(sync_pending=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} (@{self.handle})"

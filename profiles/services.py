@@ -1,0 +1,123 @@
+"""Profile writes: creation from claims, edits with optimistic locking, sync to Cognito."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import unicodedata
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from accounts import cognito
+from profiles.models import RESERVED_HANDLES, Profile
+
+logger = logging.getLogger(__name__)
+
+# Profile field → Cognito attribute, for what lives in both places.
+COGNITO_ATTRIBUTES = {"display_name": "name", "college": "custom:college"}
+EDITABLE_FIELDS = ("display_name", "handle", "college", "bio", "pronouns", "location", "website", "visibility")
+
+
+class ProfileChangedMeanwhile(Exception):
+    """The profile was saved by someone else since the editor loaded it."""
+
+
+def handle_from_text(text: str) -> str:
+    """A URL-safe handle stem from a name or e-mail (ASCII-folded, lowercase)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-_")[:24].strip("-_")
+    return stem if len(stem) >= 3 else f"user-{stem}".strip("-")
+
+
+def handle_unique(*, stem: str) -> str:
+    candidate = stem
+    while candidate in RESERVED_HANDLES or Profile.objects.filter(handle=candidate).exists():
+        candidate = f"{stem[:24]}-{secrets.token_hex(2)}"
+    return candidate
+
+
+def _claims_fields(claims: dict[str, Any]) -> dict[str, str]:
+    return {
+        "display_name": str(claims.get("name") or "").strip()[:100],
+        "college": str(claims.get("custom:college") or "").strip()[:100],
+        "role": str(claims.get("custom:role") or "").strip()[:64],
+    }
+
+
+def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
+    """At each sign-in: create the profile, or take in what changed in Cognito.
+
+    Local edits not yet accepted by Cognito (sync pending) win over the claims: what the user
+    typed is never overwritten by the older value Cognito still holds.
+    """
+    fields = _claims_fields(claims)
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        stem = handle_from_text(fields["display_name"] or str(claims.get("email", "")).split("@")[0])
+        for _ in range(5):
+            try:
+                with transaction.atomic():
+                    return Profile.objects.create(
+                        user=user,
+                        display_name=fields["display_name"] or str(claims.get("email", "")).split("@")[0][:100],
+                        college=fields["college"],
+                        role=fields["role"],
+                        handle=handle_unique(stem=stem),
+                    )
+            except IntegrityError:  # a concurrent sign-in took the same handle: draw again
+                continue
+        raise RuntimeError("could not find a free handle")
+    changes = {"role": fields["role"]}
+    if not profile.sync_pending:
+        changes.update(display_name=fields["display_name"] or profile.display_name, college=fields["college"])
+    changed = {k: v for k, v in changes.items() if getattr(profile, k) != v}
+    if changed:
+        Profile.objects.filter(pk=profile.pk).update(**changed, version=F("version") + 1)
+        profile.refresh_from_db()
+    return profile
+
+
+@transaction.atomic
+def profile_update(*, profile: Profile, data: dict[str, Any], expected_version: int) -> tuple[Profile, bool]:
+    """Save the editable fields if nobody saved meanwhile; return (profile, needs_cognito_sync).
+
+    The role is not among the editable fields: whatever `data` says of it is ignored.
+    """
+    values = {name: data[name] for name in EDITABLE_FIELDS if name in data}
+    touches_cognito = any(values.get(f, getattr(profile, f)) != getattr(profile, f) for f in COGNITO_ATTRIBUTES)
+    if touches_cognito:
+        values["sync_pending"] = True
+    updated = Profile.objects.filter(pk=profile.pk, version=expected_version).update(
+        **values, version=F("version") + 1
+    )
+    if not updated:
+        raise ProfileChangedMeanwhile()
+    profile.refresh_from_db()
+    return profile, touches_cognito or profile.sync_pending
+
+
+def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None) -> bool:
+    """Push name and college to Cognito; True when Cognito has them. Failure leaves it pending.
+
+    With the user's access token, UpdateUserAttributes (the client's WriteAttributes apply);
+    without one (admin edits, retries from `manage.py sync_profiles`), the admin API.
+    """
+    attributes = {attr: getattr(profile, field) for field, attr in COGNITO_ATTRIBUTES.items()}
+    version = profile.version
+    try:
+        if access_token:
+            cognito.update_user_attributes(access_token=access_token, attributes=attributes)
+        else:
+            cognito.admin_update_user_attributes(username=profile.user.cognito_username, attributes=attributes)
+    except cognito.CognitoError as exc:
+        logger.warning("profile %s not synced to Cognito: %s", profile.pk, exc)
+        Profile.objects.filter(pk=profile.pk).update(sync_pending=True, sync_error=str(exc)[:255])
+        profile.sync_pending, profile.sync_error = True, str(exc)[:255]
+        return False
+    # Only clear the flag if nobody changed the profile while we talked to Cognito.
+    Profile.objects.filter(pk=profile.pk, version=version).update(sync_pending=False, sync_error="")
+    profile.refresh_from_db()
+    return not profile.sync_pending

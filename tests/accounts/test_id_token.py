@@ -1,0 +1,182 @@
+"""The ID token checks AWS prescribes, each tried with a forged or wrong token (reference §2)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+
+from accounts import cognito
+from accounts.auth import CognitoAuthenticationBackend
+from tests.accounts.conftest import id_claims, localcloud_data_dir, pool_signing_key, sign_with_pool_key
+
+pytestmark = pytest.mark.django_db
+
+
+def verify(token: str, nonce: str = "n-1"):
+    return CognitoAuthenticationBackend().verify_token(token, nonce=nonce)
+
+
+def b64(data: dict | bytes) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_a_well_formed_token_passes():
+    """The control: the checks below fail for their own reason, not for all tokens."""
+    claims = verify(sign_with_pool_key(id_claims(nonce="n-1")))
+    assert claims["email"] == "mallory@example.com"
+
+
+def test_real_hosted_ui_tokens_pass(idp):
+    """An ID token from the pool itself (InitiateAuth) verifies; it carries no nonce."""
+    auth = idp.admin_initiate_auth(
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        ClientId=settings.COGNITO_CLIENT_ID,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice@example.com", "PASSWORD": "Alice-pass-1", "SECRET_HASH": secret_hash()},
+    )
+    claims = cognito.verify_token(auth["AuthenticationResult"]["IdToken"], token_use="id")
+    assert claims["email"] == "alice@example.com"
+
+
+def secret_hash(username: str = "alice@example.com") -> str:
+    import hashlib
+    import hmac
+
+    digest = hmac.new(
+        settings.COGNITO_CLIENT_SECRET.encode(), (username + settings.COGNITO_CLIENT_ID).encode(), hashlib.sha256
+    ).digest()
+    return base64.b64encode(digest).decode()
+
+
+def test_bad_signature_is_refused():
+    header, payload, signature = sign_with_pool_key(id_claims(nonce="n-1")).split(".")
+    tampered = b64(id_claims(nonce="n-1", email="admin@example.com"))
+    with pytest.raises(SuspiciousOperation):
+        verify(f"{header}.{tampered}.{signature}")
+
+
+def test_alg_none_is_refused():
+    kid, _ = pool_signing_key()
+    token = f"{b64({'alg': 'none', 'kid': kid, 'typ': 'JWT'})}.{b64(id_claims(nonce='n-1'))}."
+    with pytest.raises(SuspiciousOperation):
+        verify(token)
+
+
+def test_hs256_signed_with_the_public_key_is_refused():
+    kid, pem = pool_signing_key()
+    public_pem = (
+        serialization.load_pem_private_key(pem.encode(), password=None)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    import hashlib
+    import hmac
+
+    signing_input = f"{b64({'alg': 'HS256', 'kid': kid, 'typ': 'JWT'})}.{b64(id_claims(nonce='n-1'))}"
+    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    with pytest.raises(SuspiciousOperation):
+        verify(f"{signing_input}.{b64(signature)}")
+
+
+def test_unknown_kid_is_refused():
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode(id_claims(nonce="n-1"), attacker, algorithm="RS256", headers={"kid": "attacker-kid"})
+    with pytest.raises(SuspiciousOperation):
+        verify(token)
+
+
+def test_own_key_under_the_pools_kid_is_refused():
+    kid, _ = pool_signing_key()
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode(id_claims(nonce="n-1"), attacker, algorithm="RS256", headers={"kid": kid})
+    with pytest.raises(SuspiciousOperation):
+        verify(token)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"exp": 1_000_000_000, "iat": 999_996_400}, id="expired"),
+        pytest.param({"aud": "another-client"}, id="wrong-aud"),
+        pytest.param({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OTHER"}, id="wrong-iss"),
+        pytest.param({"iss": "http://127.0.0.1:9229/whatever"}, id="local-iss"),
+        pytest.param({"token_use": "access"}, id="token-use-access"),
+        pytest.param({"nonce": "another-nonce"}, id="nonce-mismatch"),
+        pytest.param({"nonce": None}, id="nonce-missing"),
+        pytest.param({"exp": None}, id="no-exp"),
+    ],
+)
+def test_wrong_claims_are_refused(overrides):
+    with pytest.raises(SuspiciousOperation):
+        verify(sign_with_pool_key(id_claims(**{"nonce": "n-1", **overrides})))
+
+
+def test_an_access_token_in_place_of_the_id_token_is_refused(idp):
+    auth = idp.admin_initiate_auth(
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        ClientId=settings.COGNITO_CLIENT_ID,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice@example.com", "PASSWORD": "Alice-pass-1", "SECRET_HASH": secret_hash()},
+    )
+    with pytest.raises(SuspiciousOperation):
+        verify(auth["AuthenticationResult"]["AccessToken"], nonce="")
+
+
+@pytest.mark.parametrize("garbage", ["", "a.b", "a.b.c", "x" * 20000, "é.é.é"])
+def test_garbage_is_refused(garbage):
+    with pytest.raises(SuspiciousOperation):
+        verify(garbage)
+
+
+def test_an_unknown_kid_refetches_the_jwks_at_most_once_a_minute():
+    fetches = []
+    original = cognito._fetch_jwks
+
+    def counting_fetch():
+        fetches.append(1)
+        return original()
+
+    cognito._fetch_jwks = counting_fetch
+    try:
+        verify(sign_with_pool_key(id_claims(nonce="n-1")))  # first use: one fetch
+        for _ in range(3):
+            with pytest.raises(SuspiciousOperation):
+                verify(jwt.encode(id_claims(nonce="n-1"), rsa.generate_private_key(65537, 2048), "RS256", {"kid": "k2"}))
+    finally:
+        cognito._fetch_jwks = original
+    assert len(fetches) == 2  # the cold fetch, then one refetch for the unknown kid
+
+
+def test_key_rotation_is_followed(sign_in, idp):
+    sign_in()  # JWKS cached with the current key
+    old_kid, _ = pool_signing_key()
+    old_token = idp.admin_initiate_auth(
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        ClientId=settings.COGNITO_CLIENT_ID,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice@example.com", "PASSWORD": "Alice-pass-1", "SECRET_HASH": secret_hash()},
+    )["AuthenticationResult"]["IdToken"]
+    subprocess.run(
+        [sys.executable, "-m", "localcloud", "rotate-key", "--data-dir", str(localcloud_data_dir())],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    new_kid, _ = pool_signing_key()
+    assert new_kid != old_kid
+    response = sign_in()  # the new ID token's kid is unknown to the cache: one refetch
+    assert response.status_code == 302 and response["Location"] == "/me/"
+    assert new_kid in cognito._jwks()
+    # Tokens signed before the rotation still verify while they live.
+    assert jwt.get_unverified_header(old_token)["kid"] == old_kid
+    assert cognito.verify_token(old_token, token_use="id")["email"] == "alice@example.com"
