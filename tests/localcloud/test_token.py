@@ -317,7 +317,10 @@ def test_logout_does_not_revoke_tokens(stack: Stack) -> None:
     code = response.headers["Location"].split("code=")[1].split("&")[0]
     tokens = exchange(stack, code).json()
     session.get(
-        f"{stack.base}/logout", params={"client_id": stack.client_id, "logout_uri": LOGOUT}, timeout=5
+        f"{stack.base}/logout",
+        params={"client_id": stack.client_id, "logout_uri": LOGOUT},
+        allow_redirects=False,
+        timeout=5,
     )
     userinfo = requests.get(
         f"{stack.base}/oauth2/userInfo",
