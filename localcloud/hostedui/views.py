@@ -259,7 +259,7 @@ class HostedUI:
         except JsonRESTError as exc:
             return self._challenge_page(request, auth, user, challenge.name, session, error=exc.message)
         sv.end_challenge(session)
-        return self._after_password(request, auth, user)
+        return self._after_password(request, auth, user, mfa_done=step != "new_password")
 
     def _password_step(self, request: Request, auth: AuthorizeRequest) -> Response:
         username = request.form.get("username", "").strip()
@@ -277,8 +277,10 @@ class HostedUI:
                                username=username, error=exc.message)  # fmt: skip
         return self._after_password(request, auth, user)
 
-    def _after_password(self, request: Request, auth: AuthorizeRequest, user: CognitoIdpUser) -> Response:
-        challenge = sv.next_challenge(auth.pool, user)
+    def _after_password(
+        self, request: Request, auth: AuthorizeRequest, user: CognitoIdpUser, mfa_done: bool = False
+    ) -> Response:
+        challenge = sv.next_challenge(auth.pool, user, mfa_done=mfa_done)
         if challenge is None:
             return self.finish(auth, user)
         session = sv.start_challenge(auth.pool, auth.client.id, user, challenge)

@@ -274,6 +274,8 @@ def _respond(params: dict[str, Any]) -> dict[str, Any]:
         if not getattr(user, "totp_secret", None):
             raise InvalidParameterException("Software token MFA has not been verified for the user")
         user.software_token_mfa_enabled = True
+        sv.end_challenge(session)
+        return {"ChallengeParameters": {}, "AuthenticationResult": sv.issue_tokens(pool, client, user)}
     else:
         raise InvalidParameterException(f"Challenge {name} is not supported by localcloud")
     sv.end_challenge(session)

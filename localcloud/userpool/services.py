@@ -341,10 +341,12 @@ def mfa_enabled(user: CognitoIdpUser) -> bool:
     return bool(user.software_token_mfa_enabled and getattr(user, "totp_secret", None))
 
 
-def next_challenge(pool: LocalUserPool, user: CognitoIdpUser) -> str | None:
+def next_challenge(pool: LocalUserPool, user: CognitoIdpUser, *, mfa_done: bool = False) -> str | None:
     """The challenge a just-authenticated user must pass next, or None."""
     if user.status is UserStatus.FORCE_CHANGE_PASSWORD:
         return "NEW_PASSWORD_REQUIRED"
+    if mfa_done:
+        return None
     if mfa_enabled(user):
         return "SOFTWARE_TOKEN_MFA"
     if pool.mfa_config == "ON":

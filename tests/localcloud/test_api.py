@@ -1,0 +1,400 @@
+"""The cognito-idp JSON API through boto3 (and raw requests for malformed input)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from http import HTTPStatus
+
+import pyotp
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from tests.localcloud.conftest import ALICE, Stack, code_for, exchange, sign_in, submit
+
+
+def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return exc.value.response["Error"]["Code"]
+
+
+def raw(stack: Stack, operation: str, body: bytes | str, content_type: str = "application/x-amz-json-1.1"):
+    return requests.post(
+        stack.base + "/",
+        data=body,
+        headers={
+            "X-Amz-Target": f"AWSCognitoIdentityProviderService.{operation}",
+            "Content-Type": content_type,
+        },
+        timeout=10,
+    )
+
+
+def test_initiate_auth_tokens_verify_and_work_with_get_user(stack: Stack) -> None:
+    tokens = stack.api_login(*ALICE)
+    id_claims = stack.verify(tokens["IdToken"], "id")
+    access = stack.verify(tokens["AccessToken"], "access")
+    assert access["scope"] == "aws.cognito.signin.user.admin"
+    assert id_claims["email"] == ALICE[0]
+    assert id_claims["custom:role"] == "student"
+    user = stack.idp().get_user(AccessToken=tokens["AccessToken"])
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert attrs["email"] == ALICE[0]
+    assert user["Username"] == id_claims["cognito:username"]
+
+
+def test_admin_initiate_auth_and_hosted_ui_tokens_share_the_jwks(stack: Stack) -> None:
+    admin = stack.idp().admin_initiate_auth(
+        UserPoolId=stack.pool_id,
+        ClientId=stack.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": ALICE[0],
+            "PASSWORD": ALICE[1],
+            "SECRET_HASH": stack.secret_hash(ALICE[0]),
+        },
+    )["AuthenticationResult"]
+    code, _ = code_for(stack, *ALICE)
+    hosted = exchange(stack, code).json()
+    kid = {stack.verify(admin["IdToken"], "id")["sub"], stack.verify(hosted["id_token"], "id")["sub"]}
+    assert len(kid) == 1
+    # A hosted-UI token with the admin scope is accepted by GetUser too.
+    assert stack.idp().get_user(AccessToken=hosted["access_token"])["Username"]
+
+
+def test_hosted_ui_token_without_admin_scope_is_refused_by_get_user(stack: Stack) -> None:
+    code, _ = code_for(stack, *ALICE, scope="openid email")
+    access = exchange(stack, code).json()["access_token"]
+    with pytest.raises(ClientError) as exc:
+        stack.idp().get_user(AccessToken=access)
+    assert error_code(exc) == "NotAuthorizedException"
+
+
+def test_secret_hash_is_required_and_checked(stack: Stack) -> None:
+    idp = stack.idp()
+    params = {"USERNAME": ALICE[0], "PASSWORD": ALICE[1]}
+    with pytest.raises(ClientError) as missing:
+        idp.initiate_auth(ClientId=stack.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params)
+    assert error_code(missing) == "NotAuthorizedException"
+    assert "SECRET_HASH was not received" in str(missing.value)
+    with pytest.raises(ClientError) as wrong:
+        idp.initiate_auth(
+            ClientId=stack.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={**params, "SECRET_HASH": stack.secret_hash("someone-else")},
+        )
+    assert "Unable to verify secret hash" in str(wrong.value)
+    with pytest.raises(ClientError) as signup:
+        idp.sign_up(ClientId=stack.client_id, Username="x@example.com", Password="Good-pass-1")
+    assert error_code(signup) == "NotAuthorizedException"
+
+
+def test_wrong_password_and_unknown_user_are_indistinguishable(stack: Stack) -> None:
+    messages = set()
+    for username in (ALICE[0], "ghost@example.com"):
+        with pytest.raises(ClientError) as exc:
+            stack.api_login(username, "Wrong-pass-1")
+        assert error_code(exc) == "NotAuthorizedException"
+        messages.add(exc.value.response["Error"]["Message"])
+    assert messages == {"Incorrect username or password."}
+
+
+def test_update_user_attributes_respects_write_attributes(stack: Stack, new_user) -> None:
+    email, password = new_user()
+    access = stack.api_login(email, password)["AccessToken"]
+    idp = stack.idp()
+    with pytest.raises(ClientError) as exc:
+        idp.update_user_attributes(
+            AccessToken=access, UserAttributes=[{"Name": "custom:role", "Value": "admin"}]
+        )
+    assert error_code(exc) == "NotAuthorizedException"
+    with pytest.raises(ClientError) as unknown:
+        idp.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "custom:nope", "Value": "x"}])
+    assert error_code(unknown) == "InvalidParameterException"
+    idp.update_user_attributes(
+        AccessToken=access,
+        UserAttributes=[{"Name": "name", "Value": "Renamed"}, {"Name": "custom:college", "Value": "Other"}],
+    )
+    user = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert attrs["name"] == "Renamed"
+    assert attrs["custom:role"] == "student"
+    # Admins may set it.
+    idp.admin_update_user_attributes(
+        UserPoolId=stack.pool_id, Username=email, UserAttributes=[{"Name": "custom:role", "Value": "admin"}]
+    )
+    fresh = stack.api_login(email, password)
+    assert stack.verify(fresh["IdToken"], "id")["custom:role"] == "admin"
+
+
+def test_sign_up_confirm_with_checked_codes(stack: Stack) -> None:
+    idp = stack.idp()
+    email = f"signup-{secrets.token_hex(4)}@example.com"
+    with pytest.raises(ClientError) as weak:
+        idp.sign_up(
+            ClientId=stack.client_id, Username=email, Password="weak", SecretHash=stack.secret_hash(email)
+        )
+    assert error_code(weak) == "InvalidPasswordException"
+    result = idp.sign_up(
+        ClientId=stack.client_id,
+        Username=email,
+        Password="Signup-pass-1",
+        SecretHash=stack.secret_hash(email),
+        UserAttributes=[{"Name": "name", "Value": "New Person"}],
+    )
+    assert result["UserConfirmed"] is False
+    assert result["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    with pytest.raises(ClientError) as unconfirmed:
+        stack.api_login(email, "Signup-pass-1")
+    assert error_code(unconfirmed) == "UserNotConfirmedException"
+    with pytest.raises(ClientError) as duplicate:
+        idp.sign_up(
+            ClientId=stack.client_id,
+            Username=email,
+            Password="Signup-pass-1",
+            SecretHash=stack.secret_hash(email),
+        )
+    assert error_code(duplicate) == "UsernameExistsException"
+    first_code = stack.latest_code(email)
+    idp.resend_confirmation_code(
+        ClientId=stack.client_id, Username=email, SecretHash=stack.secret_hash(email)
+    )
+    code = stack.latest_code(email)
+    wrong = "000000" if code != "000000" else "111111"
+    with pytest.raises(ClientError) as mismatch:
+        idp.confirm_sign_up(
+            ClientId=stack.client_id,
+            Username=email,
+            ConfirmationCode=wrong,
+            SecretHash=stack.secret_hash(email),
+        )
+    assert error_code(mismatch) == "CodeMismatchException"
+    if first_code != code:
+        with pytest.raises(ClientError):
+            idp.confirm_sign_up(
+                ClientId=stack.client_id,
+                Username=email,
+                ConfirmationCode=first_code,
+                SecretHash=stack.secret_hash(email),
+            )
+    idp.confirm_sign_up(
+        ClientId=stack.client_id, Username=email, ConfirmationCode=code, SecretHash=stack.secret_hash(email)
+    )
+    claims = stack.verify(stack.api_login(email, "Signup-pass-1")["IdToken"], "id")
+    assert claims["email_verified"] is True
+    assert claims["name"] == "New Person"
+
+
+def test_sign_up_cannot_set_custom_role(stack: Stack) -> None:
+    email = f"sneaky-{secrets.token_hex(4)}@example.com"
+    with pytest.raises(ClientError) as exc:
+        stack.idp().sign_up(
+            ClientId=stack.client_id,
+            Username=email,
+            Password="Signup-pass-1",
+            SecretHash=stack.secret_hash(email),
+            UserAttributes=[{"Name": "custom:role", "Value": "admin"}],
+        )
+    assert error_code(exc) == "NotAuthorizedException"
+
+
+def test_forgot_password_with_checked_code(stack: Stack, new_user) -> None:
+    email, _ = new_user()
+    idp = stack.idp()
+    sent = idp.forgot_password(ClientId=stack.client_id, Username=email, SecretHash=stack.secret_hash(email))
+    assert sent["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    code = stack.latest_code(email)
+    wrong = "000000" if code != "000000" else "111111"
+    with pytest.raises(ClientError) as mismatch:
+        idp.confirm_forgot_password(
+            ClientId=stack.client_id,
+            Username=email,
+            ConfirmationCode=wrong,
+            Password="Reset-pass-1",
+            SecretHash=stack.secret_hash(email),
+        )
+    assert error_code(mismatch) == "CodeMismatchException"
+    idp.confirm_forgot_password(
+        ClientId=stack.client_id,
+        Username=email,
+        ConfirmationCode=code,
+        Password="Reset-pass-1",
+        SecretHash=stack.secret_hash(email),
+    )
+    assert stack.api_login(email, "Reset-pass-1")["AccessToken"]
+    with pytest.raises(ClientError) as reused:
+        idp.confirm_forgot_password(
+            ClientId=stack.client_id,
+            Username=email,
+            ConfirmationCode=code,
+            Password="Again-pass-1",
+            SecretHash=stack.secret_hash(email),
+        )
+    assert error_code(reused) == "ExpiredCodeException"
+
+
+def test_global_sign_out_revokes_access_and_refresh_tokens(stack: Stack, new_user) -> None:
+    email, password = new_user()
+    tokens = stack.api_login(email, password)
+    code, _ = code_for(stack, email, password)
+    hosted = exchange(stack, code).json()
+    idp = stack.idp()
+    idp.global_sign_out(AccessToken=tokens["AccessToken"])
+    for access in (tokens["AccessToken"], hosted["access_token"]):
+        with pytest.raises(ClientError) as exc:
+            idp.get_user(AccessToken=access)
+        assert error_code(exc) == "NotAuthorizedException"
+        # Still a valid JWT: only Cognito's APIs see the sign-out.
+        assert stack.verify(access, "access")
+    with pytest.raises(ClientError):
+        idp.initiate_auth(
+            ClientId=stack.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"], "SECRET_HASH": stack.secret_hash(email)},
+        )
+    refreshed = requests.post(
+        f"{stack.base}/oauth2/token",
+        data={"grant_type": "refresh_token", "refresh_token": hosted["refresh_token"]},
+        auth=(stack.client_id, stack.client_secret),
+        timeout=5,
+    )
+    assert refreshed.json()["error"] == "invalid_grant"
+
+
+def test_admin_user_global_sign_out(stack: Stack, new_user) -> None:
+    email, password = new_user()
+    access = stack.api_login(email, password)["AccessToken"]
+    stack.idp().admin_user_global_sign_out(UserPoolId=stack.pool_id, Username=email)
+    with pytest.raises(ClientError):
+        stack.idp().get_user(AccessToken=access)
+
+
+def test_refresh_token_auth_and_revoke_token(stack: Stack) -> None:
+    idp = stack.idp()
+    tokens = stack.api_login(*ALICE)
+    username = stack.verify(tokens["AccessToken"], "access")["username"]
+    refreshed = idp.initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"], "SECRET_HASH": stack.secret_hash(username)},
+    )["AuthenticationResult"]
+    assert "RefreshToken" not in refreshed
+    assert (
+        stack.verify(refreshed["IdToken"], "id")["auth_time"]
+        == stack.verify(tokens["IdToken"], "id")["auth_time"]
+    )
+    with pytest.raises(ClientError) as access_revoke:
+        idp.revoke_token(
+            Token=tokens["AccessToken"], ClientId=stack.client_id, ClientSecret=stack.client_secret
+        )
+    assert error_code(access_revoke) == "UnsupportedTokenTypeException"
+    with pytest.raises(ClientError):
+        idp.revoke_token(Token=tokens["RefreshToken"], ClientId=stack.client_id, ClientSecret="w" * 51)
+    idp.revoke_token(Token=tokens["RefreshToken"], ClientId=stack.client_id, ClientSecret=stack.client_secret)
+    for access in (tokens["AccessToken"], refreshed["AccessToken"]):
+        with pytest.raises(ClientError):
+            idp.get_user(AccessToken=access)
+    with pytest.raises(ClientError) as revoked:
+        idp.initiate_auth(
+            ClientId=stack.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={
+                "REFRESH_TOKEN": tokens["RefreshToken"],
+                "SECRET_HASH": stack.secret_hash(username),
+            },
+        )
+    assert "revoked" in str(revoked.value)
+
+
+def test_srp_is_refused_rather_than_faked(stack: Stack) -> None:
+    with pytest.raises(ClientError) as exc:
+        stack.idp().initiate_auth(
+            ClientId=stack.client_id,
+            AuthFlow="USER_SRP_AUTH",
+            AuthParameters={"USERNAME": ALICE[0], "SRP_A": "abc", "SECRET_HASH": stack.secret_hash(ALICE[0])},
+        )
+    assert error_code(exc) == "InvalidParameterException"
+
+
+def test_totp_mfa_setup_and_challenge_in_api_and_hosted_ui(stack: Stack, new_user) -> None:
+    email, password = new_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    secret = idp.associate_software_token(AccessToken=access)["SecretCode"]
+    totp = pyotp.TOTP(secret)
+    with pytest.raises(ClientError):
+        idp.verify_software_token(
+            AccessToken=access, UserCode="000000" if totp.now() != "000000" else "111111"
+        )
+    assert idp.verify_software_token(AccessToken=access, UserCode=totp.now())["Status"] == "SUCCESS"
+    idp.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    challenge = idp.initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": stack.secret_hash(email)},
+    )
+    assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    username = challenge["ChallengeParameters"]["USER_ID_FOR_SRP"]
+    with pytest.raises(ClientError) as wrong:
+        idp.respond_to_auth_challenge(
+            ClientId=stack.client_id,
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=challenge["Session"],
+            ChallengeResponses={
+                "USERNAME": username,
+                "SOFTWARE_TOKEN_MFA_CODE": "000000" if totp.now() != "000000" else "111111",
+                "SECRET_HASH": stack.secret_hash(username),
+            },
+        )
+    assert error_code(wrong) == "CodeMismatchException"
+    done = idp.respond_to_auth_challenge(
+        ClientId=stack.client_id,
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=challenge["Session"],
+        ChallengeResponses={
+            "USERNAME": username,
+            "SOFTWARE_TOKEN_MFA_CODE": totp.now(),
+            "SECRET_HASH": stack.secret_hash(username),
+        },
+    )
+    assert stack.verify(done["AuthenticationResult"]["IdToken"], "id")["email"] == email
+    # The hosted UI asks for the code after the password.
+    session, page, _ = sign_in(stack, email, password)
+    assert page.status_code == HTTPStatus.OK
+    assert 'name="code"' in page.text
+    bad = submit(session, stack, page, code="000000" if totp.now() != "000000" else "111111")
+    assert "Invalid code" in bad.text
+    good = submit(session, stack, bad, code=totp.now())
+    assert good.status_code == HTTPStatus.FOUND, good.text
+    assert "code=" in good.headers["Location"]
+
+
+def test_bad_input_gets_cognito_4xx_shape(stack: Stack) -> None:
+    cases = [
+        ("GetUser", b"{not json"),
+        ("GetUser", b"[1, 2]"),
+        ("GetUser", json.dumps({"AccessToken": "garbage"})),
+        ("GetUser", json.dumps({"AccessToken": 42})),
+        ("GetUser", json.dumps({})),
+        ("InitiateAuth", json.dumps({"ClientId": "nope", "AuthFlow": "USER_PASSWORD_AUTH"})),
+        ("InitiateAuth", json.dumps({"ClientId": stack.client_id, "AuthFlow": "MADE_UP"})),
+        (
+            "InitiateAuth",
+            json.dumps({"ClientId": stack.client_id, "AuthFlow": "USER_PASSWORD_AUTH", "AuthParameters": 3}),
+        ),
+        ("ConfirmSignUp", json.dumps({"ClientId": stack.client_id})),
+        ("AdminGetUser", json.dumps({"UserPoolId": stack.pool_id})),
+        ("AdminGetUser", json.dumps({})),
+        ("NoSuchOperation!", json.dumps({})),
+    ]
+    for operation, body in cases:
+        response = raw(stack, operation, body)
+        assert 400 <= response.status_code < 500, (operation, body, response.status_code, response.text)
+        payload = response.json()
+        assert payload["__type"], payload
+        assert "Traceback" not in response.text
+    huge = raw(stack, "GetUser", json.dumps({"AccessToken": "x" * 400_000}))
+    assert huge.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert huge.json()["__type"]
