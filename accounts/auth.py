@@ -11,6 +11,7 @@ from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from accounts import cognito, services
+from profiles.services import profile_push_to_cognito
 
 logger = logging.getLogger(__name__)
 
@@ -73,4 +74,8 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
         return services.user_create_from_claims(claims=claims)
 
     def update_user(self, user, claims: dict[str, Any]):
-        return services.user_update_from_claims(user=user, claims=claims)
+        user = services.user_update_from_claims(user=user, claims=claims)
+        # Profile edits Cognito did not take yet: retry now, with the fresh access token.
+        if user.profile.sync_pending:
+            profile_push_to_cognito(profile=user.profile, access_token=self._token_response["access_token"])
+        return user

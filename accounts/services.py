@@ -13,6 +13,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 
 from accounts import cognito
+from profiles.services import profile_sync_from_claims
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def user_update_from_claims(*, user, claims: dict[str, Any]):
     user.save()
     # Django groups mirror the Cognito groups exactly: leaving a group in Cognito removes it here.
     user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
+    # What an administrator changed in Cognito flows into the profile.
+    profile_sync_from_claims(user=user, claims=claims)
     return user
 
 

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 # Profile field → Cognito attribute, for what lives in both places.
 COGNITO_ATTRIBUTES = {"display_name": "name", "college": "custom:college"}
 EDITABLE_FIELDS = ("display_name", "handle", "college", "bio", "pronouns", "location", "website", "visibility")
+ADMIN_FIELDS = (*EDITABLE_FIELDS, "role")
 
 
 class ProfileChangedMeanwhile(Exception):
@@ -81,13 +82,21 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
 
 
 @transaction.atomic
-def profile_update(*, profile: Profile, data: dict[str, Any], expected_version: int) -> tuple[Profile, bool]:
-    """Save the editable fields if nobody saved meanwhile; return (profile, needs_cognito_sync).
+def profile_update(
+    *,
+    profile: Profile,
+    data: dict[str, Any],
+    expected_version: int,
+    fields: tuple[str, ...] = EDITABLE_FIELDS,
+) -> tuple[Profile, bool]:
+    """Save `fields` from `data` if nobody saved meanwhile; return (profile, needs_cognito_sync).
 
-    The role is not among the editable fields: whatever `data` says of it is ignored.
+    Users edit EDITABLE_FIELDS, which leave out the role: whatever `data` says of it is ignored.
+    Administrators pass ADMIN_FIELDS.
     """
-    values = {name: data[name] for name in EDITABLE_FIELDS if name in data}
-    touches_cognito = any(values.get(f, getattr(profile, f)) != getattr(profile, f) for f in COGNITO_ATTRIBUTES)
+    values = {name: data[name] for name in fields if name in data}
+    synced = (*COGNITO_ATTRIBUTES, "role")
+    touches_cognito = any(values.get(f, getattr(profile, f)) != getattr(profile, f) for f in synced)
     if touches_cognito:
         values["sync_pending"] = True
     updated = Profile.objects.filter(pk=profile.pk, version=expected_version).update(
@@ -96,16 +105,28 @@ def profile_update(*, profile: Profile, data: dict[str, Any], expected_version: 
     if not updated:
         raise ProfileChangedMeanwhile()
     profile.refresh_from_db()
+    if "display_name" in values and profile.user.name != profile.display_name:
+        type(profile.user).objects.filter(pk=profile.user_id).update(name=profile.display_name)
+        profile.user.name = profile.display_name
     return profile, touches_cognito or profile.sync_pending
 
 
-def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None) -> bool:
+def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None, include_role: bool = False) -> bool:
     """Push name and college to Cognito; True when Cognito has them. Failure leaves it pending.
 
     With the user's access token, UpdateUserAttributes (the client's WriteAttributes apply);
     without one (admin edits, retries from `manage.py sync_profiles`), the admin API.
     """
+    if not profile.user.cognito_sub:
+        # A local break-glass account (createsuperuser): there is nothing in Cognito to update.
+        Profile.objects.filter(pk=profile.pk).update(sync_pending=False, sync_error="")
+        profile.sync_pending = False
+        return True
     attributes = {attr: getattr(profile, field) for field, attr in COGNITO_ATTRIBUTES.items()}
+    if include_role:
+        if access_token:
+            raise ValueError("the role is never written with the user's own token")
+        attributes["custom:role"] = profile.role
     version = profile.version
     try:
         if access_token:
@@ -121,3 +142,12 @@ def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None
     Profile.objects.filter(pk=profile.pk, version=version).update(sync_pending=False, sync_error="")
     profile.refresh_from_db()
     return not profile.sync_pending
+
+
+def profile_get_or_create_for_user(*, user) -> Profile:
+    """The user's profile; made from the account itself if the user never signed in via Cognito."""
+    profile = Profile.objects.filter(user=user).select_related("user").first()
+    if profile is not None:
+        return profile
+    claims = {"name": user.name, "email": user.email}
+    return profile_sync_from_claims(user=user, claims=claims)

@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Renews Cognito tokens with the refresh token before they expire (not prompt=none).
     "accounts.middleware.TokenRefreshMiddleware",
+    # Pushes profile edits that Cognito missed (it was down) on the next request.
+    "profiles.middleware.ProfileSyncRetryMiddleware",
     # Default-deny: every view needs a signed-in user unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

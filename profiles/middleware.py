@@ -1,0 +1,27 @@
+"""Retries a profile sync to Cognito that failed, on the user's next request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from accounts.services import ACCESS_TOKEN
+from profiles import services
+from profiles.views import SYNC_PENDING
+
+
+class ProfileSyncRetryMiddleware:
+    """Only sessions flagged by a failed push pay for a retry; others pay nothing."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.session.get(SYNC_PENDING) and request.user.is_authenticated:
+            profile = services.profile_get_or_create_for_user(user=request.user)
+            if not profile.sync_pending or services.profile_push_to_cognito(
+                profile=profile, access_token=request.session.get(ACCESS_TOKEN)
+            ):
+                del request.session[SYNC_PENDING]
+        return self.get_response(request)
