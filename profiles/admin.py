@@ -11,6 +11,7 @@ from profiles.models import RESERVED_HANDLES, Profile
 class ProfileAdminForm(forms.ModelForm):
     # The version the admin loaded: a save over someone else's newer edit is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    website = forms.URLField(max_length=200, required=False, assume_scheme="https")
 
     class Meta:
         model = Profile

@@ -18,13 +18,13 @@ class ProfileForm(forms.ModelForm):
 
     # The version the editor loaded: a save based on an older one is refused (no lost updates).
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    website = forms.URLField(label="Website", max_length=200, required=False, assume_scheme="https")
 
     class Meta:
         model = Profile
         fields = EDITABLE_FIELDS
         field_classes = {"handle": HandleField}
         widgets = {"bio": forms.Textarea(attrs={"rows": 6})}
-        labels = {"website": "Website (https://…)"}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

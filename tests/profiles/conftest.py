@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from profiles.models import Profile
+from profiles.services import profile_sync_from_claims
+
+_seq = itertools.count(1)
+
+
+def make_member(*, name: str = "Member", visibility: str = Profile.Visibility.MEMBERS, staff: bool = False, **fields):
+    """A local user with a profile, as after a first sign-in (no Cognito tokens)."""
+    n = next(_seq)
+    user = get_user_model().objects.create_user(
+        username=f"member-{n}", email=f"member-{n}@example.com", name=name, is_staff=staff
+    )
+    profile = profile_sync_from_claims(user=user, claims={"name": name, "email": user.email})
+    Profile.objects.filter(pk=profile.pk).update(visibility=visibility, **fields)
+    profile.refresh_from_db()
+    return user, profile
+
+
+@pytest.fixture
+def member():
+    return make_member
