@@ -166,6 +166,10 @@ class LocalCloud:
                 response = Response.from_app(self.moto, environ, buffered=True)
                 if operation not in api.READ_ONLY:
                     self.store.save()
+            except NotImplementedError:
+                return api.error_response(
+                    "UnsupportedOperationException", f"localcloud (moto) does not emulate {operation}"
+                )
             except Exception:
                 traceback.print_exc()
                 return api.error_response("InternalErrorException", "Internal error", 500)

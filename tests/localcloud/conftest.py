@@ -47,7 +47,10 @@ def write_config(path: Path, **changes: Any) -> Path:
     config["app_client"]["CallbackURLs"].append(CALLBACK_2)
     config["app_client"]["LogoutURLs"].append("http://localhost:8001/")
     for section, values in changes.items():
-        config[section].update(values)
+        if isinstance(values, dict):
+            config.setdefault(section, {}).update(values)
+        else:
+            config[section] = values
     path.write_text(json.dumps(config))
     return path
 
