@@ -1,0 +1,62 @@
+"""The hosted pages in a real browser: sign up, confirm with the outbox code, sign in."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.localcloud.conftest import CALLBACK_2, Stack, authorize_params, exchange, pkce_pair
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_up_confirm_and_sign_in_on_hosted_pages(stack: Stack, page) -> None:
+    email = f"browser-{secrets.token_hex(4)}@example.com"
+    password = "Browser-pass-1"
+    # Nothing listens on the callback: answer it in the browser so the final URL can be read.
+    page.route("http://localhost:8001/**", lambda route: route.fulfill(status=200, body="callback reached"))
+    verifier, challenge = pkce_pair()
+    params = authorize_params(
+        stack, redirect_uri=CALLBACK_2, state="browser-state", code_challenge=challenge,
+        code_challenge_method="S256",
+    )  # fmt: skip
+    query = "&".join(f"{k}={v}" for k, v in params.items()).replace(" ", "+")
+    page.goto(f"{stack.base}/oauth2/authorize?{query}")
+    assert "/login" in page.url
+
+    page.click("text=Sign up")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=name]", "Browser Person")
+    page.fill("input[name='custom:college']", "Browser College")
+    assert page.locator("input[name='custom:role']").count() == 0
+    page.fill("input[name=password]", "weak")
+    page.click("button[type=submit]")
+    assert page.locator("#password-policy-errors").is_visible()
+    assert "Password not long enough" in page.content()
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+    page.wait_for_url("**/confirm?**")
+    code = stack.latest_code(email)
+    page.fill("input[name=code]", code)
+    page.click("button[name=confirm]")
+
+    page.wait_for_url("**/login?**")
+    assert "confirmed" in page.locator("#notice").inner_text()
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[name=signInSubmitButton]")
+
+    page.wait_for_url("http://localhost:8001/oidc/callback/**")
+    callback = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    assert callback["state"] == "browser-state"
+    assert callback["code"]
+    assert "callback reached" in page.content()
+    tokens = exchange(stack, callback["code"], redirect_uri=CALLBACK_2, code_verifier=verifier).json()
+    claims = stack.verify(tokens["id_token"], "id")
+    assert claims["email"] == email
+    assert claims["email_verified"] is True
+    assert claims["custom:college"] == "Browser College"
+    assert "custom:role" not in claims
