@@ -95,8 +95,10 @@ def profile_update(
     Administrators pass ADMIN_FIELDS.
     """
     values = {name: data[name] for name in fields if name in data}
+    # Compare with the stored row: a bound ModelForm has already written its input on `profile`.
+    stored = Profile.objects.select_for_update().get(pk=profile.pk)
     synced = (*COGNITO_ATTRIBUTES, "role")
-    touches_cognito = any(values.get(f, getattr(profile, f)) != getattr(profile, f) for f in synced)
+    touches_cognito = any(values.get(f, getattr(stored, f)) != getattr(stored, f) for f in synced)
     if touches_cognito:
         values["sync_pending"] = True
     updated = Profile.objects.filter(pk=profile.pk, version=expected_version).update(

@@ -26,3 +26,13 @@ def make_member(*, name: str = "Member", visibility: str = Profile.Visibility.ME
 @pytest.fixture
 def member():
     return make_member
+
+
+# Sign-in through the local stack's hosted UI (tests/accounts/conftest.py).
+from tests.accounts.conftest import (  # noqa: E402, F401
+    _fresh_cognito_caches,
+    app_client,
+    idp,
+    new_user,
+    sign_in,
+)
