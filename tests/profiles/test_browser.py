@@ -1,0 +1,49 @@
+"""Alice edits her profile in Chromium and sees it on her public page; visibility for a visitor."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts import cognito
+from profiles.models import Profile
+from tests.profiles.conftest import make_member
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def sign_in_as_alice(page, base_url: str) -> None:
+    page.goto(f"{base_url}/accounts/sign-in/")
+    page.get_by_role("link", name="Sign in", exact=True).last.click()
+    page.fill("input[name=username]", "alice@example.com")
+    page.fill("input[name=password]", "Alice-pass-1")
+    page.locator("form:has(input[name=password]) [type=submit]").first.click()
+    page.wait_for_url(f"{base_url}/me/")
+
+
+def test_alice_edits_her_profile_and_a_visitor_sees_only_what_is_public(live_server, browser, page):
+    cognito.clear_caches()
+    base = live_server.url
+    sign_in_as_alice(page, base)
+
+    page.get_by_role("link", name="Edit profile").click()
+    page.fill("input[name=handle]", "alice-example")
+    page.fill("input[name=pronouns]", "she/her")
+    page.fill("textarea[name=bio]", "Hello <b>world</b>")
+    page.select_option("select[name=visibility]", "public")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{base}/me/")
+    assert "Profile saved" in page.content()
+
+    page.goto(f"{base}/u/alice-example/")
+    assert page.get_by_test_id("bio").inner_text() == "Hello <b>world</b>"  # shown escaped
+
+    _, hidden = make_member(name="Members Only", visibility=Profile.Visibility.MEMBERS)
+    visitor = browser.new_context()
+    try:
+        anon = visitor.new_page()
+        response = anon.goto(f"{base}/u/alice-example/")
+        assert response.status == 200
+        assert anon.get_by_test_id("display-name").inner_text() == "Alice Example"
+        assert anon.goto(f"{base}/u/{hidden.handle}/").status == 404
+    finally:
+        visitor.close()
