@@ -60,7 +60,8 @@ class LocalCloud:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         """WSGI entry point."""
         request = Request(environ)
-        request.max_content_length = None
+        # Also bounds chunked bodies that announce no Content-Length (werkzeug stops reading).
+        request.max_content_length = MAX_BODY
         path = request.path
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(api.TARGET_PREFIX):
@@ -81,9 +82,9 @@ class LocalCloud:
     # --- localcloud's own pages and endpoints -------------------------------------------------
     def local(self, request: Request) -> Response:
         """Health, outbox, discovery and the hosted UI."""
-        if (request.content_length or 0) > MAX_BODY:
-            return Response("Request body too large", status=413, content_type="text/plain")
         path = request.path
+        if (request.content_length or 0) > MAX_BODY:
+            return too_large(path)
         try:
             with self.lock:
                 if path == "/_health":
@@ -110,7 +111,7 @@ class LocalCloud:
                     self.store.save()
                 return response
         except RequestEntityTooLarge:
-            return Response("Request body too large", status=413, content_type="text/plain")
+            return too_large(path)
         except Exception:  # a bug must not leak a traceback to the browser
             traceback.print_exc()
             return Response(
@@ -127,6 +128,8 @@ class LocalCloud:
         try:
             raw = request.get_data(cache=True)
             params = json.loads(raw or b"{}")
+        except RequestEntityTooLarge:
+            return api.error_response("InvalidParameterException", "Request body too large", 413)
         except (ValueError, UnicodeDecodeError):
             return api.error_response("SerializationException", "Request body is not valid JSON")
         if not isinstance(params, dict):
@@ -180,6 +183,14 @@ class LocalCloud:
                 "InvalidParameterException", f"Invalid or missing parameters for {operation}"
             )
         return response
+
+
+def too_large(path: str) -> Response:
+    """413 in the endpoint's own error shape (OAuth JSON for /oauth2/*, text for pages)."""
+    if path.startswith("/oauth2/"):
+        body = json.dumps({"error": "invalid_request", "error_description": "Request body too large"})
+        return Response(body, status=413, content_type="application/json;charset=UTF-8")
+    return Response("Request body too large", status=413, content_type="text/plain")
 
 
 def _signed_for_other_service(environ: dict[str, Any]) -> bool:

@@ -9,6 +9,7 @@ import hmac
 import json
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,7 @@ class HostedUI:
         auth_time = auth_time or int(now)
         for key in [k for k, c in self.codes.items() if c.expires < now - 3600]:
             del self.codes[key]
-        code = str(__import__("uuid").uuid4())
+        code = str(uuid.uuid4())
         self.codes[code] = AuthCode(
             pool_id=auth.pool.id,
             client_id=auth.client.id,

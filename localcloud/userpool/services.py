@@ -22,11 +22,11 @@ from moto.cognitoidp.exceptions import (
     UserNotFoundError,
 )
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, UserStatus
-from moto.cognitoidp.utils import flatten_attrs, validate_username_format  # noqa: F401
+from moto.cognitoidp.utils import validate_username_format
 from moto.core.exceptions import JsonRESTError
 
 from localcloud import outbox
-from localcloud.userpool.models import ADMIN_SCOPE, LocalUserPool
+from localcloud.userpool.models import LocalUserPool
 
 CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
 RESET_CODE_LIFETIME = 3600  # forgot-password codes: 1 h in Cognito
@@ -472,13 +472,3 @@ def issue_tokens(
     if scopes is None or "openid" in scopes:
         result["IdToken"], _ = pool.create_id_token(client.id, user.username, origin_jti, nonce)
     return result
-
-
-def api_scopes() -> list[str]:
-    """Scopes of tokens from InitiateAuth/AdminInitiateAuth."""
-    return [ADMIN_SCOPE]
-
-
-def flat(user: CognitoIdpUser) -> dict[str, str]:
-    """The user's attributes as a dict."""
-    return flatten_attrs(user.attributes)

@@ -157,6 +157,7 @@ def test_bad_input_shapes_are_4xx_json(stack: Stack) -> None:
     assert 400 <= get.status_code < 500
     huge = requests.post(f"{stack.base}/oauth2/token", data={"code": "x" * 600_000}, auth=auth, timeout=10)
     assert huge.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert huge.json()["error"] == "invalid_request"
 
 
 def test_refresh_grant_keeps_auth_time_and_issues_no_refresh_token(stack: Stack) -> None:
