@@ -159,7 +159,15 @@ def find_user(pool: LocalUserPool, username: object) -> CognitoIdpUser | None:
     """The user by username, sub or email, or None (never raises)."""
     if not isinstance(username, str) or not username:
         return None
-    return pool._get_user(username)
+    user = pool._get_user(username)
+    if user is None and "@" in username:
+        # Email sign-in is case-insensitive on Cognito (UsernameConfiguration default); moto's is not.
+        wanted = username.lower()
+        user = next(
+            (u for u in pool.users.values() if str(u.attribute_lookup.get("email", "")).lower() == wanted),
+            None,
+        )
+    return user
 
 
 def user_email(user: CognitoIdpUser) -> str:

@@ -398,3 +398,42 @@ def test_bad_input_gets_cognito_4xx_shape(stack: Stack) -> None:
     huge = raw(stack, "GetUser", json.dumps({"AccessToken": "x" * 400_000}))
     assert huge.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     assert huge.json()["__type"]
+
+
+def test_temporary_password_challenge_and_change_password(stack: Stack) -> None:
+    idp = stack.idp()
+    email = f"invited-{secrets.token_hex(4)}@example.com"
+    created = idp.admin_create_user(UserPoolId=stack.pool_id, Username=email)
+    assert created["User"]["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    temporary = stack.latest_code(email)
+    challenge = idp.initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": temporary, "SECRET_HASH": stack.secret_hash(email)},
+    )
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    username = challenge["ChallengeParameters"]["USER_ID_FOR_SRP"]
+    responses = {"USERNAME": username, "SECRET_HASH": stack.secret_hash(username)}
+    with pytest.raises(ClientError) as weak:
+        idp.respond_to_auth_challenge(
+            ClientId=stack.client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=challenge["Session"],
+            ChallengeResponses={**responses, "NEW_PASSWORD": "weak"},
+        )
+    assert error_code(weak) == "InvalidPasswordException"
+    done = idp.respond_to_auth_challenge(
+        ClientId=stack.client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=challenge["Session"],
+        ChallengeResponses={**responses, "NEW_PASSWORD": "Chosen-pass-1"},
+    )
+    access = done["AuthenticationResult"]["AccessToken"]
+    with pytest.raises(ClientError) as wrong_previous:
+        idp.change_password(
+            AccessToken=access, PreviousPassword="Nope-pass-1", ProposedPassword="Other-pass-1"
+        )
+    assert error_code(wrong_previous) == "NotAuthorizedException"
+    idp.change_password(AccessToken=access, PreviousPassword="Chosen-pass-1", ProposedPassword="Other-pass-1")
+    # Email sign-in ignores case, as on Cognito.
+    assert stack.api_login(email.upper(), "Other-pass-1")["AccessToken"]
