@@ -15,7 +15,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv dev services services-down test chromium lint fmt clean-data
+.PHONY: help venv dev services services-down test bench chromium lint fmt clean-data
 
 help: ## List the commands
 	@echo "Usage: make <target>"
@@ -30,6 +30,9 @@ dev: venv ## Start Postgres and the local Cognito stack, migrate, serve http://l
 test: venv chromium ## Run the whole suite against fresh test services (ARGS="..." for pytest)
 	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:8001 \
 		devtools/services.sh exec test -- $(PY) -m pytest $(ARGS)
+
+bench: venv ## Benchmarks (bench/README.md): directory search at 100k profiles vs a seq-scan baseline
+	@DJANGO_DEBUG=true devtools/services.sh exec test -- $(PY) bench/directory.py
 
 services: venv ## Start only the dev services, for `python manage.py runserver`
 	@devtools/services.sh up dev

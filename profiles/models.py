@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.contrib.postgres.indexes import OpClass
+from django.db.models.functions import Lower, Upper
 
 HANDLE_RE = r"^[a-z0-9](?:[a-z0-9_-]{1,28}[a-z0-9])$"
 # Handles that would shadow a page of this site, or pass for its staff.
@@ -52,10 +53,11 @@ class Profile(models.Model):
 
     class Meta:
         indexes = [
-            # Directory search: trigram indexes serve ILIKE '%term%' on each searched column.
-            GinIndex(fields=["display_name"], name="profile_name_trgm", opclasses=["gin_trgm_ops"]),
-            GinIndex(fields=["handle"], name="profile_handle_trgm", opclasses=["gin_trgm_ops"]),
-            GinIndex(fields=["college"], name="profile_college_trgm", opclasses=["gin_trgm_ops"]),
+            # Directory search: Django's icontains is UPPER(col) LIKE UPPER('%term%'); trigram
+            # indexes on the same expressions serve it for any substring.
+            GinIndex(OpClass(Upper("display_name"), name="gin_trgm_ops"), name="profile_name_trgm"),
+            GinIndex(OpClass(Upper("handle"), name="gin_trgm_ops"), name="profile_handle_trgm"),
+            GinIndex(OpClass(Upper("college"), name="gin_trgm_ops"), name="profile_college_trgm"),
             models.Index(Lower("display_name"), "id", name="profile_name_order"),
             models.Index(fields=["sync_pending"], name="profile_sync_pending", condition=models.Q(sync_pending=True)),
         ]

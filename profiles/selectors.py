@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Page, Paginator
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
@@ -45,6 +46,25 @@ def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:
     )
 
 
-def directory_page(*, query: str, viewer, page_number: str | int | None) -> Page:
-    paginator = Paginator(directory_queryset(query=query, viewer=viewer), DIRECTORY_PAGE_SIZE)
-    return paginator.get_page(page_number)
+@dataclass(frozen=True)
+class DirectoryPage:
+    """One page of results; no total count (counting 100k rows costs more than the page)."""
+
+    object_list: list[Profile]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def directory_page(*, query: str, viewer, page_number: str | int | None) -> DirectoryPage:
+    try:
+        number = max(1, min(int(page_number or 1), 10_000))
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * DIRECTORY_PAGE_SIZE
+    # One query: a row past the page tells whether there is a next one.
+    rows = list(directory_queryset(query=query, viewer=viewer)[start : start + DIRECTORY_PAGE_SIZE + 1])
+    return DirectoryPage(rows[:DIRECTORY_PAGE_SIZE], number, len(rows) > DIRECTORY_PAGE_SIZE)
