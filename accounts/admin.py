@@ -26,5 +26,7 @@ class CognitoUserAdmin(UserAdmin):
             return super().save_formset(request, form, formset, change)
         for inline_form in formset.forms:
             if inline_form.has_changed() and inline_form.instance.pk:
-                ProfileAdmin(Profile, self.admin_site).save_model(request, inline_form.instance, inline_form, True)
+                ProfileAdmin(Profile, self.admin_site).save_model(
+                    request, inline_form.instance, inline_form, True
+                )
         return None

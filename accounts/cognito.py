@@ -96,7 +96,9 @@ def discovery() -> dict[str, Any]:
         doc = _get_json(discovery_url())
         if doc.get("issuer") != settings.COGNITO_ISSUER:
             # The document must describe the pool we are configured for, or nothing it says holds.
-            raise CognitoUnavailable(f"discovery issuer {doc.get('issuer')!r} is not {settings.COGNITO_ISSUER!r}")
+            raise CognitoUnavailable(
+                f"discovery issuer {doc.get('issuer')!r} is not {settings.COGNITO_ISSUER!r}"
+            )
         cache.set(cache_key, doc, DISCOVERY_CACHE_SECONDS)
     _local["discovery"] = doc
     return doc
@@ -122,7 +124,12 @@ def _fetch_jwks() -> dict[str, dict[str, Any]]:
     keys = {}
     for jwk in data.get("keys", []):
         # Only RSA signing keys for RS256 are ever usable: anything else is ignored outright.
-        if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("alg", "RS256") == "RS256" and "kid" in jwk:
+        if (
+            isinstance(jwk, dict)
+            and jwk.get("kty") == "RSA"
+            and jwk.get("alg", "RS256") == "RS256"
+            and "kid" in jwk
+        ):
             if jwk.get("use", "sig") == "sig":
                 keys[str(jwk["kid"])] = jwk
     return keys

@@ -23,7 +23,11 @@ class TokenRefreshMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and services.session_tokens_need_refresh(session=request.session):
+        if (
+            user is not None
+            and user.is_authenticated
+            and services.session_tokens_need_refresh(session=request.session)
+        ):
             try:
                 services.session_refresh_tokens(session=request.session, user=user)
             except services.SessionEnded as exc:

@@ -8,7 +8,9 @@ class User(AbstractUser):
     """A person who signs in through Cognito; keyed by the user pool's `sub`, never by email."""
 
     # Null only for local accounts made with createsuperuser (break-glass; no Cognito identity).
-    cognito_sub = models.CharField("Cognito sub", max_length=64, unique=True, null=True, blank=True, editable=False)
+    cognito_sub = models.CharField(
+        "Cognito sub", max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     cognito_username = models.CharField("Cognito username", max_length=128, blank=True, editable=False)
     name = models.CharField(max_length=255, blank=True)
 

@@ -75,7 +75,9 @@ class CognitoAuthenticationRequestView(OIDCAuthenticationRequestView):
             return super().get(request)
         except cognito.CognitoError as exc:
             logger.warning("cannot start sign-in: %s", exc)
-            return sign_in_failed(request, "The sign-in service cannot be reached.", HTTPStatus.SERVICE_UNAVAILABLE)
+            return sign_in_failed(
+                request, "The sign-in service cannot be reached.", HTTPStatus.SERVICE_UNAVAILABLE
+            )
 
 
 @method_decorator([login_not_required, never_cache], name="dispatch")
@@ -88,7 +90,9 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
             # Not an answer to a sign-in this browser started: no side effects (no sign-out).
             return sign_in_failed(request, CALLBACK_ERRORS.get(error, "The sign-in did not complete."))
         if error:
-            logger.info("hosted UI returned error=%s (%s)", error[:64], request.GET.get("error_description", "")[:200])
+            logger.info(
+                "hosted UI returned error=%s (%s)", error[:64], request.GET.get("error_description", "")[:200]
+            )
         try:
             response = super().get(request)
         except SuspiciousOperation as exc:
@@ -99,7 +103,9 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
             return sign_in_failed(request, "The sign-in has expired or was already used.")
         except cognito.CognitoError as exc:
             logger.warning("sign-in failed, Cognito unavailable: %s", exc)
-            return sign_in_failed(request, "The sign-in service cannot be reached.", HTTPStatus.SERVICE_UNAVAILABLE)
+            return sign_in_failed(
+                request, "The sign-in service cannot be reached.", HTTPStatus.SERVICE_UNAVAILABLE
+            )
         if getattr(self, "_failed", False):
             reason = CALLBACK_ERRORS.get(error or "", "The sign-in did not complete.")
             return sign_in_failed(request, reason)
@@ -112,7 +118,9 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
     def login_success(self) -> HttpResponse:
         # auth.login() flushes the session when a different user was signed in; the tokens the
         # backend just stored must survive that.
-        tokens = {key: self.request.session[key] for key in services.TOKEN_KEYS if key in self.request.session}
+        tokens = {
+            key: self.request.session[key] for key in services.TOKEN_KEYS if key in self.request.session
+        }
         request_user = getattr(self.request, "user", None)
         if not request_user or not request_user.is_authenticated or request_user != self.user:
             auth.login(self.request, self.user)
@@ -142,7 +150,9 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     if not was_cognito:
         return redirect(settings.LOGOUT_REDIRECT_URL)
     services.sign_out(refresh_token=refresh_token)
-    logout_uri = settings.COGNITO_LOGOUT_URI or request.build_absolute_uri(resolve_url(settings.LOGOUT_REDIRECT_URL))
+    logout_uri = settings.COGNITO_LOGOUT_URI or request.build_absolute_uri(
+        resolve_url(settings.LOGOUT_REDIRECT_URL)
+    )
     try:
         return HttpResponseRedirect(cognito.logout_url(logout_uri))
     except cognito.CognitoError as exc:

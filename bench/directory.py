@@ -41,8 +41,38 @@ def seed() -> None:
         if have >= PROFILES:
             return
         print(f"seeding {PROFILES - have} profiles…", flush=True)
-        first_names = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory", "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter", "Zoë"]
-        colleges = ["Example College", "Trinity College", "King's College", "Balliol College", "Girton College", "Merton College", "Christ Church", "St John's College"]
+        first_names = [
+            "Alice",
+            "Bob",
+            "Carol",
+            "Dave",
+            "Erin",
+            "Frank",
+            "Grace",
+            "Heidi",
+            "Ivan",
+            "Judy",
+            "Mallory",
+            "Niaj",
+            "Olivia",
+            "Peggy",
+            "Rupert",
+            "Sybil",
+            "Trent",
+            "Victor",
+            "Walter",
+            "Zoë",
+        ]
+        colleges = [
+            "Example College",
+            "Trinity College",
+            "King's College",
+            "Balliol College",
+            "Girton College",
+            "Merton College",
+            "Christ Church",
+            "St John's College",
+        ]
         cursor.execute(
             """
             WITH n AS (SELECT g FROM generate_series(%(start)s, %(end)s) g)
@@ -101,7 +131,11 @@ def main() -> None:
     viewer = get_user_model().objects.filter(username="bench-1").first()
     print(f"database {name}: {PROFILES} profiles, {REPEATS} runs per case (ms, first page)")
     print(f"{'case':<26}{'indexed p50':>12}{'p95':>8}{'seqscan p50':>13}{'p95':>8}{'speed-up p50':>14}")
-    for label, query in [("name prefix 'ali'", "ali"), ("college 'Trinity'", "Trinity"), ("rare 'Zoë 4f2'", "Zoë 4f2")]:
+    for label, query in [
+        ("name prefix 'ali'", "ali"),
+        ("college 'Trinity'", "Trinity"),
+        ("rare 'Zoë 4f2'", "Zoë 4f2"),
+    ]:
         fast = measure(query, viewer, seqscan=False)
         slow = measure(query, viewer, seqscan=True)
         p = lambda xs, q: statistics.quantiles(xs, n=100)[q - 1]  # noqa: E731

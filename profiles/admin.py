@@ -33,7 +33,8 @@ class ProfileAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk and cleaned.get("version") != Profile.objects.get(pk=self.instance.pk).version:
             raise forms.ValidationError(
-                "This profile was changed meanwhile (by its owner or another admin). Reload to see the changes."
+                "This profile was changed meanwhile (by its owner or another admin). "
+                "Reload to see the changes."
             )
         return cleaned
 

@@ -8,7 +8,9 @@ def grant_staff_group_permissions(sender, **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission
 
     codenames = ["view_user", "change_user", "view_profile", "change_profile", "view_group"]
-    permissions = Permission.objects.filter(codename__in=codenames, content_type__app_label__in=["accounts", "profiles", "auth"])
+    permissions = Permission.objects.filter(
+        codename__in=codenames, content_type__app_label__in=["accounts", "profiles", "auth"]
+    )
     group, _ = Group.objects.get_or_create(name=settings.COGNITO_STAFF_GROUP)
     group.permissions.add(*permissions)
 

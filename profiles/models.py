@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import RegexValidator
 from django.db import models
-from django.contrib.postgres.indexes import OpClass
 from django.db.models.functions import Lower, Upper
 
 HANDLE_RE = r"^[a-z0-9](?:[a-z0-9_-]{1,28}[a-z0-9])$"
@@ -59,7 +58,9 @@ class Profile(models.Model):
             GinIndex(OpClass(Upper("handle"), name="gin_trgm_ops"), name="profile_handle_trgm"),
             GinIndex(OpClass(Upper("college"), name="gin_trgm_ops"), name="profile_college_trgm"),
             models.Index(Lower("display_name"), "id", name="profile_name_order"),
-            models.Index(fields=["sync_pending"], name="profile_sync_pending", condition=models.Q(sync_pending=True)),
+            models.Index(
+                fields=["sync_pending"], name="profile_sync_pending", condition=models.Q(sync_pending=True)
+            ),
         ]
 
     def __str__(self) -> str:

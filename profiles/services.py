@@ -18,7 +18,16 @@ logger = logging.getLogger(__name__)
 
 # Profile field → Cognito attribute, for what lives in both places.
 COGNITO_ATTRIBUTES = {"display_name": "name", "college": "custom:college"}
-EDITABLE_FIELDS = ("display_name", "handle", "college", "bio", "pronouns", "location", "website", "visibility")
+EDITABLE_FIELDS = (
+    "display_name",
+    "handle",
+    "college",
+    "bio",
+    "pronouns",
+    "location",
+    "website",
+    "visibility",
+)
 ADMIN_FIELDS = (*EDITABLE_FIELDS, "role")
 
 
@@ -63,7 +72,8 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
                 with transaction.atomic():
                     return Profile.objects.create(
                         user=user,
-                        display_name=fields["display_name"] or str(claims.get("email", "")).split("@")[0][:100],
+                        display_name=fields["display_name"]
+                        or str(claims.get("email", "")).split("@")[0][:100],
                         college=fields["college"],
                         role=fields["role"],
                         handle=handle_unique(stem=stem),
@@ -113,7 +123,9 @@ def profile_update(
     return profile, touches_cognito or profile.sync_pending
 
 
-def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None, include_role: bool = False) -> bool:
+def profile_push_to_cognito(
+    *, profile: Profile, access_token: str | None = None, include_role: bool = False
+) -> bool:
     """Push name and college to Cognito; True when Cognito has them. Failure leaves it pending.
 
     With the user's access token, UpdateUserAttributes (the client's WriteAttributes apply);
@@ -134,7 +146,9 @@ def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None
         if access_token:
             cognito.update_user_attributes(access_token=access_token, attributes=attributes)
         else:
-            cognito.admin_update_user_attributes(username=profile.user.cognito_username, attributes=attributes)
+            cognito.admin_update_user_attributes(
+                username=profile.user.cognito_username, attributes=attributes
+            )
     except cognito.CognitoError as exc:
         logger.warning("profile %s not synced to Cognito: %s", profile.pk, exc)
         Profile.objects.filter(pk=profile.pk).update(sync_pending=True, sync_error=str(exc)[:255])

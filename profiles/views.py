@@ -58,7 +58,9 @@ def me_edit(request: HttpRequest) -> HttpResponse:
         profile=profile, access_token=request.session.get(account_services.ACCESS_TOKEN)
     ):
         request.session[SYNC_PENDING] = True
-        messages.warning(request, "Profile saved. Your name and college will reach the sign-in service shortly.")
+        messages.warning(
+            request, "Profile saved. Your name and college will reach the sign-in service shortly."
+        )
     else:
         messages.success(request, "Profile saved.")
     return redirect("profiles:me")

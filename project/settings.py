@@ -93,7 +93,9 @@ SESSION_COOKIE_SAMESITE = "Lax"  # the hosted UI returns with a top-level GET: L
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
+)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -128,7 +130,9 @@ COGNITO_CLIENT_SECRET = env("COGNITO_CLIENT_SECRET")
 # Hosted UI / managed login base URL, e.g. https://<prefix>.auth.<region>.amazoncognito.com
 COGNITO_DOMAIN = env("COGNITO_DOMAIN").rstrip("/")
 # Where the pool's discovery document and JWKS are fetched from.
-COGNITO_IDP_URL = (env("COGNITO_IDP_URL", default="") or f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com").rstrip("/")
+COGNITO_IDP_URL = (
+    env("COGNITO_IDP_URL", default="") or f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com"
+).rstrip("/")
 COGNITO_ISSUER = f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com/{COGNITO_USER_POOL_ID}"
 # Endpoint for boto3's AWS APIs (cognito-idp, cognito-identity, s3); unset means AWS itself.
 AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default="") or None

@@ -7,8 +7,16 @@ from profiles import views as profile_views
 urlpatterns = [
     path("", profile_views.home, name="home"),
     # mozilla-django-oidc's URL names, served by our Cognito-aware subclasses.
-    path("oidc/authenticate/", account_views.CognitoAuthenticationRequestView.as_view(), name="oidc_authentication_init"),
-    path("oidc/callback/", account_views.CognitoAuthenticationCallbackView.as_view(), name="oidc_authentication_callback"),
+    path(
+        "oidc/authenticate/",
+        account_views.CognitoAuthenticationRequestView.as_view(),
+        name="oidc_authentication_init",
+    ),
+    path(
+        "oidc/callback/",
+        account_views.CognitoAuthenticationCallbackView.as_view(),
+        name="oidc_authentication_callback",
+    ),
     path("accounts/", include("accounts.urls")),
     path("admin/login/", account_views.admin_login),
     path("admin/", admin.site.urls),

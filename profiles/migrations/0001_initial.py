@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -20,27 +19,92 @@ class Migration(migrations.Migration):
     operations = [
         TrigramExtension(),
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=100, verbose_name='display name')),
-                ('handle', models.CharField(help_text='Your address on this site: /u/<handle>/', max_length=30, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9](?:[a-z0-9_-]{1,28}[a-z0-9])$', '3–30 lowercase letters, digits, - or _, not at either end.')])),
-                ('college', models.CharField(blank=True, max_length=100)),
-                ('role', models.CharField(blank=True, max_length=64)),
-                ('bio', models.TextField(blank=True, max_length=2000)),
-                ('pronouns', models.CharField(blank=True, max_length=40)),
-                ('location', models.CharField(blank=True, max_length=100)),
-                ('website', models.URLField(blank=True)),
-                ('visibility', models.CharField(choices=[('public', 'Public: anyone'), ('members', 'Members: signed-in users'), ('private', 'Private: only me')], default='members', max_length=10)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('sync_pending', models.BooleanField(default=False)),
-                ('sync_error', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("display_name", models.CharField(max_length=100, verbose_name="display name")),
+                (
+                    "handle",
+                    models.CharField(
+                        help_text="Your address on this site: /u/<handle>/",
+                        max_length=30,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9](?:[a-z0-9_-]{1,28}[a-z0-9])$",
+                                "3–30 lowercase letters, digits, - or _, not at either end.",
+                            )
+                        ],
+                    ),
+                ),
+                ("college", models.CharField(blank=True, max_length=100)),
+                ("role", models.CharField(blank=True, max_length=64)),
+                ("bio", models.TextField(blank=True, max_length=2000)),
+                ("pronouns", models.CharField(blank=True, max_length=40)),
+                ("location", models.CharField(blank=True, max_length=100)),
+                ("website", models.URLField(blank=True)),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public: anyone"),
+                            ("members", "Members: signed-in users"),
+                            ("private", "Private: only me"),
+                        ],
+                        default="members",
+                        max_length=10,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("sync_pending", models.BooleanField(default=False)),
+                ("sync_error", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('display_name'), name='gin_trgm_ops'), name='profile_name_trgm'), django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('handle'), name='gin_trgm_ops'), name='profile_handle_trgm'), django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('college'), name='gin_trgm_ops'), name='profile_college_trgm'), models.Index(django.db.models.functions.text.Lower('display_name'), models.F('id'), name='profile_name_order'), models.Index(condition=models.Q(('sync_pending', True)), fields=['sync_pending'], name='profile_sync_pending')],
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(
+                        django.contrib.postgres.indexes.OpClass(
+                            django.db.models.functions.text.Upper("display_name"), name="gin_trgm_ops"
+                        ),
+                        name="profile_name_trgm",
+                    ),
+                    django.contrib.postgres.indexes.GinIndex(
+                        django.contrib.postgres.indexes.OpClass(
+                            django.db.models.functions.text.Upper("handle"), name="gin_trgm_ops"
+                        ),
+                        name="profile_handle_trgm",
+                    ),
+                    django.contrib.postgres.indexes.GinIndex(
+                        django.contrib.postgres.indexes.OpClass(
+                            django.db.models.functions.text.Upper("college"), name="gin_trgm_ops"
+                        ),
+                        name="profile_college_trgm",
+                    ),
+                    models.Index(
+                        django.db.models.functions.text.Lower("display_name"),
+                        models.F("id"),
+                        name="profile_name_order",
+                    ),
+                    models.Index(
+                        condition=models.Q(("sync_pending", True)),
+                        fields=["sync_pending"],
+                        name="profile_sync_pending",
+                    ),
+                ],
             },
         ),
     ]

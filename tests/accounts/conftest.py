@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -45,14 +46,18 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": attrs.get("action") or "", "method": attrs.get("method", "get"), "fields": {}})
+            self.forms.append(
+                {"action": attrs.get("action") or "", "method": attrs.get("method", "get"), "fields": {}}
+            )
         elif tag in ("input", "button") and self.forms and attrs.get("name"):
             if tag == "button" and attrs.get("type", "submit") != "submit":
                 return
             self.forms[-1]["fields"].setdefault(attrs["name"], attrs.get("value") or "")
 
 
-def submit_hosted_form(browser: requests.Session, page: requests.Response, values: dict[str, str]) -> requests.Response:
+def submit_hosted_form(
+    browser: requests.Session, page: requests.Response, values: dict[str, str]
+) -> requests.Response:
     """Fill the hosted-UI form that has all of `values`' fields and submit it without following."""
     parser = _FormParser()
     parser.feed(page.text)
@@ -64,7 +69,9 @@ def submit_hosted_form(browser: requests.Session, page: requests.Response, value
     raise AssertionError(f"no form with fields {sorted(values)} on {page.url}:\n{page.text[:2000]}")
 
 
-def hosted_ui_sign_in(authorize_url: str, email: str, password: str, browser: requests.Session | None = None) -> str:
+def hosted_ui_sign_in(
+    authorize_url: str, email: str, password: str, browser: requests.Session | None = None
+) -> str:
     """Sign in on the hosted UI like a person; return the callback URL Cognito redirects to."""
     browser = browser or requests.Session()
     page = browser.get(authorize_url, timeout=10)
@@ -94,7 +101,9 @@ def finish_sign_in(client: Client, callback_url: str):
 def sign_in(app_client):
     """sign_in(email, password) → the app's response to the callback, the whole flow over HTTP."""
 
-    def _sign_in(email: str = "alice@example.com", password: str = "Alice-pass-1", client: Client | None = None):
+    def _sign_in(
+        email: str = "alice@example.com", password: str = "Alice-pass-1", client: Client | None = None
+    ):
         client = client or app_client
         authorize = start_sign_in(client)
         callback = hosted_ui_sign_in(authorize, email, password)
@@ -177,7 +186,9 @@ def new_user(idp):
             UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email, Password=password, Permanent=True
         )
         for group in groups:
-            idp.admin_add_user_to_group(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email, GroupName=group)
+            idp.admin_add_user_to_group(
+                UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email, GroupName=group
+            )
         user = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
         sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
         made.append(email)
@@ -185,7 +196,6 @@ def new_user(idp):
 
     yield make
     for email in made:
-        try:
+        # Best effort: a test may have deleted the user; the test stack is wiped per run anyway.
+        with contextlib.suppress(Exception):
             idp.admin_delete_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
-        except Exception:  # noqa: BLE001 - cleanup of a test-only user; the stack is wiped per run anyway
-            pass

@@ -18,7 +18,9 @@ def test_alice_signs_in_and_out_through_the_hosted_ui(live_server, page):
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_role("link", name="Sign in", exact=True).last.click()
 
-    page.wait_for_url(lambda url: url.startswith(cognito.endpoint("authorization_endpoint").rsplit("/oauth2", 1)[0]))
+    page.wait_for_url(
+        lambda url: url.startswith(cognito.endpoint("authorization_endpoint").rsplit("/oauth2", 1)[0])
+    )
     page.fill("input[name=username]", "alice@example.com")
     page.fill("input[name=password]", "Alice-pass-1")
     page.locator("form:has(input[name=password]) [type=submit]").first.click()

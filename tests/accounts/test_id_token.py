@@ -42,7 +42,11 @@ def test_real_hosted_ui_tokens_pass(idp):
         UserPoolId=settings.COGNITO_USER_POOL_ID,
         ClientId=settings.COGNITO_CLIENT_ID,
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "alice@example.com", "PASSWORD": "Alice-pass-1", "SECRET_HASH": secret_hash()},
+        AuthParameters={
+            "USERNAME": "alice@example.com",
+            "PASSWORD": "Alice-pass-1",
+            "SECRET_HASH": secret_hash(),
+        },
     )
     claims = cognito.verify_token(auth["AuthenticationResult"]["IdToken"], token_use="id")
     assert claims["email"] == "alice@example.com"
@@ -53,7 +57,9 @@ def secret_hash(username: str = "alice@example.com") -> str:
     import hmac
 
     digest = hmac.new(
-        settings.COGNITO_CLIENT_SECRET.encode(), (username + settings.COGNITO_CLIENT_ID).encode(), hashlib.sha256
+        settings.COGNITO_CLIENT_SECRET.encode(),
+        (username + settings.COGNITO_CLIENT_ID).encode(),
+        hashlib.sha256,
     ).digest()
     return base64.b64encode(digest).decode()
 
@@ -126,7 +132,11 @@ def test_an_access_token_in_place_of_the_id_token_is_refused(idp):
         UserPoolId=settings.COGNITO_USER_POOL_ID,
         ClientId=settings.COGNITO_CLIENT_ID,
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "alice@example.com", "PASSWORD": "Alice-pass-1", "SECRET_HASH": secret_hash()},
+        AuthParameters={
+            "USERNAME": "alice@example.com",
+            "PASSWORD": "Alice-pass-1",
+            "SECRET_HASH": secret_hash(),
+        },
     )
     with pytest.raises(SuspiciousOperation):
         verify(auth["AuthenticationResult"]["AccessToken"], nonce="")
@@ -151,7 +161,11 @@ def test_an_unknown_kid_refetches_the_jwks_at_most_once_a_minute():
         verify(sign_with_pool_key(id_claims(nonce="n-1")))  # first use: one fetch
         for _ in range(3):
             with pytest.raises(SuspiciousOperation):
-                verify(jwt.encode(id_claims(nonce="n-1"), rsa.generate_private_key(65537, 2048), "RS256", {"kid": "k2"}))
+                verify(
+                    jwt.encode(
+                        id_claims(nonce="n-1"), rsa.generate_private_key(65537, 2048), "RS256", {"kid": "k2"}
+                    )
+                )
     finally:
         cognito._fetch_jwks = original
     assert len(fetches) == 2  # the cold fetch, then one refetch for the unknown kid
@@ -164,7 +178,11 @@ def test_key_rotation_is_followed(sign_in, idp):
         UserPoolId=settings.COGNITO_USER_POOL_ID,
         ClientId=settings.COGNITO_CLIENT_ID,
         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "alice@example.com", "PASSWORD": "Alice-pass-1", "SECRET_HASH": secret_hash()},
+        AuthParameters={
+            "USERNAME": "alice@example.com",
+            "PASSWORD": "Alice-pass-1",
+            "SECRET_HASH": secret_hash(),
+        },
     )["AuthenticationResult"]["IdToken"]
     subprocess.run(
         [sys.executable, "-m", "localcloud", "rotate-key", "--data-dir", str(localcloud_data_dir())],

@@ -56,7 +56,9 @@ def test_tokens_stay_server_side(sign_in, app_client):
         assert token and token not in cookies and token not in page and token not in response.content.decode()
 
 
-def test_next_sign_in_updates_email_and_groups_and_leaving_admin_removes_staff(sign_in, new_user, idp, app_client):
+def test_next_sign_in_updates_email_and_groups_and_leaving_admin_removes_staff(
+    sign_in, new_user, idp, app_client
+):
     email, password, sub = new_user()
     sign_in(email, password)
     user = User.objects.get(cognito_sub=sub)
@@ -110,9 +112,13 @@ def test_one_outbound_call_per_sign_in_when_the_jwks_is_warm(sign_in):
     assert calls == [cognito.endpoint("token_endpoint")]
 
 
-@pytest.mark.parametrize("evil", ["https://evil.example/", "//evil.example/x", "http://localhost:8000.evil.example/"])
+@pytest.mark.parametrize(
+    "evil", ["https://evil.example/", "//evil.example/x", "http://localhost:8000.evil.example/"]
+)
 def test_next_redirects_stay_on_site(app_client, evil):
-    callback = hosted_ui_sign_in(start_sign_in(app_client, next_url=evil), "alice@example.com", "Alice-pass-1")
+    callback = hosted_ui_sign_in(
+        start_sign_in(app_client, next_url=evil), "alice@example.com", "Alice-pass-1"
+    )
     response = finish_sign_in(app_client, callback)
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/me/"
@@ -120,7 +126,9 @@ def test_next_redirects_stay_on_site(app_client, evil):
 
 
 def test_next_within_the_site_is_honoured(app_client):
-    callback = hosted_ui_sign_in(start_sign_in(app_client, next_url="/admin/"), "alice@example.com", "Alice-pass-1")
+    callback = hosted_ui_sign_in(
+        start_sign_in(app_client, next_url="/admin/"), "alice@example.com", "Alice-pass-1"
+    )
     assert finish_sign_in(app_client, callback)["Location"] == "/admin/"
 
 
@@ -133,7 +141,9 @@ def test_pages_need_a_signed_in_user(app_client):
         assert label in page
 
 
-@pytest.mark.parametrize(("view", "page"), [("/accounts/sign-up/", "/signup"), ("/accounts/forgot-password/", "/forgotPassword")])
+@pytest.mark.parametrize(
+    ("view", "page"), [("/accounts/sign-up/", "/signup"), ("/accounts/forgot-password/", "/forgotPassword")]
+)
 def test_create_account_and_forgot_password_go_to_hosted_pages_with_state(app_client, view, page):
     location = app_client.get(view)["Location"]
     assert location.startswith(settings.COGNITO_DOMAIN + page + "?")

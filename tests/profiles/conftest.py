@@ -11,7 +11,9 @@ from profiles.services import profile_sync_from_claims
 _seq = itertools.count(1)
 
 
-def make_member(*, name: str = "Member", visibility: str = Profile.Visibility.MEMBERS, staff: bool = False, **fields):
+def make_member(
+    *, name: str = "Member", visibility: str = Profile.Visibility.MEMBERS, staff: bool = False, **fields
+):
     """A local user with a profile, as after a first sign-in (no Cognito tokens)."""
     n = next(_seq)
     user = get_user_model().objects.create_user(

@@ -143,7 +143,12 @@ def test_the_role_cannot_be_set_through_the_form():
 )
 def test_bad_input_gets_a_form_error_and_keeps_the_input(field, value, message):
     user, profile = make_member(name="Careful")
-    data = {"display_name": "Careful", "handle": profile.handle, "visibility": "members", "version": profile.version}
+    data = {
+        "display_name": "Careful",
+        "handle": profile.handle,
+        "visibility": "members",
+        "version": profile.version,
+    }
     data[field] = value
     data["pronouns"] = "they/them"  # another field's input survives the error
     response = client_for(user).post("/me/edit/", data)
@@ -158,7 +163,12 @@ def test_bad_input_gets_a_form_error_and_keeps_the_input(field, value, message):
 def test_a_taken_handle_is_refused():
     _, taken = make_member(name="First")
     user, profile = make_member(name="Second")
-    data = {"display_name": "Second", "handle": taken.handle, "visibility": "members", "version": profile.version}
+    data = {
+        "display_name": "Second",
+        "handle": taken.handle,
+        "visibility": "members",
+        "version": profile.version,
+    }
     response = client_for(user).post("/me/edit/", data)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "taken" in response.content.decode()
@@ -181,7 +191,9 @@ def test_a_concurrent_edit_is_not_silently_overwritten():
     # Saving again from that page applies the second tab's input deliberately.
     version = profile.version
     assert f'name="version" value="{version}"' in page
-    assert client.post("/me/edit/", {**tab, "version": version, "display_name": "Second tab"}).status_code == 302
+    assert (
+        client.post("/me/edit/", {**tab, "version": version, "display_name": "Second tab"}).status_code == 302
+    )
     profile.refresh_from_db()
     assert profile.display_name == "Second tab"
 

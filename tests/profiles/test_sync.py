@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from accounts import cognito, services as account_services
+from accounts import cognito
+from accounts import services as account_services
 from profiles.models import Profile
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +138,11 @@ def test_changes_made_in_cognito_flow_in_at_the_next_sign_in(new_user, sign_in, 
     )
     sign_in(email, password)
     profile = Profile.objects.get(user__cognito_sub=sub)
-    assert (profile.display_name, profile.college, profile.role) == ("Admin Renamed", "Admin College", "staff")
+    assert (profile.display_name, profile.college, profile.role) == (
+        "Admin Renamed",
+        "Admin College",
+        "staff",
+    )
     assert get_user_model().objects.get(cognito_sub=sub).name == "Admin Renamed"
 
 
@@ -164,7 +169,10 @@ def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
 
     assert admin.get("/admin/").status_code == HTTPStatus.OK
     assert admin.get("/admin/profiles/profile/", {"q": "managed"}).status_code == HTTPStatus.OK
-    assert admin.get("/admin/profiles/profile/", {"role__exact": "", "visibility__exact": "members"}).status_code == 200
+    assert (
+        admin.get("/admin/profiles/profile/", {"role__exact": "", "visibility__exact": "members"}).status_code
+        == 200
+    )
     assert admin.get("/admin/accounts/user/", {"q": profile.handle}).status_code == HTTPStatus.OK
     assert admin.get(f"/admin/accounts/user/{profile.user_id}/change/").status_code == HTTPStatus.OK
     change_url = f"/admin/profiles/profile/{profile.pk}/change/"
@@ -185,7 +193,11 @@ def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
     response = admin.post(change_url, data)
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:3000]
     profile.refresh_from_db()
-    assert (profile.display_name, profile.role, profile.visibility) == ("Managed Renamed", "teacher", "public")
+    assert (profile.display_name, profile.role, profile.visibility) == (
+        "Managed Renamed",
+        "teacher",
+        "public",
+    )
     attributes = cognito_attributes(idp, email)
     assert attributes["name"] == "Managed Renamed" and attributes["custom:role"] == "teacher"
 
