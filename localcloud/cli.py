@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 DEFAULT_DATA_DIR = Path(".localcloud")
 DEFAULT_PORT = 9229
-# Dummy credentials: moto accepts any; boto3 refuses to sign without some.
+# The server/admin principal: S3 requests signed with these have full access (identity-pool
+# credentials are limited by their role's policy). Published values: development only.
 DUMMY_ACCESS_KEY = "localcloud"
 DUMMY_SECRET_KEY = "localcloud-not-a-secret"  # noqa: S105 - a published dummy value
 
@@ -49,6 +50,8 @@ def app_values(server: LocalCloud, host: str, port: int) -> dict[str, str]:
         "AWS_DEFAULT_REGION": server.pool.region,
         "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+        "COGNITO_IDENTITY_POOL_ID": server.identity.id,
+        "AWS_STORAGE_BUCKET_NAME": server.bucket or "",
     }
 
 
@@ -95,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
     for spec in app.config.users:
         print(f"  demo user: {spec['username']} / {spec['password']}")
     print(f"  outbox: {values['COGNITO_DOMAIN']}/_outbox")
+    print(f"  identity pool: {app.identity.id}; bucket: {app.bucket}")
     print(
         f"localcloud ready on {values['COGNITO_DOMAIN']} "
         f"(user pool {app.pool.id}, {time.monotonic() - started:.1f}s) — development only",

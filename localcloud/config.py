@@ -23,6 +23,36 @@ def token_validity_seconds(client_config: dict[str, Any], token: str) -> int:
     return int(value) * _UNIT_SECONDS[unit]
 
 
+def deep_merge(base: Any, override: Any) -> Any:
+    """Objects merge key by key (recursively); anything else, lists included, is replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = deep_merge(base[key], value) if key in base else value
+        return merged
+    return override
+
+
+def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """A config file merged over the file its "extends" names (relative to its own folder)."""
+    resolved = path.resolve()
+    if resolved in seen:
+        raise ValueError(f'{path}: circular "extends"')
+    with path.open() as fh:
+        raw = json.load(fh)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a config file is a JSON object")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ValueError(f'{path}: "extends" must be a path')
+    base = _read_with_extends(resolved.parent / parent, (*seen, resolved))
+    # The overriding file's own comment describes the result; the base's would mislead.
+    base.pop("_comment", None)
+    return deep_merge(base, raw)
+
+
 @dataclass(frozen=True)
 class Config:
     """Parsed seed config; the raw dict keeps the CreateUserPool/CreateUserPoolClient shapes."""
@@ -32,10 +62,9 @@ class Config:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Config:
-        """Read and minimally validate a config file."""
+        """Read (following "extends") and minimally validate a config file."""
         path = path or DEFAULT_CONFIG
-        with path.open() as fh:
-            raw = json.load(fh)
+        raw = _read_with_extends(path, seen=())
         for key in ("region", "user_pool", "app_client"):
             if key not in raw:
                 raise ValueError(f"{path}: missing top-level key {key!r}")
@@ -84,3 +113,24 @@ class Config:
             token_validity_seconds(client, "AccessToken"),
             token_validity_seconds(client, "IdToken"),
         )
+
+    @property
+    def identity_pool(self) -> dict[str, Any]:
+        """The seeded identity pool: name, guest access, credential lifetime, roles and policies."""
+        return dict(self.raw.get("identity_pool") or {})
+
+    @property
+    def credentials_seconds(self) -> int:
+        """Lifetime of identity-pool credentials (Cognito: 1 hour, fixed)."""
+        return int(self.identity_pool.get("credentials_seconds", 3600))
+
+    @property
+    def bucket(self) -> str | None:
+        """Name of the seeded private bucket (None: no bucket)."""
+        name = (self.raw.get("s3") or {}).get("bucket")
+        return str(name) if name else None
+
+    @property
+    def cors_rules(self) -> list[dict[str, Any]]:
+        """The bucket's CORS rules (PutBucketCors shape)."""
+        return list((self.raw.get("s3") or {}).get("CORSRules", []))

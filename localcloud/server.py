@@ -18,6 +18,8 @@ from localcloud import outbox
 from localcloud.config import Config
 from localcloud.hostedui import discovery
 from localcloud.hostedui.views import HostedUI
+from localcloud.identitypool import api as identity_api
+from localcloud.identitypool.pool import IdentityPool
 from localcloud.keys import KeyStore
 from localcloud.store import Store
 from localcloud.userpool import api
@@ -49,6 +51,10 @@ class LocalCloud:
 
         self.pool, self.client = seed(config)
         self.store.save()
+        self.identity = IdentityPool(config, data_dir, self.pool, self.client, self.keys)
+        from localcloud.s3 import seed as s3_seed
+
+        self.bucket = s3_seed.seed(config)
         self.hosted = HostedUI(config)
         self.routes = self.hosted.routes()
         self.own_paths = set(self.routes) | {"/_health", "/_outbox", "/_outbox.json"}
@@ -64,6 +70,10 @@ class LocalCloud:
         request.max_content_length = MAX_BODY
         path = request.path
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(identity_api.TARGET_PREFIX):
+            return self.identity_call(request, target[len(identity_api.TARGET_PREFIX) :])(
+                environ, start_response
+            )
         if target.startswith(api.TARGET_PREFIX):
             response = self.cognito_api(request, target[len(api.TARGET_PREFIX) :])
             if response is None:
@@ -117,6 +127,21 @@ class LocalCloud:
             return Response(
                 "Internal error (see the localcloud console)", status=500, content_type="text/plain"
             )
+
+    # --- the cognito-identity JSON API ----------------------------------------------------------------
+    def identity_call(self, request: Request, operation: str) -> Response:
+        """An identity-pool operation (unsigned JSON 1.1), answered by localcloud alone."""
+        params = _json_params(request)
+        if isinstance(params, Response):
+            return params
+        if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
+            return api.error_response("UnknownOperationException", "Unknown operation")
+        try:
+            with self.lock:
+                return identity_api.handle(self.identity, operation, params)
+        except Exception:
+            traceback.print_exc()
+            return api.error_response("InternalErrorException", "Internal error", 500)
 
     # --- the cognito-idp JSON API ------------------------------------------------------------------
     def cognito_api(self, request: Request, operation: str) -> Response | None:
@@ -183,6 +208,23 @@ class LocalCloud:
                 "InvalidParameterException", f"Invalid or missing parameters for {operation}"
             )
         return response
+
+
+def _json_params(request: Request) -> dict[str, Any] | Response:
+    """The JSON object body of an AWS JSON 1.1 call, or the Cognito-shaped error for bad input."""
+    if request.method != "POST":
+        return api.error_response("UnknownOperationException", "POST required")
+    if (request.content_length or 0) > MAX_BODY:
+        return api.error_response("InvalidParameterException", "Request body too large", 413)
+    try:
+        params = json.loads(request.get_data(cache=True) or b"{}")
+    except RequestEntityTooLarge:
+        return api.error_response("InvalidParameterException", "Request body too large", 413)
+    except (ValueError, UnicodeDecodeError):
+        return api.error_response("SerializationException", "Request body is not valid JSON")
+    if not isinstance(params, dict):
+        return api.error_response("SerializationException", "Request body must be a JSON object")
+    return params
 
 
 def too_large(path: str) -> Response:

@@ -1,0 +1,1 @@
+"""The local Cognito identity pool: GetId, GetCredentialsForIdentity and credentials for S3."""

@@ -1,0 +1,293 @@
+"""The seeded identity pool: identities, ID-token checks and temporary credentials (persisted).
+
+State lives in ``<data-dir>/identity-pool.json`` (written atomically after each change): the
+pool id, every identity with the login it belongs to, and the credentials issued, so identity
+ids stay stable and credentials stay valid across restarts, as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from localcloud.config import Config
+from localcloud.keys import KeyStore
+
+STATE_FILE = "identity-pool.json"
+FORMAT_VERSION = 1
+AUTHENTICATED = "authenticated"
+UNAUTHENTICATED = "unauthenticated"
+# Expired credentials are kept a day so a request signed with them gets "expired", not "unknown".
+_KEEP_EXPIRED = 86400
+
+
+class IdentityError(Exception):
+    """A Cognito Identity error: ``{"__type", "message"}`` with an HTTP status."""
+
+    def __init__(self, error_type: str, message: str, status: int = 400) -> None:
+        """Keep the error type, message and status."""
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.status = status
+
+
+def not_authorized(message: str) -> IdentityError:
+    """NotAuthorizedException, Cognito's answer to every bad login."""
+    return IdentityError("NotAuthorizedException", message)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Temporary credentials bound to one identity and one role."""
+
+    access_key_id: str
+    secret_key: str
+    session_token: str
+    identity_id: str
+    role_arn: str
+    kind: str
+    expiration: float
+
+    def to_api(self) -> dict[str, Any]:
+        """GetCredentialsForIdentity's Credentials object (Expiration as epoch seconds)."""
+        return {
+            "AccessKeyId": self.access_key_id,
+            "SecretKey": self.secret_key,
+            "SessionToken": self.session_token,
+            "Expiration": self.expiration,
+        }
+
+
+def _access_key_id() -> str:
+    """An STS-style temporary key id: ASIA + 16 upper-case alphanumerics."""
+    return "ASIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+
+
+class IdentityPool:
+    """One identity pool whose only provider is the seeded user pool's app client."""
+
+    def __init__(self, config: Config, data_dir: Path, user_pool: Any, client: Any, keys: KeyStore) -> None:
+        """Load (or create) the state file and take the pool's settings from the config."""
+        spec = config.identity_pool
+        self.region = config.region
+        self.name = str(spec.get("IdentityPoolName", "localcloud"))
+        self.allow_unauthenticated = bool(spec.get("AllowUnauthenticatedIdentities", False))
+        self.credentials_seconds = config.credentials_seconds
+        self.roles: dict[str, dict[str, Any]] = dict(spec.get("roles") or {})
+        self.keys = keys
+        self.user_pool = user_pool
+        # Cognito's provider name is the issuer without its scheme.
+        self.providers: dict[str, set[str]] = {
+            f"cognito-idp.{user_pool.region}.amazonaws.com/{user_pool.id}": {client.id}
+        }
+        self.path = data_dir / STATE_FILE
+        self._lock = threading.RLock()
+        self.id = ""
+        self.identities: dict[str, dict[str, Any]] = {}
+        self.by_login: dict[str, str] = {}
+        self.credentials: dict[str, Credentials] = {}
+        self._load()
+
+    # --- persistence ----------------------------------------------------------------------------
+    def _load(self) -> None:
+        """Read the state file, or start a new pool with a fresh id."""
+        if self.path.exists():
+            data = json.loads(self.path.read_text())
+            if data.get("version") != FORMAT_VERSION:
+                raise ValueError(f"{self.path}: unknown format; run `python -m localcloud reset`")
+            self.id = data["identity_pool_id"]
+            self.identities = data["identities"]
+            self.by_login = data["by_login"]
+            self.credentials = {k: Credentials(**v) for k, v in data["credentials"].items()}
+        if not self.id.startswith(f"{self.region}:"):
+            # First start (or the config moved region): a new pool, as a new CreateIdentityPool would be.
+            self.id = f"{self.region}:{uuid.uuid4()}"
+            self.identities, self.by_login, self.credentials = {}, {}, {}
+        self.save()
+
+    def save(self) -> None:
+        """Write the state atomically, dropping credentials long expired."""
+        with self._lock:
+            cutoff = time.time() - _KEEP_EXPIRED
+            self.credentials = {k: c for k, c in self.credentials.items() if c.expiration > cutoff}
+            data = {
+                "version": FORMAT_VERSION,
+                "identity_pool_id": self.id,
+                "identities": self.identities,
+                "by_login": self.by_login,
+                "credentials": {k: asdict(c) for k, c in self.credentials.items()},
+            }
+            tmp = self.path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(data, fh, indent=1)
+            os.replace(tmp, self.path)
+
+    # --- descriptions ------------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """DescribeIdentityPool's shape."""
+        return {
+            "IdentityPoolId": self.id,
+            "IdentityPoolName": self.name,
+            "AllowUnauthenticatedIdentities": self.allow_unauthenticated,
+            "AllowClassicFlow": False,
+            "CognitoIdentityProviders": [
+                {"ProviderName": name, "ClientId": client_id, "ServerSideTokenCheck": False}
+                for name, clients in self.providers.items()
+                for client_id in sorted(clients)
+            ],
+            "IdentityPoolTags": {},
+        }
+
+    def role_arns(self) -> dict[str, str]:
+        """GetIdentityPoolRoles' Roles map."""
+        return {kind: str(role["RoleArn"]) for kind, role in self.roles.items() if "RoleArn" in role}
+
+    def policy_for(self, kind: str) -> dict[str, Any]:
+        """The IAM policy document of the role for authenticated/unauthenticated identities."""
+        return dict((self.roles.get(kind) or {}).get("Policy") or {})
+
+    # --- logins ------------------------------------------------------------------------------------
+    def verify_logins(self, logins: object) -> list[str]:
+        """Check every ID token in Logins as Cognito does; the login keys ("provider|sub")."""
+        if not isinstance(logins, dict) or not logins:
+            raise IdentityError("InvalidParameterException", "Logins must be a non-empty map")
+        found = []
+        for provider, token in logins.items():
+            if not isinstance(provider, str) or not isinstance(token, str):
+                raise IdentityError("InvalidParameterException", "Logins must be a map of strings")
+            clients = self.providers.get(provider)
+            if clients is None:
+                raise not_authorized("Invalid login token. Issuer doesn't match providerName")
+            found.append(f"{provider}|{self._verify_id_token(provider, clients, token)}")
+        return found
+
+    def _verify_id_token(self, provider: str, clients: set[str], token: str) -> str:
+        """The user's sub from a valid ID token of this provider (AWS's checks, AWS's messages)."""
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise not_authorized("Invalid login token. Not a valid OpenId Connect identity token.") from None
+        if unverified.get("iss") != f"https://{provider}":
+            raise not_authorized("Invalid login token. Issuer doesn't match providerName")
+        kid = header.get("kid")
+        key = self.keys.public_key(kid) if isinstance(kid, str) else None
+        if key is None or header.get("alg") != "RS256":
+            raise not_authorized("Invalid login token. Couldn't verify signed token.")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                options={"verify_aud": False, "require": ["exp", "iat", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise not_authorized("Invalid login token. Token expired") from None
+        except jwt.PyJWTError:
+            raise not_authorized("Invalid login token. Couldn't verify signed token.") from None
+        if claims.get("token_use") != "id" or claims.get("aud") not in clients:
+            # An access token has no aud (client_id instead): Cognito refuses it the same way.
+            raise not_authorized("Invalid login token. Incorrect token audience.")
+        return str(claims["sub"])
+
+    # --- operations --------------------------------------------------------------------------------
+    def _check_pool(self, pool_id: object) -> None:
+        """ResourceNotFound unless pool_id names this pool."""
+        if not isinstance(pool_id, str) or not pool_id:
+            raise IdentityError("InvalidParameterException", "IdentityPoolId is required")
+        if pool_id != self.id:
+            raise IdentityError("ResourceNotFoundException", f"IdentityPool '{pool_id[:64]}' not found.")
+
+    def get_id(self, pool_id: object, logins: object) -> str:
+        """GetId: the stable identity of a login, or a new guest identity without Logins."""
+        self._check_pool(pool_id)
+        with self._lock:
+            if not logins:
+                if not self.allow_unauthenticated:
+                    raise not_authorized("Unauthenticated access is not supported for this identity pool.")
+                identity_id = self._new_identity(UNAUTHENTICATED, [])
+            else:
+                keys = self.verify_logins(logins)
+                identity_id = next((self.by_login[k] for k in keys if k in self.by_login), "")
+                if not identity_id:
+                    identity_id = self._new_identity(AUTHENTICATED, keys)
+            self.save()
+            return identity_id
+
+    def _new_identity(self, kind: str, logins: list[str]) -> str:
+        """Create and index an identity."""
+        identity_id = f"{self.region}:{uuid.uuid4()}"
+        self.identities[identity_id] = {"kind": kind, "logins": logins, "created": time.time()}
+        for key in logins:
+            self.by_login[key] = identity_id
+        return identity_id
+
+    def credentials_for(self, identity_id: object, logins: object) -> Credentials:
+        """GetCredentialsForIdentity: fresh credentials for the identity's role."""
+        if not isinstance(identity_id, str) or not identity_id:
+            raise IdentityError("InvalidParameterException", "IdentityId is required")
+        with self._lock:
+            identity = self.identities.get(identity_id)
+            if identity is None:
+                raise IdentityError("ResourceNotFoundException", f"Identity '{identity_id[:64]}' not found.")
+            kind = identity["kind"]
+            if kind == AUTHENTICATED:
+                if not logins:
+                    raise not_authorized(f"Access to Identity '{identity_id}' is forbidden.")
+                # Every login must be valid AND belong to this identity (not another user's).
+                if any(self.by_login.get(k) != identity_id for k in self.verify_logins(logins)):
+                    raise not_authorized(
+                        "Logins don't match. Please include at least one valid login for this identity "
+                        "or identity pool."
+                    )
+            else:
+                if logins:
+                    # AWS would link the login to the guest identity; localcloud keeps them apart.
+                    raise not_authorized("Logins don't match: this is an unauthenticated identity.")
+                if not self.allow_unauthenticated:
+                    raise not_authorized("Unauthenticated access is not supported for this identity pool.")
+            role = self.roles.get(kind) or {}
+            if "RoleArn" not in role:
+                raise IdentityError(
+                    "InvalidIdentityPoolConfigurationException", f"No {kind} role is set for the pool."
+                )
+            credentials = Credentials(
+                access_key_id=_access_key_id(),
+                secret_key=secrets.token_urlsafe(30)[:40],
+                session_token=secrets.token_urlsafe(180),
+                identity_id=identity_id,
+                role_arn=str(role["RoleArn"]),
+                kind=kind,
+                expiration=float(int(time.time()) + self.credentials_seconds),
+            )
+            self.credentials[credentials.access_key_id] = credentials
+            self.save()
+            return credentials
+
+    def lookup(self, access_key_id: str) -> Credentials | None:
+        """Issued credentials by key id (expired ones included, for the right error)."""
+        return self.credentials.get(access_key_id)
+
+    def describe_identity(self, identity_id: object) -> dict[str, Any]:
+        """DescribeIdentity's shape."""
+        identity = self.identities.get(identity_id) if isinstance(identity_id, str) else None
+        if identity is None:
+            raise IdentityError("ResourceNotFoundException", f"Identity '{str(identity_id)[:64]}' not found.")
+        return {
+            "IdentityId": identity_id,
+            "Logins": sorted({k.split("|", 1)[0] for k in identity["logins"]}),
+            "CreationDate": identity["created"],
+            "LastModifiedDate": identity["created"],
+        }
