@@ -6,6 +6,8 @@ pool's discovery document, so the same code talks to AWS or to the local stack (
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import logging
 import threading
@@ -359,3 +361,29 @@ def admin_update_user_attributes(*, username: str, attributes: dict[str, str]) -
         Username=username,
         UserAttributes=_attribute_list(attributes),
     )
+
+
+def get_user(*, access_token: str) -> dict[str, str]:
+    """GetUser: the user's attributes; TokenRejected if Cognito no longer honours the token."""
+    answer = _call("get_user", AccessToken=access_token)
+    return {a["Name"]: a["Value"] for a in answer.get("UserAttributes", [])}
+
+
+def secret_hash(username: str) -> str:
+    """SECRET_HASH for user-pool API calls of a client with a secret."""
+    message = (username + settings.COGNITO_CLIENT_ID).encode()
+    digest = hmac.new(settings.COGNITO_CLIENT_SECRET.encode(), message, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def password_sign_in(*, username: str, password: str) -> dict[str, Any]:
+    """InitiateAuth USER_PASSWORD_AUTH (for developer tools; the app itself uses the hosted UI)."""
+    answer = _call(
+        "initiate_auth",
+        ClientId=settings.COGNITO_CLIENT_ID,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password, "SECRET_HASH": secret_hash(username)},
+    )
+    if "AuthenticationResult" not in answer:
+        raise TokenRejected(answer.get("ChallengeName", "challenge"), "a challenge must be answered first")
+    return answer["AuthenticationResult"]

@@ -16,28 +16,37 @@ logger = logging.getLogger(__name__)
 
 
 class TokenRefreshMiddleware:
-    """Renews the tokens shortly before they expire; ends the session if Cognito refuses."""
+    """Renews the tokens shortly before they expire; ends the session if Cognito refuses.
+
+    Bearer-only API views (marked `bearer_only`) are skipped: they never use the session.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if getattr(view_func, "bearer_only", False):
+            return None
         user = getattr(request, "user", None)
         if (
-            user is not None
-            and user.is_authenticated
-            and services.session_tokens_need_refresh(session=request.session)
+            user is None
+            or not user.is_authenticated
+            or not services.session_tokens_need_refresh(session=request.session)
         ):
-            try:
-                services.session_refresh_tokens(session=request.session, user=user)
-            except services.SessionEnded as exc:
-                logger.info("session of user %s ended: refresh refused (%s)", user.pk, exc)
-                auth.logout(request)
-                messages.info(request, "Your session has ended. Please sign in again.")
-                query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
-                url = resolve_url("accounts:sign_in")
-                return HttpResponseRedirect(f"{url}?{query}" if query else url)
-            except cognito.CognitoError as exc:
-                # Cognito is down or slow: keep the current tokens and try again next request.
-                logger.warning("token refresh postponed: %s", exc)
-        return self.get_response(request)
+            return None
+        try:
+            services.session_refresh_tokens(session=request.session, user=user)
+        except services.SessionEnded as exc:
+            logger.info("session of user %s ended: refresh refused (%s)", user.pk, exc)
+            auth.logout(request)
+            messages.info(request, "Your session has ended. Please sign in again.")
+            query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+            url = resolve_url("accounts:sign_in")
+            return HttpResponseRedirect(f"{url}?{query}" if query else url)
+        except cognito.CognitoError as exc:
+            # Cognito is down or slow: keep the current tokens and try again next request.
+            logger.warning("token refresh postponed: %s", exc)
+        return None

@@ -18,10 +18,15 @@ class ProfileSyncRetryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        if getattr(view_func, "bearer_only", False):
+            return None
         if request.session.get(SYNC_PENDING) and request.user.is_authenticated:
             profile = services.profile_get_or_create_for_user(user=request.user)
             if not profile.sync_pending or services.profile_push_to_cognito(
                 profile=profile, access_token=request.session.get(ACCESS_TOKEN)
             ):
                 del request.session[SYNC_PENDING]
-        return self.get_response(request)
+        return None

@@ -152,6 +152,16 @@ COGNITO_JWKS_MIN_REFETCH = env.int("COGNITO_JWKS_MIN_REFETCH", default=60)
 # Timeout (connect, read) in seconds of every outbound call to Cognito.
 COGNITO_TIMEOUT = env.float("COGNITO_TIMEOUT", default=5.0)
 
+# --- JSON API (Bearer access tokens) ---------------------------------------------------------
+# App clients whose access tokens the API accepts (the `client_id` claim).
+API_CLIENT_IDS = env.list("API_CLIENT_IDS", default=[COGNITO_CLIENT_ID])
+# Scope every API call needs; Cognito grants it to hosted-UI and InitiateAuth tokens alike.
+API_SCOPE = env("API_SCOPE", default="aws.cognito.signin.user.admin")
+# A signed-out user's access token stays valid until it expires (Cognito's model). When on, the
+# API also asks Cognito (GetUser) whether each token still stands, at most once per token per TTL.
+API_CONFIRM_TOKENS = env.bool("API_CONFIRM_TOKENS", default=False)
+API_CONFIRM_TOKENS_TTL = env.int("API_CONFIRM_TOKENS_TTL", default=300)
+
 # --- mozilla-django-oidc, extended in accounts/ for Cognito ----------------------------------
 # The OP endpoints (OIDC_OP_*) come from the pool's discovery document; see accounts/cognito.py.
 OIDC_RP_CLIENT_ID = COGNITO_CLIENT_ID
@@ -174,5 +184,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "botocore": {"level": "WARNING"}},
 }

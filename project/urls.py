@@ -18,6 +18,7 @@ urlpatterns = [
         name="oidc_authentication_callback",
     ),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("profiles.api_urls")),
     path("admin/login/", account_views.admin_login),
     path("admin/", admin.site.urls),
     path("", include("profiles.urls")),

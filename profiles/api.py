@@ -1,0 +1,172 @@
+"""JSON API: the caller's own user and profile, and the user list for administrators."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from accounts.bearer import ApiPrincipal, api_view, problem
+from profiles import services
+from profiles.forms import ProfileForm
+from profiles.models import Profile
+from profiles.openapi import SCHEMA
+
+MAX_BODY = 64 * 1024
+USERS_PAGE_SIZE = 50
+
+
+def profile_json(profile: Profile) -> dict[str, Any]:
+    return {
+        "display_name": profile.display_name,
+        "handle": profile.handle,
+        "college": profile.college,
+        "role": profile.role,
+        "bio": profile.bio,
+        "pronouns": profile.pronouns,
+        "location": profile.location,
+        "website": profile.website,
+        "visibility": profile.visibility,
+        "avatar": None,
+        "version": profile.version,
+        "sync_pending": profile.sync_pending,
+        "updated_at": profile.updated_at.isoformat(),
+    }
+
+
+def me_json(principal: ApiPrincipal, profile: Profile) -> JsonResponse:
+    user = principal.user
+    response = JsonResponse(
+        {
+            "sub": user.cognito_sub,
+            "email": user.email,
+            "groups": principal.groups,
+            "profile": profile_json(profile),
+        }
+    )
+    response["ETag"] = f'"{profile.version}"'
+    return response
+
+
+def _parse_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    if request.content_type != "application/json":
+        return problem(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the changes as application/json.")
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        return problem(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"The body may be at most {MAX_BODY} bytes.")
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return problem(HTTPStatus.BAD_REQUEST, "The body is not valid JSON.")
+    if not isinstance(data, dict):
+        return problem(HTTPStatus.BAD_REQUEST, "The body must be a JSON object of profile fields.")
+    return data
+
+
+def _expected_version(request: HttpRequest, profile: Profile) -> int | JsonResponse:
+    """If-Match carries the ETag (version) the client based its change on; absent: the current."""
+    header = request.META.get("HTTP_IF_MATCH")
+    if not header:
+        return profile.version
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        return problem(HTTPStatus.BAD_REQUEST, "If-Match must be an ETag from GET /api/user/me.")
+
+
+@api_view(methods=("GET", "PATCH"))
+def user_me(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
+    """GET the caller's user and profile; PATCH editable profile fields (same rules as the form)."""
+    profile = services.profile_get_or_create_for_user(user=principal.user)
+    if request.method == "GET":
+        return me_json(principal, profile)
+    data = _parse_body(request)
+    if isinstance(data, JsonResponse):
+        return data
+    expected = _expected_version(request, profile)
+    if isinstance(expected, JsonResponse):
+        return expected
+    errors: dict[str, list[str]] = {}
+    for name in data:
+        if name == "role":
+            errors[name] = ["The role is read-only: only administrators change it."]
+        elif name not in services.EDITABLE_FIELDS:
+            errors[name] = ["Unknown field."]
+        elif not isinstance(data[name], str):
+            errors[name] = ["Must be a string."]
+    if errors:
+        return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors=errors)
+    current = {name: getattr(profile, name) for name in services.EDITABLE_FIELDS}
+    form = ProfileForm({**current, **data, "version": expected}, instance=profile)
+    if not form.is_valid():
+        errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
+        return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors=errors)
+    try:
+        profile, needs_sync = services.profile_update(
+            profile=profile, data={k: form.cleaned_data[k] for k in data}, expected_version=expected
+        )
+    except services.ProfileChangedMeanwhile:
+        return problem(
+            HTTPStatus.PRECONDITION_FAILED, "The profile changed since that version: GET it again."
+        )
+    if needs_sync:
+        services.profile_push_to_cognito(profile=profile, access_token=principal.token)
+    return me_json(principal, profile)
+
+
+@api_view(methods=("GET",))
+def users(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
+    """Every user with their profile, for members of the administrators' group; paginated."""
+    if settings.COGNITO_STAFF_GROUP not in principal.groups:
+        return problem(
+            HTTPStatus.FORBIDDEN, f"Only members of the {settings.COGNITO_STAFF_GROUP} group may list users."
+        )
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return problem(HTTPStatus.BAD_REQUEST, "page must be a positive integer.")
+    start = (page - 1) * USERS_PAGE_SIZE
+    rows = list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .select_related("profile")
+        .order_by("id")[start : start + USERS_PAGE_SIZE + 1]
+    )
+    base = request.build_absolute_uri(reverse("api:users"))
+    results = [
+        {
+            "sub": user.cognito_sub,
+            "email": user.email,
+            "is_staff": user.is_staff,
+            "profile": profile_json(user.profile) if hasattr(user, "profile") else None,
+        }
+        for user in rows[:USERS_PAGE_SIZE]
+    ]
+    return JsonResponse(
+        {
+            "results": results,
+            "page": page,
+            "next": f"{base}?page={page + 1}" if len(rows) > USERS_PAGE_SIZE else None,
+            "previous": f"{base}?page={page - 1}" if page > 1 else None,
+        }
+    )
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Unauthenticated liveness probe (and the benchmark's ceiling)."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_GET
+def schema(request: HttpRequest) -> JsonResponse:
+    """The OpenAPI description of this API."""
+    return JsonResponse(SCHEMA, json_dumps_params={"indent": 1})

@@ -1,0 +1,242 @@
+"""The API's Bearer checks, each tried with a forged or wrong access token (RFC 6750 answers)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import urlencode
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
+
+from accounts import cognito
+from tests.accounts.conftest import (
+    hosted_ui_sign_in,
+    localcloud_data_dir,
+    pool_signing_key,
+    sign_with_pool_key,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def b64(data: dict | bytes) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def access_claims(**overrides) -> dict:
+    now = int(time.time())
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "client_id": settings.COGNITO_CLIENT_ID,
+        "iss": settings.COGNITO_ISSUER,
+        "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin",
+        "username": str(uuid.uuid4()),
+        "auth_time": now,
+        "iat": now,
+        "exp": now + 3600,
+        "jti": str(uuid.uuid4()),
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def assert_invalid_token(response) -> None:
+    assert response.status_code == 401, response.content
+    assert response["WWW-Authenticate"].startswith('Bearer realm="api", error="invalid_token"')
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["error"] == "invalid_token"
+    assert not response.cookies
+
+
+def test_a_valid_token_works_and_sets_no_cookie(api, alice_token):
+    response = api("GET", "/api/user/me", alice_token)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["email"] == "alice@example.com"
+    assert body["profile"]["display_name"] == "Alice Example"
+    assert body["profile"]["college"] == "Example College"
+    assert not response.cookies
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_no_token_gets_a_challenge_without_error_code(api):
+    response = api("GET", "/api/user/me")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json()["status"] == 401
+
+
+def test_a_browser_session_is_not_api_credentials(api, sign_in, app_client):
+    sign_in(client=app_client)
+    response = app_client.get("/api/user/me")
+    assert response.status_code == 401
+    assert not response.cookies
+
+
+def test_alg_none_is_refused(api):
+    kid, _ = pool_signing_key()
+    assert_invalid_token(
+        api("GET", "/api/user/me", f"{b64({'alg': 'none', 'kid': kid})}.{b64(access_claims())}.")
+    )
+
+
+def test_hs256_signed_with_the_public_key_is_refused(api):
+    kid, pem = pool_signing_key()
+    public_pem = (
+        serialization.load_pem_private_key(pem.encode(), password=None)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    signing_input = f"{b64({'alg': 'HS256', 'kid': kid, 'typ': 'JWT'})}.{b64(access_claims())}"
+    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    assert_invalid_token(api("GET", "/api/user/me", f"{signing_input}.{b64(signature)}"))
+
+
+def test_unknown_kid_is_refused(api):
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode(access_claims(), attacker, algorithm="RS256", headers={"kid": "attacker"})
+    assert_invalid_token(api("GET", "/api/user/me", token))
+
+
+def test_a_tampered_payload_is_refused(api, alice_token):
+    header, _, signature = alice_token.split(".")
+    claims = jwt.decode(alice_token, options={"verify_signature": False})
+    claims["cognito:groups"] = ["admin"]
+    assert_invalid_token(api("GET", "/api/users/", f"{header}.{b64(claims)}.{signature}"))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, id="expired"),
+        pytest.param({"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200}, id="not-yet-valid"),
+        pytest.param({"nbf": int(time.time()) + 3600}, id="nbf-future"),
+        pytest.param({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, id="wrong-iss"),
+        pytest.param({"client_id": "another-client"}, id="another-client"),
+        pytest.param({"token_use": "id"}, id="token-use-id"),
+        pytest.param({"client_id": None, "aud": settings.COGNITO_CLIENT_ID}, id="aud-instead-of-client-id"),
+    ],
+)
+def test_wrong_claims_are_refused(api, overrides):
+    assert_invalid_token(api("GET", "/api/user/me", sign_with_pool_key(access_claims(**overrides))))
+
+
+def test_an_id_token_is_refused(api):
+    id_token = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")["IdToken"]
+    assert_invalid_token(api("GET", "/api/user/me", id_token))
+
+
+def test_a_token_without_the_scope_is_403_insufficient_scope(api):
+    """A hosted-UI token granted only `openid` (a real token from the local pool)."""
+    verifier = "v" * 50
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    authorize = (
+        cognito.endpoint("authorization_endpoint")
+        + "?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": settings.COGNITO_CLIENT_ID,
+                "redirect_uri": "http://localhost:8000/oidc/callback/",
+                "scope": "openid",
+                "state": "s",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    )
+    callback = hosted_ui_sign_in(authorize, "alice@example.com", "Alice-pass-1")
+    code = callback.split("code=")[1].split("&")[0]
+    tokens = requests.post(
+        cognito.endpoint("token_endpoint"),
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "http://localhost:8000/oidc/callback/",
+            "code_verifier": verifier,
+        },
+        auth=(settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET),
+        timeout=10,
+    ).json()
+    response = api("GET", "/api/user/me", tokens["access_token"])
+    assert response.status_code == 403
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api", error="insufficient_scope", '
+        'error_description="The access token lacks the aws.cognito.signin.user.admin scope.", '
+        'scope="aws.cognito.signin.user.admin"'
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic YWxpY2U6cGFzcw==",
+        "bearer",
+        "Bearer",
+        "Bearer ",
+        "Bearer a b",
+        "Bearer " + "a" * 10_240,
+        "Bearer ñandú.ñandú.ñandú",
+        "Bearer \u202etoken",
+        "Bearer a.b.c",
+        "Bearer e30.e30.e30",
+    ],
+)
+def test_malformed_headers_get_401_never_500(client, header):
+    response = client.get("/api/user/me", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Bearer realm="api"')
+
+
+def test_key_rotation_is_followed(api):
+    subprocess.run(
+        [sys.executable, "-m", "localcloud", "rotate-key", "--data-dir", str(localcloud_data_dir())],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    token = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")["AccessToken"]
+    assert jwt.get_unverified_header(token)["kid"] == pool_signing_key()[0]
+    assert api("GET", "/api/user/me", token).status_code == 200
+
+
+def test_no_outbound_call_per_request_with_a_warm_cache(api, alice_token):
+    assert api("GET", "/api/user/me", alice_token).status_code == 200  # warms JWKS
+    calls = []
+    cognito._session.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
+    try:
+        for _ in range(5):
+            assert api("GET", "/api/user/me", alice_token).status_code == 200
+    finally:
+        cognito._session.hooks["response"].clear()
+    assert calls == []
+
+
+def test_a_signed_out_users_token_stays_valid_unless_confirmation_is_on(api, settings):
+    tokens = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")
+    token = tokens["AccessToken"]
+    assert api("GET", "/api/user/me", token).status_code == 200
+    import boto3
+
+    boto3.client(
+        "cognito-idp", region_name=settings.COGNITO_REGION, endpoint_url=settings.AWS_ENDPOINT_URL
+    ).global_sign_out(AccessToken=token)
+    # Cognito's semantics: the JWT stays cryptographically valid until it expires.
+    assert api("GET", "/api/user/me", token).status_code == 200
+    settings.API_CONFIRM_TOKENS = True
+    assert_invalid_token(api("GET", "/api/user/me", token))
+    fresh = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")["AccessToken"]
+    assert api("GET", "/api/user/me", fresh).status_code == 200

@@ -1,0 +1,106 @@
+"""GET/PATCH /api/user/me and GET /api/users/ with real tokens from the local pool."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from accounts import cognito
+from profiles.models import Profile
+
+pytestmark = pytest.mark.django_db
+
+
+def patch(api, token, body, **headers):
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return api("PATCH", "/api/user/me", token, data=data, content_type="application/json", headers=headers)
+
+
+def test_a_valid_token_for_an_unseen_user_creates_them_once(api, new_user, idp):
+    email, password, sub = new_user(name="Api Newcomer")
+    token = cognito.password_sign_in(username=email, password=password)["AccessToken"]
+    assert not get_user_model().objects.filter(cognito_sub=sub).exists()
+
+    body = api("GET", "/api/user/me", token).json()
+
+    assert body["sub"] == sub and body["email"] == email
+    assert body["profile"]["display_name"] == "Api Newcomer"
+    calls = []
+    cognito._session.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
+    try:
+        assert api("GET", "/api/user/me", token).status_code == 200
+    finally:
+        cognito._session.hooks["response"].clear()
+    assert calls == [] and get_user_model().objects.filter(cognito_sub=sub).count() == 1
+
+
+def test_patch_updates_through_the_form_rules_and_syncs_to_cognito(api, new_user, idp):
+    email, password, sub = new_user(name="Api Editor")
+    token = cognito.password_sign_in(username=email, password=password)["AccessToken"]
+    etag = api("GET", "/api/user/me", token)["ETag"]
+
+    response = patch(api, token, {"display_name": "Api Edited", "bio": "<b>hi</b>"}, **{"If-Match": etag})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["profile"]["display_name"] == "Api Edited"
+    attributes = {
+        a["Name"]: a["Value"]
+        for a in idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)[
+            "UserAttributes"
+        ]
+    }
+    assert attributes["name"] == "Api Edited"
+    stale = patch(api, token, {"bio": "stale"}, **{"If-Match": etag})
+    assert stale.status_code == 412
+    assert Profile.objects.get(user__cognito_sub=sub).bio == "<b>hi</b>"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"role": "admin"}, "role"),
+        ({"website": "javascript:alert(1)"}, "website"),
+        ({"handle": "admin"}, "handle"),
+        ({"display_name": "x" * 101}, "display_name"),
+        ({"is_staff": True}, "is_staff"),
+        ({"bio": 42}, "bio"),
+        ({"visibility": "everyone"}, "visibility"),
+    ],
+)
+def test_bad_fields_get_400_with_per_field_messages(api, alice_token, body, field):
+    response = patch(api, alice_token, body)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert Profile.objects.get(user__email="alice@example.com").role == "student"
+
+
+@pytest.mark.parametrize("raw", ["not json", "[1, 2]", "null", b"\xff\xfe"])
+def test_bad_bodies_are_400(api, alice_token, raw):
+    assert patch(api, alice_token, raw).status_code == 400
+
+
+def test_wrong_content_type_is_415(api, alice_token):
+    response = api(
+        "PATCH", "/api/user/me", alice_token, data="bio=x", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+
+
+def test_users_list_is_for_the_admin_group(api, alice_token):
+    assert api("GET", "/api/users/", alice_token).status_code == 403
+    admin = cognito.password_sign_in(username="admin@example.com", password="Admin-pass-1")["AccessToken"]
+    api("GET", "/api/user/me", alice_token)  # alice is known to the app
+    page = api("GET", "/api/users/", admin).json()
+    assert "alice@example.com" in [row["email"] for row in page["results"]]
+    assert page["previous"] is None
+    assert api("GET", "/api/users/?page=x", admin).status_code == 400
+
+
+def test_methods_and_schema(api, alice_token, client):
+    assert api("DELETE", "/api/user/me", alice_token).status_code == 405
+    schema = client.get("/api/schema").json()
+    assert schema["openapi"].startswith("3.1")
+    assert set(schema["paths"]) >= {"/api/user/me", "/api/users/"}
