@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
 import traceback
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from moto.core.exceptions import JsonRESTError
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -15,12 +17,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from localcloud import outbox
+from localcloud.cli import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
 from localcloud.config import Config
 from localcloud.hostedui import discovery
 from localcloud.hostedui.views import HostedUI
 from localcloud.identitypool import api as identity_api
 from localcloud.identitypool.pool import IdentityPool
 from localcloud.keys import KeyStore
+from localcloud.s3.gate import Gate, S3Error
 from localcloud.store import Store
 from localcloud.userpool import api
 from localcloud.userpool import backend as bk
@@ -29,6 +33,8 @@ from localcloud.userpool.models import install
 # Requests to localcloud's own endpoints above this size are refused (Cognito's limits are far
 # below it); S3 bodies go to moto untouched.
 MAX_BODY = 256 * 1024
+# S3 bodies are held in memory to be hashed and checked; larger uploads must use multipart.
+S3_MAX_BODY = 100 * 1024 * 1024
 WELL_KNOWN = re.compile(
     r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>openid-configuration|jwks\.json)$"
 )
@@ -55,6 +61,7 @@ class LocalCloud:
         from localcloud.s3 import seed as s3_seed
 
         self.bucket = s3_seed.seed(config)
+        self.gate = Gate(self.identity, config.region, DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY)
         self.hosted = HostedUI(config)
         self.routes = self.hosted.routes()
         self.own_paths = set(self.routes) | {"/_health", "/_outbox", "/_outbox.json"}
@@ -81,7 +88,48 @@ class LocalCloud:
             return response(environ, start_response)
         if not _signed_for_other_service(environ) and (path in self.own_paths or WELL_KNOWN.match(path)):
             return self.local(request)(environ, start_response)
+        if _is_s3(environ):
+            return self.s3(environ, start_response)
         return self.to_moto(environ, start_response)
+
+    def s3(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """An S3 request: CORS preflight, or signature + policy checks, then moto; bucket CORS applied."""
+        request = Request(environ)
+        request.max_content_length = S3_MAX_BODY
+        try:
+            if request.method == "OPTIONS":
+                with self.lock:
+                    response = self.gate.preflight(request)
+            else:
+                response = self._checked_s3(request)
+            with self.lock:
+                response = self.gate.apply_cors(request, response)
+        except Exception:  # a bug must not surface as a traceback
+            traceback.print_exc()
+            response = S3Error("InternalError", "We encountered an internal error. Please try again.", 500)
+            response = response.response()
+        return response(environ, start_response)
+
+    def _checked_s3(self, request: Request) -> Response:
+        """Read the body once, check the request, and hand an identical copy to moto."""
+        try:
+            body = request.get_data()
+        except RequestEntityTooLarge:
+            return S3Error(
+                "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (localcloud)", 400
+            ).response(request.path)
+        environ = dict(request.environ)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body is now de-chunked with a length
+        environ["wsgi.input_terminated"] = False
+        environ["CONTENT_LENGTH"] = str(len(body))
+        # The gate parses form bodies (browser POST) from its own copy of the stream.
+        checked = Request({**environ, "wsgi.input": io.BytesIO(body)})
+        with self.lock:
+            denial = self.gate.check(checked, body)
+            if denial is not None:
+                return denial
+            environ["wsgi.input"] = io.BytesIO(body)
+            return Response.from_app(self.moto, environ, buffered=True)
 
     def to_moto(self, environ: dict[str, Any], start_response: Any) -> Any:
         """Hand a request to moto (S3, STS, cognito-identity...), buffered under the lock."""
@@ -178,8 +226,6 @@ class LocalCloud:
     def moto_cognito(self, request: Request, operation: str, params: dict[str, Any], raw: bytes) -> Response:
         """Run moto's cognito-idp handler in the pool's region; never surface a 500 traceback."""
         environ = dict(request.environ)
-        import io
-
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["CONTENT_LENGTH"] = str(len(raw))
         if not environ.get("HTTP_AUTHORIZATION"):
@@ -242,3 +288,24 @@ def _signed_for_other_service(environ: dict[str, Any]) -> bool:
     if match:
         return match.group(1) != "cognito-idp"
     return "X-Amz-Credential" in environ.get("QUERY_STRING", "")
+
+
+def _is_s3(environ: dict[str, Any]) -> bool:
+    """Whether moto would treat the request as S3 (its default for unsigned, target-less calls)."""
+    if environ.get("PATH_INFO", "").startswith("/moto-api"):
+        return False
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if auth:
+        match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/,]+)/", auth)
+        # SigV2 ("AWS key:signature") is S3's too; the gate refuses it as S3 does.
+        return match.group(1) == "s3" if match else auth.startswith("AWS ")
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        return False
+    credential = parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential")
+    if credential:
+        # Fail closed: only a well-formed scope naming another service skips the S3 checks.
+        parts = credential[0].split("/")
+        return len(parts) != 5 or parts[3] == "s3"
+    content_type = environ.get("CONTENT_TYPE", "")
+    # Query-protocol APIs (STS AssumeRoleWithWebIdentity...) post a form with Action=.
+    return not content_type.startswith("application/x-www-form-urlencoded")
