@@ -24,6 +24,8 @@ import boto3
 import jwt
 import pytest
 import requests
+from botocore import UNSIGNED
+from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "localcloud" / "config.json"
@@ -147,6 +149,74 @@ class Stack:
             assert claims["client_id"] == self.client_id
             assert "aud" not in claims
         return claims
+
+    # --- identity pool and S3 ----------------------------------------------------------------------
+    @property
+    def identity_pool_id(self) -> str:
+        """The identity pool id."""
+        return self.env["COGNITO_IDENTITY_POOL_ID"]
+
+    @property
+    def bucket(self) -> str:
+        """The private bucket's name."""
+        return self.env["AWS_STORAGE_BUCKET_NAME"]
+
+    @property
+    def provider(self) -> str:
+        """The identity pool's provider name for the user pool (the issuer without https://)."""
+        return self.issuer.removeprefix("https://")
+
+    def cognito_identity(self) -> Any:
+        """An unsigned cognito-identity client (GetId and GetCredentialsForIdentity need no keys)."""
+        return boto3.client(
+            "cognito-identity",
+            region_name="us-east-1",
+            endpoint_url=self.base,
+            config=Config(signature_version=UNSIGNED),
+        )
+
+    def identity_credentials(self, id_token: str | None = None) -> tuple[str, dict[str, Any]]:
+        """(identity id, credentials) for an ID token, or for a new guest without one."""
+        client = self.cognito_identity()
+        logins = {self.provider: id_token} if id_token else {}
+        identity_id = client.get_id(IdentityPoolId=self.identity_pool_id, Logins=logins)["IdentityId"]
+        result = client.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)
+        assert result["IdentityId"] == identity_id
+        return identity_id, result["Credentials"]
+
+    def s3(self, credentials: dict[str, Any] | None = None, **config: Any) -> Any:
+        """An S3 client (SigV4, path-style) with identity credentials, or the admin key from app.env."""
+        if credentials is None:
+            keys = {
+                "aws_access_key_id": self.env["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": self.env["AWS_SECRET_ACCESS_KEY"],
+            }
+        else:
+            keys = {
+                "aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretKey"],
+                "aws_session_token": credentials["SessionToken"],
+            }
+        return boto3.client(
+            "s3",
+            region_name="us-east-1",
+            endpoint_url=self.base,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, **config),
+            **keys,
+        )
+
+    def signing_key(self) -> tuple[str, str]:
+        """(kid, private PEM) of the key that signs tokens now, from keys.json."""
+        keys = json.loads((self.data_dir / "keys.json").read_text())
+        current = next(k for k in reversed(keys) if k["retired_at"] is None)
+        return current["kid"], current["private_pem"]
+
+    def forge(self, claims: dict[str, Any], **changes: Any) -> str:
+        """A token signed with the pool's real key, with claims changed (None deletes a claim)."""
+        kid, pem = self.signing_key()
+        payload = {**claims, **changes}
+        payload = {k: v for k, v in payload.items() if v is not None}
+        return jwt.encode(payload, pem, algorithm="RS256", headers={"kid": kid})
 
     def outbox(self) -> list[dict[str, Any]]:
         """The outbox, newest first."""
