@@ -1,0 +1,510 @@
+"""S3 behind the identity pool: role policies per prefix, SigV4 in its three forms, POST policies."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from typing import Any
+from unittest import mock
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from tests.localcloud.conftest import ALICE, Stack
+
+APP_ORIGIN = "http://localhost:8000"
+
+
+@dataclass
+class Person:
+    """A principal with identity-pool credentials and an S3 client."""
+
+    identity_id: str
+    credentials: dict[str, Any]
+    s3: Any
+
+    def key(self, area: str, name: str = "x.txt") -> str:
+        """A key under this identity's protected/ or private/ prefix."""
+        return f"{area}/{self.identity_id}/{name}"
+
+
+def person(stack: Stack, id_token: str | None = None) -> Person:
+    """Credentials for an ID token (or a guest) and a client signed with them."""
+    identity_id, credentials = stack.identity_credentials(id_token)
+    return Person(identity_id, credentials, stack.s3(credentials))
+
+
+@pytest.fixture(scope="module")
+def people(stack: Stack) -> dict[str, Person]:
+    """alice (seeded), bob (created here) and a guest."""
+    idp = stack.idp()
+    bob = f"bob-{int(time.time() * 1000)}@example.com"
+    idp.admin_create_user(UserPoolId=stack.pool_id, Username=bob, MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=stack.pool_id, Username=bob, Password="Bob-pass-1", Permanent=True)
+    return {
+        "alice": person(stack, stack.api_login(*ALICE)["IdToken"]),
+        "bob": person(stack, stack.api_login(bob, "Bob-pass-1")["IdToken"]),
+        "guest": person(stack),
+    }
+
+
+def code_of(call: Callable[[], Any]) -> str:
+    """The S3 error code a call fails with."""
+    with pytest.raises(ClientError) as exc:
+        call()
+    return str(exc.value.response["Error"]["Code"])
+
+
+def xml_code(response: requests.Response) -> str:
+    """The <Code> of an S3 XML error body."""
+    assert response.headers["Content-Type"].startswith("application/xml"), response.text
+    return response.text.split("<Code>", 1)[1].split("</Code>", 1)[0]
+
+
+# --- role policies -----
+def test_owner_writes_only_her_own_prefixes(stack: Stack, people: dict[str, Person]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    alice.s3.put_object(Bucket=stack.bucket, Key=alice.key("protected"), Body=b"alice")
+    alice.s3.put_object(Bucket=stack.bucket, Key=alice.key("private"), Body=b"secret")
+    for key in (
+        bob.key("protected"),
+        bob.key("private"),
+        "public/x.txt",
+        "elsewhere.txt",
+        f"protected/{alice.identity_id}x/y",
+    ):
+        assert code_of(lambda k=key: alice.s3.put_object(Bucket=stack.bucket, Key=k, Body=b"x")) == (
+            "AccessDenied"
+        ), key
+
+
+def test_every_signed_in_user_and_guest_reads_protected_and_public(
+    stack: Stack, people: dict[str, Person]
+) -> None:
+    alice = people["alice"]
+    alice.s3.put_object(Bucket=stack.bucket, Key=alice.key("protected", "shared.txt"), Body=b"shared")
+    stack.s3().put_object(Bucket=stack.bucket, Key="public/notice.txt", Body=b"public")
+    for name in ("alice", "bob", "guest"):
+        client = people[name].s3
+        shared = client.get_object(Bucket=stack.bucket, Key=alice.key("protected", "shared.txt"))
+        assert shared["Body"].read() == b"shared"
+        assert client.get_object(Bucket=stack.bucket, Key="public/notice.txt")["Body"].read() == b"public"
+        assert client.head_object(Bucket=stack.bucket, Key="public/notice.txt")["ContentLength"] == 6
+
+
+def test_private_prefix_is_owner_only(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    key = alice.key("private", "diary.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"dear diary")
+    assert alice.s3.get_object(Bucket=stack.bucket, Key=key)["Body"].read() == b"dear diary"
+    for name in ("bob", "guest"):
+        assert code_of(lambda c=people[name].s3: c.get_object(Bucket=stack.bucket, Key=key)) == "AccessDenied"
+    assert code_of(lambda: people["bob"].s3.delete_object(Bucket=stack.bucket, Key=key)) == "AccessDenied"
+    alice.s3.delete_object(Bucket=stack.bucket, Key=key)
+    assert code_of(lambda: alice.s3.get_object(Bucket=stack.bucket, Key=key)) == "NoSuchKey"
+
+
+def test_guest_cannot_write_or_delete(stack: Stack, people: dict[str, Person]) -> None:
+    guest, alice = people["guest"], people["alice"]
+    alice.s3.put_object(Bucket=stack.bucket, Key=alice.key("protected", "keep.txt"), Body=b"keep")
+    for key in (guest.key("protected"), guest.key("private"), "public/guest.txt"):
+        assert (
+            code_of(lambda k=key: guest.s3.put_object(Bucket=stack.bucket, Key=k, Body=b"x"))
+            == "AccessDenied"
+        )
+    delete = lambda: guest.s3.delete_object(Bucket=stack.bucket, Key=alice.key("protected", "keep.txt"))  # noqa: E731
+    assert code_of(delete) == "AccessDenied"
+    many = {"Objects": [{"Key": alice.key("protected", "keep.txt")}]}
+    assert code_of(lambda: guest.s3.delete_objects(Bucket=stack.bucket, Delete=many)) == "AccessDenied"
+    assert stack.s3().get_object(Bucket=stack.bucket, Key=alice.key("protected", "keep.txt"))
+
+
+def test_listing_is_limited_by_prefix(stack: Stack, people: dict[str, Person]) -> None:
+    alice, bob, guest = people["alice"], people["bob"], people["guest"]
+    alice.s3.put_object(Bucket=stack.bucket, Key=alice.key("private", "list.txt"), Body=b"x")
+    listed = alice.s3.list_objects_v2(Bucket=stack.bucket, Prefix=f"private/{alice.identity_id}/")
+    assert alice.key("private", "list.txt") in [o["Key"] for o in listed["Contents"]]
+    assert guest.s3.list_objects_v2(Bucket=stack.bucket, Prefix="protected/")["KeyCount"] >= 1
+    other = f"private/{alice.identity_id}/"
+    assert code_of(lambda: bob.s3.list_objects_v2(Bucket=stack.bucket, Prefix=other)) == "AccessDenied"
+    assert code_of(lambda: alice.s3.list_objects_v2(Bucket=stack.bucket)) == "AccessDenied"
+    assert code_of(lambda: guest.s3.list_objects_v2(Bucket=stack.bucket, Prefix="private/")) == "AccessDenied"
+    # Bucket configuration is not for identity credentials.
+    assert code_of(lambda: alice.s3.get_bucket_cors(Bucket=stack.bucket)) == "AccessDenied"
+    assert code_of(lambda: alice.s3.list_buckets()) == "AccessDenied"
+
+
+def test_multipart_and_copy_follow_the_policy(stack: Stack, people: dict[str, Person]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    key = alice.key("protected", "parts.bin")
+    upload = alice.s3.create_multipart_upload(Bucket=stack.bucket, Key=key)["UploadId"]
+    part = alice.s3.upload_part(Bucket=stack.bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"p" * 100)
+    alice.s3.complete_multipart_upload(
+        Bucket=stack.bucket,
+        Key=key,
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]},
+    )
+    assert alice.s3.head_object(Bucket=stack.bucket, Key=key)["ContentLength"] == 100
+    assert code_of(lambda: bob.s3.create_multipart_upload(Bucket=stack.bucket, Key=key)) == "AccessDenied"
+    alice.s3.put_object(Bucket=stack.bucket, Key=alice.key("private", "src.txt"), Body=b"src")
+    source = {"Bucket": stack.bucket, "Key": alice.key("private", "src.txt")}
+    copy = lambda: bob.s3.copy_object(Bucket=stack.bucket, Key=bob.key("protected"), CopySource=source)  # noqa: E731
+    assert code_of(copy) == "AccessDenied"
+    alice.s3.copy_object(Bucket=stack.bucket, Key=alice.key("protected", "copy.txt"), CopySource=source)
+
+
+def test_anonymous_requests_are_refused(stack: Stack) -> None:
+    stack.s3().put_object(Bucket=stack.bucket, Key="public/anon.txt", Body=b"x")
+    for method, path in (
+        ("GET", "public/anon.txt"),
+        ("PUT", "public/anon2.txt"),
+        ("GET", ""),
+        ("DELETE", "public/anon.txt"),
+    ):
+        response = requests.request(method, f"{stack.base}/{stack.bucket}/{path}", data=b"x", timeout=5)
+        assert response.status_code == HTTPStatus.FORBIDDEN, (method, path)
+        assert xml_code(response) == "AccessDenied"
+        assert "<Message>Access Denied</Message>" in response.text
+
+
+def test_admin_key_has_full_access_and_is_checked(stack: Stack) -> None:
+    admin = stack.s3()
+    admin.put_object(Bucket=stack.bucket, Key="anywhere/admin.txt", Body=b"admin")
+    assert "anywhere/admin.txt" in [o["Key"] for o in admin.list_objects_v2(Bucket=stack.bucket)["Contents"]]
+    assert admin.get_bucket_cors(Bucket=stack.bucket)["CORSRules"]
+    wrong = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=stack.base,
+        aws_access_key_id=stack.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key="wrong-secret",
+        config=admin.meta.config,
+    )
+    assert (
+        code_of(lambda: wrong.get_object(Bucket=stack.bucket, Key="anywhere/admin.txt"))
+        == "SignatureDoesNotMatch"
+    )
+
+
+# --- SigV4: header form -----
+def test_wrong_or_missing_session_token_and_unknown_key(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "token.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"x")
+    other = dict(alice.credentials, SessionToken=people["bob"].credentials["SessionToken"])
+    assert code_of(lambda: stack.s3(other).get_object(Bucket=stack.bucket, Key=key)) == "InvalidToken"
+    no_token = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=stack.base,
+        aws_access_key_id=alice.credentials["AccessKeyId"],
+        aws_secret_access_key=alice.credentials["SecretKey"],
+        config=alice.s3.meta.config,
+    )
+    assert code_of(lambda: no_token.get_object(Bucket=stack.bucket, Key=key)) == "InvalidAccessKeyId"
+    unknown = dict(alice.credentials, AccessKeyId="ASIAAAAAAAAAAAAAAAAA")
+    assert code_of(lambda: stack.s3(unknown).get_object(Bucket=stack.bucket, Key=key)) == "InvalidAccessKeyId"
+    wrong_secret = dict(alice.credentials, SecretKey="x" * 40)
+    assert (
+        code_of(lambda: stack.s3(wrong_secret).get_object(Bucket=stack.bucket, Key=key))
+        == "SignatureDoesNotMatch"
+    )
+
+
+def _after_signing(client: Any, change: Callable[[Any], None]) -> None:
+    """Run change(request) on every request after botocore signed it (a man in the middle)."""
+    client.meta.events.register("before-send", lambda request, **_: change(request))
+
+
+def test_tampered_header_signatures_are_refused(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "tamper.txt")
+
+    def flip_signature(request: Any) -> None:
+        auth = request.headers["Authorization"]
+        auth = auth.decode() if isinstance(auth, bytes) else auth
+        request.headers["Authorization"] = auth[:-1] + ("0" if auth[-1] != "0" else "1")
+
+    client = stack.s3(alice.credentials)
+    _after_signing(client, flip_signature)
+    assert code_of(lambda: client.get_object(Bucket=stack.bucket, Key=key)) == "SignatureDoesNotMatch"
+
+    def redirect_to_bob(request: Any) -> None:
+        mine, bobs = (quote(p.identity_id) for p in (alice, people["bob"]))
+        assert mine in request.url
+        request.url = request.url.replace(mine, bobs)
+
+    client = stack.s3(alice.credentials)
+    _after_signing(client, redirect_to_bob)
+    assert (
+        code_of(lambda: client.put_object(Bucket=stack.bucket, Key=key, Body=b"x")) == "SignatureDoesNotMatch"
+    )
+
+    def swap_body(request: Any) -> None:
+        request.body = b"y" * 5
+
+    client = stack.s3(alice.credentials)
+    _after_signing(client, swap_body)
+    assert code_of(lambda: client.put_object(Bucket=stack.bucket, Key=key, Body=b"x" * 5)) == (
+        "XAmzContentSHA256Mismatch"
+    )
+
+
+def test_request_signed_long_ago_is_refused(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    old = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=20)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=old):
+        code = code_of(lambda: alice.s3.get_object(Bucket=stack.bucket, Key=alice.key("protected")))
+    assert code == "RequestTimeTooSkewed"
+
+
+def test_sigv2_is_refused(stack: Stack) -> None:
+    v2 = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=stack.base,
+        aws_access_key_id=stack.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=stack.env["AWS_SECRET_ACCESS_KEY"],
+    )
+    url = v2.generate_presigned_url("get_object", Params={"Bucket": stack.bucket, "Key": "public/notice.txt"})
+    assert "Signature=" in url and "X-Amz-Signature" not in url
+    response = requests.get(url, timeout=5)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert xml_code(response) == "InvalidRequest"
+
+
+# --- SigV4: presigned URLs -----
+def _replace_param(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, value if k == name else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def test_presigned_get_and_its_tampering(stack: Stack, people: dict[str, Person]) -> None:
+    alice, bob = people["alice"], people["bob"]
+    key = alice.key("protected", "photo one.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"photo")
+    url = alice.s3.generate_presigned_url(
+        "get_object", Params={"Bucket": stack.bucket, "Key": key}, ExpiresIn=300
+    )
+    assert "X-Amz-Security-Token=" in url
+    response = requests.get(url, timeout=5)
+    assert response.status_code == HTTPStatus.OK
+    assert response.content == b"photo"
+
+    signature = dict(parse_qsl(urlsplit(url).query))["X-Amz-Signature"]
+    tampered = {
+        "signature": _replace_param(url, "X-Amz-Signature", signature[::-1]),
+        "expires": _replace_param(url, "X-Amz-Expires", "600"),
+        "key": url.replace("photo%20one", "photo%20two"),
+        "extra parameter": url + "&response-content-type=text%2Fhtml",
+    }
+    for name, bad in tampered.items():
+        response = requests.get(bad, timeout=5)
+        assert response.status_code == HTTPStatus.FORBIDDEN, name
+        assert xml_code(response) == "SignatureDoesNotMatch", name
+    wrong_token = _replace_param(url, "X-Amz-Security-Token", bob.credentials["SessionToken"])
+    assert xml_code(requests.get(wrong_token, timeout=5)) == "InvalidToken"
+    # A PUT URL for her prefix works; one for bob's prefix is signed fine but refused by policy.
+    put_url = alice.s3.generate_presigned_url("put_object", Params={"Bucket": stack.bucket, "Key": key})
+    assert requests.put(put_url, data=b"new", timeout=5).status_code == HTTPStatus.OK
+    bob_url = alice.s3.generate_presigned_url(
+        "put_object", Params={"Bucket": stack.bucket, "Key": bob.key("protected")}
+    )
+    response = requests.put(bob_url, data=b"x", timeout=5)
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert xml_code(response) == "AccessDenied"
+
+
+def test_presigned_url_past_its_expiry_is_refused(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "expiring.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"x")
+    old = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=old):
+        url = alice.s3.generate_presigned_url(
+            "get_object", Params={"Bucket": stack.bucket, "Key": key}, ExpiresIn=60
+        )
+    response = requests.get(url, timeout=5)
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert xml_code(response) == "AccessDenied"
+    assert "Request has expired" in response.text
+
+
+# --- browser POST uploads -----
+def _post(
+    stack: Stack,
+    presigned: dict[str, Any],
+    content: bytes = b"\x89PNG....",
+    *,
+    filename: str = "a.png",
+    **fields: str | None,
+) -> requests.Response:
+    """Submit a presigned POST the way a browser does (fields then the file)."""
+    data = {**presigned["fields"], **fields}
+    data = {k: v for k, v in data.items() if v is not None}
+    return requests.post(
+        presigned["url"],
+        data=data,
+        files={"file": (filename, content)},
+        headers={"Origin": APP_ORIGIN},
+        timeout=5,
+    )
+
+
+def _presigned_post(
+    stack: Stack, who: Person, key: str, *, max_size: int = 1000, expires: int = 300
+) -> dict[str, Any]:
+    prefix = f"protected/{who.identity_id}/uploads/"
+    return who.s3.generate_presigned_post(
+        stack.bucket,
+        key,
+        Fields={"Content-Type": "image/png"},
+        Conditions=[
+            ["starts-with", "$key", prefix],
+            {"Content-Type": "image/png"},
+            ["content-length-range", 1, max_size],
+        ],
+        ExpiresIn=expires,
+    )
+
+
+def test_presigned_post_upload_works_with_cors(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "uploads/avatar.png")
+    response = _post(stack, _presigned_post(stack, alice, key))
+    assert response.status_code == HTTPStatus.NO_CONTENT, response.text
+    assert response.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
+    stored = stack.s3().get_object(Bucket=stack.bucket, Key=key)
+    assert stored["Body"].read() == b"\x89PNG...."
+    with_status = alice.s3.generate_presigned_post(
+        stack.bucket,
+        key,
+        Fields={"success_action_status": "201"},
+        Conditions=[{"success_action_status": "201"}],
+    )
+    response = _post(stack, with_status)
+    assert response.status_code == HTTPStatus.CREATED
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code", "message"),
+    [
+        ("key outside prefix", 403, "AccessDenied", "Policy Condition failed"),
+        ("wrong content type", 403, "AccessDenied", "Policy Condition failed"),
+        ("too large", 400, "EntityTooLarge", "exceeds the maximum allowed size"),
+        ("empty", 400, "EntityTooSmall", "smaller than the minimum"),
+        ("expired policy", 403, "AccessDenied", "Policy expired"),
+        ("extra field", 403, "AccessDenied", "Extra input fields: x-amz-meta-owner"),
+        ("tampered policy", 403, "SignatureDoesNotMatch", "does not match"),
+        ("wrong session token", 400, "InvalidToken", "token"),
+        ("no signature", 400, "InvalidArgument", "x-amz-signature"),
+        ("allowed by conditions, denied by role", 403, "AccessDenied", "Access Denied"),
+    ],
+)
+def test_post_policy_conditions_are_enforced(
+    stack: Stack, people: dict[str, Person], case: str, status: int, code: str, message: str
+) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "uploads/c.png")
+    presigned = _presigned_post(stack, alice, key, max_size=100)
+    content, fields = b"\x89PNG....", {}
+    if case == "key outside prefix":
+        fields["key"] = people["bob"].key("protected", "uploads/c.png")
+    elif case == "wrong content type":
+        fields["Content-Type"] = "text/html"
+    elif case == "too large":
+        content = b"x" * 101
+    elif case == "empty":
+        content = b""
+    elif case == "expired policy":
+        old = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
+        # Signed ten minutes ago with one minute to live (the x-amz-date is old too, as it would be).
+        with (
+            mock.patch("botocore.signers.get_current_datetime", return_value=old),
+            mock.patch("botocore.auth.get_current_datetime", return_value=old),
+        ):
+            presigned = _presigned_post(stack, alice, key, expires=60)
+    elif case == "extra field":
+        fields["x-amz-meta-owner"] = "mallory"
+    elif case == "tampered policy":
+        document = json.loads(base64.b64decode(presigned["fields"]["policy"]))
+        document["conditions"] = [
+            c for c in document["conditions"] if not (isinstance(c, list) and c[0] == "content-length-range")
+        ]
+        fields["policy"] = base64.b64encode(json.dumps(document).encode()).decode()
+    elif case == "wrong session token":
+        fields["x-amz-security-token"] = people["bob"].credentials["SessionToken"]
+    elif case == "no signature":
+        fields["x-amz-signature"] = None
+    elif case == "allowed by conditions, denied by role":
+        guest = people["guest"]
+        presigned = _presigned_post(stack, guest, guest.key("protected", "uploads/c.png"))
+    response = _post(stack, presigned, content, **fields)
+    assert response.status_code == status, response.text
+    assert xml_code(response) == code
+    assert message in response.text
+    if case != "allowed by conditions, denied by role":
+        assert code_of(lambda: stack.s3().head_object(Bucket=stack.bucket, Key=key)) == "404"
+
+
+def test_cors_preflight_follows_the_bucket_rule(stack: Stack) -> None:
+    url = f"{stack.base}/{stack.bucket}"
+    ok = requests.options(
+        url,
+        headers={
+            "Origin": APP_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=5,
+    )
+    assert ok.status_code == HTTPStatus.OK
+    assert ok.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
+    assert "POST" in ok.headers["Access-Control-Allow-Methods"]
+    for origin, method in (("http://evil.example", "POST"), (APP_ORIGIN, "DELETE")):
+        refused = requests.options(
+            url, headers={"Origin": origin, "Access-Control-Request-Method": method}, timeout=5
+        )
+        assert refused.status_code == HTTPStatus.FORBIDDEN
+        assert "Access-Control-Allow-Origin" not in refused.headers
+    # moto's blanket "*" is gone: a foreign origin gets no CORS header on a real response either.
+    stack.s3().put_object(Bucket=stack.bucket, Key="public/cors.txt", Body=b"x")
+    url = stack.s3().generate_presigned_url(
+        "get_object", Params={"Bucket": stack.bucket, "Key": "public/cors.txt"}
+    )
+    foreign = requests.get(url, headers={"Origin": "http://evil.example"}, timeout=5)
+    assert foreign.status_code == HTTPStatus.OK
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+    assert (
+        requests.get(url, headers={"Origin": APP_ORIGIN}, timeout=5).headers["Access-Control-Allow-Origin"]
+        == APP_ORIGIN
+    )
+
+
+# --- expiry of the credentials themselves -----
+def test_expired_credentials_sign_nothing(private_stack) -> None:
+    running = private_stack(identity_pool={"credentials_seconds": 2})
+    alice = person(running, running.api_login(*ALICE)["IdToken"])
+    assert 0 < alice.credentials["Expiration"].timestamp() - time.time() <= 2
+    key = alice.key("protected")
+    alice.s3.put_object(Bucket=running.bucket, Key=key, Body=b"x")
+    url = alice.s3.generate_presigned_url(
+        "get_object", Params={"Bucket": running.bucket, "Key": key}, ExpiresIn=3600
+    )
+    assert requests.get(url, timeout=5).status_code == HTTPStatus.OK
+    time.sleep(2.5)
+    assert code_of(lambda: alice.s3.get_object(Bucket=running.bucket, Key=key)) == "ExpiredToken"
+    # The URL's own ExpiresIn is longer, but the credentials that signed it are dead.
+    response = requests.get(url, timeout=5)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert xml_code(response) == "ExpiredToken"
