@@ -105,18 +105,24 @@ def _confirmed_by_cognito(token: str, claims: dict[str, Any]) -> bool:
 
 def _user_for(token: str, claims: dict[str, Any]):
     User = get_user_model()
-    user = User.objects.filter(cognito_sub=claims["sub"]).select_related("profile").first()
-    if user is None:
-        # First sight of this person: the access token has no e-mail, so ask Cognito once.
-        attributes = cognito.get_user(access_token=token)
-        user = services.user_create_from_claims(
-            claims={
-                **attributes,
-                "sub": claims["sub"],
-                "cognito:username": claims.get("username", ""),
-                "cognito:groups": claims.get("cognito:groups", []),
-            }
-        )
+    try:
+        return _active(User.objects.select_related("profile").get(cognito_sub=claims["sub"]))
+    except User.DoesNotExist:
+        pass
+    # First sight of this person: the access token has no e-mail, so ask Cognito once.
+    attributes = cognito.get_user(access_token=token)
+    user = services.user_create_from_claims(
+        claims={
+            **attributes,
+            "sub": claims["sub"],
+            "cognito:username": claims.get("username", ""),
+            "cognito:groups": claims.get("cognito:groups", []),
+        }
+    )
+    return _active(user)
+
+
+def _active(user):
     if not user.is_active:
         raise BearerRefused(_challenge(401, "The account is disabled.", "invalid_token"))
     return user

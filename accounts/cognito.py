@@ -12,6 +12,7 @@ import hmac
 import logging
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +37,10 @@ _lock = threading.Lock()
 # Process-local copies of what is also in the shared cache: the hot path (every API request,
 # every page view of a signed-in user) touches neither the network nor the database.
 _local: dict[str, Any] = {}
+# Claims of tokens verified lately (keyed by the token's hash): an API client sends the same
+# access token for an hour, and RS256 verification is the costliest step of a request.
+_verified: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+VERIFIED_CACHE_SIZE = 4096
 
 
 class CognitoError(Exception):
@@ -182,8 +187,9 @@ def signing_key(kid: str) -> jwt.PyJWK:
 
 
 def clear_caches() -> None:
-    """Forget discovery, keys and clients (used by tests and after settings change)."""
+    """Forget discovery, keys, verified tokens and clients (used by tests and after settings change)."""
     _local.clear()
+    _verified.clear()
     pool = settings.COGNITO_USER_POOL_ID
     cache.delete_many([f"cognito:discovery:{pool}", f"cognito:jwks:{pool}", f"cognito:jwks-refetch:{pool}"])
 
@@ -205,6 +211,21 @@ def verify_token(
     """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("malformed token")
+    allowed = client_ids if client_ids is not None else [settings.COGNITO_CLIENT_ID]
+    memo_key = (hashlib.sha256(token.encode()).digest(), token_use, nonce, tuple(allowed))
+    claims = _verified.get(memo_key)
+    if claims is not None and claims["exp"] + settings.COGNITO_LEEWAY > time.time():
+        # The same bytes verified before: only the clock can have changed the verdict.
+        return dict(claims)
+    claims = _verify_token(token, token_use=token_use, nonce=nonce, allowed=allowed)
+    with _lock:
+        _verified[memo_key] = claims
+        if len(_verified) > VERIFIED_CACHE_SIZE:
+            _verified.popitem(last=False)
+    return dict(claims)
+
+
+def _verify_token(token: str, *, token_use: str, nonce: str | None, allowed: list[str]) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -228,7 +249,6 @@ def verify_token(
         raise InvalidToken(str(exc)) from exc
     if claims.get("token_use") != token_use:
         raise InvalidToken(f"token_use {claims.get('token_use')!r} is not {token_use!r}")
-    allowed = client_ids if client_ids is not None else [settings.COGNITO_CLIENT_ID]
     audience = claims.get("aud") if token_use == "id" else claims.get("client_id")
     if not isinstance(audience, str) or audience not in allowed:
         raise InvalidToken("token was issued to another client")

@@ -162,8 +162,9 @@ def profile_push_to_cognito(
 
 def profile_get_or_create_for_user(*, user) -> Profile:
     """The user's profile; made from the account itself if the user never signed in via Cognito."""
-    profile = Profile.objects.filter(user=user).select_related("user").first()
-    if profile is not None:
-        return profile
+    try:
+        return user.profile  # often already loaded with select_related("profile")
+    except Profile.DoesNotExist:
+        pass
     claims = {"name": user.name, "email": user.email}
     return profile_sync_from_claims(user=user, claims=claims)
