@@ -225,7 +225,7 @@ def main() -> None:
             ("(d) /api/health, no auth (ceiling)", "/api/health", None),
         ]
         results = {}
-        for label, path, bearer in variants:
+        for _label, path, bearer in variants:
             load(port, path, bearer)  # warm every worker and its caches
         for label, path, bearer in variants:
             results[label] = load(port, path, bearer)
