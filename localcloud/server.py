@@ -297,8 +297,9 @@ def _is_s3(environ: dict[str, Any]) -> bool:
     auth = environ.get("HTTP_AUTHORIZATION", "")
     if auth:
         match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/,]+)/", auth)
-        # SigV2 ("AWS key:signature") is S3's too; the gate refuses it as S3 does.
-        return match.group(1) == "s3" if match else auth.startswith("AWS ")
+        # SigV2 ("AWS key:signature") and unparsable SigV4 headers are S3's too (moto would treat
+        # them as S3 unchecked); the gate refuses them as S3 does.
+        return match.group(1) == "s3" if match else auth.startswith(("AWS ", "AWS4-HMAC-SHA256"))
     if environ.get("HTTP_X_AMZ_TARGET"):
         return False
     credential = parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential")

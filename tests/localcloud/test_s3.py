@@ -508,3 +508,30 @@ def test_expired_credentials_sign_nothing(private_stack) -> None:
     response = requests.get(url, timeout=5)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert xml_code(response) == "ExpiredToken"
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "headers", "body"),
+    [
+        ("GET", "", {"Authorization": "AWS4-HMAC-SHA256 garbage"}, None),
+        (
+            "GET",
+            "",
+            {"Authorization": "AWS4-HMAC-SHA256 Credential=a/b/c/s3/x, SignedHeaders=host, Signature=x"},
+            None,
+        ),
+        ("GET", "", {"Authorization": "AWS AKIA:c2lnbmF0dXJl"}, None),
+        ("GET", "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=zz&X-Amz-Expires=abc", {}, None),
+        ("GET", "?X-Amz-Credential=a", {}, None),
+        ("POST", "", {"Content-Type": "multipart/form-data; boundary=xx"}, b"garbage\xff"),
+        ("POST", "", {"Content-Type": "multipart/form-data"}, b"garbage"),
+        ("PUT", "/%ff%fe", {}, b"\xff"),
+    ],
+)
+def test_malformed_requests_get_s3_errors(
+    stack: Stack, method: str, query: str, headers: dict, body: bytes
+) -> None:
+    url = f"{stack.base}/{stack.bucket}/x{query}"
+    response = requests.request(method, url, headers=headers, data=body, timeout=5)
+    assert 400 <= response.status_code < 500, response.text
+    assert xml_code(response)
