@@ -345,6 +345,11 @@ class Gate:
             raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400) from None
         if not isinstance(document, dict):
             raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400)
+        if fields.get("success_action_status", "204") not in ("200", "201", "204"):
+            # S3 would fall back to 204; moto cannot, so refuse it plainly instead of failing.
+            raise S3Error("InvalidArgument", "success_action_status must be 200, 201 or 204.", 400)
+        if "key" in fields and "key" not in form:
+            raise S3Error("InvalidArgument", "localcloud needs the key field named exactly 'key'.", 400)
         size = _stream_size(upload)
         check_post_policy(document, fields, target_of(request).bucket, size, now)
         self._check_credentials_live(principal, now)
