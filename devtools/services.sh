@@ -226,7 +226,8 @@ cmd_exec() {
     [ $# -gt 0 ] || usage
     local name="$NAME"
     # Whatever happens from here (failure, Ctrl-C, kill), bring the services down again.
-    trap 'trap "" INT TERM; cmd_down "$name" || true' EXIT
+    # Expanded now: the trap may run after this function's locals are gone (set -u).
+    trap "trap '' INT TERM; cmd_down $(printf %q "$name") || true" EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     cmd_up "$name"
