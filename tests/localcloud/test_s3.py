@@ -535,3 +535,61 @@ def test_malformed_requests_get_s3_errors(
     response = requests.request(method, url, headers=headers, data=body, timeout=5)
     assert 400 <= response.status_code < 500, response.text
     assert xml_code(response)
+
+
+def _streaming_put(
+    stack: Stack, who: Person, key: str, chunks: list[bytes], *, tamper: bool = False
+) -> requests.Response:
+    """A PUT with STREAMING-AWS4-HMAC-SHA256-PAYLOAD: botocore signs the seed, the test each chunk."""
+    import hashlib
+    import hmac
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    class StreamingAuth(S3SigV4Auth):
+        """botocore's S3 signer (S3 path encoding) with the streaming payload marker."""
+
+        def payload(self, request: Any) -> str:
+            return "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+
+    creds = who.credentials
+    url = f"{stack.base}/{stack.bucket}/{quote(key)}"
+    request = AWSRequest(
+        method="PUT",
+        url=url,
+        headers={
+            "Content-Encoding": "aws-chunked",
+            "x-amz-decoded-content-length": str(sum(len(c) for c in chunks)),
+        },
+    )
+    signer_credentials = Credentials(creds["AccessKeyId"], creds["SecretKey"], creds["SessionToken"])
+    StreamingAuth(signer_credentials, "s3", "us-east-1").add_auth(request)
+    amz_date = request.headers["X-Amz-Date"]
+    scope = f"{amz_date[:8]}/us-east-1/s3/aws4_request"
+    key_bytes = ("AWS4" + creds["SecretKey"]).encode()
+    for part in (amz_date[:8], "us-east-1", "s3", "aws4_request"):
+        key_bytes = hmac.new(key_bytes, part.encode(), hashlib.sha256).digest()
+    previous = request.headers["Authorization"].rsplit("Signature=", 1)[1]
+    body = b""
+    empty = hashlib.sha256(b"").hexdigest()
+    for chunk in [*chunks, b""]:
+        to_sign = "\n".join(
+            ["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, empty, hashlib.sha256(chunk).hexdigest()]
+        )
+        previous = hmac.new(key_bytes, to_sign.encode(), hashlib.sha256).hexdigest()
+        sent = chunk.upper() if tamper else chunk
+        body += f"{len(chunk):x};chunk-signature={previous}\r\n".encode() + sent + b"\r\n"
+    return requests.put(url, data=body, headers=dict(request.headers.items()), timeout=5)
+
+
+def test_streaming_chunk_signatures_are_checked(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "streamed.txt")
+    response = _streaming_put(stack, alice, key, [b"hello ", b"world"])
+    assert response.status_code == HTTPStatus.OK, response.text
+    assert stack.s3().get_object(Bucket=stack.bucket, Key=key)["Body"].read() == b"hello world"
+    response = _streaming_put(stack, alice, key, [b"hello ", b"world"], tamper=True)
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert xml_code(response) == "SignatureDoesNotMatch"
