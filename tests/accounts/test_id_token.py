@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import subprocess
 import sys
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 
 from accounts import cognito
 from accounts.auth import CognitoAuthenticationBackend
-from tests.accounts.conftest import id_claims, localcloud_data_dir, pool_signing_key, sign_with_pool_key
+from tests.accounts.conftest import (
+    alice_tokens,
+    b64url,
+    forge_alg_none,
+    forge_hs256_with_public_key,
+    forge_with_own_key,
+    id_claims,
+    localcloud_data_dir,
+    pool_signing_key,
+    sign_with_pool_key,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,88 +30,43 @@ def verify(token: str, nonce: str = "n-1"):
     return CognitoAuthenticationBackend().verify_token(token, nonce=nonce)
 
 
-def b64(data: dict | bytes) -> str:
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 def test_a_well_formed_token_passes():
     """The control: the checks below fail for their own reason, not for all tokens."""
     claims = verify(sign_with_pool_key(id_claims(nonce="n-1")))
     assert claims["email"] == "mallory@example.com"
 
 
-def test_real_hosted_ui_tokens_pass(idp):
+def test_real_pool_tokens_pass():
     """An ID token from the pool itself (InitiateAuth) verifies; it carries no nonce."""
-    auth = idp.admin_initiate_auth(
-        UserPoolId=settings.COGNITO_USER_POOL_ID,
-        ClientId=settings.COGNITO_CLIENT_ID,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": "alice@example.com",
-            "PASSWORD": "Alice-pass-1",
-            "SECRET_HASH": secret_hash(),
-        },
-    )
-    claims = cognito.verify_token(auth["AuthenticationResult"]["IdToken"], token_use="id")
+    claims = cognito.verify_token(alice_tokens()["IdToken"], token_use="id")
     assert claims["email"] == "alice@example.com"
 
 
-def secret_hash(username: str = "alice@example.com") -> str:
-    import hashlib
-    import hmac
-
-    digest = hmac.new(
-        settings.COGNITO_CLIENT_SECRET.encode(),
-        (username + settings.COGNITO_CLIENT_ID).encode(),
-        hashlib.sha256,
-    ).digest()
-    return base64.b64encode(digest).decode()
-
-
 def test_bad_signature_is_refused():
-    header, payload, signature = sign_with_pool_key(id_claims(nonce="n-1")).split(".")
-    tampered = b64(id_claims(nonce="n-1", email="admin@example.com"))
+    header, _, signature = sign_with_pool_key(id_claims(nonce="n-1")).split(".")
+    tampered = b64url(id_claims(nonce="n-1", email="admin@example.com"))
     with pytest.raises(SuspiciousOperation):
         verify(f"{header}.{tampered}.{signature}")
 
 
 def test_alg_none_is_refused():
-    kid, _ = pool_signing_key()
-    token = f"{b64({'alg': 'none', 'kid': kid, 'typ': 'JWT'})}.{b64(id_claims(nonce='n-1'))}."
     with pytest.raises(SuspiciousOperation):
-        verify(token)
+        verify(forge_alg_none(id_claims(nonce="n-1")))
 
 
 def test_hs256_signed_with_the_public_key_is_refused():
-    kid, pem = pool_signing_key()
-    public_pem = (
-        serialization.load_pem_private_key(pem.encode(), password=None)
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    import hashlib
-    import hmac
-
-    signing_input = f"{b64({'alg': 'HS256', 'kid': kid, 'typ': 'JWT'})}.{b64(id_claims(nonce='n-1'))}"
-    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     with pytest.raises(SuspiciousOperation):
-        verify(f"{signing_input}.{b64(signature)}")
+        verify(forge_hs256_with_public_key(id_claims(nonce="n-1")))
 
 
 def test_unknown_kid_is_refused():
-    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    token = jwt.encode(id_claims(nonce="n-1"), attacker, algorithm="RS256", headers={"kid": "attacker-kid"})
     with pytest.raises(SuspiciousOperation):
-        verify(token)
+        verify(forge_with_own_key(id_claims(nonce="n-1")))
 
 
 def test_own_key_under_the_pools_kid_is_refused():
-    kid, _ = pool_signing_key()
-    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    token = jwt.encode(id_claims(nonce="n-1"), attacker, algorithm="RS256", headers={"kid": kid})
     with pytest.raises(SuspiciousOperation):
-        verify(token)
+        verify(forge_with_own_key(id_claims(nonce="n-1"), kid=pool_signing_key()[0]))
 
 
 @pytest.mark.parametrize(
@@ -127,19 +87,9 @@ def test_wrong_claims_are_refused(overrides):
         verify(sign_with_pool_key(id_claims(**{"nonce": "n-1", **overrides})))
 
 
-def test_an_access_token_in_place_of_the_id_token_is_refused(idp):
-    auth = idp.admin_initiate_auth(
-        UserPoolId=settings.COGNITO_USER_POOL_ID,
-        ClientId=settings.COGNITO_CLIENT_ID,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": "alice@example.com",
-            "PASSWORD": "Alice-pass-1",
-            "SECRET_HASH": secret_hash(),
-        },
-    )
+def test_an_access_token_in_place_of_the_id_token_is_refused():
     with pytest.raises(SuspiciousOperation):
-        verify(auth["AuthenticationResult"]["AccessToken"], nonce="")
+        verify(alice_tokens()["AccessToken"], nonce="")
 
 
 @pytest.mark.parametrize("garbage", ["", "a.b", "a.b.c", "x" * 20000, "é.é.é"])
@@ -161,29 +111,16 @@ def test_an_unknown_kid_refetches_the_jwks_at_most_once_a_minute():
         verify(sign_with_pool_key(id_claims(nonce="n-1")))  # first use: one fetch
         for _ in range(3):
             with pytest.raises(SuspiciousOperation):
-                verify(
-                    jwt.encode(
-                        id_claims(nonce="n-1"), rsa.generate_private_key(65537, 2048), "RS256", {"kid": "k2"}
-                    )
-                )
+                verify(forge_with_own_key(id_claims(nonce="n-1"), kid="k2"))
     finally:
         cognito._fetch_jwks = original
     assert len(fetches) == 2  # the cold fetch, then one refetch for the unknown kid
 
 
-def test_key_rotation_is_followed(sign_in, idp):
+def test_key_rotation_is_followed(sign_in):
     sign_in()  # JWKS cached with the current key
     old_kid, _ = pool_signing_key()
-    old_token = idp.admin_initiate_auth(
-        UserPoolId=settings.COGNITO_USER_POOL_ID,
-        ClientId=settings.COGNITO_CLIENT_ID,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": "alice@example.com",
-            "PASSWORD": "Alice-pass-1",
-            "SECRET_HASH": secret_hash(),
-        },
-    )["AuthenticationResult"]["IdToken"]
+    old_token = alice_tokens()["IdToken"]
     subprocess.run(
         [sys.executable, "-m", "localcloud", "rotate-key", "--data-dir", str(localcloud_data_dir())],
         check=True,

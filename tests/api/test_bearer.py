@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import json
 import subprocess
 import sys
 import time
-import uuid
 from urllib.parse import urlencode
 
 import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
 from accounts import cognito
 from tests.accounts.conftest import (
+    access_claims,
+    alice_tokens,
+    b64url,
+    forge_alg_none,
+    forge_hs256_with_public_key,
+    forge_with_own_key,
     hosted_ui_sign_in,
     localcloud_data_dir,
     pool_signing_key,
@@ -28,29 +29,6 @@ from tests.accounts.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def b64(data: dict | bytes) -> str:
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def access_claims(**overrides) -> dict:
-    now = int(time.time())
-    claims = {
-        "sub": str(uuid.uuid4()),
-        "client_id": settings.COGNITO_CLIENT_ID,
-        "iss": settings.COGNITO_ISSUER,
-        "token_use": "access",
-        "scope": "aws.cognito.signin.user.admin",
-        "username": str(uuid.uuid4()),
-        "auth_time": now,
-        "iat": now,
-        "exp": now + 3600,
-        "jti": str(uuid.uuid4()),
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not None}
 
 
 def assert_invalid_token(response) -> None:
@@ -87,35 +65,22 @@ def test_a_browser_session_is_not_api_credentials(api, sign_in, app_client):
 
 
 def test_alg_none_is_refused(api):
-    kid, _ = pool_signing_key()
-    assert_invalid_token(
-        api("GET", "/api/user/me", f"{b64({'alg': 'none', 'kid': kid})}.{b64(access_claims())}.")
-    )
+    assert_invalid_token(api("GET", "/api/user/me", forge_alg_none(access_claims())))
 
 
 def test_hs256_signed_with_the_public_key_is_refused(api):
-    kid, pem = pool_signing_key()
-    public_pem = (
-        serialization.load_pem_private_key(pem.encode(), password=None)
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    signing_input = f"{b64({'alg': 'HS256', 'kid': kid, 'typ': 'JWT'})}.{b64(access_claims())}"
-    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
-    assert_invalid_token(api("GET", "/api/user/me", f"{signing_input}.{b64(signature)}"))
+    assert_invalid_token(api("GET", "/api/user/me", forge_hs256_with_public_key(access_claims())))
 
 
 def test_unknown_kid_is_refused(api):
-    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    token = jwt.encode(access_claims(), attacker, algorithm="RS256", headers={"kid": "attacker"})
-    assert_invalid_token(api("GET", "/api/user/me", token))
+    assert_invalid_token(api("GET", "/api/user/me", forge_with_own_key(access_claims())))
 
 
 def test_a_tampered_payload_is_refused(api, alice_token):
     header, _, signature = alice_token.split(".")
     claims = jwt.decode(alice_token, options={"verify_signature": False})
     claims["cognito:groups"] = ["admin"]
-    assert_invalid_token(api("GET", "/api/users/", f"{header}.{b64(claims)}.{signature}"))
+    assert_invalid_token(api("GET", "/api/users/", f"{header}.{b64url(claims)}.{signature}"))
 
 
 @pytest.mark.parametrize(
@@ -135,8 +100,7 @@ def test_wrong_claims_are_refused(api, overrides):
 
 
 def test_an_id_token_is_refused(api):
-    id_token = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")["IdToken"]
-    assert_invalid_token(api("GET", "/api/user/me", id_token))
+    assert_invalid_token(api("GET", "/api/user/me", alice_tokens()["IdToken"]))
 
 
 def test_a_token_without_the_scope_is_403_insufficient_scope(api):
