@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accounts.bearer import ApiPrincipal, api_view, problem
-from profiles import services
+from profiles import avatars, services
 from profiles.forms import ProfileForm
 from profiles.models import Profile
 from profiles.openapi import SCHEMA
@@ -34,7 +34,8 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         "location": profile.location,
         "website": profile.website,
         "visibility": profile.visibility,
-        "avatar": None,
+        # Presigned with the process's guest identity (the API holds no ID token): see README.
+        "avatar": avatars.api_avatar_url(profile),
         "version": profile.version,
         "sync_pending": profile.sync_pending,
         "updated_at": profile.updated_at.isoformat(),

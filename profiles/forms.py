@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
+from profiles import images
 from profiles.models import RESERVED_HANDLES, Profile
 from profiles.services import EDITABLE_FIELDS
 
@@ -54,3 +56,25 @@ class ProfileForm(forms.ModelForm):
         if url and not url.lower().startswith(("https://", "http://")):
             raise forms.ValidationError("Enter a web address starting with https://")
         return url
+
+
+class AvatarForm(forms.Form):
+    """A picture to become the avatar; decoded and re-encoded here, so `clean` is the whole check."""
+
+    image = forms.FileField(
+        label="Picture",
+        help_text="JPEG, PNG, WebP or GIF, up to 5 MB. It is cropped to a square.",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(images.CONTENT_TYPES)}),
+    )
+
+    def clean_image(self) -> images.Renditions:
+        upload = self.cleaned_data["image"]
+        # Checked before reading: a large upload is refused without loading it into memory.
+        if upload.size > settings.AVATAR_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is too large: at most {settings.AVATAR_MAX_BYTES // (1024 * 1024)} MB."
+            )
+        try:
+            return images.avatar_renditions(data=upload.read())
+        except images.ImageRefused as exc:
+            raise forms.ValidationError(str(exc)) from None

@@ -42,6 +42,12 @@ class Profile(models.Model):
     location = models.CharField(max_length=100, blank=True)
     website = models.URLField(max_length=200, blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS)
+    # The user's identity-pool identity (`<region>:<uuid>`), from GetId at first need: the
+    # per-user S3 prefix protected/<identity_id>/ that the IAM role policy grants them.
+    identity_id = models.CharField(max_length=64, blank=True, editable=False)
+    # Stem of the current avatar's S3 keys (protected/<identity_id>/avatars/<random>), to which
+    # "-512.webp" and "-128.webp" are appended; empty when there is none.
+    avatar_key = models.CharField(max_length=200, blank=True, editable=False)
     # Optimistic concurrency: an edit based on an older version is refused, never lost silently.
     version = models.PositiveIntegerField(default=1)
     # Set when Cognito could not take the latest name/college; retried until it does.

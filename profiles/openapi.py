@@ -26,7 +26,12 @@ _profile_properties = {
     "location": {"type": "string", "maxLength": 100},
     "website": {"type": "string", "format": "uri", "maxLength": 200},
     "visibility": {"type": "string", "enum": [v.value for v in Profile.Visibility]},
-    "avatar": {"type": ["string", "null"], "format": "uri", "readOnly": True},
+    "avatar": {
+        "type": ["string", "null"],
+        "format": "uri",
+        "readOnly": True,
+        "description": "Presigned URL of the 512-pixel WebP avatar (valid up to an hour); null without one.",
+    },
     "version": {"type": "integer", "readOnly": True},
     "sync_pending": {"type": "boolean", "readOnly": True},
     "updated_at": {"type": "string", "format": "date-time", "readOnly": True},

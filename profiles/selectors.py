@@ -42,7 +42,7 @@ def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:
             Q(display_name__icontains=query) | Q(handle__icontains=query) | Q(college__icontains=query)
         )
     return profiles.order_by(Lower("display_name"), "id").only(
-        "display_name", "handle", "college", "pronouns", "visibility", "user_id"
+        "display_name", "handle", "college", "pronouns", "visibility", "user_id", "avatar_key"
     )
 
 

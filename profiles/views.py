@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
-from profiles import selectors, services
-from profiles.forms import ProfileForm
+from profiles import avatars, images, selectors, services
+from profiles.forms import AvatarForm, ProfileForm
 
 SYNC_PENDING = "profile_sync_pending"
 
@@ -23,7 +27,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def me(request: HttpRequest) -> HttpResponse:
     """The signed-in user's own profile (LoginRequiredMiddleware keeps others out)."""
     profile = services.profile_get_or_create_for_user(user=request.user)
-    return render(request, "profiles/me.html", {"profile": profile, "account": request.user})
+    avatars.own_avatar_stem(request=request, profile=profile)  # keeps the header's copy current
+    urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
+    return render(
+        request,
+        "profiles/me.html",
+        {"profile": profile, "account": request.user, "avatar_url": urls.get(profile.pk)},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,10 +82,105 @@ def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
     if profile is None:
         # 404 rather than 403: the handles of hidden profiles do not leak.
         raise Http404("No such profile")
-    return render(request, "profiles/public.html", {"profile": profile})
+    urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
+    return render(request, "profiles/public.html", {"profile": profile, "avatar_url": urls.get(profile.pk)})
 
 
 def people(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     page = selectors.directory_page(query=query, viewer=request.user, page_number=request.GET.get("page"))
-    return render(request, "profiles/people.html", {"page": page, "query": query})
+    urls = avatars.profile_avatar_urls(request=request, profiles=page.object_list, size=avatars.SMALL)
+    rows = [(profile, urls.get(profile.pk)) for profile in page.object_list]
+    return render(request, "profiles/people.html", {"page": page, "rows": rows, "query": query})
+
+
+# --- Avatar ------------------------------------------------------------------------------------
+
+
+def _avatar_page(request: HttpRequest, form: AvatarForm, profile, status: int = 200) -> HttpResponse:
+    urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
+    context = {"form": form, "profile": profile, "avatar_url": urls.get(profile.pk)}
+    return render(request, "profiles/avatar.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def avatar(request: HttpRequest) -> HttpResponse:
+    """Upload a new avatar with a plain form (works without JavaScript)."""
+    profile = services.profile_get_or_create_for_user(user=request.user)
+    if request.method == "GET":
+        return _avatar_page(request, AvatarForm(), profile)
+    form = AvatarForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _avatar_page(request, form, profile, status=HTTPStatus.BAD_REQUEST)
+    try:
+        avatars.avatar_set_from_upload(
+            request=request, profile=profile, renditions=form.cleaned_data["image"]
+        )
+    except avatars.AvatarStoreFailed as exc:
+        form.add_error(None, str(exc))
+        return _avatar_page(request, form, profile, status=HTTPStatus.SERVICE_UNAVAILABLE)
+    messages.success(request, "Your picture is saved.")
+    return redirect("profiles:me")
+
+
+@require_POST
+def avatar_remove(request: HttpRequest) -> HttpResponse:
+    profile = services.profile_get_or_create_for_user(user=request.user)
+    try:
+        avatars.avatar_remove(request=request, profile=profile)
+    except avatars.AvatarStoreFailed as exc:
+        messages.error(request, str(exc))
+        return redirect("profiles:avatar")
+    messages.success(request, "Your picture is removed.")
+    return redirect("profiles:me")
+
+
+def _json_body(request: HttpRequest) -> dict:
+    if len(request.body) > 4096:
+        return {}
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+def avatar_upload_start(request: HttpRequest) -> JsonResponse:
+    """A presigned POST for the browser to send the file straight to S3 (JSON: content_type)."""
+    profile = services.profile_get_or_create_for_user(user=request.user)
+    content_type = _json_body(request).get("content_type")
+    try:
+        answer = avatars.avatar_upload_start(
+            request=request,
+            profile=profile,
+            content_type=content_type if isinstance(content_type, str) else "",
+        )
+    except images.ImageRefused as exc:
+        return _json_error(str(exc), HTTPStatus.BAD_REQUEST)
+    except avatars.AvatarStoreFailed as exc:
+        return _json_error(str(exc), HTTPStatus.SERVICE_UNAVAILABLE)
+    return JsonResponse(answer)
+
+
+@require_POST
+def avatar_upload_finish(request: HttpRequest) -> JsonResponse:
+    """The browser's upload is in S3 (JSON: key): process it as a form upload, delete the raw file."""
+    profile = services.profile_get_or_create_for_user(user=request.user)
+    key = _json_body(request).get("key")
+    if not isinstance(key, str) or not key:
+        return _json_error("Say which upload to use.", HTTPStatus.BAD_REQUEST)
+    try:
+        avatars.avatar_upload_finish(request=request, profile=profile, key=key)
+    except avatars.UploadKeyRefused:
+        return _json_error("That upload is not yours.", HTTPStatus.FORBIDDEN)
+    except images.ImageRefused as exc:
+        return _json_error(str(exc), HTTPStatus.BAD_REQUEST)
+    except avatars.AvatarStoreFailed as exc:
+        return _json_error(str(exc), HTTPStatus.SERVICE_UNAVAILABLE)
+    messages.success(request, "Your picture is saved.")
+    return JsonResponse({"redirect": reverse("profiles:me")})

@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "profiles.context_processors.header_avatar",
             ],
         },
     },
@@ -151,6 +152,34 @@ COGNITO_LEEWAY = env.int("COGNITO_LEEWAY", default=30)
 COGNITO_JWKS_MIN_REFETCH = env.int("COGNITO_JWKS_MIN_REFETCH", default=60)
 # Timeout (connect, read) in seconds of every outbound call to Cognito.
 COGNITO_TIMEOUT = env.float("COGNITO_TIMEOUT", default=5.0)
+
+# --- Identity pool and S3 (avatars) -----------------------------------------------------------
+# The identity pool that trades a user's ID token for temporary AWS credentials (and gives guests
+# read-only ones). Its provider must be this user pool's app client. Required for avatars.
+COGNITO_IDENTITY_POOL_ID = env("COGNITO_IDENTITY_POOL_ID", default="")
+# Renew identity-pool credentials this many seconds before they expire (they last one hour).
+IDENTITY_CREDENTIALS_MARGIN = env.int("IDENTITY_CREDENTIALS_MARGIN", default=300)
+# The private bucket holding avatars (no public access; read through presigned URLs only).
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+# S3 endpoint; defaults to AWS_ENDPOINT_URL (unset on AWS: the regional S3 endpoint).
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default="") or AWS_ENDPOINT_URL
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default="") or COGNITO_REGION
+# "virtual" (AWS's default) or "path" (needed for an IP endpoint such as the local stack).
+AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE", default="") or (
+    "path" if AWS_S3_ENDPOINT_URL else "virtual"
+)
+# Timeout (connect, read) in seconds of every call to the identity pool and S3.
+AWS_TIMEOUT = env.float("AWS_TIMEOUT", default=5.0)
+# Largest accepted upload, in bytes (the form, the presigned POST and the bounded read).
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
+# Largest accepted image in pixels (width x height), checked before decoding: decompression bombs.
+AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=40_000_000)
+# Largest metadata (EXIF, XMP, ICC, comments) an upload may carry, in bytes; it is stripped anyway.
+AVATAR_MAX_METADATA_BYTES = env.int("AVATAR_MAX_METADATA_BYTES", default=256 * 1024)
+# Lifetime of a presigned avatar URL (it also dies with the credentials that signed it).
+AVATAR_URL_SECONDS = env.int("AVATAR_URL_SECONDS", default=3600)
+# Lifetime of the presigned POST a browser gets for a direct upload.
+AVATAR_UPLOAD_SECONDS = env.int("AVATAR_UPLOAD_SECONDS", default=300)
 
 # --- JSON API (Bearer access tokens) ---------------------------------------------------------
 # App clients whose access tokens the API accepts (the `client_id` claim).

@@ -1,0 +1,179 @@
+"""Identity-pool credentials for the request: the signed-in user's own, or a guest's; cached in the session.
+
+A user's credentials come from their ID token (GetId once, the identity id then lives on the
+profile; GetCredentialsForIdentity each hour). Anonymous visitors get a guest identity, one per
+browser session. Both are kept in the session until IDENTITY_CREDENTIALS_MARGIN seconds before they
+expire, so page views and uploads within the hour make no identity-pool call. The JSON API, which
+holds access tokens only, presigns with one guest identity per process (see server_credentials).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+
+from accounts import cognito, identity_pool
+from accounts import services as account_services
+from accounts.identity_pool import Credentials
+from profiles.models import Profile
+
+logger = logging.getLogger(__name__)
+
+SESSION_CREDENTIALS = "identity_credentials"
+GUEST = "guest"
+
+_server_lock = threading.Lock()
+_server: dict[str, Credentials] = {}
+
+
+class CredentialsUnavailable(Exception):
+    """No credentials can be had now; the message is for the user."""
+
+
+def _fresh(credentials: Credentials) -> bool:
+    return credentials.expiration - time.time() > settings.IDENTITY_CREDENTIALS_MARGIN
+
+
+def _cached(request: HttpRequest, owner: Any) -> Credentials | None:
+    """The session's credentials if they belong to `owner` (a user pk or GUEST) and are fresh."""
+    data = request.session.get(SESSION_CREDENTIALS)
+    if not isinstance(data, dict) or data.get("owner") != owner:
+        return None
+    try:
+        credentials = Credentials.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return credentials if _fresh(credentials) else None
+
+
+def _remember(request: HttpRequest, owner: Any, credentials: Credentials) -> None:
+    request.session[SESSION_CREDENTIALS] = {**credentials.as_dict(), "owner": owner}
+
+
+def _id_token(request: HttpRequest) -> str:
+    """The session's ID token, refreshed first when it is expired or about to be."""
+    session, user = request.session, request.user
+    if account_services.session_tokens_need_refresh(session=session):
+        try:
+            account_services.session_refresh_tokens(session=session, user=user)
+        except account_services.SessionEnded as exc:
+            raise CredentialsUnavailable("Your session has ended. Please sign in again.") from exc
+        except cognito.CognitoError as exc:
+            # The current token may still be valid for a few minutes: try with it.
+            logger.warning("ID token refresh postponed: %s", exc)
+    id_token = session.get(account_services.ID_TOKEN)
+    if not id_token:
+        raise CredentialsUnavailable(
+            "Please sign in again (with the sign-in service) to manage your picture."
+        )
+    return id_token
+
+
+def user_credentials(*, request: HttpRequest, profile: Profile | None = None) -> Credentials:
+    """The signed-in user's identity credentials (cached; renewed transparently)."""
+    user = request.user
+    cached = _cached(request, user.pk)
+    if cached is not None:
+        return cached
+    id_token = _id_token(request)
+    if profile is None:
+        profile = Profile.objects.only("identity_id").get(user=user)
+    try:
+        credentials = _user_credentials(profile=profile, id_token=id_token)
+    except identity_pool.LoginRefused as exc:
+        logger.info("identity pool refused user %s: %s", user.pk, exc)
+        raise CredentialsUnavailable(
+            "The sign-in service refused your session. Please sign in again."
+        ) from exc
+    except identity_pool.IdentityPoolUnavailable as exc:
+        logger.warning("identity pool unavailable: %s", exc)
+        raise CredentialsUnavailable("The storage service is unavailable. Please try again shortly.") from exc
+    _remember(request, user.pk, credentials)
+    return credentials
+
+
+def _user_credentials(*, profile: Profile, id_token: str) -> Credentials:
+    identity_id = profile.identity_id
+    if identity_id:
+        try:
+            return identity_pool.get_credentials(identity_id=identity_id, id_token=id_token)
+        except identity_pool.LoginRefused:
+            # A stored id the pool no longer knows (pool re-created): ask for it again below.
+            # An expired or foreign token fails again at GetId, so nothing is masked.
+            logger.info("stored identity id of profile %s refused; asking GetId again", profile.pk)
+    identity_id = identity_pool.get_id(id_token=id_token)
+    if identity_id != profile.identity_id:
+        Profile.objects.filter(pk=profile.pk).update(identity_id=identity_id)
+        profile.identity_id = identity_id
+    return identity_pool.get_credentials(identity_id=identity_id, id_token=id_token)
+
+
+def guest_credentials(*, request: HttpRequest) -> Credentials:
+    """Guest credentials for this browser session: one guest identity, renewed as needed."""
+    cached = _cached(request, GUEST)
+    if cached is not None:
+        return cached
+    data = request.session.get(SESSION_CREDENTIALS)
+    identity_id = data.get("identity_id") if isinstance(data, dict) and data.get("owner") == GUEST else None
+    try:
+        if not identity_id:
+            identity_id = identity_pool.get_id(id_token=None)
+        credentials = identity_pool.get_credentials(identity_id=identity_id, id_token=None)
+    except identity_pool.IdentityPoolError as exc:
+        logger.warning("no guest credentials: %s", exc)
+        raise CredentialsUnavailable("Pictures are unavailable right now.") from exc
+    _remember(request, GUEST, credentials)
+    return credentials
+
+
+def viewer_owner(request: HttpRequest) -> Any:
+    """Whose credentials sign what this viewer sees: their own, or a guest's."""
+    user = request.user
+    if user.is_authenticated and request.session.get(account_services.ID_TOKEN):
+        return user.pk
+    # Anonymous, or a local account with no Cognito identity (createsuperuser): a guest.
+    return GUEST
+
+
+def viewer_credentials(*, request: HttpRequest) -> Credentials | None:
+    """Credentials to presign what this viewer sees; None when there are none (placeholders shown)."""
+    try:
+        if viewer_owner(request) == GUEST:
+            return guest_credentials(request=request)
+        return user_credentials(request=request)
+    except (CredentialsUnavailable, ImproperlyConfigured) as exc:
+        logger.info("no viewer credentials: %s", exc)
+        return None
+
+
+def server_credentials() -> Credentials | None:
+    """A process-wide guest identity, for the JSON API (it holds access tokens, not ID tokens).
+
+    The guest role may read exactly what every visitor may read (protected/ and public/), so
+    an API caller gets URLs with no more reach than a signed-out visitor's, and the server needs
+    no AWS key of its own.
+    """
+    with _server_lock:
+        current = _server.get("guest")
+        if current is not None and _fresh(current):
+            return current
+        try:
+            identity_id = current.identity_id if current else identity_pool.get_id(id_token=None)
+            current = identity_pool.get_credentials(identity_id=identity_id, id_token=None)
+        except (identity_pool.IdentityPoolError, ImproperlyConfigured) as exc:
+            logger.warning("no server guest credentials: %s", exc)
+            return None
+        _server["guest"] = current
+        return current
+
+
+def clear_server_credentials() -> None:
+    """Forget the process-wide guest credentials (tests)."""
+    with _server_lock:
+        _server.clear()

@@ -1,0 +1,92 @@
+"""Test images, built in-process: good ones, polyglots and every kind of bad upload."""
+
+from __future__ import annotations
+
+import functools
+import io
+import struct
+import zlib
+
+from PIL import Image
+
+
+def jpeg(width: int = 900, height: int = 600, *, orientation: int | None = None, **save) -> bytes:
+    """A JPEG whose top half is red and bottom half blue (to see rotations), with GPS-ish EXIF."""
+    image = Image.new("RGB", (width, height), (220, 20, 20))
+    image.paste((20, 20, 220), (0, height // 2, width, height))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x0131] = "leaky-software 1.0"  # Software
+    if orientation:
+        exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif, **save)
+    return buffer.getvalue()
+
+
+def encoded(fmt: str, size: tuple[int, int] = (300, 200), mode: str = "RGB", **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, (10, 160, 90) if mode == "RGB" else 1).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+def gif_animation() -> bytes:
+    """Two frames: green first, then magenta (only the first may become the avatar)."""
+    frames = [Image.new("RGB", (200, 200), c) for c in ((0, 200, 0), (200, 0, 200))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+@functools.lru_cache(maxsize=1)
+def png_bomb(side: int = 20000) -> bytes:
+    """A real 20000×20000 1-bit PNG of zeros: ~50 kB on disk, 400 megapixels decoded."""
+    row = b"\x00" * (1 + side // 8)
+    compressor = zlib.compressobj(9)
+    chunks = [compressor.compress(row) for _ in range(side)]
+    chunks.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", b"".join(chunks))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def jpeg_with_huge_exif(segments: int = 8) -> bytes:
+    """A valid JPEG carrying eight near-maximal APP1 EXIF segments (~500 kB of metadata)."""
+    data = jpeg(200, 200)
+    payload = b"Exif\x00\x00" + b"II*\x00\x08\x00\x00\x00" + b"\x00" * 60_000
+    segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    return data[:2] + segment * segments + data[2:]
+
+
+def png_with_huge_exif() -> bytes:
+    """A valid PNG with a 1 MB eXIf chunk before its pixels."""
+    data = encoded("PNG")
+    end_of_ihdr = 8 + 8 + 13 + 4
+    exif = b"MM\x00*\x00\x00\x00\x08" + b"\x00" * 1_000_000
+    return data[:end_of_ihdr] + _png_chunk(b"eXIf", exif) + data[end_of_ihdr:]
+
+
+HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
+PHP = b"<?php system($_GET['cmd']); ?>"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
+
+
+def webp_chunks(data: bytes) -> list[bytes]:
+    """The RIFF chunk ids of a WebP file; asserts the RIFF size covers the file exactly."""
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP", data[:16]
+    assert struct.unpack("<I", data[4:8])[0] + 8 == len(data), "bytes after the RIFF container"
+    chunks, offset = [], 12
+    while offset < len(data):
+        kind, size = data[offset : offset + 4], struct.unpack("<I", data[offset + 4 : offset + 8])[0]
+        chunks.append(kind)
+        offset += 8 + size + (size & 1)
+    assert offset == len(data)
+    return chunks
