@@ -1,0 +1,102 @@
+"""In Chromium: alice uploads an avatar the JavaScript way; a visitor sees it; bob cannot overwrite it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.test import Client
+from PIL import Image
+
+from accounts import cognito
+from profiles.models import Profile
+from tests.avatars import images as test_images
+from tests.avatars.conftest import s3_as, session_credentials
+from tests.avatars.test_upload import upload
+from tests.profiles.test_browser import sign_in_as_alice
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def photo(path) -> str:
+    """A 1.5-megapixel JPEG on disk, for the file chooser."""
+    image = Image.linear_gradient("L").resize((1500, 1000)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def test_alice_uploads_directly_to_s3_and_a_visitor_sees_it(
+    live_server, browser, page, tmp_path, new_user, sign_in
+):
+    assert live_server.url == "http://localhost:8001"
+    cognito.clear_caches()
+    base = live_server.url
+    sign_in_as_alice(page, base)
+
+    page.get_by_role("link", name="Change picture").click()
+    page.wait_for_url(f"{base}/me/avatar/")
+    page.set_input_files("input[name=image]", photo(tmp_path / "alice.jpg"))
+    s3_posts = []
+    page.on(
+        "request",
+        lambda r: s3_posts.append(r.url) if r.method == "POST" and "/uploads/" not in r.url else None,
+    )
+    # Report every state of the progress bar (the page navigates away as soon as it is done).
+    progress: list[tuple[bool, int]] = []
+    page.expose_function("reportProgress", lambda hidden, value: progress.append((hidden, value)))
+    page.evaluate(
+        """() => {
+        const bar = document.getElementById('avatar-progress');
+        const report = () => window.reportProgress(bar.hidden, bar.value);
+        new MutationObserver(report).observe(bar, {attributes: true});
+    }"""
+    )
+    # The JavaScript path: the file goes straight to S3 while the progress bar shows.
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(f"{base}/me/")
+    bucket_url = f"{settings.AWS_S3_ENDPOINT_URL}/{settings.AWS_STORAGE_BUCKET_NAME}"
+    assert bucket_url in s3_posts and f"{base}/me/avatar/" not in s3_posts  # to S3, not the form
+    assert any(not hidden for hidden, _ in progress) and max(value for _, value in progress) == 100
+    assert "Your picture is saved" in page.content()
+
+    alice = Profile.objects.get(user__email="alice@example.com")
+    assert alice.avatar_key.startswith(f"protected/{alice.identity_id}/avatars/")
+    avatar = page.get_by_test_id("avatar")
+    src = avatar.get_attribute("src")
+    assert page.request.get(src).status == 200
+    page.wait_for_function("document.querySelector('[data-testid=avatar]').naturalWidth === 512")
+
+    # A visitor in another browser context sees it once the profile is public.
+    Profile.objects.filter(pk=alice.pk).update(visibility=Profile.Visibility.PUBLIC)
+    visitor = browser.new_context()
+    try:
+        anon = visitor.new_page()
+        images = []
+        anon.on(
+            "response",
+            lambda r: images.append((r.url, r.status)) if r.request.resource_type == "image" else None,
+        )
+        assert anon.goto(f"{base}/u/{alice.handle}/").status == 200
+        anon.wait_for_function("document.querySelector('[data-testid=avatar]').naturalWidth === 512")
+        visitor_src = anon.get_by_test_id("avatar").get_attribute("src")
+        assert visitor_src != src  # signed with the visitor's own (guest) credentials
+        assert (visitor_src, 200) in images
+    finally:
+        visitor.close()
+
+    # Her key cannot be written with another user's credentials.
+    email, password, _ = new_user(name="Bob Browser")
+
+    bob = Client(HTTP_HOST="localhost:8000")
+    sign_in(email, password, client=bob)
+    assert upload(bob, test_images.jpeg()).status_code == 302
+    as_bob = s3_as(session_credentials(bob))
+    with pytest.raises(ClientError) as refused:
+        as_bob.put_object(
+            Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=f"{alice.avatar_key}-512.webp", Body=b"x"
+        )
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
