@@ -31,8 +31,8 @@ test: venv chromium ## Run the whole suite against fresh test services (ARGS="..
 	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:8001 \
 		devtools/services.sh exec test -- $(PY) -m pytest $(ARGS)
 
-bench: venv ## Benchmarks (bench/README.md): the API under gunicorn, directory search at 100k profiles
-	@DJANGO_DEBUG=true devtools/services.sh exec test -- bash -c '$(PY) bench/api.py && $(PY) bench/directory.py'
+bench: venv ## Benchmarks (bench/README.md): the API under gunicorn, directory search at 100k, avatars
+	@DJANGO_DEBUG=true devtools/services.sh exec test -- bash -c '$(PY) bench/api.py && $(PY) bench/directory.py && $(PY) bench/avatars.py'
 
 
 services: venv ## Start only the dev services, for `python manage.py runserver`

@@ -1,0 +1,243 @@
+"""Avatars: processing a 12-megapixel JPEG (time, peak memory) and network calls of a directory page.
+
+1. Generates a 4000×3000 JPEG in-process (gradients plus noise at two scales, so it compresses
+   like a photo: ~3 MB), runs the app's real processing (`profiles.images.avatar_renditions`:
+   decode, orient, crop, both WebP sizes) BENCH_REPEATS times, and again with JPEG draft mode
+   switched off (the baseline). Prints p50/p95 and the ratio.
+2. Peak memory of one processing, in a fresh subprocess each: peak RSS after minus before
+   (VmHWM), with and without draft mode.
+3. Signs alice in (InitiateAuth), shows her `/people/` with 20 avatars through the app (Django
+   test client, real session, real identity pool), then again with warm caches, counting every
+   outbound call (botocore's send and the Cognito requests session). Target: 0.
+
+Targets (issue 5): under 400 ms, under 150 MB, 0 calls. Needs the test services (`make bench`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "15"))
+WIDTH, HEIGHT = 4000, 3000
+
+
+def photo() -> bytes:
+    """A 12-megapixel JPEG that compresses like a photo (smooth areas, texture, fine grain)."""
+    from PIL import Image
+
+    size = (WIDTH, HEIGHT)
+    coarse = Image.effect_noise((WIDTH // 4, HEIGHT // 4), 60).resize(size, Image.Resampling.BICUBIC)
+    fine = Image.effect_noise(size, 10)
+    red = Image.blend(Image.linear_gradient("L").resize(size), coarse, 0.5)
+    green = Image.blend(Image.radial_gradient("L").resize(size), fine, 0.3)
+    blue = Image.blend(coarse, fine, 0.5)
+    buffer = io.BytesIO()
+    Image.merge("RGB", (red, green, blue)).save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+@contextmanager
+def draft_mode(enabled: bool):
+    """Switch Pillow's JPEG draft mode off for the baseline (the app always uses it)."""
+    from PIL import JpegImagePlugin
+
+    original = JpegImagePlugin.JpegImageFile.draft
+    if not enabled:
+        JpegImagePlugin.JpegImageFile.draft = lambda self, mode, size: None
+    try:
+        yield
+    finally:
+        JpegImagePlugin.JpegImageFile.draft = original
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    import django
+
+    django.setup()
+
+
+def timings(data: bytes, *, draft: bool) -> list[float]:
+    from profiles.images import avatar_renditions
+
+    samples = []
+    with draft_mode(draft):
+        avatar_renditions(data=data)  # warm-up (imports, codecs)
+        for _ in range(REPEATS):
+            start = time.perf_counter()
+            avatar_renditions(data=data)
+            samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def memory_child(path: str, draft: bool) -> None:
+    """Subprocess: print the max-RSS growth (MiB) caused by processing the file once."""
+    django_setup()
+    from profiles.images import avatar_renditions
+
+    data = Path(path).read_bytes()
+    before = peak_rss_kib()
+    with draft_mode(draft):
+        avatar_renditions(data=data)
+    print((peak_rss_kib() - before) / 1024)
+
+
+def peak_rss_kib() -> int:
+    """This process's peak RSS. VmHWM, as ru_maxrss survives exec: it would start at the parent's."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def peak_memory(path: Path, *, draft: bool) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory", str(path), "1" if draft else "0"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def use_bench_database() -> None:
+    """A database of its own (`<name>_avatars_bench`), migrated: the directory shows only our 21."""
+    import psycopg
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/") + "_avatars_bench"
+    with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{name}"))
+
+
+@contextmanager
+def counting_calls():
+    """Every outbound call: botocore's HTTP send (identity pool, S3) and the Cognito requests session."""
+    import botocore.endpoint
+
+    from accounts import cognito
+
+    log: list[str] = []
+    original = botocore.endpoint.Endpoint._send
+
+    def send(self, request):
+        target = request.headers.get("X-Amz-Target")
+        log.append(target.decode() if isinstance(target, bytes) else str(target or request.url))
+        return original(self, request)
+
+    def hook(response, *args, **kwargs):
+        log.append(response.url)
+
+    botocore.endpoint.Endpoint._send = send
+    cognito._session.hooks["response"].append(hook)
+    try:
+        yield log
+    finally:
+        botocore.endpoint.Endpoint._send = original
+        cognito._session.hooks["response"].remove(hook)
+
+
+def directory_calls() -> tuple[list[str], list[str], int, list[float]]:
+    """(calls of the cold view, calls of the warm views, avatars on the page, warm p50 samples)."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+
+    from accounts import cognito
+    from accounts import services as account_services
+    from profiles.models import Profile
+    from profiles.services import profile_sync_from_claims
+
+    # Never seed the developer's database: main() switched DATABASE_URL before Django read it.
+    assert settings.DATABASES["default"]["NAME"].endswith("_avatars_bench"), settings.DATABASES["default"][
+        "NAME"
+    ]
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    from django.contrib.auth import get_user_model
+
+    tokens = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")  # noqa: S106
+    claims = cognito.verify_token(tokens["IdToken"], token_use="id")  # noqa: S106
+    alice = account_services.user_create_from_claims(claims=claims)
+    User = get_user_model()
+    for n in range(20):
+        user = User.objects.create_user(username=f"bench-{n}", email=f"bench-{n}@example.com")
+        profile = profile_sync_from_claims(user=user, claims={"name": f"Aaron {n:02d}", "email": user.email})
+        stem = f"protected/us-east-1:00000000-0000-0000-0000-{n:012d}/avatars/bench{n:02d}"
+        Profile.objects.filter(pk=profile.pk).update(avatar_key=stem)
+
+    client = Client(HTTP_HOST="localhost:8000")
+    client.force_login(alice)
+    session = client.session
+    session[account_services.ACCESS_TOKEN] = tokens["AccessToken"]
+    session[account_services.ID_TOKEN] = tokens["IdToken"]
+    session[account_services.REFRESH_TOKEN] = tokens["RefreshToken"]
+    session[account_services.EXPIRES_AT] = int(time.time()) + int(tokens["ExpiresIn"])
+    session.save()
+
+    with counting_calls() as cold:
+        page = client.get("/people/")
+    assert page.status_code == 200, page.status_code
+    avatars = page.content.decode().count('<img class="avatar"')
+    samples = []
+    with counting_calls() as warm:
+        for _ in range(REPEATS):
+            start = time.perf_counter()
+            assert client.get("/people/").status_code == 200
+            samples.append((time.perf_counter() - start) * 1000)
+    return cold, warm, avatars, samples
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--memory"]:
+        memory_child(sys.argv[2], sys.argv[3] == "1")
+        return
+    use_bench_database()  # before Django reads DATABASE_URL
+    django_setup()
+    data = photo()
+    path = Path(tempfile.gettempdir()) / "bench-avatar-12mp.jpg"
+    path.write_bytes(data)
+    print(f"avatars: {WIDTH}×{HEIGHT} JPEG, {len(data) / 1e6:.1f} MB, {REPEATS} repeats")
+
+    fast, slow = timings(data, draft=True), timings(data, draft=False)
+    p50, base = statistics.median(fast), statistics.median(slow)
+    print(f"  processing to 512 + 128 px WebP, draft mode:    p50 {p50:6.1f} ms  p95 {_p95(fast):6.1f} ms")
+    print(f"  same without draft mode (baseline):            p50 {base:6.1f} ms  p95 {_p95(slow):6.1f} ms")
+    print(f"  draft mode speed-up: {base / p50:.1f}×   target < 400 ms: {'met' if p50 < 400 else 'NOT met'}")
+
+    mem, mem_base = peak_memory(path, draft=True), peak_memory(path, draft=False)
+    print(f"  peak memory (peak RSS growth), draft mode: {mem:6.1f} MiB; without: {mem_base:6.1f} MiB")
+    print(f"  target < 150 MB: {'met' if mem < 150 else 'NOT met'}")
+
+    cold, warm, shown, samples = directory_calls()
+    print(f"  /people/ with {shown} avatars: cold view {len(cold)} outbound calls ({', '.join(cold)})")
+    print(
+        f"  warm views: {len(warm)} outbound calls in {REPEATS} views "
+        f"({len(warm) / REPEATS:.1f} per view, target 0); page p50 {statistics.median(samples):.1f} ms"
+    )
+
+
+def _p95(samples: list[float]) -> float:
+    return sorted(samples)[max(0, int(len(samples) * 0.95) - 1)]
+
+
+if __name__ == "__main__":
+    main()
