@@ -100,3 +100,23 @@ def test_alice_uploads_directly_to_s3_and_a_visitor_sees_it(
             Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=f"{alice.avatar_key}-512.webp", Body=b"x"
         )
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_without_javascript_the_form_uploads_through_the_app(live_server, browser, tmp_path):
+    cognito.clear_caches()
+    base = live_server.url
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in_as_alice(page, base)
+        page.goto(f"{base}/me/avatar/")
+        page.set_input_files("input[name=image]", photo(tmp_path / "alice.jpg"))
+        posts = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.get_by_role("button", name="Upload").click()
+        page.wait_for_url(f"{base}/me/")
+        assert posts == [f"{base}/me/avatar/"]  # the form, not S3
+        src = page.get_by_test_id("avatar").get_attribute("src")
+        assert page.request.get(src).status == 200
+    finally:
+        context.close()
