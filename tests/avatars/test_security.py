@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.test import Client
 
+from profiles.models import Profile
 from tests.avatars import images as test_images
 from tests.avatars.conftest import profile_of, s3_as, session_credentials
 from tests.avatars.test_upload import upload
@@ -51,7 +52,6 @@ def alice_and_bob(person):
     alice, alice_email = person("Alice Owner")
     assert upload(alice, test_images.jpeg()).status_code == HTTPStatus.FOUND
     bob, bob_email = person("Bob Other")
-    bob.get("/me/avatar/")
     assert upload(bob, test_images.jpeg()).status_code == HTTPStatus.FOUND  # so bob has credentials
     return (alice, profile_of(alice_email)), (bob, profile_of(bob_email))
 
@@ -73,9 +73,6 @@ def test_alices_objects_cannot_be_written_or_deleted_with_bobs_credentials(alice
 def test_a_guest_can_read_but_never_write(alice_and_bob, keys_under):
     (_, alice), _ = alice_and_bob
     visitor = Client()
-    Client().get("/")  # nothing
-    from profiles.models import Profile
-
     Profile.objects.filter(pk=alice.pk).update(visibility=Profile.Visibility.PUBLIC)
     assert visitor.get(f"/u/{alice.handle}/").status_code == HTTPStatus.OK
     guest = session_credentials(visitor)
