@@ -54,9 +54,11 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation(f"ID token refused: {exc}") from exc
 
     def store_tokens(self, access_token: str, id_token: str) -> None:
-        """Tokens stay server-side, in the session; never in a cookie or a page."""
-        services.session_store_tokens(
-            session=self.request.session, tokens=self._token_response, id_claims=self._id_claims
+        """Hold the tokens on the request: the callback view puts them in the session only once
+        the sign-in has succeeded, so a refused sign-in never leaves another account's tokens in
+        the current session. They stay server-side, never in a cookie or a page."""
+        self.request.cognito_tokens = services.session_values_for_tokens(
+            tokens=self._token_response, id_claims=self._id_claims
         )
 
     def get_userinfo(self, access_token: str, id_token: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -69,13 +69,21 @@ def user_update_from_claims(*, user, claims: dict[str, Any]):
 # --- Tokens in the session -------------------------------------------------------------------
 
 
-def session_store_tokens(*, session: SessionBase, tokens: dict[str, Any], id_claims: dict[str, Any]) -> None:
-    session[ACCESS_TOKEN] = tokens["access_token"]
-    session[ID_TOKEN] = tokens["id_token"]
+def session_values_for_tokens(*, tokens: dict[str, Any], id_claims: dict[str, Any]) -> dict[str, Any]:
+    """What the session keeps of a token response (server-side only)."""
+    values = {
+        ACCESS_TOKEN: tokens["access_token"],
+        ID_TOKEN: tokens["id_token"],
+        EXPIRES_AT: cognito.token_expiry(tokens, id_claims),
+    }
     # A refresh grant returns no new refresh token (unless rotation is on): keep the one we have.
     if tokens.get("refresh_token"):
-        session[REFRESH_TOKEN] = tokens["refresh_token"]
-    session[EXPIRES_AT] = cognito.token_expiry(tokens, id_claims)
+        values[REFRESH_TOKEN] = tokens["refresh_token"]
+    return values
+
+
+def session_store_tokens(*, session: SessionBase, tokens: dict[str, Any], id_claims: dict[str, Any]) -> None:
+    session.update(session_values_for_tokens(tokens=tokens, id_claims=id_claims))
 
 
 def session_tokens_need_refresh(*, session: SessionBase) -> bool:

@@ -116,15 +116,11 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
         return HttpResponse(status=HTTPStatus.BAD_REQUEST)
 
     def login_success(self) -> HttpResponse:
-        # auth.login() flushes the session when a different user was signed in; the tokens the
-        # backend just stored must survive that.
-        tokens = {
-            key: self.request.session[key] for key in services.TOKEN_KEYS if key in self.request.session
-        }
         request_user = getattr(self.request, "user", None)
         if not request_user or not request_user.is_authenticated or request_user != self.user:
-            auth.login(self.request, self.user)
-        self.request.session.update(tokens)
+            auth.login(self.request, self.user)  # flushes or cycles the session first
+        # Only now, with the sign-in accepted, do the new tokens enter the session.
+        self.request.session.update(self.request.cognito_tokens)
         return HttpResponseRedirect(self.success_url)
 
     @property

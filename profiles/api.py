@@ -21,6 +21,15 @@ from profiles.openapi import SCHEMA
 
 MAX_BODY = 64 * 1024
 USERS_PAGE_SIZE = 50
+MAX_PAGE = 100_000
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
@@ -101,6 +110,8 @@ def user_me(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
             errors[name] = ["Unknown field."]
         elif not isinstance(data[name], str):
             errors[name] = ["Must be a string."]
+        elif "\x00" in data[name] or not _is_utf8(data[name]):
+            errors[name] = ["Must be text (no NUL characters or unpaired surrogates)."]
     if errors:
         return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors=errors)
     current = {name: getattr(profile, name) for name in services.EDITABLE_FIELDS}
@@ -129,9 +140,11 @@ def users(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
             HTTPStatus.FORBIDDEN, f"Only members of the {settings.COGNITO_STAFF_GROUP} group may list users."
         )
     try:
-        page = max(1, int(request.GET.get("page", "1")))
+        page = int(request.GET.get("page", "1"))
     except ValueError:
-        return problem(HTTPStatus.BAD_REQUEST, "page must be a positive integer.")
+        page = 0
+    if not 1 <= page <= MAX_PAGE:
+        return problem(HTTPStatus.BAD_REQUEST, f"page must be an integer from 1 to {MAX_PAGE}.")
     start = (page - 1) * USERS_PAGE_SIZE
     rows = list(
         get_user_model()

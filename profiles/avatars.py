@@ -203,6 +203,9 @@ def avatar_urls(*, request: HttpRequest, keys: list[str]) -> dict[str, str]:
     if not keys:
         return {}
     owner = creds.viewer_owner(request)
+    if owner == creds.GUEST:
+        # Shared guest identity, URLs cached per process: an anonymous view writes no session.
+        return {key: url for key in keys if (url := guest_url(key)) is not None}
     now = time.time()
     cache = _url_cache(request)
     urls: dict[str, str] = {}
@@ -261,26 +264,28 @@ def own_avatar_stem(*, request: HttpRequest, profile: Profile | None = None) -> 
     return stem
 
 
-# --- The JSON API ------------------------------------------------------------------------------
+# --- Guests and the JSON API -------------------------------------------------------------------
 
-_api_urls: dict[str, _Cached] = {}
+_guest_urls: dict[str, _Cached] = {}
 
 
-def api_avatar_url(profile: Profile, size: int = LARGE) -> str | None:
-    """A presigned URL for the API, signed with the process's guest identity and reused while valid."""
-    if not profile.avatar_key:
-        return None
-    key = object_key(profile.avatar_key, size)
+def guest_url(key: str) -> str | None:
+    """A presigned URL signed with the process's guest identity, reused while valid."""
     now = time.time()
-    cached = _api_urls.get(key)
+    cached = _guest_urls.get(key)
     if cached is not None and cached.valid_until - now > URL_REUSE_MARGIN:
         return cached.url
-    credentials = creds.server_credentials()
+    credentials = creds.guest_credentials()
     if credentials is None:
         return None
     valid_until = min(now + settings.AVATAR_URL_SECONDS, credentials.expiration)
     url = s3.presign_get(credentials, key=key, expires_in=max(int(valid_until - now), 1))
-    if len(_api_urls) >= 10_000:
-        _api_urls.clear()
-    _api_urls[key] = _Cached(url, valid_until)
+    if len(_guest_urls) >= 10_000:
+        _guest_urls.clear()
+    _guest_urls[key] = _Cached(url, valid_until)
     return url
+
+
+def api_avatar_url(profile: Profile, size: int = LARGE) -> str | None:
+    """The API's avatar URL: the API holds access tokens only, so the guest identity signs it."""
+    return guest_url(object_key(profile.avatar_key, size)) if profile.avatar_key else None

@@ -1,10 +1,12 @@
-"""Identity-pool credentials for the request: the signed-in user's own, or a guest's; cached in the session.
+"""Identity-pool credentials for the request: the signed-in user's own, or the guest identity.
 
 A user's credentials come from their ID token (GetId once, the identity id then lives on the
-profile; GetCredentialsForIdentity each hour). Anonymous visitors get a guest identity, one per
-browser session. Both are kept in the session until IDENTITY_CREDENTIALS_MARGIN seconds before they
-expire, so page views and uploads within the hour make no identity-pool call. The JSON API, which
-holds access tokens only, presigns with one guest identity per process (see server_credentials).
+profile; GetCredentialsForIdentity each hour) and are kept in the session until
+IDENTITY_CREDENTIALS_MARGIN seconds before they expire, so page views and uploads within the hour
+make no identity-pool call. Anonymous visitors and the JSON API (which holds access tokens, not ID
+tokens) share one guest identity per process (see guest_credentials): a guest identity per
+browser session would let any cookieless client make the app create identities, sessions and
+identity-pool calls at will, for no gain — every guest has the same read-only role.
 """
 
 from __future__ import annotations
@@ -114,24 +116,6 @@ def _user_credentials(*, profile: Profile, id_token: str) -> Credentials:
     return identity_pool.get_credentials(identity_id=identity_id, id_token=id_token)
 
 
-def guest_credentials(*, request: HttpRequest) -> Credentials:
-    """Guest credentials for this browser session: one guest identity, renewed as needed."""
-    cached = _cached(request, GUEST)
-    if cached is not None:
-        return cached
-    data = request.session.get(SESSION_CREDENTIALS)
-    identity_id = data.get("identity_id") if isinstance(data, dict) and data.get("owner") == GUEST else None
-    try:
-        if not identity_id:
-            identity_id = identity_pool.get_id(id_token=None)
-        credentials = identity_pool.get_credentials(identity_id=identity_id, id_token=None)
-    except identity_pool.IdentityPoolError as exc:
-        logger.warning("no guest credentials: %s", exc)
-        raise CredentialsUnavailable("Pictures are unavailable right now.") from exc
-    _remember(request, GUEST, credentials)
-    return credentials
-
-
 def viewer_owner(request: HttpRequest) -> Any:
     """Whose credentials sign what this viewer sees: their own, or a guest's."""
     user = request.user
@@ -145,19 +129,19 @@ def viewer_credentials(*, request: HttpRequest) -> Credentials | None:
     """Credentials to presign what this viewer sees; None when there are none (placeholders shown)."""
     try:
         if viewer_owner(request) == GUEST:
-            return guest_credentials(request=request)
+            return guest_credentials()
         return user_credentials(request=request)
     except (CredentialsUnavailable, ImproperlyConfigured) as exc:
         logger.info("no viewer credentials: %s", exc)
         return None
 
 
-def server_credentials() -> Credentials | None:
-    """A process-wide guest identity, for the JSON API (it holds access tokens, not ID tokens).
+def guest_credentials() -> Credentials | None:
+    """The process-wide guest identity: for anonymous visitors and the JSON API.
 
     The guest role may read exactly what every visitor may read (protected/ and public/), so
-    an API caller gets URLs with no more reach than a signed-out visitor's, and the server needs
-    no AWS key of its own.
+    its URLs reach nothing a signed-out visitor's could not, and the server needs no AWS key of
+    its own. Renewed shortly before it expires (same identity id, new credentials).
     """
     with _server_lock:
         current = _server.get("guest")
@@ -173,7 +157,7 @@ def server_credentials() -> Credentials | None:
         return current
 
 
-def clear_server_credentials() -> None:
+def clear_guest_credentials() -> None:
     """Forget the process-wide guest credentials (tests)."""
     with _server_lock:
         _server.clear()

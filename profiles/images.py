@@ -68,12 +68,28 @@ def _open(data: bytes) -> Image.Image:
     except Exception:  # a malformed header can raise anything from a plugin: never a 500
         raise ImageRefused("This image could not be read: it may be damaged.") from None
     width, height = image.size
+    if FORMATS.get(image.format or "") != "JPEG":
+        # Only JPEG decodes at reduced scale (draft mode): other formats decode every pixel, so a
+        # tiny lossless file of huge dimensions would cost hundreds of MB. They get a lower cap.
+        max_pixels = min(max_pixels, settings.AVATAR_MAX_PIXELS_FULL_DECODE)
     # Checked from the header, before a single pixel is decoded: decompression bombs stop here.
     if width < 1 or height < 1 or width * height > max_pixels:
         raise ImageRefused(_too_many_pixels(max_pixels, f" ({width}×{height} pixels)"))
     if _metadata_size(image) > settings.AVATAR_MAX_METADATA_BYTES:
         raise ImageRefused("This image carries too much metadata (EXIF, XMP…). Please export it again.")
     return image
+
+
+# EXIF orientation → the transpose that makes the image upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def _decode(image: Image.Image) -> Image.Image:
@@ -84,18 +100,28 @@ def _decode(image: Image.Image) -> Image.Image:
         image.draft("RGB", (max(SIZES), max(SIZES)))
     image.seek(0)  # GIF/WebP animations: the first frame
     try:
+        # Read before any copy: derived images do not carry the EXIF block.
+        orientation = image.getexif().get(0x0112, 1)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
-            upright = ImageOps.exif_transpose(image)
+            has_alpha = image.mode in ("RGBA", "LA", "PA") or (
+                image.mode == "P" and "transparency" in image.info
+            )
+            pixels = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA" if has_alpha else "RGB")
+            # Shrink at once (integer box reduction, cheap) so every later copy is small.
+            factor = min(pixels.size) // max(SIZES)
+            if factor >= 2:
+                pixels = pixels.reduce(factor)
+            if isinstance(orientation, int) and orientation in _UPRIGHT:
+                pixels = pixels.transpose(_UPRIGHT[orientation])
+            if pixels is image:  # the caller closes the file's image: keep a copy (small here)
+                pixels = image.copy()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRefused("This image is too large to process.") from None
     except Exception:  # truncated or corrupt data, broken EXIF...
         raise ImageRefused("This image could not be read: it may be damaged or truncated.") from None
-    has_alpha = upright.mode in ("RGBA", "LA", "PA") or (
-        upright.mode == "P" and "transparency" in upright.info
-    )
-    return upright.convert("RGBA" if has_alpha else "RGB")
+    return pixels
 
 
 def _clean(image: Image.Image) -> Image.Image:

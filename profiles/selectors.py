@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
-from profiles.models import Profile
+from profiles.models import HANDLE_RE, Profile
+
+HANDLE_PATTERN = re.compile(HANDLE_RE)
 
 DIRECTORY_PAGE_SIZE = 20
 
@@ -25,6 +28,8 @@ def profile_visible_to(*, profile: Profile, viewer) -> bool:
 
 def profile_get_for_viewer(*, handle: str, viewer) -> Profile | None:
     """The profile at /u/<handle>/, or None when it does not exist or the viewer may not see it."""
+    if not HANDLE_PATTERN.fullmatch(handle.lower()):
+        return None  # not a handle at all (and nothing odd, such as a NUL, reaches the database)
     profile = Profile.objects.select_related("user").filter(handle=handle.lower()).first()
     if profile is None or not profile_visible_to(profile=profile, viewer=viewer):
         return None
@@ -36,7 +41,9 @@ def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:
     profiles = Profile.objects.all()
     if not viewer.is_staff:
         profiles = profiles.filter(~Q(visibility=Profile.Visibility.PRIVATE) | Q(user_id=viewer.pk))
-    query = " ".join(query.split())[:100]
+    # Printable text only: a NUL or a lone surrogate would make Postgres refuse the query.
+    query = " ".join("".join(c for c in query if c.isprintable()).split())[:100]
+    query = query.encode("utf-8", "ignore").decode()
     if query:
         profiles = profiles.filter(
             Q(display_name__icontains=query) | Q(handle__icontains=query) | Q(college__icontains=query)

@@ -174,6 +174,8 @@ AWS_TIMEOUT = env.float("AWS_TIMEOUT", default=5.0)
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
 # Largest accepted image in pixels (width x height), checked before decoding: decompression bombs.
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=40_000_000)
+# Lower cap for PNG, WebP and GIF, which (unlike JPEG's draft mode) decode every pixel.
+AVATAR_MAX_PIXELS_FULL_DECODE = env.int("AVATAR_MAX_PIXELS_FULL_DECODE", default=16_000_000)
 # Largest metadata (EXIF, XMP, ICC, comments) an upload may carry, in bytes; it is stripped anyway.
 AVATAR_MAX_METADATA_BYTES = env.int("AVATAR_MAX_METADATA_BYTES", default=256 * 1024)
 # Lifetime of a presigned avatar URL (it also dies with the credentials that signed it).

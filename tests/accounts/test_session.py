@@ -203,3 +203,23 @@ def test_discovery_unreachable_at_sign_in_start_shows_a_friendly_page(app_client
     response = app_client.get("/oidc/authenticate/")
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert b"cannot be reached" in response.content
+
+
+def test_a_refused_sign_in_leaves_no_foreign_tokens_in_the_session(sign_in, app_client, new_user):
+    """Alice is signed in; in her browser someone completes the hosted UI as a locally disabled
+    account. The callback is refused, and Alice's session keeps Alice's tokens only."""
+    from django.contrib.auth import get_user_model
+
+    email, password, sub = new_user(name="Disabled Here")
+    sign_in(email, password)  # the app knows the account...
+    get_user_model().objects.filter(cognito_sub=sub).update(is_active=False)  # ...and disables it
+    app_client.logout()
+    sign_in(client=app_client)  # Alice
+    before = {key: app_client.session.get(key) for key in services.TOKEN_KEYS}
+
+    response = finish_sign_in(app_client, hosted_ui_sign_in(start_sign_in(app_client), email, password))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert {key: app_client.session.get(key) for key in services.TOKEN_KEYS} == before
+    claims = cognito.verify_token(app_client.session[services.ID_TOKEN], token_use="id")
+    assert claims["email"] == "alice@example.com"

@@ -104,3 +104,16 @@ def test_methods_and_schema(api, alice_token, client):
     schema = client.get("/api/schema").json()
     assert schema["openapi"].startswith("3.1")
     assert set(schema["paths"]) >= {"/api/user/me", "/api/users/"}
+
+
+@pytest.mark.parametrize("value", ["\ud800", "a\x00b"])
+def test_unencodable_text_is_400_never_500(api, alice_token, value):
+    response = patch(api, alice_token, {"bio": value, "handle": value})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"bio", "handle"}
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "99999999999999999999", "1e3"])
+def test_out_of_range_pages_are_400(api, page):
+    admin = cognito.password_sign_in(username="admin@example.com", password="Admin-pass-1")["AccessToken"]
+    assert api("GET", f"/api/users/?page={page}", admin).status_code == 400

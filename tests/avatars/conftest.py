@@ -92,8 +92,12 @@ def profile_of(email: str) -> Profile:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_server_credentials():
-    creds.clear_server_credentials()
+def _fresh_guest_identity():
+    """Each test starts without the process's guest credentials and guest URL cache."""
+    from profiles import avatars
+
+    creds.clear_guest_credentials()
+    avatars._guest_urls.clear()
     yield
 
 

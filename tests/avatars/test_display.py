@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import services as account_services
+from profiles import credentials as creds
 from profiles.models import Profile
 from tests.avatars import images as test_images
 from tests.avatars.conftest import count_calls, img_srcs, profile_of, session_credentials, signer_key
@@ -33,45 +34,46 @@ def with_avatar(person):
     return make
 
 
-def test_an_anonymous_visitor_sees_it_signed_with_a_guest_identity_of_their_own(with_avatar):
+def test_anonymous_visitors_share_the_guest_identity_and_write_no_session(with_avatar):
     owner, profile = with_avatar()
     visitor = Client()
     with count_calls() as first:
         page = visitor.get(f"/u/{profile.handle}/")
     assert page.status_code == HTTPStatus.OK
-    # One guest identity for this browser session: GetId then its credentials.
+    # The process's guest identity, made once: GetId then its credentials.
     assert first.identity_pool() == [
         "AWSCognitoIdentityService.GetId",
         "AWSCognitoIdentityService.GetCredentialsForIdentity",
     ]
     [src] = img_srcs(page.content.decode())
-    guest = session_credentials(visitor)
+    guest = creds.guest_credentials()
     assert signer_key(src) == guest.access_key != session_credentials(owner).access_key
     assert guest.identity_id != profile.identity_id
     assert requests.get(src, timeout=5).status_code == 200
+    # A cookieless client costs no session row and no new identity.
+    assert "sessionid" not in visitor.cookies
 
     # The same URL again (so the browser's cache hits), and no network at all.
     with count_calls() as again:
         assert img_srcs(visitor.get(f"/u/{profile.handle}/").content.decode()) == [src]
     assert again.log == []
 
-    # Another browser: another guest identity.
-    other = Client()
-    [other_src] = img_srcs(other.get(f"/u/{profile.handle}/").content.decode())
-    assert session_credentials(other).identity_id != guest.identity_id
-    assert requests.get(other_src, timeout=5).status_code == 200
+    # Another browser: the same guest identity and URL, still no call.
+    with count_calls() as other:
+        assert img_srcs(Client().get(f"/u/{profile.handle}/").content.decode()) == [src]
+    assert other.log == []
 
 
-def test_a_guest_session_that_signs_in_switches_to_the_users_own_credentials(with_avatar, sign_in, new_user):
+def test_a_visitor_who_signs_in_switches_to_their_own_credentials(with_avatar, sign_in, new_user):
     _, profile = with_avatar()
     email, password, _ = new_user(name="Late Signer")
     browser = Client(HTTP_HOST="localhost:8000")
-    browser.get(f"/u/{profile.handle}/")
-    guest = session_credentials(browser)
+    [guest_src] = img_srcs(browser.get(f"/u/{profile.handle}/").content.decode())
+    assert signer_key(guest_src) == creds.guest_credentials().access_key
     assert sign_in(email, password, client=browser).status_code == HTTPStatus.FOUND
     [src] = img_srcs(browser.get(f"/u/{profile.handle}/").content.decode())
     own = session_credentials(browser)
-    assert own.identity_id == profile_of(email).identity_id != guest.identity_id
+    assert own.identity_id == profile_of(email).identity_id != creds.guest_credentials().identity_id
     assert signer_key(src) == own.access_key
 
 

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.test import Client
 
+from profiles import credentials as creds
 from profiles.models import Profile
 from tests.avatars import images as test_images
 from tests.avatars.conftest import profile_of, s3_as, session_credentials
@@ -75,7 +76,7 @@ def test_a_guest_can_read_but_never_write(alice_and_bob, keys_under):
     visitor = Client()
     Profile.objects.filter(pk=alice.pk).update(visibility=Profile.Visibility.PUBLIC)
     assert visitor.get(f"/u/{alice.handle}/").status_code == HTTPStatus.OK
-    guest = session_credentials(visitor)
+    guest = creds.guest_credentials()
     as_guest = s3_as(guest)
     key = f"{alice.avatar_key}-512.webp"
     assert as_guest.get_object(Bucket=BUCKET, Key=key)["Body"].read()[:4] == b"RIFF"

@@ -8,6 +8,7 @@ from http import HTTPStatus
 
 import pytest
 import requests
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -272,3 +273,28 @@ def test_every_accepted_format_becomes_two_square_webps(person, admin_s3, data):
     for size in (512, 128):
         image = Image.open(io.BytesIO(stored(admin_s3, f"{profile.avatar_key}-{size}.webp")))
         assert image.size == (size, size)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "save"),
+    [("WEBP", "RGBA", {"lossless": True}), ("PNG", "RGB", {}), ("GIF", "P", {})],
+)
+def test_formats_decoded_in_full_have_a_lower_pixel_cap(person, keys_under, fmt, mode, save):
+    """A few KB of lossless data can describe 40 megapixels; only JPEG decodes scaled down."""
+    client, email = person()
+    data = test_images.encoded(fmt, (4100, 4100), mode, **save)  # 16.8 MP, a few KB
+    assert len(data) < 200_000
+    response = upload(client, data, f"big.{fmt.lower()}", f"image/{fmt.lower()}")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "at most 16 megapixels" in response.content.decode()
+    profile = profile_of(email)
+    assert keys_under(f"protected/{profile.identity_id or 'none'}/") == []
+
+
+def test_a_large_lossless_image_under_the_cap_is_shrunk_as_it_is_decoded(person, admin_s3):
+    client, email = person()
+    data = test_images.encoded("PNG", (3900, 2600), "RGB")
+    assert upload(client, data, "wide.png", "image/png").status_code == HTTPStatus.FOUND
+    key = f"{profile_of(email).avatar_key}-512.webp"
+    body = admin_s3.get_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key)["Body"].read()
+    assert Image.open(io.BytesIO(body)).size == (512, 512)

@@ -224,3 +224,14 @@ def test_directory_is_paginated_and_for_members_only():
     assert len(client.get("/people/", {"q": "paged", "page": 2}).context["page"].object_list) == 5
     assert client.get("/people/", {"q": "paged", "page": "junk"}).status_code == HTTPStatus.OK
     assert Client().get("/people/").status_code == HTTPStatus.FOUND  # to sign-in
+
+
+@pytest.mark.parametrize("path", ["/u/a%00b/", "/u/%ED%A0%80/", "/u/" + "x" * 300 + "/"])
+def test_odd_handles_are_404_never_500(path):
+    assert Client().get(path).status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("query", ["%00", "a%00b", "%ED%A0%80", "%1B%5B31m", "%FF%FE"])
+def test_odd_search_terms_never_500(query):
+    viewer, _ = make_member(name="Viewer")
+    assert client_for(viewer).get("/people/", QUERY_STRING=f"q={query}").status_code == HTTPStatus.OK
