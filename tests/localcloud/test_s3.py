@@ -132,7 +132,23 @@ def test_listing_is_limited_by_prefix(stack: Stack, people: dict[str, Person]) -
     alice.s3.put_object(Bucket=stack.bucket, Key=alice.key("private", "list.txt"), Body=b"x")
     listed = alice.s3.list_objects_v2(Bucket=stack.bucket, Prefix=f"private/{alice.identity_id}/")
     assert alice.key("private", "list.txt") in [o["Key"] for o in listed["Contents"]]
-    assert guest.s3.list_objects_v2(Bucket=stack.bucket, Prefix="protected/")["KeyCount"] >= 1
+    alice.s3.put_object(Bucket=stack.bucket, Key=alice.key("protected", "list.txt"), Body=b"x")
+    own = alice.s3.list_objects_v2(Bucket=stack.bucket, Prefix=f"protected/{alice.identity_id}/")
+    assert alice.key("protected", "list.txt") in [o["Key"] for o in own["Contents"]]
+    # Readable by key is not listable: nobody may enumerate protected/ (the app keeps the avatars
+    # of private profiles there, under random keys).
+    for who in (guest, bob):
+        assert (
+            code_of(lambda w=who: w.s3.list_objects_v2(Bucket=stack.bucket, Prefix="protected/"))
+            == "AccessDenied"
+        )
+    assert (
+        code_of(
+            lambda: guest.s3.list_objects_v2(Bucket=stack.bucket, Prefix=f"protected/{alice.identity_id}/")
+        )
+        == "AccessDenied"
+    )
+    assert "KeyCount" in guest.s3.list_objects_v2(Bucket=stack.bucket, Prefix="public/")  # allowed
     other = f"private/{alice.identity_id}/"
     assert code_of(lambda: bob.s3.list_objects_v2(Bucket=stack.bucket, Prefix=other)) == "AccessDenied"
     assert code_of(lambda: alice.s3.list_objects_v2(Bucket=stack.bucket)) == "AccessDenied"
