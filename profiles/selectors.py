@@ -26,6 +26,11 @@ def profile_visible_to(*, profile: Profile, viewer) -> bool:
     return viewer.pk == profile.user_id or viewer.is_staff
 
 
+def profile_get_current(*, pk: int) -> Profile:
+    """The profile as stored now."""
+    return Profile.objects.get(pk=pk)
+
+
 def profile_get_for_viewer(*, handle: str, viewer) -> Profile | None:
     """The profile at /u/<handle>/, or None when it does not exist or the viewer may not see it."""
     if not HANDLE_PATTERN.fullmatch(handle.lower()):

@@ -55,7 +55,8 @@ def me_edit(request: HttpRequest) -> HttpResponse:
             "Your changes are below, not saved: check them and save again.",
         )
         # Saving again now applies the user's input on top of the newer version.
-        current = services.profile_get_or_create_for_user(user=request.user)
+        # From the database: the instance in hand already holds the form's input.
+        current = selectors.profile_get_current(pk=profile.pk)
         form.data = form.data.copy()
         form.data["version"] = str(current.version)
         changed = [

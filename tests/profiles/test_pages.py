@@ -186,6 +186,7 @@ def test_a_concurrent_edit_is_not_silently_overwritten():
     page = response.content.decode()
     assert "changed meanwhile" in page
     assert 'value="Second tab"' in page and "two</textarea>" in page  # the input is kept
+    assert "<li>Display name: First tab</li>" in page and "<li>Bio: one</li>" in page  # what was saved
     profile.refresh_from_db()
     assert profile.display_name == "First tab" and profile.bio == "one"
     # Saving again from that page applies the second tab's input deliberately.
