@@ -127,6 +127,32 @@ def avatar_remove(*, request: HttpRequest, profile: Profile) -> Profile:
     return profile
 
 
+def avatar_rekey(*, request: HttpRequest, profile: Profile) -> Profile:
+    """Move the avatar to a new random key (after the profile became less visible).
+
+    protected/ is readable by every identity, guests included: what keeps a members-only or
+    private profile's picture from visitors is that nobody can list the prefix and the key is
+    random. Someone who saw the old URL knows the old key, so the objects move to a new one.
+    """
+    if not profile.avatar_key:
+        return profile
+    credentials = _user_credentials(request, profile)
+    old_stem = profile.avatar_key
+    try:
+        renditions = images.Renditions(
+            by_size={
+                size: s3.get_bounded(
+                    credentials, key=object_key(old_stem, size), max_bytes=settings.AVATAR_MAX_BYTES
+                )
+                for size in images.SIZES
+            }
+        )
+    except s3.S3Error as exc:
+        logger.warning("avatar of profile %s not re-keyed: %s", profile.pk, exc)
+        raise AvatarStoreFailed("Your picture could not be moved to a new private address.") from exc
+    return avatar_store(request=request, profile=profile, renditions=renditions)
+
+
 # --- Direct browser upload (presigned POST) ---------------------------------------------------
 
 

@@ -168,3 +168,11 @@ def profile_get_or_create_for_user(*, user) -> Profile:
         pass
     claims = {"name": user.name, "email": user.email}
     return profile_sync_from_claims(user=user, claims=claims)
+
+
+_REACH = {Profile.Visibility.PUBLIC: 2, Profile.Visibility.MEMBERS: 1, Profile.Visibility.PRIVATE: 0}
+
+
+def visibility_narrowed(*, before: str, after: str) -> bool:
+    """Whether fewer people may see the profile now than before."""
+    return _REACH.get(after, 0) < _REACH.get(before, 0)

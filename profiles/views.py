@@ -41,6 +41,7 @@ def me_edit(request: HttpRequest) -> HttpResponse:
     profile = services.profile_get_or_create_for_user(user=request.user)
     if request.method == "GET":
         return render(request, "profiles/edit.html", {"form": ProfileForm(instance=profile)})
+    visibility_before = profile.visibility
     form = ProfileForm(request.POST, instance=profile)
     if not form.is_valid():
         return render(request, "profiles/edit.html", {"form": form}, status=400)
@@ -74,6 +75,13 @@ def me_edit(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.success(request, "Profile saved.")
+    if profile.avatar_key and services.visibility_narrowed(
+        before=visibility_before, after=profile.visibility
+    ):
+        try:
+            avatars.avatar_rekey(request=request, profile=profile)
+        except avatars.AvatarStoreFailed as exc:
+            messages.warning(request, f"{exc} Upload it again to be sure earlier viewers lose it.")
     return redirect("profiles:me")
 
 

@@ -142,3 +142,42 @@ def test_the_api_returns_a_working_presigned_avatar(with_avatar):
         again = api.get(reverse("api:user_me"), headers={"Authorization": f"Bearer {token}"})
     assert again.json()["profile"]["avatar"] == url
     assert calls.log == []
+
+
+def test_a_profile_that_becomes_private_moves_its_avatar_to_a_new_key(
+    with_avatar, django_capture_on_commit_callbacks
+):
+    """protected/ is readable by any guest who knows a key: a narrower profile gets new keys."""
+    from botocore.exceptions import ClientError
+    from django.conf import settings
+
+    from tests.avatars.conftest import s3_as
+
+    owner, profile = with_avatar(visibility=Profile.Visibility.PUBLIC)
+    old_key = f"{profile.avatar_key}-512.webp"
+    guest = s3_as(creds.guest_credentials())
+    assert (
+        guest.get_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=old_key)["Body"].read()[:4] == b"RIFF"
+    )
+
+    form = {
+        "display_name": profile.display_name,
+        "handle": profile.handle,
+        "visibility": "private",
+        "version": profile.version,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner.post("/me/edit/", form).status_code == HTTPStatus.FOUND
+
+    moved = profile_of(profile.user.email)
+    assert moved.visibility == "private" and moved.avatar_key and moved.avatar_key != profile.avatar_key
+    with pytest.raises(ClientError) as gone:
+        guest.get_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=old_key)
+    assert gone.value.response["Error"]["Code"] == "NoSuchKey"
+    [src] = img_srcs(owner.get("/me/").content.decode())
+    assert moved.avatar_key.split("/")[-1] in unquote(src)
+    assert requests.get(src, timeout=5).status_code == 200
+    # Widening (private → members) keeps the key: nothing to hide from anyone.
+    form.update(visibility="members", version=moved.version)
+    assert owner.post("/me/edit/", form).status_code == HTTPStatus.FOUND
+    assert profile_of(profile.user.email).avatar_key == moved.avatar_key
