@@ -26,14 +26,10 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Django instantiates the backend on every request (get_user), so nothing here may touch
-        # the network: endpoints are resolved lazily, when a sign-in needs them.
+        # the network: the token endpoint is discovered when a sign-in needs it (get_token).
         self.UserModel = get_user_model()
         self.OIDC_RP_CLIENT_ID = settings.COGNITO_CLIENT_ID
         self.OIDC_RP_CLIENT_SECRET = settings.COGNITO_CLIENT_SECRET
-
-    @property
-    def OIDC_OP_TOKEN_ENDPOINT(self) -> str:  # noqa: N802 - the base class's attribute name
-        return cognito.endpoint("token_endpoint")
 
     def get_token(self, payload: dict[str, str]) -> dict[str, Any]:
         """Exchange the code at /oauth2/token (client_secret_basic); keep the whole answer."""

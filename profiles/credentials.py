@@ -43,7 +43,7 @@ def _fresh(credentials: Credentials) -> bool:
 
 
 def _cached(request: HttpRequest, owner: Any) -> Credentials | None:
-    """The session's credentials if they belong to `owner` (a user pk or GUEST) and are fresh."""
+    """The session's credentials if they belong to `owner` (a user pk) and are fresh."""
     data = request.session.get(SESSION_CREDENTIALS)
     if not isinstance(data, dict) or data.get("owner") != owner:
         return None

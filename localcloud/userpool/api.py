@@ -103,6 +103,14 @@ def _client(params: dict[str, Any]) -> tuple[LocalUserPool, Any]:
     return bk.pool_for_client(_str(params, "ClientId"))
 
 
+def _client_and_username(params: dict[str, Any]) -> tuple[LocalUserPool, Any, str]:
+    """Pool, client and Username of an unauthenticated user call, SECRET_HASH checked."""
+    pool, client = _client(params)
+    username = _str(params, "Username")
+    sv.check_secret_hash(client, [username], params.get("SecretHash"))
+    return pool, client, username
+
+
 def _token_user(params: dict[str, Any]) -> tuple[LocalUserPool, CognitoIdpUser, dict[str, Any]]:
     """The pool, user and claims of a valid AccessToken with the admin scope."""
     pool, claims = bk.verify_access_token(_str(params, "AccessToken"), required_scope=ADMIN_SCOPE)
@@ -130,9 +138,7 @@ def _user_json(pool: LocalUserPool, user: CognitoIdpUser, client_id: str | None)
 @op("SignUp")
 def sign_up(params: dict[str, Any]) -> dict[str, Any]:
     """SignUp with code delivery to the outbox and SECRET_HASH checked."""
-    pool, client = _client(params)
-    username = _str(params, "Username")
-    sv.check_secret_hash(client, [username], params.get("SecretHash"))
+    pool, client, username = _client_and_username(params)
     attrs = sv.parse_attributes(pool, params.get("UserAttributes"))
     user, delivery = sv.sign_up(pool, client, username, _str(params, "Password"), attrs)
     return {"UserConfirmed": False, "UserSub": user.id, "CodeDeliveryDetails": delivery}
@@ -141,9 +147,7 @@ def sign_up(params: dict[str, Any]) -> dict[str, Any]:
 @op("ConfirmSignUp")
 def confirm_sign_up(params: dict[str, Any]) -> dict[str, Any]:
     """ConfirmSignUp, checking the code (moto accepts any)."""
-    pool, client = _client(params)
-    username = _str(params, "Username")
-    sv.check_secret_hash(client, [username], params.get("SecretHash"))
+    pool, _, username = _client_and_username(params)
     sv.confirm_sign_up(pool, username, _str(params, "ConfirmationCode"))
     return {}
 
@@ -151,27 +155,21 @@ def confirm_sign_up(params: dict[str, Any]) -> dict[str, Any]:
 @op("ResendConfirmationCode")
 def resend_confirmation_code(params: dict[str, Any]) -> dict[str, Any]:
     """ResendConfirmationCode (not in moto)."""
-    pool, client = _client(params)
-    username = _str(params, "Username")
-    sv.check_secret_hash(client, [username], params.get("SecretHash"))
+    pool, _, username = _client_and_username(params)
     return {"CodeDeliveryDetails": sv.resend_code(pool, username)}
 
 
 @op("ForgotPassword")
 def forgot_password(params: dict[str, Any]) -> dict[str, Any]:
     """ForgotPassword with a real code in the outbox."""
-    pool, client = _client(params)
-    username = _str(params, "Username")
-    sv.check_secret_hash(client, [username], params.get("SecretHash"))
+    pool, _, username = _client_and_username(params)
     return {"CodeDeliveryDetails": sv.forgot_password(pool, username)}
 
 
 @op("ConfirmForgotPassword")
 def confirm_forgot_password(params: dict[str, Any]) -> dict[str, Any]:
     """ConfirmForgotPassword checking code and password policy."""
-    pool, client = _client(params)
-    username = _str(params, "Username")
-    sv.check_secret_hash(client, [username], params.get("SecretHash"))
+    pool, _, username = _client_and_username(params)
     sv.confirm_forgot_password(pool, username, _str(params, "ConfirmationCode"), _str(params, "Password"))
     return {}
 

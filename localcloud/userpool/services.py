@@ -195,6 +195,19 @@ def _new_code(user: CognitoIdpUser, purpose: str, lifetime: int) -> str:
     return code
 
 
+def _email_code(user: CognitoIdpUser, purpose: str, lifetime: int, *, what: str, kind: str) -> dict[str, str]:
+    """Store a fresh code, send it to the outbox as Cognito's e-mail would; CodeDeliveryDetails."""
+    code = _new_code(user, purpose, lifetime)
+    outbox.send(
+        recipient=user_email(user),
+        subject=f"Your {what}",
+        body=f"Your {what} is {code}",
+        code=code,
+        kind=kind,
+    )
+    return _delivery(user)
+
+
 def _check_code(user: CognitoIdpUser, purpose: str, code: object) -> None:
     """Verify (and consume) a code; Cognito's CodeMismatch / ExpiredCode otherwise."""
     codes: dict[str, Any] = getattr(user, "lc_codes", None) or {}
@@ -211,15 +224,7 @@ def _check_code(user: CognitoIdpUser, purpose: str, code: object) -> None:
 
 def send_signup_code(user: CognitoIdpUser) -> dict[str, str]:
     """Email a sign-up verification code to the user."""
-    code = _new_code(user, "signup", CODE_LIFETIME)
-    outbox.send(
-        recipient=user_email(user),
-        subject="Your verification code",
-        body=f"Your verification code is {code}",
-        code=code,
-        kind="signup",
-    )
-    return _delivery(user)
+    return _email_code(user, "signup", CODE_LIFETIME, what="verification code", kind="signup")
 
 
 def sign_up(
@@ -288,15 +293,7 @@ def forgot_password(pool: LocalUserPool, username: object) -> dict[str, str]:
         raise InvalidParameterException(
             "Cannot reset password for the user as there is no registered/verified email or phone_number"
         )
-    code = _new_code(user, "reset", RESET_CODE_LIFETIME)
-    outbox.send(
-        recipient=user_email(user),
-        subject="Your password reset code",
-        body=f"Your password reset code is {code}",
-        code=code,
-        kind="forgot_password",
-    )
-    return _delivery(user)
+    return _email_code(user, "reset", RESET_CODE_LIFETIME, what="password reset code", kind="forgot_password")
 
 
 def confirm_forgot_password(
