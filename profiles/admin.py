@@ -59,16 +59,16 @@ class ProfileAdmin(admin.ModelAdmin):
         """Through the same services as the pages, so the change reaches Cognito too."""
         current = Profile.objects.get(pk=obj.pk)
         try:
-            profile, needs_sync = services.profile_update(
+            updated = services.profile_update(
                 profile=current,
                 data=form.cleaned_data,
                 expected_version=form.cleaned_data["version"],
-                fields=services.ADMIN_FIELDS,
+                as_admin=True,
             )
         except services.ProfileChangedMeanwhile:
             messages.error(request, "Not saved: the profile was changed meanwhile. Reload and try again.")
             return
-        if needs_sync and not services.profile_push_to_cognito(profile=profile, include_role=True):
+        if not updated.synced:
             messages.warning(request, "Saved here; Cognito is unreachable, the change will be retried.")
 
 

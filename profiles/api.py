@@ -120,16 +120,17 @@ def user_me(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
         errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
         return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors=errors)
     try:
-        profile, needs_sync = services.profile_update(
-            profile=profile, data={k: form.cleaned_data[k] for k in data}, expected_version=expected
+        updated = services.profile_update(
+            profile=profile,
+            data={k: form.cleaned_data[k] for k in data},
+            expected_version=expected,
+            access_token=principal.token,
         )
     except services.ProfileChangedMeanwhile:
         return problem(
             HTTPStatus.PRECONDITION_FAILED, "The profile changed since that version: GET it again."
         )
-    if needs_sync:
-        services.profile_push_to_cognito(profile=profile, access_token=principal.token)
-    return me_json(principal, profile)
+    return me_json(principal, updated.profile)
 
 
 @api_view(methods=("GET",))
