@@ -13,11 +13,11 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from accounts.bearer import ApiPrincipal, api_view, problem
 from profiles import avatars, services
 from profiles.forms import ProfileForm
 from profiles.models import Profile
 from profiles.openapi import SCHEMA
+from project.api import ApiPrincipal, api_view, problem
 
 MAX_BODY = 64 * 1024
 USERS_PAGE_SIZE = 50

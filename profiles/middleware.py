@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts.services import ACCESS_TOKEN
 from profiles import services
+from profiles.credentials import ACCESS_TOKEN
 
 
 class ProfileSyncRetryMiddleware:

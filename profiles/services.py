@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 
-from accounts import cognito
 from profiles.models import RESERVED_HANDLES, Profile
+from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
 
@@ -200,9 +200,9 @@ def profile_push_to_cognito(
     version = profile.version
     try:
         if access_token:
-            cognito.update_user_attributes(access_token=access_token, attributes=attributes)
+            cognito.user_pool().update_user_attributes(access_token=access_token, attributes=attributes)
         else:
-            cognito.admin_update_user_attributes(
+            cognito.user_pool().admin_update_user_attributes(
                 username=profile.user.cognito_username, attributes=attributes
             )
     except cognito.CognitoError as exc:

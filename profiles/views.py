@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services as account_services
 from profiles import avatars, images, selectors, services
+from profiles.credentials import ACCESS_TOKEN
 from profiles.forms import AvatarForm, ProfileForm
 
 
@@ -47,7 +47,7 @@ def me_edit(request: HttpRequest) -> HttpResponse:
             profile=profile,
             data=form.cleaned_data,
             expected_version=form.cleaned_data["version"],
-            access_token=request.session.get(account_services.ACCESS_TOKEN),
+            access_token=request.session.get(ACCESS_TOKEN),
             request=request,
         )
     except services.ProfileChangedMeanwhile:

@@ -184,6 +184,8 @@ AVATAR_URL_SECONDS = env.int("AVATAR_URL_SECONDS", default=3600)
 AVATAR_UPLOAD_SECONDS = env.int("AVATAR_UPLOAD_SECONDS", default=300)
 
 # --- JSON API (Bearer access tokens) ---------------------------------------------------------
+# Who an API request acts for (project/api.py calls it): Cognito access tokens, checked locally.
+API_AUTHENTICATOR = "accounts.bearer.authenticate"
 # App clients whose access tokens the API accepts (the `client_id` claim).
 API_CLIENT_IDS = env.list("API_CLIENT_IDS", default=[COGNITO_CLIENT_ID])
 # Scope every API call needs; Cognito grants it to hosted-UI and InitiateAuth tokens alike.

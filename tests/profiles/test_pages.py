@@ -71,17 +71,17 @@ def test_me_and_public_page_in_three_queries_and_no_network(django_assert_max_nu
     user, profile = make_member(name="Quiet Reader", visibility=V.PUBLIC, bio="Hello", college="X")
     client = client_for(user)
     client.get("/me/")  # warm-up: nothing is created on the measured requests
-    from accounts import cognito
+    from project.integrations import cognito
 
     calls = []
-    cognito._session.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
+    cognito.user_pool().http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
     try:
         with django_assert_max_num_queries(3):
             assert client.get("/me/").status_code == HTTPStatus.OK
         with django_assert_max_num_queries(3):
             assert client.get(f"/u/{profile.handle}/").status_code == HTTPStatus.OK
     finally:
-        cognito._session.hooks["response"].clear()
+        cognito.user_pool().http.hooks["response"].clear()
     assert calls == []
 
 
