@@ -121,3 +121,20 @@ def test_out_of_range_pages_are_400(api, page):
         "AccessToken"
     ]
     assert api("GET", f"/api/users/?page={page}", admin).status_code == 400
+
+
+@pytest.mark.parametrize("length", ["abc", "1e3", "11, 11", "-1", " 1 1"])
+def test_a_malformed_content_length_is_a_400_problem(api, alice_token, length):
+    """The WSGI environ carries the header as sent (the test client lets it through unchanged)."""
+    body = json.dumps({"bio": "x"})
+    response = api(
+        "PATCH",
+        "/api/user/me",
+        alice_token,
+        data=body,
+        content_type="application/json",
+        CONTENT_LENGTH=length,
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 400

@@ -236,3 +236,20 @@ def test_odd_handles_are_404_never_500(path):
 def test_odd_search_terms_never_500(query):
     viewer, _ = make_member(name="Viewer")
     assert client_for(viewer).get("/people/", QUERY_STRING=f"q={query}").status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("length", ["abc", "1e3", "11, 11"])
+@pytest.mark.parametrize("path", ["/me/edit/", "/me/avatar/remove/", "/accounts/sign-out/"])
+def test_a_malformed_content_length_on_a_form_post_is_a_400_page(path, length):
+    user, profile = make_member(name="Length Tester")
+    data = {
+        "display_name": "X",
+        "handle": profile.handle,
+        "visibility": "members",
+        "version": profile.version,
+    }
+    response = client_for(user).post(path, data, CONTENT_LENGTH=length)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Bad request" in response.content.decode()
+    profile.refresh_from_db()
+    assert profile.display_name == "Length Tester"
