@@ -70,6 +70,9 @@ class ProfileAdmin(admin.ModelAdmin):
         except services.ProfileChangedMeanwhile:
             messages.error(request, "Not saved: the profile was changed meanwhile. Reload and try again.")
             return
+        except services.HandleTaken as exc:
+            messages.error(request, f"Not saved: {exc}")
+            return
         if not updated.synced:
             messages.warning(request, "Saved here; Cognito is unreachable, the change will be retried.")
 

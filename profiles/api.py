@@ -126,6 +126,8 @@ def user_me(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
             expected_version=expected,
             access_token=principal.token,
         )
+    except services.HandleTaken as exc:
+        return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors={"handle": [str(exc)]})
     except services.ProfileChangedMeanwhile:
         return problem(
             HTTPStatus.PRECONDITION_FAILED, "The profile changed since that version: GET it again."

@@ -35,8 +35,15 @@ ADMIN_FIELDS = (*EDITABLE_FIELDS, "role")
 SYNC_PENDING = "profile_sync_pending"
 
 
+HANDLE_TAKEN = "This handle is taken. Please choose another."
+
+
 class ProfileChangedMeanwhile(Exception):
     """The profile was saved by someone else since the editor loaded it."""
+
+
+class HandleTaken(Exception):
+    """Another profile took the handle after the form checked it (the unique constraint said so)."""
 
 
 def handle_from_text(text: str) -> str:
@@ -122,14 +129,22 @@ def profile_update(
     With a browser `request`, a failed push flags the session for a retry on its next request,
     and a profile that became less visible moves its avatar to a new key (the user's identity
     credentials come from that session). Raises ProfileChangedMeanwhile if someone saved since
-    `expected_version`.
+    `expected_version`, HandleTaken if another profile took the handle meanwhile.
     """
-    profile, needs_sync, visibility_before = _profile_save(
-        profile=profile,
-        data=data,
-        expected_version=expected_version,
-        fields=ADMIN_FIELDS if as_admin else EDITABLE_FIELDS,
-    )
+    try:
+        profile, needs_sync, visibility_before = _profile_save(
+            profile=profile,
+            data=data,
+            expected_version=expected_version,
+            fields=ADMIN_FIELDS if as_admin else EDITABLE_FIELDS,
+        )
+    except IntegrityError:
+        # Two people took the same free handle at once: both passed the form's check, the
+        # unique constraint let one through. The other gets what the form would have said.
+        handle = data.get("handle")
+        if handle and Profile.objects.filter(handle=handle).exclude(pk=profile.pk).exists():
+            raise HandleTaken(HANDLE_TAKEN) from None
+        raise
     synced = True
     if needs_sync:
         synced = profile_push_to_cognito(

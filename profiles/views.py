@@ -50,6 +50,9 @@ def me_edit(request: HttpRequest) -> HttpResponse:
             access_token=request.session.get(ACCESS_TOKEN),
             request=request,
         )
+    except services.HandleTaken as exc:
+        form.add_error("handle", str(exc))
+        return render(request, "profiles/edit.html", {"form": form}, status=400)
     except services.ProfileChangedMeanwhile:
         form.add_error(
             None,

@@ -10,6 +10,7 @@ from tests.accounts.conftest import (  # noqa: F401 - shared fixtures
     new_user,
     sign_in,
 )
+from tests.profiles.conftest import handle_taken_meanwhile  # noqa: F401 - shared fixture
 
 
 @pytest.fixture

@@ -138,3 +138,13 @@ def test_a_malformed_content_length_is_a_400_problem(api, alice_token, length):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["status"] == 400
+
+
+def test_a_handle_taken_between_check_and_save_is_a_400_with_a_field_error(
+    api, alice_token, handle_taken_meanwhile
+):
+    response = patch(api, alice_token, {"handle": "contested-api"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "taken" in response.json()["errors"]["handle"][0]
+    assert Profile.objects.filter(handle="contested-api").count() == 1

@@ -253,3 +253,18 @@ def test_a_malformed_content_length_on_a_form_post_is_a_400_page(path, length):
     assert "Bad request" in response.content.decode()
     profile.refresh_from_db()
     assert profile.display_name == "Length Tester"
+
+
+def test_a_handle_taken_between_check_and_save_is_a_form_error(handle_taken_meanwhile):
+    user, profile = make_member(name="Slow Racer")
+    data = {
+        "display_name": "Slow Racer",
+        "handle": "contested",
+        "visibility": "members",
+        "version": profile.version,
+    }
+    response = client_for(user).post("/me/edit/", data)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "This handle is taken" in response.content.decode()
+    profile.refresh_from_db()
+    assert profile.handle != "contested" and profile.version == data["version"]
