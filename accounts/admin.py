@@ -8,6 +8,7 @@ from accounts.models import User
 FROM_COGNITO = (
     "username",
     "email",
+    "pending_email",
     "name",
     "cognito_sub",
     "cognito_username",
@@ -24,7 +25,7 @@ class CognitoUserAdmin(UserAdmin):
     # Other apps add their inlines, filters and search fields (profiles/admin.py).
     search_fields = ("email", "name", "username", "cognito_sub")
     fieldsets = (
-        (None, {"fields": ("username", "email", "name")}),
+        (None, {"fields": ("username", "email", "pending_email", "name")}),
         ("Cognito", {"fields": ("cognito_sub", "cognito_username")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),

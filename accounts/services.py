@@ -28,6 +28,12 @@ TOKEN_KEYS = (ACCESS_TOKEN, ID_TOKEN, REFRESH_TOKEN, EXPIRES_AT)
 # --- Users -----------------------------------------------------------------------------------
 
 
+def _email_verified(claims: dict[str, Any]) -> bool:
+    """The ID token says a boolean; GetUser's attributes say "true"/"false"."""
+    verified = claims.get("email_verified")
+    return verified is True or (isinstance(verified, str) and verified.lower() == "true")
+
+
 def _groups_from_claims(claims: dict[str, Any]) -> list[str]:
     groups = claims.get("cognito:groups") or []
     if not isinstance(groups, list):
@@ -50,7 +56,13 @@ def user_create_from_claims(*, claims: dict[str, Any], access_token: str | None 
 @transaction.atomic
 def user_update_from_claims(*, user, claims: dict[str, Any], access_token: str | None = None):
     """Refresh email, name, groups and staff status from verified claims (each sign-in)."""
-    user.email = str(claims.get("email") or "")[:254]
+    email = str(claims.get("email") or "")[:254]
+    if _email_verified(claims):
+        user.email, user.pending_email = email, ""
+    else:
+        # Anyone can type any address into Cognito (UpdateUserAttributes): until it is verified
+        # it is the user's wish, not a fact. Keep the last verified address as the e-mail.
+        user.pending_email = "" if email == user.email else email
     user.name = str(claims.get("name") or "")[:255]
     user.cognito_username = str(claims.get("cognito:username") or claims.get("username") or "")[:128]
     groups = _groups_from_claims(claims)

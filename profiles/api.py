@@ -56,7 +56,9 @@ def me_json(principal: ApiPrincipal, profile: Profile) -> JsonResponse:
     response = JsonResponse(
         {
             "sub": user.cognito_sub,
+            # The last verified address; one the user set but has not verified is only pending.
             "email": user.email,
+            "pending_email": user.pending_email or None,
             "groups": principal.groups,
             "profile": profile_json(profile),
         }

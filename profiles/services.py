@@ -77,14 +77,15 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
     fields = _claims_fields(claims)
     profile = Profile.objects.filter(user=user).first()
     if profile is None:
-        stem = handle_from_text(fields["display_name"] or str(claims.get("email", "")).split("@")[0])
+        # The account's e-mail is the last verified one; the claims' may be anyone's address.
+        mailbox = user.email.split("@")[0][:100] or "member"
+        stem = handle_from_text(fields["display_name"] or mailbox)
         for _ in range(5):
             try:
                 with transaction.atomic():
                     return Profile.objects.create(
                         user=user,
-                        display_name=fields["display_name"]
-                        or str(claims.get("email", "")).split("@")[0][:100],
+                        display_name=fields["display_name"] or mailbox,
                         college=fields["college"],
                         role=fields["role"],
                         handle=handle_unique(stem=stem),
