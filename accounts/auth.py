@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from accounts import cognito, services
-from profiles.services import profile_push_to_cognito
+from accounts import services
+from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
 
     def get_token(self, payload: dict[str, str]) -> dict[str, Any]:
         """Exchange the code at /oauth2/token (client_secret_basic); keep the whole answer."""
-        self._token_response = cognito.exchange_code(
+        self._token_response = cognito.user_pool().exchange_code(
             code=payload["code"],
             redirect_uri=payload["redirect_uri"],
             code_verifier=payload.get("code_verifier"),
@@ -43,7 +43,9 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
     def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
         """The ID token, verified as AWS prescribes; any doubt is a SuspiciousOperation."""
         try:
-            self._id_claims = cognito.verify_token(token, token_use="id", nonce=kwargs.get("nonce") or "")
+            self._id_claims = cognito.user_pool().verify_token(
+                token, token_use="id", nonce=kwargs.get("nonce") or ""
+            )
             return self._id_claims
         except cognito.InvalidToken as exc:
             logger.warning("ID token refused at sign-in: %s", exc)
@@ -69,11 +71,12 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
         return self.UserModel.objects.filter(cognito_sub=claims["sub"])
 
     def create_user(self, claims: dict[str, Any]):
-        return services.user_create_from_claims(claims=claims)
+        return services.user_create_from_claims(
+            claims=claims, access_token=self._token_response["access_token"]
+        )
 
     def update_user(self, user, claims: dict[str, Any]):
-        user = services.user_update_from_claims(user=user, claims=claims)
-        # Profile edits Cognito did not take yet: retry now, with the fresh access token.
-        if user.profile.sync_pending:
-            profile_push_to_cognito(profile=user.profile, access_token=self._token_response["access_token"])
-        return user
+        # The fresh access token goes with the signal: profiles retries a sync Cognito missed.
+        return services.user_update_from_claims(
+            user=user, claims=claims, access_token=self._token_response["access_token"]
+        )

@@ -2,58 +2,29 @@
 
 Only `Authorization: Bearer <access token>` authenticates an API request. A browser session
 cookie is ignored by the API (so no CSRF exposure): the API is for clients that hold tokens.
+`authenticate` is settings.API_AUTHENTICATOR, called by project.api.api_view.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
+from django.http import HttpRequest, JsonResponse
 
-from accounts import cognito, services
+from accounts import services
+from project.api import ApiPrincipal, ApiRefused, problem
+from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
 
 # RFC 6750 §2.1: b64token, one space after the scheme, nothing after the token.
 BEARER_RE = re.compile(r"^Bearer ([A-Za-z0-9\-._~+/]+=*)$")
-
-
-@dataclass(frozen=True)
-class ApiPrincipal:
-    """Who an API request acts for: the local user and the verified access-token claims."""
-
-    user: Any
-    claims: dict[str, Any]
-    token: str
-
-    @property
-    def groups(self) -> list[str]:
-        groups = self.claims.get("cognito:groups") or []
-        return [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else []
-
-
-def problem(status: int, detail: str, *, error: str | None = None, **extra: Any) -> JsonResponse:
-    """An RFC 9457 problem document, with RFC 6750's error code where one applies."""
-    body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
-    body["detail"] = detail
-    if error:
-        body["error"] = error
-    body.update(extra)
-    response = JsonResponse(body, status=status, content_type="application/problem+json")
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _challenge(status: int, detail: str, error: str | None, scope: str | None = None) -> JsonResponse:
@@ -68,24 +39,18 @@ def _challenge(status: int, detail: str, error: str | None, scope: str | None = 
     return response
 
 
-class BearerRefused(Exception):
-    def __init__(self, response: JsonResponse) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
 def _token_from_header(request: HttpRequest) -> str:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
         # RFC 6750 §3.1: a request with no credentials gets a challenge without an error code.
-        raise BearerRefused(_challenge(401, "Authentication required: send a Bearer access token.", None))
+        raise ApiRefused(_challenge(401, "Authentication required: send a Bearer access token.", None))
     if not header.isascii() or len(header) > cognito.MAX_TOKEN_LENGTH + 16:
-        raise BearerRefused(_challenge(401, "The access token is malformed.", "invalid_token"))
+        raise ApiRefused(_challenge(401, "The access token is malformed.", "invalid_token"))
     match = BEARER_RE.match(header)
     if not match:
         if not header.startswith("Bearer "):
-            raise BearerRefused(_challenge(401, "Authentication required: send a Bearer access token.", None))
-        raise BearerRefused(_challenge(401, "The access token is malformed.", "invalid_token"))
+            raise ApiRefused(_challenge(401, "Authentication required: send a Bearer access token.", None))
+        raise ApiRefused(_challenge(401, "The access token is malformed.", "invalid_token"))
     return match.group(1)
 
 
@@ -95,7 +60,7 @@ def _confirmed_by_cognito(token: str, claims: dict[str, Any]) -> bool:
     verdict = cache.get(key)
     if verdict is None:
         try:
-            cognito.get_user(access_token=token)
+            cognito.user_pool().get_user(access_token=token)
             verdict = True
         except cognito.TokenRejected:
             verdict = False
@@ -110,7 +75,7 @@ def _user_for(token: str, claims: dict[str, Any]):
     except User.DoesNotExist:
         pass
     # First sight of this person: the access token has no e-mail, so ask Cognito once.
-    attributes = cognito.get_user(access_token=token)
+    attributes = cognito.user_pool().get_user(access_token=token)
     user = services.user_create_from_claims(
         claims={
             **attributes,
@@ -124,55 +89,25 @@ def _user_for(token: str, claims: dict[str, Any]):
 
 def _active(user):
     if not user.is_active:
-        raise BearerRefused(_challenge(401, "The account is disabled.", "invalid_token"))
+        raise ApiRefused(_challenge(401, "The account is disabled.", "invalid_token"))
     return user
 
 
 def authenticate(request: HttpRequest, *, scope: str) -> ApiPrincipal:
-    """The principal of an API request, or BearerRefused with the RFC 6750 response."""
+    """The principal of an API request, or ApiRefused with the RFC 6750 response."""
     token = _token_from_header(request)
     try:
-        claims = cognito.verify_token(token, token_use="access", client_ids=settings.API_CLIENT_IDS)
+        claims = cognito.user_pool().verify_token(
+            token, token_use="access", client_ids=settings.API_CLIENT_IDS
+        )
     except cognito.InvalidToken as exc:
         logger.info("API access token refused: %s", exc)
-        raise BearerRefused(
-            _challenge(401, "The access token is invalid or expired.", "invalid_token")
-        ) from exc
+        raise ApiRefused(_challenge(401, "The access token is invalid or expired.", "invalid_token")) from exc
     granted = str(claims.get("scope", "")).split()
     if scope not in granted:
-        raise BearerRefused(
+        raise ApiRefused(
             _challenge(403, f"The access token lacks the {scope} scope.", "insufficient_scope", scope)
         )
     if settings.API_CONFIRM_TOKENS and not _confirmed_by_cognito(token, claims):
-        raise BearerRefused(_challenge(401, "The access token was revoked.", "invalid_token"))
+        raise ApiRefused(_challenge(401, "The access token was revoked.", "invalid_token"))
     return ApiPrincipal(user=_user_for(token, claims), claims=claims, token=token)
-
-
-def api_view(*, methods: tuple[str, ...], scope: str | None = None) -> Callable:
-    """JSON API view: Bearer-authenticated, no session, no CSRF (no cookie is ever accepted).
-
-    `scope` defaults to settings.API_SCOPE, read per request.
-    """
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in methods:
-                response = problem(405, f"Use {', '.join(methods)}.")
-                response["Allow"] = ", ".join(methods)
-                return response
-            try:
-                principal = authenticate(request, scope=scope or settings.API_SCOPE)
-            except BearerRefused as refused:
-                return refused.response
-            except cognito.CognitoError as exc:
-                logger.warning("API request failed, Cognito unavailable: %s", exc)
-                return problem(503, "The sign-in service cannot be reached. Try again shortly.")
-            response = view(request, principal, *args, **kwargs)
-            response["Cache-Control"] = "no-store"
-            return response
-
-        wrapped.bearer_only = True  # session middleware of ours leaves these requests alone
-        return login_not_required(csrf_exempt(wrapped))
-
-    return decorator

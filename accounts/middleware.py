@@ -10,7 +10,8 @@ from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 
-from accounts import cognito, services
+from accounts import services
+from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,9 @@ class User(AbstractUser):
     )
     cognito_username = models.CharField("Cognito username", max_length=128, blank=True, editable=False)
     name = models.CharField(max_length=255, blank=True)
+    # An address the user set in Cognito but has not verified yet (`email_verified: false`).
+    # `email` keeps the last verified one: only that is shown to others, listed or trusted.
+    pending_email = models.EmailField("e-mail pending verification", blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.name or self.email or self.username

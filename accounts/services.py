@@ -12,8 +12,8 @@ from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 
-from accounts import cognito
-from profiles.services import profile_sync_from_claims
+from accounts.signals import user_signed_in
+from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,12 @@ TOKEN_KEYS = (ACCESS_TOKEN, ID_TOKEN, REFRESH_TOKEN, EXPIRES_AT)
 # --- Users -----------------------------------------------------------------------------------
 
 
+def _email_verified(claims: dict[str, Any]) -> bool:
+    """The ID token says a boolean; GetUser's attributes say "true"/"false"."""
+    verified = claims.get("email_verified")
+    return verified is True or (isinstance(verified, str) and verified.lower() == "true")
+
+
 def _groups_from_claims(claims: dict[str, Any]) -> list[str]:
     groups = claims.get("cognito:groups") or []
     if not isinstance(groups, list):
@@ -36,7 +42,7 @@ def _groups_from_claims(claims: dict[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def user_create_from_claims(*, claims: dict[str, Any]):
+def user_create_from_claims(*, claims: dict[str, Any], access_token: str | None = None):
     """The local user for a Cognito identity seen for the first time."""
     User = get_user_model()
     user = User(
@@ -44,13 +50,19 @@ def user_create_from_claims(*, claims: dict[str, Any]):
         cognito_sub=claims["sub"],
     )
     user.set_unusable_password()  # passwords live in Cognito only
-    return user_update_from_claims(user=user, claims=claims)
+    return user_update_from_claims(user=user, claims=claims, access_token=access_token)
 
 
 @transaction.atomic
-def user_update_from_claims(*, user, claims: dict[str, Any]):
+def user_update_from_claims(*, user, claims: dict[str, Any], access_token: str | None = None):
     """Refresh email, name, groups and staff status from verified claims (each sign-in)."""
-    user.email = str(claims.get("email") or "")[:254]
+    email = str(claims.get("email") or "")[:254]
+    if _email_verified(claims):
+        user.email, user.pending_email = email, ""
+    else:
+        # Anyone can type any address into Cognito (UpdateUserAttributes): until it is verified
+        # it is the user's wish, not a fact. Keep the last verified address as the e-mail.
+        user.pending_email = "" if email == user.email else email
     user.name = str(claims.get("name") or "")[:255]
     user.cognito_username = str(claims.get("cognito:username") or claims.get("username") or "")[:128]
     groups = _groups_from_claims(claims)
@@ -61,8 +73,8 @@ def user_update_from_claims(*, user, claims: dict[str, Any]):
     user.save()
     # Django groups mirror the Cognito groups exactly: leaving a group in Cognito removes it here.
     user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
-    # What an administrator changed in Cognito flows into the profile.
-    profile_sync_from_claims(user=user, claims=claims)
+    # Other apps take in what they keep of the claims (profiles: name, college, role).
+    user_signed_in.send(sender=type(user), user=user, claims=claims, access_token=access_token)
     return user
 
 
@@ -104,11 +116,11 @@ def session_refresh_tokens(*, session: SessionBase, user) -> None:
     """
     refresh_token = session[REFRESH_TOKEN]
     try:
-        tokens = cognito.refresh(refresh_token)
+        tokens = cognito.user_pool().refresh(refresh_token)
     except cognito.TokenRejected as exc:
         raise SessionEnded(str(exc)) from exc
     try:
-        claims = cognito.verify_token(tokens.get("id_token", ""), token_use="id")
+        claims = cognito.user_pool().verify_token(tokens.get("id_token", ""), token_use="id")
     except cognito.InvalidToken as exc:
         logger.warning("refreshed ID token refused: %s", exc)
         raise SessionEnded(str(exc)) from exc
@@ -124,7 +136,7 @@ def sign_out(*, refresh_token: str | None) -> None:
     if not refresh_token:
         return
     try:
-        cognito.revoke(refresh_token)
+        cognito.user_pool().revoke(refresh_token)
     except cognito.CognitoError as exc:
         # The local session is gone either way; the token dies with its own expiry.
         logger.warning("could not revoke the refresh token at sign-out: %s", exc)

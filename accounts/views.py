@@ -23,7 +23,8 @@ from mozilla_django_oidc.views import (
     get_next_url,
 )
 
-from accounts import cognito, services
+from accounts import services
+from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class CognitoAuthenticationRequestView(OIDCAuthenticationRequestView):
     def OIDC_OP_AUTH_ENDPOINT(self) -> str:  # noqa: N802 - the base class's attribute name
         if self.hosted_page:
             return cognito.hosted_page_url(self.hosted_page)
-        return cognito.endpoint("authorization_endpoint")
+        return cognito.user_pool().endpoint("authorization_endpoint")
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -150,7 +151,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         resolve_url(settings.LOGOUT_REDIRECT_URL)
     )
     try:
-        return HttpResponseRedirect(cognito.logout_url(logout_uri))
+        return HttpResponseRedirect(cognito.user_pool().logout_url(logout_uri))
     except cognito.CognitoError as exc:
         logger.warning("cannot reach Cognito's /logout: %s", exc)
         return redirect(settings.LOGOUT_REDIRECT_URL)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.forms.models import BaseInlineFormSet
 
 from profiles import services
 from profiles.forms import HandleField
@@ -59,22 +61,56 @@ class ProfileAdmin(admin.ModelAdmin):
         """Through the same services as the pages, so the change reaches Cognito too."""
         current = Profile.objects.get(pk=obj.pk)
         try:
-            profile, needs_sync = services.profile_update(
+            updated = services.profile_update(
                 profile=current,
                 data=form.cleaned_data,
                 expected_version=form.cleaned_data["version"],
-                fields=services.ADMIN_FIELDS,
+                as_admin=True,
             )
         except services.ProfileChangedMeanwhile:
             messages.error(request, "Not saved: the profile was changed meanwhile. Reload and try again.")
             return
-        if needs_sync and not services.profile_push_to_cognito(profile=profile, include_role=True):
+        except services.HandleTaken as exc:
+            messages.error(request, f"Not saved: {exc}")
+            return
+        if not updated.synced:
             messages.warning(request, "Saved here; Cognito is unreachable, the change will be retried.")
+
+
+class ProfileInlineFormSet(BaseInlineFormSet):
+    """Saves the profile through the profile services (and so syncs it to Cognito)."""
+
+    admin_site: admin.AdminSite
+    request = None
+
+    def save(self, commit: bool = True) -> list:
+        changed = []
+        profile_admin = ProfileAdmin(Profile, self.admin_site)
+        for inline_form in self.forms:
+            if inline_form.has_changed() and inline_form.instance.pk:
+                profile_admin.save_model(self.request, inline_form.instance, inline_form, True)
+                changed.append((inline_form.instance, inline_form.changed_data))
+        # What the admin's change message reads (BaseModelFormSet.save() would have set these).
+        self.new_objects, self.changed_objects, self.deleted_objects = [], changed, []
+        return [instance for instance, _ in changed]
 
 
 class ProfileInline(admin.StackedInline):
     model = Profile
     form = ProfileAdminForm
+    formset = ProfileInlineFormSet
     can_delete = False
     extra = 0
     readonly_fields = ("sync_pending", "sync_error")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # The services need who is saving (for the admin's messages).
+        return type(formset.__name__, (formset,), {"request": request, "admin_site": self.admin_site})
+
+
+# The user admin (accounts/admin.py) knows nothing of profiles: the profile joins it from here.
+_user_admin = admin.site.get_model_admin(get_user_model())
+_user_admin.inlines = [*_user_admin.inlines, ProfileInline]
+_user_admin.list_filter = (*_user_admin.list_filter, "profile__role", "profile__visibility")
+_user_admin.search_fields = (*_user_admin.search_fields, "profile__handle", "profile__college")

@@ -13,11 +13,11 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from accounts.bearer import ApiPrincipal, api_view, problem
 from profiles import avatars, services
 from profiles.forms import ProfileForm
 from profiles.models import Profile
 from profiles.openapi import SCHEMA
+from project.api import ApiPrincipal, api_view, problem
 
 MAX_BODY = 64 * 1024
 USERS_PAGE_SIZE = 50
@@ -56,7 +56,9 @@ def me_json(principal: ApiPrincipal, profile: Profile) -> JsonResponse:
     response = JsonResponse(
         {
             "sub": user.cognito_sub,
+            # The last verified address; one the user set but has not verified is only pending.
             "email": user.email,
+            "pending_email": user.pending_email or None,
             "groups": principal.groups,
             "profile": profile_json(profile),
         }
@@ -120,16 +122,19 @@ def user_me(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
         errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
         return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors=errors)
     try:
-        profile, needs_sync = services.profile_update(
-            profile=profile, data={k: form.cleaned_data[k] for k in data}, expected_version=expected
+        updated = services.profile_update(
+            profile=profile,
+            data={k: form.cleaned_data[k] for k in data},
+            expected_version=expected,
+            access_token=principal.token,
         )
+    except services.HandleTaken as exc:
+        return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors={"handle": [str(exc)]})
     except services.ProfileChangedMeanwhile:
         return problem(
             HTTPStatus.PRECONDITION_FAILED, "The profile changed since that version: GET it again."
         )
-    if needs_sync:
-        services.profile_push_to_cognito(profile=profile, access_token=principal.token)
-    return me_json(principal, profile)
+    return me_json(principal, updated.profile)
 
 
 @api_view(methods=("GET",))

@@ -20,4 +20,8 @@ class ProfilesConfig(AppConfig):
     verbose_name = "Profiles"
 
     def ready(self) -> None:
+        from accounts.signals import user_signed_in
+        from profiles.receivers import profile_take_claims
+
         post_migrate.connect(grant_staff_group_permissions, sender=self)
+        user_signed_in.connect(profile_take_claims, dispatch_uid="profiles.take_claims")

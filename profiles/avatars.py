@@ -11,7 +11,6 @@ import logging
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -19,10 +18,11 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 
-from accounts.identity_pool import Credentials
 from profiles import credentials as creds
-from profiles import images, s3
+from profiles import images
 from profiles.models import Profile
+from project.integrations import s3
+from project.integrations.identity_pool import Credentials
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _user_credentials(request: HttpRequest, profile: Profile) -> Credentials:
 def _delete_quietly(credentials: Credentials, keys: list[str]) -> None:
     for key in keys:
         try:
-            s3.delete(credentials, key=key)
+            s3.bucket().delete(credentials, key=key)
         except s3.S3Error as exc:
             # An orphan under the user's own prefix; the profile no longer points at it.
             logger.warning("could not delete %s: %s", key, exc)
@@ -79,7 +79,7 @@ def avatar_store(*, request: HttpRequest, profile: Profile, renditions: images.R
     try:
         for size, data in renditions.by_size.items():
             key = object_key(stem, size)
-            s3.put(credentials, key=key, data=data, content_type="image/webp")
+            s3.bucket().put(credentials, key=key, data=data, content_type="image/webp")
             written.append(key)
     except s3.S3Error as exc:
         logger.warning("avatar upload of profile %s failed: %s", profile.pk, exc)
@@ -141,7 +141,7 @@ def avatar_rekey(*, request: HttpRequest, profile: Profile) -> Profile:
     try:
         renditions = images.Renditions(
             by_size={
-                size: s3.get_bounded(
+                size: s3.bucket().get_bounded(
                     credentials, key=object_key(old_stem, size), max_bytes=settings.AVATAR_MAX_BYTES
                 )
                 for size in images.SIZES
@@ -164,7 +164,7 @@ def avatar_upload_start(*, request: HttpRequest, profile: Profile, content_type:
     key = f"protected/{credentials.identity_id}/uploads/{secrets.token_urlsafe(24)}"
     # The policy must not outlive the credentials that sign it (S3 refuses it then anyway).
     expires_in = int(min(settings.AVATAR_UPLOAD_SECONDS, credentials.expiration - time.time()))
-    post = s3.presign_post(
+    post = s3.bucket().presign_post(
         credentials,
         key=key,
         content_type=content_type,
@@ -187,7 +187,7 @@ def avatar_upload_finish(*, request: HttpRequest, profile: Profile, key: str) ->
         raise UploadKeyRefused(key)
     try:
         try:
-            data = s3.get_bounded(credentials, key=key, max_bytes=settings.AVATAR_MAX_BYTES)
+            data = s3.bucket().get_bounded(credentials, key=key, max_bytes=settings.AVATAR_MAX_BYTES)
         except s3.ObjectTooLarge:
             raise images.ImageRefused(
                 f"The file is too large: at most {settings.AVATAR_MAX_BYTES // (1024 * 1024)} MB."
@@ -206,12 +206,6 @@ def avatar_upload_finish(*, request: HttpRequest, profile: Profile, key: str) ->
 
 
 # --- Display ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Cached:
-    url: str
-    valid_until: float
 
 
 def _url_cache(request: HttpRequest) -> dict[str, list]:
@@ -260,7 +254,7 @@ def avatar_urls(*, request: HttpRequest, keys: list[str]) -> dict[str, str]:
         if isinstance(v, list) and len(v) == 3 and v[1] - now > URL_REUSE_MARGIN
     }
     for key in missing:
-        url = s3.presign_get(credentials, key=key, expires_in=expires_in)
+        url = s3.bucket().presign_get(credentials, key=key, expires_in=expires_in)
         urls[key] = url
         fresh.pop(key, None)
         fresh[key] = [url, valid_until, owner]
@@ -292,24 +286,15 @@ def own_avatar_stem(*, request: HttpRequest, profile: Profile | None = None) -> 
 
 # --- Guests and the JSON API -------------------------------------------------------------------
 
-_guest_urls: dict[str, _Cached] = {}
-
 
 def guest_url(key: str) -> str | None:
     """A presigned URL signed with the process's guest identity, reused while valid."""
-    now = time.time()
-    cached = _guest_urls.get(key)
-    if cached is not None and cached.valid_until - now > URL_REUSE_MARGIN:
-        return cached.url
     credentials = creds.guest_credentials()
     if credentials is None:
         return None
-    valid_until = min(now + settings.AVATAR_URL_SECONDS, credentials.expiration)
-    url = s3.presign_get(credentials, key=key, expires_in=max(int(valid_until - now), 1))
-    if len(_guest_urls) >= 10_000:
-        _guest_urls.clear()
-    _guest_urls[key] = _Cached(url, valid_until)
-    return url
+    return s3.bucket().cached_presign_get(
+        credentials, key=key, lifetime=settings.AVATAR_URL_SECONDS, reuse_margin=URL_REUSE_MARGIN
+    )
 
 
 def api_avatar_url(profile: Profile, size: int = LARGE) -> str | None:

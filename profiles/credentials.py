@@ -12,7 +12,6 @@ identity-pool calls at will, for no gain — every guest has the same read-only 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
@@ -20,18 +19,17 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from accounts import cognito, identity_pool
-from accounts import services as account_services
-from accounts.identity_pool import Credentials
 from profiles.models import Profile
+from project.integrations import identity_pool
+from project.integrations.identity_pool import Credentials
 
 logger = logging.getLogger(__name__)
 
 SESSION_CREDENTIALS = "identity_credentials"
 GUEST = "guest"
-
-_server_lock = threading.Lock()
-_server: dict[str, Credentials] = {}
+# mozilla-django-oidc's session keys (OIDC_STORE_ACCESS_TOKEN, OIDC_STORE_ID_TOKEN).
+ACCESS_TOKEN = "oidc_access_token"  # noqa: S105 - a session key
+ID_TOKEN = "oidc_id_token"  # noqa: S105 - a session key
 
 
 class CredentialsUnavailable(Exception):
@@ -59,17 +57,7 @@ def _remember(request: HttpRequest, owner: Any, credentials: Credentials) -> Non
 
 
 def _id_token(request: HttpRequest) -> str:
-    """The session's ID token, refreshed first when it is expired or about to be."""
-    session, user = request.session, request.user
-    if account_services.session_tokens_need_refresh(session=session):
-        try:
-            account_services.session_refresh_tokens(session=session, user=user)
-        except account_services.SessionEnded as exc:
-            raise CredentialsUnavailable("Your session has ended. Please sign in again.") from exc
-        except cognito.CognitoError as exc:
-            # The current token may still be valid for a few minutes: try with it.
-            logger.warning("ID token refresh postponed: %s", exc)
-    id_token = session.get(account_services.ID_TOKEN)
+    id_token = request.session.get(ID_TOKEN)
     if not id_token:
         raise CredentialsUnavailable(
             "Please sign in again (with the sign-in service) to manage your picture."
@@ -104,22 +92,22 @@ def _user_credentials(*, profile: Profile, id_token: str) -> Credentials:
     identity_id = profile.identity_id
     if identity_id:
         try:
-            return identity_pool.get_credentials(identity_id=identity_id, id_token=id_token)
+            return identity_pool.identity_pool().get_credentials(identity_id=identity_id, id_token=id_token)
         except identity_pool.LoginRefused:
             # A stored id the pool no longer knows (pool re-created): ask for it again below.
             # An expired or foreign token fails again at GetId, so nothing is masked.
             logger.info("stored identity id of profile %s refused; asking GetId again", profile.pk)
-    identity_id = identity_pool.get_id(id_token=id_token)
+    identity_id = identity_pool.identity_pool().get_id(id_token=id_token)
     if identity_id != profile.identity_id:
         Profile.objects.filter(pk=profile.pk).update(identity_id=identity_id)
         profile.identity_id = identity_id
-    return identity_pool.get_credentials(identity_id=identity_id, id_token=id_token)
+    return identity_pool.identity_pool().get_credentials(identity_id=identity_id, id_token=id_token)
 
 
 def viewer_owner(request: HttpRequest) -> Any:
     """Whose credentials sign what this viewer sees: their own, or a guest's."""
     user = request.user
-    if user.is_authenticated and request.session.get(account_services.ID_TOKEN):
+    if user.is_authenticated and request.session.get(ID_TOKEN):
         return user.pk
     # Anonymous, or a local account with no Cognito identity (createsuperuser): a guest.
     return GUEST
@@ -143,21 +131,8 @@ def guest_credentials() -> Credentials | None:
     its URLs reach nothing a signed-out visitor's could not, and the server needs no AWS key of
     its own. Renewed shortly before it expires (same identity id, new credentials).
     """
-    with _server_lock:
-        current = _server.get("guest")
-        if current is not None and _fresh(current):
-            return current
-        try:
-            identity_id = current.identity_id if current else identity_pool.get_id(id_token=None)
-            current = identity_pool.get_credentials(identity_id=identity_id, id_token=None)
-        except (identity_pool.IdentityPoolError, ImproperlyConfigured) as exc:
-            logger.warning("no server guest credentials: %s", exc)
-            return None
-        _server["guest"] = current
-        return current
-
-
-def clear_guest_credentials() -> None:
-    """Forget the process-wide guest credentials (tests)."""
-    with _server_lock:
-        _server.clear()
+    try:
+        return identity_pool.identity_pool().guest_credentials(margin=settings.IDENTITY_CREDENTIALS_MARGIN)
+    except (identity_pool.IdentityPoolError, ImproperlyConfigured) as exc:
+        logger.warning("no server guest credentials: %s", exc)
+        return None

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from profiles import images
 from profiles.models import RESERVED_HANDLES, Profile
-from profiles.services import EDITABLE_FIELDS
+from profiles.services import EDITABLE_FIELDS, HANDLE_TAKEN
 
 
 class HandleField(forms.CharField):
@@ -40,7 +40,7 @@ class ProfileForm(forms.ModelForm):
             raise forms.ValidationError("This handle is reserved. Please choose another.")
         clash = Profile.objects.filter(handle=handle).exclude(pk=self.instance.pk)
         if clash.exists():
-            raise forms.ValidationError("This handle is taken. Please choose another.")
+            raise forms.ValidationError(HANDLE_TAKEN)
         return handle
 
     def clean_display_name(self) -> str:

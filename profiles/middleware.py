@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts.services import ACCESS_TOKEN
 from profiles import services
-from profiles.views import SYNC_PENDING
+from profiles.credentials import ACCESS_TOKEN
 
 
 class ProfileSyncRetryMiddleware:
@@ -23,10 +22,10 @@ class ProfileSyncRetryMiddleware:
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
         if getattr(view_func, "bearer_only", False):
             return None
-        if request.session.get(SYNC_PENDING) and request.user.is_authenticated:
+        if request.session.get(services.SYNC_PENDING) and request.user.is_authenticated:
             profile = services.profile_get_or_create_for_user(user=request.user)
             if not profile.sync_pending or services.profile_push_to_cognito(
                 profile=profile, access_token=request.session.get(ACCESS_TOKEN)
             ):
-                del request.session[SYNC_PENDING]
+                del request.session[services.SYNC_PENDING]
         return None

@@ -134,7 +134,11 @@ SCHEMA = {
                 "type": "object",
                 "properties": {
                     "sub": {"type": "string"},
-                    "email": {"type": "string", "format": "email"},
+                    "email": {"type": "string", "description": "The last verified address (or empty)."},
+                    "pending_email": {
+                        "type": ["string", "null"],
+                        "description": "An address set in Cognito, not verified yet; never shown to others.",
+                    },
                     "groups": {"type": "array", "items": {"type": "string"}},
                     "profile": {"$ref": "#/components/schemas/Profile"},
                 },

@@ -6,13 +6,15 @@ import logging
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest
 
-from accounts import cognito
 from profiles.models import RESERVED_HANDLES, Profile
+from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +31,19 @@ EDITABLE_FIELDS = (
     "visibility",
 )
 ADMIN_FIELDS = (*EDITABLE_FIELDS, "role")
+# Session flag: this browser's last push to Cognito failed; the next request retries it.
+SYNC_PENDING = "profile_sync_pending"
+
+
+HANDLE_TAKEN = "This handle is taken. Please choose another."
 
 
 class ProfileChangedMeanwhile(Exception):
     """The profile was saved by someone else since the editor loaded it."""
+
+
+class HandleTaken(Exception):
+    """Another profile took the handle after the form checked it (the unique constraint said so)."""
 
 
 def handle_from_text(text: str) -> str:
@@ -66,14 +77,15 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
     fields = _claims_fields(claims)
     profile = Profile.objects.filter(user=user).first()
     if profile is None:
-        stem = handle_from_text(fields["display_name"] or str(claims.get("email", "")).split("@")[0])
+        # The account's e-mail is the last verified one; the claims' may be anyone's address.
+        mailbox = user.email.split("@")[0][:100] or "member"
+        stem = handle_from_text(fields["display_name"] or mailbox)
         for _ in range(5):
             try:
                 with transaction.atomic():
                     return Profile.objects.create(
                         user=user,
-                        display_name=fields["display_name"]
-                        or str(claims.get("email", "")).split("@")[0][:100],
+                        display_name=fields["display_name"] or mailbox,
                         college=fields["college"],
                         role=fields["role"],
                         handle=handle_unique(stem=stem),
@@ -91,18 +103,78 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
     return profile
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class ProfileUpdated:
+    """What became of a saved edit beyond the local save."""
+
+    profile: Profile
+    # Cognito holds the name and college (or there was nothing to push).
+    synced: bool
+    # The picture could not move to a new key after the profile became less visible (for the user).
+    rekey_failed: str = ""
+
+
 def profile_update(
     *,
     profile: Profile,
     data: dict[str, Any],
     expected_version: int,
-    fields: tuple[str, ...] = EDITABLE_FIELDS,
-) -> tuple[Profile, bool]:
-    """Save `fields` from `data` if nobody saved meanwhile; return (profile, needs_cognito_sync).
+    access_token: str | None = None,
+    as_admin: bool = False,
+    request: HttpRequest | None = None,
+) -> ProfileUpdated:
+    """The one way an edit is saved: save (optimistic lock), push to Cognito, mark pending, re-key.
 
-    Users edit EDITABLE_FIELDS, which leave out the role: whatever `data` says of it is ignored.
-    Administrators pass ADMIN_FIELDS.
+    Users edit EDITABLE_FIELDS (the role is ignored) and push with their own access token;
+    administrators (`as_admin`) edit ADMIN_FIELDS and push with the admin API, role included.
+    With a browser `request`, a failed push flags the session for a retry on its next request,
+    and a profile that became less visible moves its avatar to a new key (the user's identity
+    credentials come from that session). Raises ProfileChangedMeanwhile if someone saved since
+    `expected_version`, HandleTaken if another profile took the handle meanwhile.
+    """
+    try:
+        profile, needs_sync, visibility_before = _profile_save(
+            profile=profile,
+            data=data,
+            expected_version=expected_version,
+            fields=ADMIN_FIELDS if as_admin else EDITABLE_FIELDS,
+        )
+    except IntegrityError:
+        # Two people took the same free handle at once: both passed the form's check, the
+        # unique constraint let one through. The other gets what the form would have said.
+        handle = data.get("handle")
+        if handle and Profile.objects.filter(handle=handle).exclude(pk=profile.pk).exists():
+            raise HandleTaken(HANDLE_TAKEN) from None
+        raise
+    synced = True
+    if needs_sync:
+        synced = profile_push_to_cognito(
+            profile=profile, access_token=None if as_admin else access_token, include_role=as_admin
+        )
+        if not synced and request is not None:
+            request.session[SYNC_PENDING] = True
+    rekey_failed = ""
+    if (
+        request is not None
+        and profile.avatar_key
+        and visibility_narrowed(before=visibility_before, after=profile.visibility)
+    ):
+        from profiles import avatars  # avatars -> credentials -> models; no cycle at import
+
+        try:
+            avatars.avatar_rekey(request=request, profile=profile)
+        except avatars.AvatarStoreFailed as exc:
+            rekey_failed = str(exc)
+    return ProfileUpdated(profile=profile, synced=synced, rekey_failed=rekey_failed)
+
+
+@transaction.atomic
+def _profile_save(
+    *, profile: Profile, data: dict[str, Any], expected_version: int, fields: tuple[str, ...]
+) -> tuple[Profile, bool, str]:
+    """Save `fields` from `data` if nobody saved meanwhile.
+
+    Returns (profile, needs_cognito_sync, visibility before the save).
     """
     values = {name: data[name] for name in fields if name in data}
     # Compare with the stored row: a bound ModelForm has already written its input on `profile`.
@@ -120,7 +192,7 @@ def profile_update(
     if "display_name" in values and profile.user.name != profile.display_name:
         type(profile.user).objects.filter(pk=profile.user_id).update(name=profile.display_name)
         profile.user.name = profile.display_name
-    return profile, touches_cognito or profile.sync_pending
+    return profile, touches_cognito or profile.sync_pending, stored.visibility
 
 
 def profile_push_to_cognito(
@@ -144,9 +216,9 @@ def profile_push_to_cognito(
     version = profile.version
     try:
         if access_token:
-            cognito.update_user_attributes(access_token=access_token, attributes=attributes)
+            cognito.user_pool().update_user_attributes(access_token=access_token, attributes=attributes)
         else:
-            cognito.admin_update_user_attributes(
+            cognito.user_pool().admin_update_user_attributes(
                 username=profile.user.cognito_username, attributes=attributes
             )
     except cognito.CognitoError as exc:

@@ -12,11 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services as account_services
 from profiles import avatars, images, selectors, services
+from profiles.credentials import ACCESS_TOKEN
 from profiles.forms import AvatarForm, ProfileForm
-
-SYNC_PENDING = "profile_sync_pending"
 
 
 @login_not_required
@@ -41,14 +39,20 @@ def me_edit(request: HttpRequest) -> HttpResponse:
     profile = services.profile_get_or_create_for_user(user=request.user)
     if request.method == "GET":
         return render(request, "profiles/edit.html", {"form": ProfileForm(instance=profile)})
-    visibility_before = profile.visibility
     form = ProfileForm(request.POST, instance=profile)
     if not form.is_valid():
         return render(request, "profiles/edit.html", {"form": form}, status=400)
     try:
-        profile, needs_sync = services.profile_update(
-            profile=profile, data=form.cleaned_data, expected_version=form.cleaned_data["version"]
+        updated = services.profile_update(
+            profile=profile,
+            data=form.cleaned_data,
+            expected_version=form.cleaned_data["version"],
+            access_token=request.session.get(ACCESS_TOKEN),
+            request=request,
         )
+    except services.HandleTaken as exc:
+        form.add_error("handle", str(exc))
+        return render(request, "profiles/edit.html", {"form": form}, status=400)
     except services.ProfileChangedMeanwhile:
         form.add_error(
             None,
@@ -66,22 +70,16 @@ def me_edit(request: HttpRequest) -> HttpResponse:
             if getattr(current, name) != form.cleaned_data.get(name)
         ]
         return render(request, "profiles/edit.html", {"form": form, "current": changed}, status=409)
-    if needs_sync and not services.profile_push_to_cognito(
-        profile=profile, access_token=request.session.get(account_services.ACCESS_TOKEN)
-    ):
-        request.session[SYNC_PENDING] = True
+    if updated.synced:
+        messages.success(request, "Profile saved.")
+    else:
         messages.warning(
             request, "Profile saved. Your name and college will reach the sign-in service shortly."
         )
-    else:
-        messages.success(request, "Profile saved.")
-    if profile.avatar_key and services.visibility_narrowed(
-        before=visibility_before, after=profile.visibility
-    ):
-        try:
-            avatars.avatar_rekey(request=request, profile=profile)
-        except avatars.AvatarStoreFailed as exc:
-            messages.warning(request, f"{exc} Upload it again to be sure earlier viewers lose it.")
+    if updated.rekey_failed:
+        messages.warning(
+            request, f"{updated.rekey_failed} Upload it again to be sure earlier viewers lose it."
+        )
     return redirect("profiles:me")
 
 

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A malformed Content-Length is a 400 here, not a 500 where Django reads the body.
+    "project.middleware.MalformedRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -184,6 +186,8 @@ AVATAR_URL_SECONDS = env.int("AVATAR_URL_SECONDS", default=3600)
 AVATAR_UPLOAD_SECONDS = env.int("AVATAR_UPLOAD_SECONDS", default=300)
 
 # --- JSON API (Bearer access tokens) ---------------------------------------------------------
+# Who an API request acts for (project/api.py calls it): Cognito access tokens, checked locally.
+API_AUTHENTICATOR = "accounts.bearer.authenticate"
 # App clients whose access tokens the API accepts (the `client_id` claim).
 API_CLIENT_IDS = env.list("API_CLIENT_IDS", default=[COGNITO_CLIENT_ID])
 # Scope every API call needs; Cognito grants it to hosted-UI and InitiateAuth tokens alike.
@@ -194,7 +198,7 @@ API_CONFIRM_TOKENS = env.bool("API_CONFIRM_TOKENS", default=False)
 API_CONFIRM_TOKENS_TTL = env.int("API_CONFIRM_TOKENS_TTL", default=300)
 
 # --- mozilla-django-oidc, extended in accounts/ for Cognito ----------------------------------
-# The OP endpoints (OIDC_OP_*) come from the pool's discovery document; see accounts/cognito.py.
+# The OP endpoints (OIDC_OP_*) come from the pool's discovery document; see project/integrations/cognito.py.
 OIDC_RP_CLIENT_ID = COGNITO_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = COGNITO_CLIENT_SECRET
 OIDC_RP_SIGN_ALGO = "RS256"

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.test import Client
 
-from accounts import cognito
+from project.integrations import cognito
 
 # The registered callback is http://localhost:8000/oidc/callback/: the test client claims that host.
 APP_HOST = "localhost:8000"
@@ -31,9 +31,9 @@ APP_HOST = "localhost:8000"
 @pytest.fixture(autouse=True)
 def _fresh_cognito_caches():
     """Each test starts with cold discovery/JWKS caches, so none depends on another's fetches."""
-    cognito.clear_caches()
+    cognito.user_pool().reset()
     yield
-    cognito.clear_caches()
+    cognito.user_pool().reset()
 
 
 @pytest.fixture
@@ -217,7 +217,7 @@ def forge_with_own_key(claims: dict, kid: str = "attacker-kid") -> str:
 
 def alice_tokens() -> dict:
     """Real tokens for alice from the pool's API (InitiateAuth, as the access_token command does)."""
-    return cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")
+    return cognito.user_pool().password_sign_in(username="alice@example.com", password="Alice-pass-1")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts import cognito
+from project.integrations import cognito
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -12,14 +12,16 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 def test_alice_signs_in_and_out_through_the_hosted_ui(live_server, page):
     # The live server runs on the callback URL registered in the test stack's config.
     assert live_server.url == "http://localhost:8001"
-    cognito.clear_caches()
+    cognito.user_pool().reset()
 
     page.goto(live_server.url)
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_role("link", name="Sign in", exact=True).last.click()
 
     page.wait_for_url(
-        lambda url: url.startswith(cognito.endpoint("authorization_endpoint").rsplit("/oauth2", 1)[0])
+        lambda url: url.startswith(
+            cognito.user_pool().endpoint("authorization_endpoint").rsplit("/oauth2", 1)[0]
+        )
     )
     page.fill("input[name=username]", "alice@example.com")
     page.fill("input[name=password]", "Alice-pass-1")
@@ -36,4 +38,4 @@ def test_alice_signs_in_and_out_through_the_hosted_ui(live_server, page):
     # The hosted-UI session ended too: signing in again asks for the password.
     page.goto(f"{live_server.url}/oidc/authenticate/")
     page.wait_for_selector("input[name=password]")
-    assert page.url.startswith(cognito.endpoint("authorization_endpoint").rsplit("/oauth2", 1)[0])
+    assert page.url.startswith(cognito.user_pool().endpoint("authorization_endpoint").rsplit("/oauth2", 1)[0])

@@ -13,7 +13,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from accounts import cognito, services
+from accounts import services
+from project.integrations import cognito
 from tests.accounts.conftest import finish_sign_in, hosted_ui_sign_in, start_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def expire_soon(client) -> None:
 
 def refresh_grant(refresh_token: str) -> requests.Response:
     return requests.post(
-        cognito.endpoint("token_endpoint"),
+        cognito.user_pool().endpoint("token_endpoint"),
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},
         auth=(settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET),
         timeout=10,
@@ -46,14 +47,14 @@ def test_tokens_near_expiry_are_refreshed(sign_in, app_client):
     assert after[services.ID_TOKEN] != before[services.ID_TOKEN]
     assert after[services.REFRESH_TOKEN] == before[services.REFRESH_TOKEN]
     assert after[services.EXPIRES_AT] > time.time() + 3000
-    claims = cognito.verify_token(after[services.ID_TOKEN], token_use="id")
+    claims = cognito.user_pool().verify_token(after[services.ID_TOKEN], token_use="id")
     assert claims["email"] == "alice@example.com"
 
 
 def test_a_revoked_refresh_token_ends_the_session(sign_in, app_client):
     sign_in()
     refresh_token = app_client.session[services.REFRESH_TOKEN]
-    cognito.revoke(refresh_token)
+    cognito.user_pool().revoke(refresh_token)
     expire_soon(app_client)
 
     response = app_client.get("/me/")
@@ -75,7 +76,9 @@ def test_a_disabled_user_is_signed_out_at_refresh(sign_in, new_user, idp, app_cl
 
 def test_cognito_down_at_refresh_keeps_the_session(sign_in, app_client, caplog):
     sign_in()
-    cognito.discovery()["token_endpoint"] = "http://127.0.0.1:9/oauth2/token"  # nothing listens there
+    cognito.user_pool().discovery()["token_endpoint"] = (
+        "http://127.0.0.1:9/oauth2/token"  # nothing listens there
+    )
     expire_soon(app_client)
     with caplog.at_level(logging.WARNING):
         assert app_client.get("/me/").status_code == HTTPStatus.OK
@@ -90,7 +93,9 @@ def test_sign_out_revokes_and_ends_the_hosted_ui_session(sign_in, app_client):
 
     assert response.status_code == HTTPStatus.FOUND
     location = urlsplit(response["Location"])
-    assert f"{location.scheme}://{location.netloc}{location.path}" == cognito.endpoint("end_session_endpoint")
+    assert f"{location.scheme}://{location.netloc}{location.path}" == cognito.user_pool().endpoint(
+        "end_session_endpoint"
+    )
     assert parse_qs(location.query) == {
         "client_id": [settings.COGNITO_CLIENT_ID],
         "logout_uri": ["http://localhost:8000/"],
@@ -145,7 +150,7 @@ def test_a_callback_without_a_started_sign_in_is_refused(app_client):
 
 def test_token_endpoint_down_shows_a_friendly_page(app_client, caplog):
     callback = hosted_ui_sign_in(start_sign_in(app_client), "alice@example.com", "Alice-pass-1")
-    cognito.discovery()["token_endpoint"] = "http://127.0.0.1:9/oauth2/token"
+    cognito.user_pool().discovery()["token_endpoint"] = "http://127.0.0.1:9/oauth2/token"
     with caplog.at_level(logging.WARNING):
         response = finish_sign_in(app_client, callback)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
@@ -183,7 +188,7 @@ def silent_server():
 def test_token_endpoint_slow_times_out_to_a_friendly_page(app_client, silent_server, settings):
     settings.COGNITO_TIMEOUT = 0.5
     callback = hosted_ui_sign_in(start_sign_in(app_client), "alice@example.com", "Alice-pass-1")
-    cognito.discovery()["token_endpoint"] = f"{silent_server}/oauth2/token"
+    cognito.user_pool().discovery()["token_endpoint"] = f"{silent_server}/oauth2/token"
     started = time.monotonic()
     response = finish_sign_in(app_client, callback)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
@@ -192,7 +197,7 @@ def test_token_endpoint_slow_times_out_to_a_friendly_page(app_client, silent_ser
 
 def test_jwks_unreachable_shows_a_friendly_page(app_client):
     callback = hosted_ui_sign_in(start_sign_in(app_client), "alice@example.com", "Alice-pass-1")
-    cognito.discovery()["jwks_uri"] = "http://127.0.0.1:9/jwks.json"  # JWKS cache is cold
+    cognito.user_pool().discovery()["jwks_uri"] = "http://127.0.0.1:9/jwks.json"  # JWKS cache is cold
     response = finish_sign_in(app_client, callback)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert b"Try again" in response.content
@@ -221,5 +226,5 @@ def test_a_refused_sign_in_leaves_no_foreign_tokens_in_the_session(sign_in, app_
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert {key: app_client.session.get(key) for key in services.TOKEN_KEYS} == before
-    claims = cognito.verify_token(app_client.session[services.ID_TOKEN], token_use="id")
+    claims = cognito.user_pool().verify_token(app_client.session[services.ID_TOKEN], token_use="id")
     assert claims["email"] == "alice@example.com"

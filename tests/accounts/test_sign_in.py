@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from accounts import cognito, services
+from accounts import services
+from project.integrations import cognito
 from tests.accounts.conftest import finish_sign_in, hosted_ui_sign_in, start_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ User = get_user_model()
 def test_authorize_request_carries_pkce_state_nonce_and_scopes(app_client):
     location = start_sign_in(app_client)
     query = parse_qs(urlsplit(location).query)
-    assert location.startswith(cognito.endpoint("authorization_endpoint"))
+    assert location.startswith(cognito.user_pool().endpoint("authorization_endpoint"))
     assert query["response_type"] == ["code"]
     assert query["client_id"] == [settings.COGNITO_CLIENT_ID]
     assert query["redirect_uri"] == ["http://localhost:8000/oidc/callback/"]
@@ -104,12 +105,12 @@ def test_superuser_only_from_a_named_group(sign_in, new_user, settings):
 def test_one_outbound_call_per_sign_in_when_the_jwks_is_warm(sign_in):
     sign_in()  # warms discovery and the JWKS
     calls = []
-    cognito._session.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
+    cognito.user_pool().http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
     try:
         sign_in()
     finally:
-        cognito._session.hooks["response"].clear()
-    assert calls == [cognito.endpoint("token_endpoint")]
+        cognito.user_pool().http.hooks["response"].clear()
+    assert calls == [cognito.user_pool().endpoint("token_endpoint")]
 
 
 @pytest.mark.parametrize(

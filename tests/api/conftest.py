@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts import cognito
+from project.integrations import cognito
 from tests.accounts.conftest import (  # noqa: F401 - shared fixtures
     _fresh_cognito_caches,
     app_client,
@@ -10,12 +10,15 @@ from tests.accounts.conftest import (  # noqa: F401 - shared fixtures
     new_user,
     sign_in,
 )
+from tests.profiles.conftest import handle_taken_meanwhile  # noqa: F401 - shared fixture
 
 
 @pytest.fixture
 def alice_token() -> str:
     """A real access token from the local pool (InitiateAuth: scope aws.cognito.signin.user.admin)."""
-    return cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")["AccessToken"]
+    return cognito.user_pool().password_sign_in(username="alice@example.com", password="Alice-pass-1")[
+        "AccessToken"
+    ]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from accounts import cognito
+from project.integrations import cognito
 from tests.accounts.conftest import (
     access_claims,
     alice_tokens,
@@ -108,7 +108,7 @@ def test_a_token_without_the_scope_is_403_insufficient_scope(api):
     verifier = "v" * 50
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     authorize = (
-        cognito.endpoint("authorization_endpoint")
+        cognito.user_pool().endpoint("authorization_endpoint")
         + "?"
         + urlencode(
             {
@@ -125,7 +125,7 @@ def test_a_token_without_the_scope_is_403_insufficient_scope(api):
     callback = hosted_ui_sign_in(authorize, "alice@example.com", "Alice-pass-1")
     code = callback.split("code=")[1].split("&")[0]
     tokens = requests.post(
-        cognito.endpoint("token_endpoint"),
+        cognito.user_pool().endpoint("token_endpoint"),
         data={
             "grant_type": "authorization_code",
             "code": code,
@@ -172,7 +172,9 @@ def test_key_rotation_is_followed(api):
         capture_output=True,
         timeout=30,
     )
-    token = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")["AccessToken"]
+    token = cognito.user_pool().password_sign_in(username="alice@example.com", password="Alice-pass-1")[
+        "AccessToken"
+    ]
     assert jwt.get_unverified_header(token)["kid"] == pool_signing_key()[0]
     assert api("GET", "/api/user/me", token).status_code == 200
 
@@ -180,17 +182,17 @@ def test_key_rotation_is_followed(api):
 def test_no_outbound_call_per_request_with_a_warm_cache(api, alice_token):
     assert api("GET", "/api/user/me", alice_token).status_code == 200  # warms JWKS
     calls = []
-    cognito._session.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
+    cognito.user_pool().http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
     try:
         for _ in range(5):
             assert api("GET", "/api/user/me", alice_token).status_code == 200
     finally:
-        cognito._session.hooks["response"].clear()
+        cognito.user_pool().http.hooks["response"].clear()
     assert calls == []
 
 
 def test_a_signed_out_users_token_stays_valid_unless_confirmation_is_on(api, settings):
-    tokens = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")
+    tokens = cognito.user_pool().password_sign_in(username="alice@example.com", password="Alice-pass-1")
     token = tokens["AccessToken"]
     assert api("GET", "/api/user/me", token).status_code == 200
     import boto3
@@ -202,5 +204,7 @@ def test_a_signed_out_users_token_stays_valid_unless_confirmation_is_on(api, set
     assert api("GET", "/api/user/me", token).status_code == 200
     settings.API_CONFIRM_TOKENS = True
     assert_invalid_token(api("GET", "/api/user/me", token))
-    fresh = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")["AccessToken"]
+    fresh = cognito.user_pool().password_sign_in(username="alice@example.com", password="Alice-pass-1")[
+        "AccessToken"
+    ]
     assert api("GET", "/api/user/me", fresh).status_code == 200

@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from accounts import cognito
 from profiles.models import Profile
+from project.integrations import cognito
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def patch(api, token, body, **headers):
 
 def test_a_valid_token_for_an_unseen_user_creates_them_once(api, new_user, idp):
     email, password, sub = new_user(name="Api Newcomer")
-    token = cognito.password_sign_in(username=email, password=password)["AccessToken"]
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
     assert not get_user_model().objects.filter(cognito_sub=sub).exists()
 
     body = api("GET", "/api/user/me", token).json()
@@ -29,17 +29,17 @@ def test_a_valid_token_for_an_unseen_user_creates_them_once(api, new_user, idp):
     assert body["sub"] == sub and body["email"] == email
     assert body["profile"]["display_name"] == "Api Newcomer"
     calls = []
-    cognito._session.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
+    cognito.user_pool().http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
     try:
         assert api("GET", "/api/user/me", token).status_code == 200
     finally:
-        cognito._session.hooks["response"].clear()
+        cognito.user_pool().http.hooks["response"].clear()
     assert calls == [] and get_user_model().objects.filter(cognito_sub=sub).count() == 1
 
 
 def test_patch_updates_through_the_form_rules_and_syncs_to_cognito(api, new_user, idp):
     email, password, sub = new_user(name="Api Editor")
-    token = cognito.password_sign_in(username=email, password=password)["AccessToken"]
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
     etag = api("GET", "/api/user/me", token)["ETag"]
 
     response = patch(api, token, {"display_name": "Api Edited", "bio": "<b>hi</b>"}, **{"If-Match": etag})
@@ -91,7 +91,9 @@ def test_wrong_content_type_is_415(api, alice_token):
 
 def test_users_list_is_for_the_admin_group(api, alice_token):
     assert api("GET", "/api/users/", alice_token).status_code == 403
-    admin = cognito.password_sign_in(username="admin@example.com", password="Admin-pass-1")["AccessToken"]
+    admin = cognito.user_pool().password_sign_in(username="admin@example.com", password="Admin-pass-1")[
+        "AccessToken"
+    ]
     api("GET", "/api/user/me", alice_token)  # alice is known to the app
     page = api("GET", "/api/users/", admin).json()
     assert "alice@example.com" in [row["email"] for row in page["results"]]
@@ -115,5 +117,34 @@ def test_unencodable_text_is_400_never_500(api, alice_token, value):
 
 @pytest.mark.parametrize("page", ["0", "-1", "99999999999999999999", "1e3"])
 def test_out_of_range_pages_are_400(api, page):
-    admin = cognito.password_sign_in(username="admin@example.com", password="Admin-pass-1")["AccessToken"]
+    admin = cognito.user_pool().password_sign_in(username="admin@example.com", password="Admin-pass-1")[
+        "AccessToken"
+    ]
     assert api("GET", f"/api/users/?page={page}", admin).status_code == 400
+
+
+@pytest.mark.parametrize("length", ["abc", "1e3", "11, 11", "-1", " 1 1"])
+def test_a_malformed_content_length_is_a_400_problem(api, alice_token, length):
+    """The WSGI environ carries the header as sent (the test client lets it through unchanged)."""
+    body = json.dumps({"bio": "x"})
+    response = api(
+        "PATCH",
+        "/api/user/me",
+        alice_token,
+        data=body,
+        content_type="application/json",
+        CONTENT_LENGTH=length,
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 400
+
+
+def test_a_handle_taken_between_check_and_save_is_a_400_with_a_field_error(
+    api, alice_token, handle_taken_meanwhile
+):
+    response = patch(api, alice_token, {"handle": "contested-api"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "taken" in response.json()["errors"]["handle"][0]
+    assert Profile.objects.filter(handle="contested-api").count() == 1

@@ -16,10 +16,10 @@ from botocore.config import Config
 from django.conf import settings
 from django.test import Client
 
-from accounts import cognito
-from accounts.identity_pool import Credentials
 from profiles import credentials as creds
 from profiles.models import Profile
+from project.integrations import cognito, s3
+from project.integrations.identity_pool import Credentials, identity_pool
 from tests.accounts.conftest import (  # noqa: F401 - shared fixtures
     APP_HOST,
     _fresh_cognito_caches,
@@ -94,10 +94,8 @@ def profile_of(email: str) -> Profile:
 @pytest.fixture(autouse=True)
 def _fresh_guest_identity():
     """Each test starts without the process's guest credentials and guest URL cache."""
-    from profiles import avatars
-
-    creds.clear_guest_credentials()
-    avatars._guest_urls.clear()
+    identity_pool().reset()
+    s3.bucket().reset()
     yield
 
 
@@ -130,12 +128,12 @@ def count_calls() -> Iterator[Calls]:
 
     hook = lambda response, *a, **k: calls.log.append(f"http {response.url}")  # noqa: E731
     botocore.endpoint.Endpoint._send = send
-    cognito._session.hooks["response"].append(hook)
+    cognito.user_pool().http.hooks["response"].append(hook)
     try:
         yield calls
     finally:
         botocore.endpoint.Endpoint._send = original
-        cognito._session.hooks["response"].remove(hook)
+        cognito.user_pool().http.hooks["response"].remove(hook)
 
 
 def img_srcs(html: str, testid: str = "avatar") -> list[str]:

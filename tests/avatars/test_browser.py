@@ -10,8 +10,8 @@ from django.conf import settings
 from django.test import Client
 from PIL import Image
 
-from accounts import cognito
 from profiles.models import Profile
+from project.integrations import cognito
 from tests.avatars import images as test_images
 from tests.avatars.conftest import s3_as, session_credentials
 from tests.avatars.test_upload import upload
@@ -33,7 +33,7 @@ def test_alice_uploads_directly_to_s3_and_a_visitor_sees_it(
     live_server, browser, page, tmp_path, new_user, sign_in
 ):
     assert live_server.url == "http://localhost:8001"
-    cognito.clear_caches()
+    cognito.user_pool().reset()
     base = live_server.url
     sign_in_as_alice(page, base)
 
@@ -103,7 +103,7 @@ def test_alice_uploads_directly_to_s3_and_a_visitor_sees_it(
 
 
 def test_without_javascript_the_form_uploads_through_the_app(live_server, browser, tmp_path):
-    cognito.clear_caches()
+    cognito.user_pool().reset()
     base = live_server.url
     context = browser.new_context(java_script_enabled=False)
     try:

@@ -5,6 +5,7 @@ import itertools
 import pytest
 from django.contrib.auth import get_user_model
 
+from profiles.forms import ProfileForm
 from profiles.models import Profile
 from profiles.services import profile_sync_from_claims
 
@@ -28,6 +29,21 @@ def make_member(
 @pytest.fixture
 def member():
     return make_member
+
+
+@pytest.fixture
+def handle_taken_meanwhile(monkeypatch):
+    """Someone takes the handle between the form's validation and the save: the race, made certain."""
+    original = ProfileForm.is_valid
+
+    def is_valid(form) -> bool:
+        valid = original(form)
+        handle = form.cleaned_data.get("handle") if valid else None
+        if handle and not Profile.objects.filter(handle=handle).exists():
+            make_member(name="Fast Racer", handle=handle)
+        return valid
+
+    monkeypatch.setattr(ProfileForm, "is_valid", is_valid)
 
 
 # Sign-in through the local stack's hosted UI (tests/accounts/conftest.py).

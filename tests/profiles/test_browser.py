@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts import cognito
 from profiles.models import Profile
+from project.integrations import cognito
 from tests.profiles.conftest import make_member
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -21,7 +21,7 @@ def sign_in_as_alice(page, base_url: str) -> None:
 
 
 def test_alice_edits_her_profile_and_a_visitor_sees_only_what_is_public(live_server, browser, page):
-    cognito.clear_caches()
+    cognito.user_pool().reset()
     base = live_server.url
     sign_in_as_alice(page, base)
 

@@ -71,17 +71,17 @@ def test_me_and_public_page_in_three_queries_and_no_network(django_assert_max_nu
     user, profile = make_member(name="Quiet Reader", visibility=V.PUBLIC, bio="Hello", college="X")
     client = client_for(user)
     client.get("/me/")  # warm-up: nothing is created on the measured requests
-    from accounts import cognito
+    from project.integrations import cognito
 
     calls = []
-    cognito._session.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
+    cognito.user_pool().http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
     try:
         with django_assert_max_num_queries(3):
             assert client.get("/me/").status_code == HTTPStatus.OK
         with django_assert_max_num_queries(3):
             assert client.get(f"/u/{profile.handle}/").status_code == HTTPStatus.OK
     finally:
-        cognito._session.hooks["response"].clear()
+        cognito.user_pool().http.hooks["response"].clear()
     assert calls == []
 
 
@@ -236,3 +236,35 @@ def test_odd_handles_are_404_never_500(path):
 def test_odd_search_terms_never_500(query):
     viewer, _ = make_member(name="Viewer")
     assert client_for(viewer).get("/people/", QUERY_STRING=f"q={query}").status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("length", ["abc", "1e3", "11, 11"])
+@pytest.mark.parametrize("path", ["/me/edit/", "/me/avatar/remove/", "/accounts/sign-out/"])
+def test_a_malformed_content_length_on_a_form_post_is_a_400_page(path, length):
+    user, profile = make_member(name="Length Tester")
+    data = {
+        "display_name": "X",
+        "handle": profile.handle,
+        "visibility": "members",
+        "version": profile.version,
+    }
+    response = client_for(user).post(path, data, CONTENT_LENGTH=length)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Bad request" in response.content.decode()
+    profile.refresh_from_db()
+    assert profile.display_name == "Length Tester"
+
+
+def test_a_handle_taken_between_check_and_save_is_a_form_error(handle_taken_meanwhile):
+    user, profile = make_member(name="Slow Racer")
+    data = {
+        "display_name": "Slow Racer",
+        "handle": "contested",
+        "visibility": "members",
+        "version": profile.version,
+    }
+    response = client_for(user).post("/me/edit/", data)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "This handle is taken" in response.content.decode()
+    profile.refresh_from_db()
+    assert profile.handle != "contested" and profile.version == data["version"]

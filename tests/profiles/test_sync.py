@@ -9,9 +9,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from accounts import cognito
 from accounts import services as account_services
 from profiles.models import Profile
+from project.integrations import cognito
 
 pytestmark = pytest.mark.django_db
 
@@ -47,11 +47,11 @@ def cognito_down(settings):
     """Point the AWS API endpoint at a port where nothing listens: Cognito is down."""
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"
     settings.COGNITO_TIMEOUT = 1
-    cognito.clear_caches()
+    cognito.user_pool().reset()
 
     def restore():
         settings.AWS_ENDPOINT_URL = ORIGINAL_ENDPOINT
-        cognito.clear_caches()
+        cognito.user_pool().reset()
 
     return restore
 
@@ -149,7 +149,7 @@ def test_changes_made_in_cognito_flow_in_at_the_next_sign_in(new_user, sign_in, 
 def test_the_pool_client_refuses_custom_role_from_the_user(signed_in, idp):
     client, _, email = signed_in
     with pytest.raises(cognito.CognitoError):
-        cognito.update_user_attributes(
+        cognito.user_pool().update_user_attributes(
             access_token=client.session[account_services.ACCESS_TOKEN], attributes={"custom:role": "admin"}
         )
     assert cognito_attributes(idp, email).get("custom:role", "") != "admin"

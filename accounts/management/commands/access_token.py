@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import cognito
+from project.integrations import cognito
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, email: str, password: str, id_token: bool, **options) -> None:
         try:
-            tokens = cognito.password_sign_in(username=email, password=password)
+            tokens = cognito.user_pool().password_sign_in(username=email, password=password)
         except cognito.CognitoError as exc:
             raise CommandError(f"Cognito refused the sign-in: {exc}") from exc
         self.stdout.write(tokens["IdToken"] if id_token else tokens["AccessToken"])

@@ -1,0 +1,421 @@
+"""Amazon Cognito user pool and hosted UI: discovery, JWKS, token checks, token endpoint, logout.
+
+The one module that talks to the user pool (over HTTP and through boto3's cognito-idp). Every URL
+comes from settings or from the pool's discovery document, so the same code talks to AWS or to
+the local stack (localcloud/). `user_pool()` is the process's one `CognitoUserPool`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import jwt
+import requests
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+# A Cognito JWT is 1-2 kB; anything far larger is refused before any parsing work.
+MAX_TOKEN_LENGTH = 8192
+DISCOVERY_CACHE_SECONDS = 24 * 60 * 60
+JWKS_CACHE_SECONDS = 24 * 60 * 60
+LOCAL_JWKS_SECONDS = 10 * 60
+
+VERIFIED_CACHE_SIZE = 4096
+
+
+class CognitoError(Exception):
+    """Base of every failure talking to, or believing, Cognito."""
+
+
+class CognitoUnavailable(CognitoError):
+    """Cognito could not be reached, timed out, or answered with a server error."""
+
+
+class TokenRejected(CognitoError):
+    """Cognito answered a token request with an OAuth error (invalid_grant, invalid_client...)."""
+
+    def __init__(self, error: str, description: str = "", status: int = 400) -> None:
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+class InvalidToken(CognitoError):
+    """A JWT failed verification."""
+
+
+class AttributeUpdateRefused(CognitoError):
+    """Cognito refused the attribute values themselves (not a transient failure)."""
+
+
+def _timeout() -> tuple[float, float]:
+    return (settings.COGNITO_TIMEOUT, settings.COGNITO_TIMEOUT)
+
+
+def discovery_url() -> str:
+    return f"{settings.COGNITO_IDP_URL}/{settings.COGNITO_USER_POOL_ID}/.well-known/openid-configuration"
+
+
+def hosted_page_url(page: str) -> str:
+    """A hosted-UI page (`signup`, `forgotPassword`) that takes the authorize parameters."""
+    return f"{settings.COGNITO_DOMAIN}/{page}"
+
+
+def token_expiry(tokens: dict[str, Any], id_claims: dict[str, Any]) -> int:
+    """When the first of the access and ID tokens expires (epoch seconds)."""
+    expires_in = int(tokens.get("expires_in") or 3600)
+    return min(int(time.time()) + expires_in, int(id_claims["exp"]))
+
+
+def secret_hash(username: str) -> str:
+    """SECRET_HASH for user-pool API calls of a client with a secret."""
+    message = (username + settings.COGNITO_CLIENT_ID).encode()
+    digest = hmac.new(settings.COGNITO_CLIENT_SECRET.encode(), message, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _attribute_list(attributes: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Name": name, "Value": value} for name, value in attributes.items()]
+
+
+class CognitoUserPool:
+    """The user pool and its hosted UI, with the caches that keep the hot path off the network.
+
+    Holds one requests session (discovery, JWKS, token endpoint, revocation), one cognito-idp
+    client (built on first use; boto3 clients are thread-safe), the discovery document and keys
+    (process-local copies of what is also in the shared cache, so an API request or a signed-in
+    page view touches neither the network nor the database), and the claims of tokens verified
+    lately (an API client sends the same access token for an hour, and RS256 verification is the
+    costliest step of a request). Thread-safe; the memo of verified tokens is LRU-bounded.
+    """
+
+    def __init__(self) -> None:
+        # Public so that tests and benchmarks can count outbound calls (response hooks).
+        self.http = requests.Session()
+        self._lock = threading.Lock()
+        self._discovery: dict[str, Any] | None = None
+        self._jwks: tuple[dict[str, jwt.PyJWK], float] | None = None
+        self._verified: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._idp_client: Any = None
+
+    def reset(self) -> None:
+        """Forget discovery, keys, verified tokens and the client (tests; after settings change)."""
+        with self._lock:
+            self._discovery = None
+            self._jwks = None
+            self._verified.clear()
+            self._idp_client = None
+        pool = settings.COGNITO_USER_POOL_ID
+        cache.delete_many(
+            [f"cognito:discovery:{pool}", f"cognito:jwks:{pool}", f"cognito:jwks-refetch:{pool}"]
+        )
+
+    def _get_json(self, url: str) -> dict[str, Any]:
+        try:
+            response = self.http.get(url, timeout=_timeout())
+        except requests.RequestException as exc:
+            raise CognitoUnavailable(f"GET {url} failed: {exc}") from exc
+        if response.status_code != 200:
+            raise CognitoUnavailable(f"GET {url} answered {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise CognitoUnavailable(f"GET {url} answered with no JSON") from exc
+        if not isinstance(data, dict):
+            raise CognitoUnavailable(f"GET {url} answered with unexpected JSON")
+        return data
+
+    # --- Discovery ---------------------------------------------------------------------------
+
+    def discovery(self) -> dict[str, Any]:
+        """The pool's OpenID configuration: fetched once, cached in-process and in the shared cache."""
+        doc = self._discovery
+        if doc is not None:
+            return doc
+        cache_key = f"cognito:discovery:{settings.COGNITO_USER_POOL_ID}"
+        doc = cache.get(cache_key)
+        if doc is None:
+            doc = self._get_json(discovery_url())
+            if doc.get("issuer") != settings.COGNITO_ISSUER:
+                # The document must describe the pool we are configured for, or nothing it says holds.
+                raise CognitoUnavailable(
+                    f"discovery issuer {doc.get('issuer')!r} is not {settings.COGNITO_ISSUER!r}"
+                )
+            cache.set(cache_key, doc, DISCOVERY_CACHE_SECONDS)
+        self._discovery = doc
+        return doc
+
+    def endpoint(self, name: str) -> str:
+        """An endpoint of the pool: from discovery, else the hosted-UI domain's documented path."""
+        fallbacks = {
+            "end_session_endpoint": f"{settings.COGNITO_DOMAIN}/logout",
+            "revocation_endpoint": f"{settings.COGNITO_DOMAIN}/oauth2/revoke",
+        }
+        value = self.discovery().get(name) or fallbacks.get(name)
+        if not value:
+            raise CognitoUnavailable(f"discovery document has no {name}")
+        return value
+
+    # --- JWKS --------------------------------------------------------------------------------
+
+    def _fetch_jwks(self) -> dict[str, dict[str, Any]]:
+        data = self._get_json(self.endpoint("jwks_uri"))
+        keys = {}
+        for jwk in data.get("keys", []):
+            # Only RSA signing keys for RS256 are ever usable: anything else is ignored outright.
+            if (
+                isinstance(jwk, dict)
+                and jwk.get("kty") == "RSA"
+                and jwk.get("alg", "RS256") == "RS256"
+                and "kid" in jwk
+            ):
+                if jwk.get("use", "sig") == "sig":
+                    keys[str(jwk["kid"])] = jwk
+        return keys
+
+    def _remember_jwks(self, raw: dict[str, dict[str, Any]]) -> dict[str, jwt.PyJWK]:
+        keys = {kid: jwt.PyJWK(jwk, algorithm="RS256") for kid, jwk in raw.items()}
+        # Re-read from the shared cache now and then, so a key withdrawn from the JWKS is dropped.
+        self._jwks = (keys, time.monotonic() + LOCAL_JWKS_SECONDS)
+        return keys
+
+    def _keys(self) -> dict[str, jwt.PyJWK]:
+        memo = self._jwks
+        if memo is not None and memo[1] > time.monotonic():
+            return memo[0]
+        cache_key = f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}"
+        raw = cache.get(cache_key)
+        if raw is None:
+            raw = self._fetch_jwks()
+            cache.set(cache_key, raw, JWKS_CACHE_SECONDS)
+        return self._remember_jwks(raw)
+
+    def _refetch_jwks(self) -> dict[str, jwt.PyJWK] | None:
+        """Refetch the JWKS after an unknown kid, at most once a minute across all processes."""
+        gate = f"cognito:jwks-refetch:{settings.COGNITO_USER_POOL_ID}"
+        if not cache.add(gate, True, settings.COGNITO_JWKS_MIN_REFETCH):
+            # Another request (here or in another process) refetched recently: take its result.
+            raw = cache.get(f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}")
+            return None if raw is None else self._remember_jwks(raw)
+        raw = self._fetch_jwks()
+        cache.set(f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}", raw, JWKS_CACHE_SECONDS)
+        keys = self._remember_jwks(raw)
+        logger.info("JWKS refetched after an unknown kid; %d key(s)", len(keys))
+        return keys
+
+    def signing_key(self, kid: str) -> jwt.PyJWK:
+        keys = self._keys()
+        if kid in keys:
+            return keys[kid]
+        with self._lock:
+            keys = self._refetch_jwks() or {}
+        if kid in keys:
+            return keys[kid]
+        raise InvalidToken(f"unknown kid {kid!r}")
+
+    # --- Token verification (as AWS prescribes) ---------------------------------------------
+
+    def verify_token(
+        self,
+        token: str,
+        *,
+        token_use: str,
+        nonce: str | None = None,
+        client_ids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Verify a Cognito JWT and return its claims; raise InvalidToken on any doubt.
+
+        RS256 only; key by kid from the pool's JWKS; iss; exp/iat with leeway; token_use; the ID
+        token's aud (or the access token's client_id) an expected client; nonce when given.
+        """
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("malformed token")
+        allowed = client_ids if client_ids is not None else [settings.COGNITO_CLIENT_ID]
+        memo_key = (hashlib.sha256(token.encode()).digest(), token_use, nonce, tuple(allowed))
+        claims = self._verified.get(memo_key)
+        if claims is not None and claims["exp"] + settings.COGNITO_LEEWAY > time.time():
+            # The same bytes verified before: only the clock can have changed the verdict.
+            return dict(claims)
+        claims = self._verify(token, token_use=token_use, nonce=nonce, allowed=allowed)
+        with self._lock:
+            self._verified[memo_key] = claims
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return dict(claims)
+
+    def _verify(self, token: str, *, token_use: str, nonce: str | None, allowed: list[str]) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"malformed token: {exc}") from exc
+        if header.get("alg") != "RS256":
+            raise InvalidToken(f"alg {header.get('alg')!r} refused")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("no kid")
+        key = self.signing_key(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                issuer=settings.COGNITO_ISSUER,
+                leeway=settings.COGNITO_LEEWAY,
+                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        if claims.get("token_use") != token_use:
+            raise InvalidToken(f"token_use {claims.get('token_use')!r} is not {token_use!r}")
+        audience = claims.get("aud") if token_use == "id" else claims.get("client_id")
+        if not isinstance(audience, str) or audience not in allowed:
+            raise InvalidToken("token was issued to another client")
+        if nonce is not None:
+            token_nonce = claims.get("nonce")
+            if not isinstance(token_nonce, str) or not hmac.compare_digest(token_nonce, nonce):
+                raise InvalidToken("nonce mismatch")
+        return claims
+
+    # --- Token endpoint, revocation, logout --------------------------------------------------
+
+    def token_request(self, data: dict[str, str]) -> dict[str, Any]:
+        """POST to /oauth2/token with client_secret_basic; return the JSON or raise."""
+        url = self.endpoint("token_endpoint")
+        try:
+            response = self.http.post(url, data=data, auth=_client_auth(), timeout=_timeout())
+        except requests.RequestException as exc:
+            raise CognitoUnavailable(f"token endpoint unreachable: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code == 200 and isinstance(body, dict) and "access_token" in body:
+            return body
+        if 400 <= response.status_code < 500 and isinstance(body, dict) and "error" in body:
+            raise TokenRejected(
+                str(body["error"]), str(body.get("error_description", "")), response.status_code
+            )
+        raise CognitoUnavailable(f"token endpoint answered {response.status_code}")
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str | None) -> dict[str, Any]:
+        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        if code_verifier:
+            data["code_verifier"] = code_verifier
+        return self.token_request(data)
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """New access and ID tokens from a refresh token (Cognito keeps the refresh token as is)."""
+        return self.token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    def revoke(self, refresh_token: str) -> None:
+        """Revoke a refresh token and every access token issued from it (RFC 7009)."""
+        url = self.endpoint("revocation_endpoint")
+        try:
+            response = self.http.post(
+                url, data={"token": refresh_token}, auth=_client_auth(), timeout=_timeout()
+            )
+        except requests.RequestException as exc:
+            raise CognitoUnavailable(f"revocation endpoint unreachable: {exc}") from exc
+        if response.status_code != 200:
+            raise CognitoUnavailable(f"revocation endpoint answered {response.status_code}")
+
+    def logout_url(self, logout_uri: str) -> str:
+        """Cognito's /logout (not RP-initiated logout): client_id + a registered logout_uri."""
+        query = urlencode({"client_id": settings.COGNITO_CLIENT_ID, "logout_uri": logout_uri})
+        return f"{self.endpoint('end_session_endpoint')}?{query}"
+
+    # --- User pool API (boto3) ---------------------------------------------------------------
+
+    def _client(self) -> Any:
+        """The cognito-idp client, built once (boto3 clients are thread-safe; building one is slow)."""
+        client = self._idp_client
+        if client is None:
+            with self._lock:
+                client = self._idp_client
+                if client is None:
+                    client = boto3.session.Session().client(
+                        "cognito-idp",
+                        region_name=settings.COGNITO_REGION,
+                        endpoint_url=settings.AWS_ENDPOINT_URL,
+                        config=Config(
+                            connect_timeout=settings.COGNITO_TIMEOUT,
+                            read_timeout=settings.COGNITO_TIMEOUT,
+                            retries={"max_attempts": 2, "mode": "standard"},
+                        ),
+                    )
+                    self._idp_client = client
+        return client
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return getattr(self._client(), operation)(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            message = exc.response.get("Error", {}).get("Message", "")
+            if code in ("NotAuthorizedException", "UserNotFoundException"):
+                raise TokenRejected(code, message) from exc
+            if code in ("InvalidParameterException", "AliasExistsException"):
+                raise AttributeUpdateRefused(f"{code}: {message}") from exc
+            raise CognitoUnavailable(f"{operation}: {code} {message}") from exc
+        except BotoCoreError as exc:
+            raise CognitoUnavailable(f"{operation}: {exc}") from exc
+
+    def update_user_attributes(self, *, access_token: str, attributes: dict[str, str]) -> None:
+        """UpdateUserAttributes as the user (the client's WriteAttributes apply)."""
+        self._call(
+            "update_user_attributes", AccessToken=access_token, UserAttributes=_attribute_list(attributes)
+        )
+
+    def admin_update_user_attributes(self, *, username: str, attributes: dict[str, str]) -> None:
+        """AdminUpdateUserAttributes with the server's AWS credentials (admin edits, retries)."""
+        self._call(
+            "admin_update_user_attributes",
+            UserPoolId=settings.COGNITO_USER_POOL_ID,
+            Username=username,
+            UserAttributes=_attribute_list(attributes),
+        )
+
+    def get_user(self, *, access_token: str) -> dict[str, str]:
+        """GetUser: the user's attributes; TokenRejected if Cognito no longer honours the token."""
+        answer = self._call("get_user", AccessToken=access_token)
+        return {a["Name"]: a["Value"] for a in answer.get("UserAttributes", [])}
+
+    def password_sign_in(self, *, username: str, password: str) -> dict[str, Any]:
+        """InitiateAuth USER_PASSWORD_AUTH (for developer tools; the app itself uses the hosted UI)."""
+        answer = self._call(
+            "initiate_auth",
+            ClientId=settings.COGNITO_CLIENT_ID,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password, "SECRET_HASH": secret_hash(username)},
+        )
+        if "AuthenticationResult" not in answer:
+            raise TokenRejected(
+                answer.get("ChallengeName", "challenge"), "a challenge must be answered first"
+            )
+        return answer["AuthenticationResult"]
+
+
+def _client_auth() -> tuple[str, str]:
+    return (settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET)
+
+
+_user_pool = CognitoUserPool()
+
+
+def user_pool() -> CognitoUserPool:
+    """The process's one user-pool client (its caches are per process)."""
+    return _user_pool
