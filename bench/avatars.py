@@ -25,7 +25,6 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -208,18 +207,6 @@ def worst_cases() -> list[tuple[str, bytes]]:
     return cases
 
 
-def use_bench_database() -> None:
-    """A database of its own (`<name>_avatars_bench`), migrated: the directory shows only our 21."""
-    import psycopg
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/") + "_avatars_bench"
-    with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{name}"))
-
-
 @contextmanager
 def counting_calls():
     """Every outbound call: botocore's HTTP send (identity pool, S3) and the Cognito requests session."""
@@ -302,8 +289,11 @@ def main() -> None:
     if sys.argv[1:2] == ["--memory"]:
         memory_child(sys.argv[2], sys.argv[3] == "1")
         return
-    use_bench_database()  # before Django reads DATABASE_URL
+    from bench.database import check_django_database, use_bench_database
+
+    use_bench_database("avatars", reset=True)  # before Django reads DATABASE_URL
     django_setup()
+    check_django_database()
     data = photo()
     path = Path(tempfile.gettempdir()) / "bench-avatar-12mp.jpg"
     path.write_bytes(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -222,3 +223,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "botocore": {"level": "WARNING"}},
 }
+
+# --- Benchmarks (bench/README.md) --------------------------------------------------------------
+# Mounts bench/urls.py under /bench/: comparison endpoints, one of which serves a fixed user with
+# no authentication. For `make bench` only, which runs on databases of its own: never in production.
+BENCH_URLS = env.bool("BENCH_URLS", default=False)
+if BENCH_URLS and not DATABASES["default"]["NAME"].endswith("_bench"):
+    raise ImproperlyConfigured("BENCH_URLS is for benchmarks only: it needs a database named *_bench.")
