@@ -242,11 +242,19 @@ PROFILE_BUCKETS = [
 
 def profile_in_process(token: str) -> None:
     """(a), (a′) and (d) through the WSGI handler in this process: time, queries, cProfile buckets."""
+    from django.contrib.auth import get_user_model
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+
+    from accounts import cognito
+    from profiles import api
 
     handler = WSGIHandler()
+    queries: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
 
     def call(path: str, bearer: str | None) -> None:
         body = handler(wsgi_environ(path, bearer), lambda status, headers: None)
@@ -262,7 +270,8 @@ def profile_in_process(token: str) -> None:
     stats = {}
     for label, path, bearer in variants:
         call(path, bearer)
-        with CaptureQueriesContext(connection) as queries:
+        queries.clear()
+        with connection.execute_wrapper(record):  # request_started resets connection.queries
             call(path, bearer)
         started = time.perf_counter()
         for _ in range(PROFILE_REQUESTS):
@@ -270,7 +279,7 @@ def profile_in_process(token: str) -> None:
         per = (time.perf_counter() - started) * 1000 / PROFILE_REQUESTS
         print(f"  {label:<5} {per:6.3f} ms/request, {len(queries)} queries")
         for query in queries:
-            print(f"        {query['sql'][:150]}")
+            print(f"        {query[:200]}")
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(PROFILE_REQUESTS):
@@ -289,6 +298,52 @@ def profile_in_process(token: str) -> None:
             )
             row.append(total * 1000 / PROFILE_REQUESTS)
         print(f"  {name:<44}" + "".join(f"{x:8.3f}" for x in row))
+
+    # The parts of (a) timed alone, without the profiler's inflation.
+    from django.conf import settings
+
+    User = get_user_model()
+
+    def verify() -> dict:
+        return cognito.verify_token(token, token_use="access", client_ids=settings.API_CLIENT_IDS)  # noqa: S106
+
+    sub = verify()["sub"]
+    user = User.objects.select_related("profile").get(cognito_sub=sub)
+    sql, params = User.objects.select_related("profile").filter(cognito_sub=sub).query.sql_with_params()
+
+    def raw_query() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+    parts = [
+        (
+            "token check, memo hit (cognito.verify_token)",
+            verify,
+        ),
+        (
+            "user + profile through the ORM",
+            lambda: User.objects.select_related("profile").get(cognito_sub=sub),
+        ),
+        ("  the same SQL, raw cursor (Postgres round trip)", raw_query),
+        (
+            "the response (api.me_json: dict, presign, JSON)",
+            lambda: api.me_json(ApiPrincipalFor(user), user.profile),
+        ),
+    ]
+    print("  parts of (a), timed alone (ms per call):")
+    for name, part in parts:
+        part()
+        started = time.perf_counter()
+        for _ in range(PROFILE_REQUESTS):
+            part()
+        print(f"    {name:<50}{(time.perf_counter() - started) * 1000 / PROFILE_REQUESTS:8.3f}")
+
+
+def ApiPrincipalFor(user):  # noqa: N802 - reads as the constructor it stands for
+    from accounts.bearer import ApiPrincipal
+
+    return ApiPrincipal(user=user, claims={}, token="")
 
 
 def main() -> None:
