@@ -31,6 +31,7 @@ test: venv chromium ## Run the whole suite against fresh test services (ARGS="..
 	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:8001 \
 		devtools/services.sh exec test -- $(PY) -m pytest $(ARGS)
 
+# Each script moves to a *_bench database of its own (never `app`); gunicorn listens on BENCH_PORT (83xx).
 bench: venv ## Benchmarks (bench/README.md): the API under gunicorn, directory search at 100k, avatars
 	@DJANGO_DEBUG=true devtools/services.sh exec test -- bash -c '$(PY) bench/api.py && $(PY) bench/directory.py && $(PY) bench/avatars.py'
 

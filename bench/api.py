@@ -1,19 +1,26 @@
 """/api/user/me under gunicorn on loopback, against the usual alternatives and the ceiling.
 
 (a) /api/user/me as built: access token verified locally, JWKS cached;
-(b) the same, verified through Cognito's userInfo on every request (mozilla-django-oidc's DRF way);
+(a′) the same handler, authentication replaced by a fixed user (bench/urls.py): what auth costs;
+(b) the same, verified through Cognito's userInfo on every request (mozilla-django-oidc's DRF way),
+    with LATENCY_MS of network latency on that call (Cognito is not on loopback);
 (c) the same, fetching the JWKS on every request (a verifier without a cache);
 (d) /api/health, an unauthenticated JSON endpoint of the same app: the ceiling.
-Each variant gets the same closed-loop load; figures are printed as ratios to (d). Then it counts
-outbound HTTP calls per API request (warm cache) and per browser sign-in, in this process.
+Each variant gets the same closed-loop load; (a) and (b) also with one client. Prints the ratios
+against their targets, then counts outbound calls per API request (warm) and per browser sign-in,
+then profiles (a), (a′) and (d) in this process (cProfile): where (a)'s time goes.
+Runs on its own database (`<name>_api_bench`, recreated each run), never the developer's.
 """
 
 from __future__ import annotations
 
 import base64
+import cProfile
 import hashlib
 import http.client
+import io
 import os
+import pstats
 import secrets
 import socket
 import statistics
@@ -30,6 +37,13 @@ sys.path.insert(0, str(ROOT))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
+# Off 8000/8001 and other clones': 83xx after the test localcloud's port (9341 → 8341).
+PORT = int(os.environ.get("BENCH_PORT") or 8300 + int(os.environ.get("LOCALCLOUD_PORT") or 9239) % 100)
+PROFILE_REQUESTS = int(os.environ.get("BENCH_PROFILE_REQUESTS", "300"))
+# Network latency of a call to Cognito for (b). The one switch: once localcloud's --latency-ms
+# (LOCALCLOUD_LATENCY_MS in devtools/services.sh) adds it, network_latency() sees it and the view
+# stops simulating; until then (b)'s own client sleeps LATENCY_MS before calling userInfo.
+LATENCY_MS = float(os.environ.get("LOCALCLOUD_LATENCY_MS") or 20)
 
 
 class _Form(HTMLParser):
@@ -77,17 +91,32 @@ def hosted_ui_tokens(email: str, password: str) -> dict:
     return cognito.exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=verifier)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def network_latency(token: str) -> tuple[float, float]:
+    """(latency localcloud adds itself, delay (b)'s client must add) in ms, from five userInfo calls."""
+    import requests
+
+    from accounts import cognito
+
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        requests.get(
+            cognito.endpoint("userinfo_endpoint"), headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        samples.append((time.perf_counter() - started) * 1000)
+    measured = statistics.median(samples)
+    if measured >= 0.8 * LATENCY_MS:
+        return measured, 0.0
+    return measured, LATENCY_MS
 
 
-def load(port: int, path: str, token: str | None) -> tuple[float, list[float], int]:
-    """Closed-loop load: CONCURRENCY keep-alive clients for SECONDS; (req/s, latencies ms, errors)."""
+def load(
+    port: int, path: str, token: str | None, concurrency: int = CONCURRENCY
+) -> tuple[float, list[float], int]:
+    """Closed-loop load: `concurrency` keep-alive clients for SECONDS; (req/s, latencies ms, errors)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    latencies: list[list[float]] = [[] for _ in range(CONCURRENCY)]
-    errors = [0] * CONCURRENCY
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
     stop = time.monotonic() + SECONDS
 
     def client(i: int) -> None:
@@ -105,7 +134,7 @@ def load(port: int, path: str, token: str | None) -> tuple[float, list[float], i
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CONCURRENCY)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
     began = time.monotonic()
     for t in threads:
         t.start()
@@ -118,6 +147,7 @@ def load(port: int, path: str, token: str | None) -> tuple[float, list[float], i
 
 def count_outbound(token: str) -> tuple[float, float, float, int]:
     """Outbound calls per request for (a), (b), (c) with warm caches, and per browser sign-in."""
+    import botocore.endpoint
     from django.test import Client
 
     from accounts import cognito
@@ -128,8 +158,15 @@ def count_outbound(token: str) -> tuple[float, float, float, int]:
     def hook(response, *args, **kwargs):
         calls.append(response.url)
 
+    original_send = botocore.endpoint.Endpoint._send
+
+    def send(self, request):  # the identity pool and S3 (the API's guest identity)
+        calls.append(request.url)
+        return original_send(self, request)
+
     cognito._session.hooks["response"].append(hook)
     bench_urls._http.hooks["response"].append(hook)
+    botocore.endpoint.Endpoint._send = send
     client = Client(HTTP_HOST="localhost:8000")
     per_request = []
     for path in ("/api/user/me", "/bench/me-userinfo", "/bench/me-jwks-per-request"):
@@ -164,11 +201,161 @@ def count_outbound(token: str) -> tuple[float, float, float, int]:
     return per_request[0], per_request[1], per_request[2], len(calls)
 
 
+def wsgi_environ(path: str, token: str | None) -> dict:
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "localhost:8000",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+    }
+    if token:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return environ
+
+
+# Where (a)'s time goes: cumulative time inside these functions (file suffix, function name).
+PROFILE_BUCKETS = [
+    ("whole request (WSGIHandler)", "django/core/handlers/wsgi.py", "__call__"),
+    ("authentication (bearer.authenticate)", "accounts/bearer.py", "authenticate"),
+    ("  token check (cognito.verify_token)", "accounts/cognito.py", "verify_token"),
+    ("  user + profile query (bearer._user_for)", "accounts/bearer.py", "_user_for"),
+    ("SQL, all queries (CursorWrapper.execute)", "django/db/backends/utils.py", "execute"),
+    ("the handler (profiles/api.py user_me)", "profiles/api.py", "user_me"),
+    ("  avatar URL (avatars.api_avatar_url)", "profiles/avatars.py", "api_avatar_url"),
+    ("  JSON (JsonResponse.__init__)", "django/http/response.py", "__init__"),
+    ("sessions middleware", "django/contrib/sessions/middleware.py", "process_response"),
+    ("messages middleware", "django/contrib/messages/middleware.py", "process_response"),
+    ("CSRF middleware (process_view)", "django/middleware/csrf.py", "process_view"),
+    ("auth middleware (lazy user)", "django/contrib/auth/middleware.py", "process_request"),
+    ("security middleware", "django/middleware/security.py", "process_response"),
+    ("common middleware", "django/middleware/common.py", "process_response"),
+    ("request_finished (close_old_connections)", "django/db/__init__.py", "close_old_connections"),
+    ("URL resolving", "django/urls/resolvers.py", "resolve"),
+]
+
+
+def profile_in_process(token: str) -> None:
+    """(a), (a′) and (d) through the WSGI handler in this process: time, queries, cProfile buckets."""
+    from django.contrib.auth import get_user_model
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+
+    from accounts import cognito
+    from profiles import api
+
+    handler = WSGIHandler()
+    queries: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    def call(path: str, bearer: str | None) -> None:
+        body = handler(wsgi_environ(path, bearer), lambda status, headers: None)
+        b"".join(body)
+        body.close()
+
+    print(f"in-process profile ({PROFILE_REQUESTS} requests each, this process's settings, DEBUG as set):")
+    variants = [
+        ("(a)", "/api/user/me", token),
+        ("(a′)", "/bench/me-fixed-user", None),
+        ("(d)", "/api/health", None),
+    ]
+    stats = {}
+    for label, path, bearer in variants:
+        call(path, bearer)
+        queries.clear()
+        with connection.execute_wrapper(record):  # request_started resets connection.queries
+            call(path, bearer)
+        started = time.perf_counter()
+        for _ in range(PROFILE_REQUESTS):
+            call(path, bearer)
+        per = (time.perf_counter() - started) * 1000 / PROFILE_REQUESTS
+        print(f"  {label:<5} {per:6.3f} ms/request, {len(queries)} queries")
+        for query in queries:
+            print(f"        {query[:200]}")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(PROFILE_REQUESTS):
+            call(path, bearer)
+        profiler.disable()
+        stats[label] = pstats.Stats(profiler).stats
+    print("  cumulative ms per request under cProfile (inflated by it; compare rows, not with above):")
+    print(f"  {'':<44}{'(a)':>8}{'(a′)':>8}{'(d)':>8}")
+    for name, suffix, function in PROFILE_BUCKETS:
+        row = []
+        for label, _path, _bearer in variants:
+            total = sum(
+                ct
+                for (filename, _line, func), (_cc, _nc, _tt, ct, _callers) in stats[label].items()
+                if filename.endswith(suffix) and func == function
+            )
+            row.append(total * 1000 / PROFILE_REQUESTS)
+        print(f"  {name:<44}" + "".join(f"{x:8.3f}" for x in row))
+
+    # The parts of (a) timed alone, without the profiler's inflation.
+    from django.conf import settings
+
+    User = get_user_model()
+
+    def verify() -> dict:
+        return cognito.verify_token(token, token_use="access", client_ids=settings.API_CLIENT_IDS)  # noqa: S106
+
+    sub = verify()["sub"]
+    user = User.objects.select_related("profile").get(cognito_sub=sub)
+    sql, params = User.objects.select_related("profile").filter(cognito_sub=sub).query.sql_with_params()
+
+    def raw_query() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+    parts = [
+        (
+            "token check, memo hit (cognito.verify_token)",
+            verify,
+        ),
+        (
+            "user + profile through the ORM",
+            lambda: User.objects.select_related("profile").get(cognito_sub=sub),
+        ),
+        ("  the same SQL, raw cursor (Postgres round trip)", raw_query),
+        (
+            "the response (api.me_json: dict, presign, JSON)",
+            lambda: api.me_json(ApiPrincipalFor(user), user.profile),
+        ),
+    ]
+    print("  parts of (a), timed alone (ms per call):")
+    for name, part in parts:
+        part()
+        started = time.perf_counter()
+        for _ in range(PROFILE_REQUESTS):
+            part()
+        print(f"    {name:<50}{(time.perf_counter() - started) * 1000 / PROFILE_REQUESTS:8.3f}")
+
+
+def ApiPrincipalFor(user):  # noqa: N802 - reads as the constructor it stands for
+    from accounts.bearer import ApiPrincipal
+
+    return ApiPrincipal(user=user, claims={}, token="")
+
+
 def main() -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    from bench.database import check_django_database, use_bench_database
+
+    name = use_bench_database("api", reset=True)  # before Django reads DATABASE_URL
+    os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings"
+    os.environ["BENCH_URLS"] = "true"
     import django
 
     django.setup()
+    check_django_database()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -176,17 +363,21 @@ def main() -> None:
     tokens = hosted_ui_tokens("alice@example.com", "Alice-pass-1")
     token = tokens["access_token"]
     per_a, per_b, per_c, per_sign_in = count_outbound(token)
+    measured_latency, client_delay = network_latency(token)
 
-    port = free_port()
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            raise SystemExit(f"port {PORT} is taken: set BENCH_PORT (83xx)")
+    port = PORT
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_HSTS_SECONDS": "0",
         "DJANGO_LOG_LEVEL": "WARNING",
+        "BENCH_USERINFO_DELAY_MS": str(client_delay),
     }
     server = subprocess.Popen(
         [
@@ -218,38 +409,58 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.2)
-        variants = [
-            ("(a) /api/user/me, local verification", "/api/user/me", token),
-            ("(b) verified via userInfo", "/bench/me-userinfo", token),
-            ("(c) JWKS fetched per request", "/bench/me-jwks-per-request", token),
-            ("(d) /api/health, no auth (ceiling)", "/api/health", None),
-        ]
+        variants = {
+            "a": ("(a) /api/user/me, local verification", "/api/user/me", token, CONCURRENCY),
+            "a'": ("(a′) same handler, fixed user, no auth", "/bench/me-fixed-user", None, CONCURRENCY),
+            "b": ("(b) verified via userInfo", "/bench/me-userinfo", token, CONCURRENCY),
+            "c": ("(c) JWKS fetched per request", "/bench/me-jwks-per-request", token, CONCURRENCY),
+            "d": ("(d) /api/health, no auth (ceiling)", "/api/health", None, CONCURRENCY),
+            "a1": ("(a) one client", "/api/user/me", token, 1),
+            "b1": ("(b) one client", "/bench/me-userinfo", token, 1),
+        }
         results = {}
-        for _label, path, bearer in variants:
+        for _label, path, bearer, _clients in variants.values():
             load(port, path, bearer)  # warm every worker and its caches
-        for label, path, bearer in variants:
-            results[label] = load(port, path, bearer)
+        for key, (_label, path, bearer, clients) in variants.items():
+            results[key] = load(port, path, bearer, clients)
     finally:
         server.terminate()
         server.wait(10)
 
-    ceiling = results[variants[3][0]][0]
-    a_rate = results[variants[0][0]][0]
-    b_rate = results[variants[1][0]][0]
+    rate = {key: r[0] for key, r in results.items()}
+    p50 = {key: statistics.median(r[1]) for key, r in results.items()}
+    simulated = f"simulated in (b)'s client: {client_delay:g} ms" if client_delay else "added by localcloud"
     print(
-        f"gunicorn {WORKERS} workers x 4 threads; {CONCURRENCY} keep-alive clients; {SECONDS:.0f} s per variant"
+        f"database {name}; gunicorn {WORKERS} workers x 4 threads on 127.0.0.1:{port}; {CONCURRENCY} "
+        f"keep-alive clients (and 1 where marked); {SECONDS:.0f} s per variant"
     )
-    print(f"{'variant':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× (d)':>8}{'errors':>8}")
-    for label, (rate, latencies, errors) in results.items():
+    print(
+        f"latency to Cognito for (b): {LATENCY_MS:g} ms ({simulated}; userInfo measured {measured_latency:.1f} ms)"
+    )
+    print(f"{'variant':<42}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× (d)':>8}{'errors':>8}")
+    for key, (rps, latencies, errors) in results.items():
+        label, clients = variants[key][0], variants[key][3]
         p99 = statistics.quantiles(latencies, n=100)[98]
         print(
-            f"{label:<40}{rate:>9.0f}{statistics.median(latencies):>9.2f}{p99:>9.2f}{rate / ceiling:>8.2f}{errors:>8}"
+            f"{label:<42}{clients:>8}{rps:>9.0f}{p50[key]:>9.2f}{p99:>9.2f}{rps / rate['d']:>8.2f}{errors:>8}"
         )
-    print(f"(a)/(d) = {a_rate / ceiling:.2f} (target >= 0.8); (a)/(b) = {a_rate / b_rate:.1f} (target >= 10)")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    checks = [
+        ("(a)/(a′) req/s", rate["a"] / rate["a'"], ">= 0.9", rate["a"] / rate["a'"] >= 0.9),
+        ("(a)/(d) req/s", rate["a"] / rate["d"], ">= 0.5", rate["a"] / rate["d"] >= 0.5),
+        ("(a)/(b) p50, 1 client", p50["a1"] / p50["b1"], "<= 0.1", p50["a1"] <= p50["b1"] / 10),
+        (f"(a)/(b) p50, {CONCURRENCY} clients", p50["a"] / p50["b"], "<= 0.1", p50["a"] <= p50["b"] / 10),
+    ]
+    for label, value, target, ok in checks:
+        print(f"{label:<28}{value:6.2f}  (target {target}: {verdict(ok)})")
     print(
-        f"outbound HTTP calls per API request, warm cache: (a) {per_a:g}, (b) {per_b:g}, (c) {per_c:g}; "
+        f"outbound calls per API request, warm cache: (a) {per_a:g}, (b) {per_b:g}, (c) {per_c:g}; "
         f"per browser sign-in: {per_sign_in}"
     )
+    profile_in_process(token)
 
 
 if __name__ == "__main__":

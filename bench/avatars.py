@@ -25,7 +25,6 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -83,15 +82,19 @@ def timings(data: bytes, *, draft: bool) -> list[float]:
 
 
 def memory_child(path: str, draft: bool) -> None:
-    """Subprocess: print the max-RSS growth (MiB) caused by processing the file once."""
+    """Subprocess: print the max-RSS growth (MiB) caused by processing the file once, and the outcome."""
     django_setup()
-    from profiles.images import avatar_renditions
+    from profiles.images import ImageRefused, avatar_renditions
 
     data = Path(path).read_bytes()
     before = peak_rss_kib()
+    outcome = "accepted"
     with draft_mode(draft):
-        avatar_renditions(data=data)
-    print((peak_rss_kib() - before) / 1024)
+        try:
+            avatar_renditions(data=data)
+        except ImageRefused:
+            outcome = "refused"
+    print((peak_rss_kib() - before) / 1024, outcome)
 
 
 def peak_rss_kib() -> int:
@@ -105,7 +108,11 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
-def peak_memory(path: Path, *, draft: bool) -> float:
+def peak_memory(path: Path, *, draft: bool = True) -> float:
+    return peak_memory_and_outcome(path, draft=draft)[0]
+
+
+def peak_memory_and_outcome(path: Path, *, draft: bool = True) -> tuple[float, str]:
     out = subprocess.run(
         [sys.executable, __file__, "--memory", str(path), "1" if draft else "0"],
         check=True,
@@ -113,19 +120,91 @@ def peak_memory(path: Path, *, draft: bool) -> float:
         text=True,
         env=os.environ,
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    mib, outcome = out.stdout.strip().splitlines()[-1].split()
+    return float(mib), outcome
 
 
-def use_bench_database() -> None:
-    """A database of its own (`<name>_avatars_bench`), migrated: the directory shows only our 21."""
-    import psycopg
+def _encode(image, fmt: str, **save) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save)
+    return buffer.getvalue()
 
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/") + "_avatars_bench"
-    with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{name}"))
+
+def _largest_accepted(make, aspect: float) -> tuple[int, int, bytes]:
+    """The largest upload of shape aspect:1 the header checks accept, to 16 px.
+
+    Searched on the cost estimate of a small sample made the same way (resized in its header
+    only), then made for real and checked by the app's own header checks.
+    """
+    from django.conf import settings
+
+    from profiles.images import ImageRefused, _decode_cost, _open
+
+    sample_data = make(round(64 * aspect), 64)
+    sample = _open(sample_data)
+    budget = settings.AVATAR_MAX_DECODE_MB * 1024 * 1024
+
+    def fits(short: int) -> bool:
+        width, height = round(short * aspect), short
+        if width > settings.AVATAR_MAX_SIDE or width * height > settings.AVATAR_MAX_PIXELS:
+            return False
+        sample._size = (width, height)
+        return _decode_cost(sample, sample_data) <= budget
+
+    low, high = 1, 16_384 // 16  # in steps of 16 px: `low` fits, `high` does not
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(16 * mid) else (low, mid)
+    width, height = round(16 * low * aspect), 16 * low
+    data = make(width, height)
+    try:
+        _open(data).close()
+    except ImageRefused as refused:
+        raise AssertionError(f"{width}×{height} should be accepted: {refused}") from None
+    return width, height, data
+
+
+def worst_cases() -> list[tuple[str, bytes]]:
+    """Per accepted format, the uploads the checks let through that cost the most memory to decode.
+
+    Baseline JPEG decodes at a draft scale that keeps the short side >= 512 px, so its worst case
+    is the 4:1 shape whose short side is just under 1024 (scale 1) and the pixel cap; the other
+    formats (and progressive JPEG, whose coefficients libjpeg keeps at full size) decode in full,
+    so theirs is the largest image the decode budget admits, in their costliest mode.
+    """
+    from PIL import Image
+
+    def solid(mode: str, fill):
+        return lambda w, h: Image.new(mode, (w, h), fill)
+
+    def noisy(w: int, h: int):  # compresses like a photo, so the file is realistic for its size
+        coarse = Image.effect_noise((max(1, w // 8), max(1, h // 8)), 50).resize((w, h))
+        return Image.merge("RGB", (coarse, Image.linear_gradient("L").resize((w, h)), coarse))
+
+    rgb = solid("RGB", (10, 120, 200))
+    cases: list[tuple[str, bytes]] = [
+        ("JPEG 65500×610 (finding 11)", _encode(noisy(65500, 610), "JPEG", quality=30)),
+        ("JPEG baseline 4092×1023 (scale 1)", _encode(noisy(4092, 1023), "JPEG", quality=90)),
+        ("JPEG baseline 7296×5472 (40 MP)", _encode(rgb(7296, 5472), "JPEG", quality=90)),
+    ]
+    shapes = [
+        ("JPEG progressive 4:4:4", lambda w, h: _encode(rgb(w, h), "JPEG", progressive=True, subsampling=0)),
+        ("JPEG progressive 4:2:0", lambda w, h: _encode(rgb(w, h), "JPEG", progressive=True)),
+        ("PNG RGBA", lambda w, h: _encode(solid("RGBA", (1, 2, 3, 4))(w, h), "PNG")),
+        ("PNG LA", lambda w, h: _encode(solid("LA", (1, 2))(w, h), "PNG")),
+        ("PNG P + transparency", lambda w, h: _encode(solid("P", 1)(w, h), "PNG", transparency=0)),
+        ("GIF P + transparency", lambda w, h: _encode(solid("P", 1)(w, h), "GIF", transparency=0)),
+        (
+            "WebP lossless RGBA",
+            lambda w, h: _encode(solid("RGBA", (1, 2, 3, 4))(w, h), "WEBP", lossless=True),
+        ),
+        ("WebP lossy RGB", lambda w, h: _encode(rgb(w, h), "WEBP", quality=80)),
+    ]
+    for label, make in shapes:
+        for aspect in (1, 4):
+            width, height, data = _largest_accepted(make, aspect)
+            cases.append((f"{label} {width}×{height}", data))
+    return cases
 
 
 @contextmanager
@@ -210,8 +289,11 @@ def main() -> None:
     if sys.argv[1:2] == ["--memory"]:
         memory_child(sys.argv[2], sys.argv[3] == "1")
         return
-    use_bench_database()  # before Django reads DATABASE_URL
+    from bench.database import check_django_database, use_bench_database
+
+    use_bench_database("avatars", reset=True)  # before Django reads DATABASE_URL
     django_setup()
+    check_django_database()
     data = photo()
     path = Path(tempfile.gettempdir()) / "bench-avatar-12mp.jpg"
     path.write_bytes(data)
@@ -226,6 +308,23 @@ def main() -> None:
     mem, mem_base = peak_memory(path, draft=True), peak_memory(path, draft=False)
     print(f"  peak memory (peak RSS growth), draft mode: {mem:6.1f} MiB; without: {mem_base:6.1f} MiB")
     print(f"  target < 150 MB: {'met' if mem < 150 else 'NOT met'}")
+
+    from django.conf import settings
+
+    print(
+        f"  worst cases (AVATAR_MAX_DECODE_MB={settings.AVATAR_MAX_DECODE_MB}, "
+        f"AVATAR_MAX_ASPECT={settings.AVATAR_MAX_ASPECT:g}, AVATAR_MAX_SIDE={settings.AVATAR_MAX_SIDE}; "
+        "peak RSS growth, fresh process each):"
+    )
+    worst = 0.0
+    for label, case in worst_cases():
+        case_path = Path(tempfile.gettempdir()) / "bench-avatar-worst"
+        case_path.write_bytes(case)
+        mib, outcome = peak_memory_and_outcome(case_path)
+        if outcome == "accepted":
+            worst = max(worst, mib)
+        print(f"    {label:<44}{len(case) / 1e6:6.2f} MB {outcome:>9} {mib:7.1f} MiB")
+    print(f"  worst accepted upload: {worst:.1f} MiB (budget {settings.AVATAR_MAX_DECODE_MB} MiB)")
 
     cold, warm, shown, samples = directory_calls()
     print(f"  /people/ with {shown} avatars: cold view {len(cold)} outbound calls ({', '.join(cold)})")

@@ -12,24 +12,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PROFILES = int(os.environ.get("BENCH_PROFILES", "100000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "50"))
-
-
-def use_bench_database() -> str:
-    import psycopg
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/") + "_bench"
-    with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{name}"))
-    return name
 
 
 def seed() -> None:
@@ -122,11 +109,15 @@ def measure(query: str, viewer, *, seqscan: bool) -> list[float]:
 
 
 def main() -> None:
-    name = use_bench_database()
+    from bench.database import check_django_database, use_bench_database
+
+    # `<name>_bench`, kept between runs: seeding 100k profiles is the slow part, and idempotent.
+    name = use_bench_database(reset=False)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     import django
 
     django.setup()
+    check_django_database()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -1,10 +1,15 @@
-"""The app's URLs plus two deliberately naive variants of /api/user/me, for comparison only.
+"""Comparison variants of /api/user/me, mounted under /bench/ only when BENCH_URLS is on.
 
-(b) verifies each request through Cognito's userInfo (what mozilla-django-oidc's DRF class does);
-(c) fetches the JWKS on every request (what a verifier without a cache does).
+(a′) the handler itself, authentication replaced by a fixed user (loaded per request as (a) does);
+(b) verified through Cognito's userInfo on every request (what mozilla-django-oidc's DRF class does);
+(c) fetching the JWKS on every request (what a verifier without a cache does).
 """
 
 from __future__ import annotations
+
+import inspect
+import os
+import time
 
 import requests
 from django.contrib.auth import get_user_model
@@ -15,18 +20,40 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts import cognito
-from accounts.bearer import ApiPrincipal
+from accounts.bearer import ApiPrincipal, problem
 from profiles import api
 from profiles.services import profile_get_or_create_for_user
-from project.urls import urlpatterns as app_urlpatterns
 
 _http = requests.Session()
+# (a′): the view function api_view wraps, and the user it serves (found once per process).
+_user_me_handler = inspect.unwrap(api.user_me)
+FIXED_USER_EMAIL = os.environ.get("BENCH_FIXED_USER_EMAIL", "alice@example.com")
+_fixed_sub: list[str] = []
+# Delay before (b)'s userInfo call, when localcloud does not add network latency itself (bench/api.py).
+USERINFO_DELAY = float(os.environ.get("BENCH_USERINFO_DELAY_MS") or 0) / 1000
+
+
+@login_not_required
+@csrf_exempt
+def me_fixed_user(request):
+    if request.method != "GET":
+        return problem(405, "Use GET.")
+    User = get_user_model()
+    if not _fixed_sub:
+        _fixed_sub.append(User.objects.get(email=FIXED_USER_EMAIL).cognito_sub)
+    # The same read as accounts.bearer._user_for: only the token check is gone.
+    user = User.objects.select_related("profile").get(cognito_sub=_fixed_sub[0])
+    response = _user_me_handler(request, ApiPrincipal(user=user, claims={}, token=""))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_not_required
 @csrf_exempt
 def me_via_userinfo(request):
     token = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ")
+    if USERINFO_DELAY:
+        time.sleep(USERINFO_DELAY)  # Cognito across the internet rather than on loopback
     answer = _http.get(
         cognito.endpoint("userinfo_endpoint"), headers={"Authorization": f"Bearer {token}"}, timeout=5
     )
@@ -49,11 +76,12 @@ def me_fetching_jwks(request):
     return api.user_me(request)
 
 
+me_fixed_user.bearer_only = True
 me_via_userinfo.bearer_only = True
 me_fetching_jwks.bearer_only = True
 
 urlpatterns = [
-    path("bench/me-userinfo", me_via_userinfo),
-    path("bench/me-jwks-per-request", me_fetching_jwks),
-    *app_urlpatterns,
+    path("me-fixed-user", me_fixed_user),
+    path("me-userinfo", me_via_userinfo),
+    path("me-jwks-per-request", me_fetching_jwks),
 ]

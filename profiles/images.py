@@ -20,6 +20,7 @@ FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "
 OPEN_FORMATS = ["JPEG", "PNG", "WEBP", "GIF"]
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 WEBP_QUALITY = 82
+MIN_SIDE = 16
 
 # Pillow's own bomb guard as a second line behind ours (which runs on the header, before decoding):
 # it warns past this many pixels (made an error below) and refuses past twice as many.
@@ -54,6 +55,66 @@ def _too_many_pixels(max_pixels: int, detail: str = "") -> str:
     return f"This image is too large{detail}: at most {max_pixels // 1_000_000} megapixels, please."
 
 
+# Peak bytes per pixel of decoding an image in full (its worst mode), measured by bench/avatars.py.
+# A format's pixel cap is AVATAR_MAX_DECODE_MB divided by this; JPEG is costed by _jpeg_cost.
+_BYTES_PER_PIXEL = {
+    "PNG": 12,  # LA: the pixels (4 B), an intermediate and the RGBA copy (4 B each); RGBA: 8 B
+    "GIF": 10,  # palette pixels (1 B), then RGBA through an intermediate (4 B each)
+    "WEBP": 17,  # libwebp's two canvases, the frame's bytes and Pillow's image: 4 B each
+}
+# Pillow's RGB and CMYK pixels take 4 bytes; the decoded image plus one converted copy.
+_DECODED_BYTES_PER_PIXEL = 8
+
+
+def _jpeg_scans_share_one_buffer(data: bytes, components: int) -> bool:
+    """Whether the first scan holds every component (libjpeg then decodes row by row).
+
+    Otherwise (progressive, or a multi-scan baseline file) libjpeg keeps every DCT coefficient of
+    the full-size image in memory until the last scan, whatever the draft scale (ITU T.81 B.2.3).
+    """
+    offset = 2
+    while offset + 4 < len(data) and data[offset] == 0xFF:
+        marker = data[offset + 1]
+        if marker == 0xFF:  # fill byte
+            offset += 1
+            continue
+        if marker == 0xDA:  # SOS: Ns, the number of components in this scan
+            return data[offset + 4] >= components
+        offset += 2 + int.from_bytes(data[offset + 2 : offset + 4], "big")
+    return False
+
+
+def _jpeg_cost(image: Image.Image, data: bytes) -> int:
+    """Bytes decoding this JPEG takes at the draft scale _decode asks for, from its header."""
+    width, height = image.size
+    scale = min(width // max(SIZES), height // max(SIZES))
+    scale = next((s for s in (8, 4, 2) if scale >= s), 1)  # as Pillow's JpegImageFile.draft
+    cost = -(-width // scale) * -(-height // scale) * _DECODED_BYTES_PER_PIXEL
+    layers = getattr(image, "layer", [])
+    if image.info.get("progressive") or not _jpeg_scans_share_one_buffer(data, len(layers)):
+        # Two bytes per coefficient, 64 per 8×8 block of each component at its own sampling.
+        h_max = max((h for _, h, _, _ in layers), default=1) or 1
+        v_max = max((v for _, _, v, _ in layers), default=1) or 1
+        for _, h, v, _ in layers:
+            blocks = -(-width * max(h, 1) // (8 * h_max)) * -(-height * max(v, 1) // (8 * v_max))
+            cost += blocks * 64 * 2
+    return cost
+
+
+def _decode_cost(image: Image.Image, data: bytes) -> int:
+    """An upper bound of the memory decoding this upload takes, from its header alone."""
+    if FORMATS.get(image.format or "") == "JPEG":
+        return _jpeg_cost(image, data)
+    width, height = image.size
+    return width * height * _BYTES_PER_PIXEL.get(image.format or "", max(_BYTES_PER_PIXEL.values()))
+
+
+def _format_name(image: Image.Image) -> str:
+    if FORMATS.get(image.format or "") == "JPEG":
+        return "progressive JPEG" if image.info.get("progressive") else "JPEG of this kind"
+    return FORMATS.get(image.format or "", "image")
+
+
 def _open(data: bytes) -> Image.Image:
     max_pixels = settings.AVATAR_MAX_PIXELS
     try:
@@ -67,14 +128,30 @@ def _open(data: bytes) -> Image.Image:
         raise ImageRefused("This file is not a JPEG, PNG, WebP or GIF image.") from None
     except Exception:  # a malformed header can raise anything from a plugin: never a 500
         raise ImageRefused("This image could not be read: it may be damaged.") from None
+    # Everything below is checked from the header, before a single pixel is decoded.
     width, height = image.size
-    if FORMATS.get(image.format or "") != "JPEG":
-        # Only JPEG decodes at reduced scale (draft mode): other formats decode every pixel, so a
-        # tiny lossless file of huge dimensions would cost hundreds of MB. They get a lower cap.
-        max_pixels = min(max_pixels, settings.AVATAR_MAX_PIXELS_FULL_DECODE)
-    # Checked from the header, before a single pixel is decoded: decompression bombs stop here.
     if width < 1 or height < 1 or width * height > max_pixels:
         raise ImageRefused(_too_many_pixels(max_pixels, f" ({width}×{height} pixels)"))
+    if min(width, height) < MIN_SIDE:
+        raise ImageRefused(f"This image is too small: at least {MIN_SIDE}×{MIN_SIDE} pixels, please.")
+    # A long thin picture defeats JPEG's scaled decoding (it keeps the short side >= 512 px): a
+    # 65500×610 JPEG would decode in full, ~300 MB. Its square crop would be a sliver anyway.
+    max_side, max_aspect = settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_ASPECT
+    if max(width, height) > max_side or max(width, height) > max_aspect * min(width, height):
+        raise ImageRefused(
+            f"This picture is too long and thin ({width}×{height} pixels): its longer side may be at "
+            f"most {max_aspect:g} times its shorter side and at most {max_side} pixels. Please crop it."
+        )
+    # What the decoder will hold in memory: bounded per upload whatever the format and shape.
+    budget = settings.AVATAR_MAX_DECODE_MB * 1024 * 1024
+    cost = _decode_cost(image, data)
+    if cost > budget:
+        allowed = int(width * height * budget / cost / 100_000) / 10
+        raise ImageRefused(
+            f"This image is too large to process ({width}×{height} pixels): at most about {allowed:g} "
+            f"megapixels for a {_format_name(image)}, please; a baseline (not progressive) JPEG "
+            "may be larger."
+        )
     if _metadata_size(image) > settings.AVATAR_MAX_METADATA_BYTES:
         raise ImageRefused("This image carries too much metadata (EXIF, XMP…). Please export it again.")
     return image
@@ -142,9 +219,8 @@ def avatar_renditions(*, data: bytes) -> Renditions:
         pixels = _decode(image)
     finally:
         image.close()
-    side = min(pixels.size)
-    if side < 16:
-        raise ImageRefused("This image is too small: at least 16×16 pixels, please.")
+    if min(pixels.size) < MIN_SIDE:  # checked on the header already; EXIF rotation keeps sides
+        raise ImageRefused(f"This image is too small: at least {MIN_SIDE}×{MIN_SIDE} pixels, please.")
     by_size: dict[int, bytes] = {}
     square = ImageOps.fit(pixels, (max(SIZES), max(SIZES)), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
     for size in sorted(SIZES, reverse=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -176,8 +177,13 @@ AWS_TIMEOUT = env.float("AWS_TIMEOUT", default=5.0)
 AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
 # Largest accepted image in pixels (width x height), checked before decoding: decompression bombs.
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=40_000_000)
-# Lower cap for PNG, WebP and GIF, which (unlike JPEG's draft mode) decode every pixel.
-AVATAR_MAX_PIXELS_FULL_DECODE = env.int("AVATAR_MAX_PIXELS_FULL_DECODE", default=16_000_000)
+# Longest side in pixels, and longest side over shortest side, checked before decoding: a long thin
+# picture defeats JPEG's scaled decoding (security finding 11).
+AVATAR_MAX_SIDE = env.int("AVATAR_MAX_SIDE", default=10_000)
+AVATAR_MAX_ASPECT = env.float("AVATAR_MAX_ASPECT", default=4.0)
+# Memory one upload's decoding may take, in MiB, estimated from the header (format, size, JPEG
+# scans): PNG, WebP, GIF and progressive JPEG decode every pixel, so their pixel caps follow from it.
+AVATAR_MAX_DECODE_MB = env.int("AVATAR_MAX_DECODE_MB", default=96)
 # Largest metadata (EXIF, XMP, ICC, comments) an upload may carry, in bytes; it is stripped anyway.
 AVATAR_MAX_METADATA_BYTES = env.int("AVATAR_MAX_METADATA_BYTES", default=256 * 1024)
 # Lifetime of a presigned avatar URL (it also dies with the credentials that signed it).
@@ -221,3 +227,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "botocore": {"level": "WARNING"}},
 }
+
+# --- Benchmarks (bench/README.md) --------------------------------------------------------------
+# Mounts bench/urls.py under /bench/: comparison endpoints, one of which serves a fixed user with
+# no authentication. For `make bench` only, which runs on databases of its own: never in production.
+BENCH_URLS = env.bool("BENCH_URLS", default=False)
+if BENCH_URLS and not DATABASES["default"]["NAME"].endswith("_bench"):
+    raise ImproperlyConfigured("BENCH_URLS is for benchmarks only: it needs a database named *_bench.")

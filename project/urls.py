@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -23,3 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("profiles.urls")),
 ]
+
+# Benchmark-only endpoints (bench/urls.py), when BENCH_URLS is on: never in production.
+if settings.BENCH_URLS:
+    urlpatterns.insert(0, path("bench/", include("bench.urls")))

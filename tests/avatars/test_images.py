@@ -1,0 +1,72 @@
+"""The header checks of profiles.images: what is refused is refused before a pixel is decoded."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.conf import settings
+from PIL import Image, ImageFile, JpegImagePlugin
+
+from profiles.images import ImageRefused, avatar_renditions
+from tests.avatars import images as test_images
+
+pytestmark = pytest.mark.django_db  # the package's autouse fixture clears the guest cache
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fail the test if any pixel would be decoded (or a JPEG draft scale even chosen)."""
+
+    def decoded(*args, **kwargs):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", decoded)
+
+
+def test_a_long_thin_jpeg_like_finding_11_is_refused_before_decoding(no_decoding):
+    """65500×610 is under the pixel cap, but defeats draft mode: it used to decode in full (~300 MB)."""
+    data = test_images.encoded("JPEG", (65500, 610))
+    assert 65500 * 610 <= settings.AVATAR_MAX_PIXELS
+    with pytest.raises(ImageRefused) as refused:
+        avatar_renditions(data=data)
+    message = str(refused.value)
+    assert "too long and thin" in message
+    assert f"at most {settings.AVATAR_MAX_ASPECT:g} times" in message
+    assert f"{settings.AVATAR_MAX_SIDE} pixels" in message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "size", "save"),
+    [
+        ("JPEG", (6300, 6300), {"progressive": True, "subsampling": 0}),  # libjpeg keeps every coefficient
+        ("PNG", (4100, 4100), {}),
+        ("WEBP", (4000, 4000), {"lossless": True}),
+        ("GIF", (4100, 4100), {}),
+    ],
+    ids=["progressive-jpeg", "png", "webp", "gif"],
+)
+def test_what_would_decode_past_the_memory_budget_is_refused_before_decoding(no_decoding, fmt, size, save):
+    data = test_images.encoded(fmt, size, "P" if fmt == "GIF" else "RGB", **save)
+    with pytest.raises(ImageRefused) as refused:
+        avatar_renditions(data=data)
+    assert "too large to process" in str(refused.value) and "megapixels for a" in str(refused.value)
+
+
+def test_a_large_baseline_jpeg_is_still_accepted():
+    """Draft mode decodes it at 1/8 scale: the pixel cap, not the memory budget, bounds it."""
+    renditions = avatar_renditions(data=test_images.encoded("JPEG", (7200, 5400)))
+    assert sorted(renditions.by_size) == [128, 512]
+
+
+@pytest.mark.parametrize("size", [(100, 400), (400, 100), (300, 300), (16, 64)])
+def test_small_and_long_shapes_within_the_aspect_limit_are_accepted(size):
+    renditions = avatar_renditions(data=test_images.jpeg(*size))
+    for side, data in renditions.by_size.items():
+        assert Image.open(io.BytesIO(data)).size == (side, side)
+
+
+def test_a_tiny_image_is_refused_before_decoding(no_decoding):
+    with pytest.raises(ImageRefused, match="too small"):
+        avatar_renditions(data=test_images.encoded("PNG", (10, 30)))
