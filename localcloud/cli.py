@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localcloud.config import DEFAULT_CONFIG, Config
+from localcloud.files import private_dir, write_private
 
 if TYPE_CHECKING:
     from localcloud.server import LocalCloud
@@ -60,9 +60,7 @@ def write_app_env(data_dir: Path, values: dict[str, str]) -> Path:
     path = data_dir / "app.env"
     lines = ["# Written by `python -m localcloud` at start-up. Development only."]
     lines += [f"{key}={value}" for key, value in values.items()]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    write_private(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -118,7 +116,7 @@ def rotate(args: argparse.Namespace) -> int:
     from localcloud.keys import rotate_key
 
     data_dir = Path(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = rotate_key(data_dir)
     print(f"localcloud: new signing key {key.kid}")
     return 0

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 from localcloud import outbox
 from localcloud.cli import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
 from localcloud.config import Config
+from localcloud.files import private_dir
 from localcloud.hostedui import discovery
 from localcloud.hostedui.views import HostedUI
 from localcloud.identitypool import api as identity_api
@@ -47,7 +48,7 @@ class LocalCloud:
         """Load keys and state, seed the pool, and prepare moto's dispatcher."""
         self.config = config
         self.data_dir = data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         self.keys = KeyStore(data_dir, config.max_token_lifetime)
         install(self.keys)
         outbox.configure(data_dir)
