@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
-import re
 from urllib.parse import unquote
 
+import xmltodict
 from werkzeug.wrappers import Request
 
 from localcloud.s3.auth import PRESIGN_PARAMS, Target, target_of
+from localcloud.s3.errors import S3Error
 
 # Query parameters that do not change which operation an object/bucket request is.
 _PLAIN_PARAMS = frozenset(
@@ -22,7 +22,46 @@ _LIST_PARAMS = frozenset(
 ) | PRESIGN_PARAMS  # fmt: skip
 
 
+# S3 takes at most 1000 keys per DeleteObjects request.
+MAX_DELETE_KEYS = 1000
 Need = tuple[str, str, dict[str, str]]
+
+
+def needs_body(request: Request) -> bool:
+    """Whether the actions depend on the body (DeleteObjects names its keys there)."""
+    return request.method == "POST" and "delete" in request.args
+
+
+def delete_objects(body: bytes) -> list[tuple[str, str | None]]:
+    """(key, version id) of each object a DeleteObjects body names, parsed exactly as moto parses it.
+
+    moto runs ``xmltodict.parse(body, strip_whitespace=False)["Delete"]["Object"]`` and deletes
+    ``obj["Key"]``; any body whose reading could differ from that is refused, never guessed at.
+    """
+    try:
+        document = xmltodict.parse(body, strip_whitespace=False)
+    except Exception:  # expat errors, bad encodings, entity declarations (disabled)
+        raise malformed_xml() from None
+    delete = document.get("Delete") if isinstance(document, dict) else None
+    objects = delete.get("Object", []) if isinstance(delete, dict) else None
+    if isinstance(objects, dict):
+        objects = [objects]
+    if not isinstance(objects, list) or not objects or len(objects) > MAX_DELETE_KEYS:
+        raise malformed_xml()
+    found = []
+    for item in objects:
+        key = item.get("Key") if isinstance(item, dict) else None
+        version = item.get("VersionId") if isinstance(item, dict) else None
+        if not isinstance(key, str) or not key or not isinstance(version, str | None):
+            raise malformed_xml()
+        found.append((key, version))
+    return found
+
+
+def malformed_xml() -> S3Error:
+    """400 MalformedXML, S3's answer to a body that is not the schema it expects."""
+    message = "The XML you provided was not well-formed or did not validate against our published schema."
+    return S3Error("MalformedXML", message, 400)
 
 
 def required_actions(request: Request, body: bytes, form: dict[str, str]) -> list[Need] | None:
@@ -78,10 +117,11 @@ def _bucket_actions(request: Request, target: Target, method: str, params: set[s
     if method == "GET" and params - PRESIGN_PARAMS == {"location"}:
         return [("s3:GetBucketLocation", bucket, {})]
     if method == "POST" and "delete" in params:
-        text = body.decode("utf-8", "replace")
-        keys = [html.unescape(k) for k in re.findall(r"<Key>(.*?)</Key>", text, re.S)]
         # All or nothing: S3 would report per-key AccessDenied inside a 200 instead.
-        return [("s3:DeleteObject", f"{bucket}/{key}", {}) for key in keys] or None
+        return [
+            ("s3:DeleteObjectVersion" if version else "s3:DeleteObject", f"{bucket}/{key}", {})
+            for key, version in delete_objects(body)
+        ]
     if method == "POST" and form.get("key"):
         return [("s3:PutObject", f"{bucket}/{form['key']}", {})]
     return None

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,6 +56,12 @@ class Principal:
 
 ANONYMOUS = Principal("anonymous")
 ADMIN = Principal("admin")
+# Checks the body against what the signature covers (its SHA-256, or its chunk signatures).
+PayloadCheck = Callable[[bytes], None]
+
+
+def _unchecked(body: bytes) -> None:
+    """Presigned URLs and anonymous requests sign no payload."""
 
 
 @dataclass(frozen=True)
@@ -144,22 +151,34 @@ class Authenticator:
             )
 
     # --- the three SigV4 forms ----------------------------------------------------------------
-    def authenticate(self, request: Request, body: bytes, now: datetime) -> tuple[Principal, dict[str, str]]:
-        """The principal of a request and, for a browser POST, its form fields (lower-case names)."""
+    @staticmethod
+    def is_form_post(request: Request) -> bool:
+        """A browser POST upload: its signature is in the form, so the body must be parsed first."""
+        return (
+            request.method == "POST"
+            and request.mimetype == "multipart/form-data"
+            and not request.headers.get("Authorization")
+            and not {"X-Amz-Algorithm", "X-Amz-Credential", "Signature", "AWSAccessKeyId"} & set(request.args)
+        )
+
+    def authenticate(self, request: Request, now: datetime) -> tuple[Principal, PayloadCheck]:
+        """The principal of a header-signed, presigned or anonymous request, from its head alone.
+
+        The body is not needed (nor read): the header form signs the payload's hash, which the
+        returned check compares with the body once it has been read.
+        """
         auth = request.headers.get("Authorization", "")
         if auth:
             if not auth.startswith(ALGORITHM + " "):
                 raise S3Error("InvalidRequest", V2_REFUSED, 400)
-            return self._header_auth(request, auth, body, now), {}
+            return self._header_auth(request, auth, now)
         if "X-Amz-Algorithm" in request.args or "X-Amz-Credential" in request.args:
-            return self._query_auth(request, now), {}
+            return self._query_auth(request, now), _unchecked
         if "Signature" in request.args or "AWSAccessKeyId" in request.args:
             raise S3Error("InvalidRequest", V2_REFUSED, 400)
-        if request.method == "POST" and request.mimetype == "multipart/form-data":
-            return self._post_auth(request, body, now)
-        return ANONYMOUS, {}
+        return ANONYMOUS, _unchecked
 
-    def _header_auth(self, request: Request, auth: str, body: bytes, now: datetime) -> Principal:
+    def _header_auth(self, request: Request, auth: str, now: datetime) -> tuple[Principal, PayloadCheck]:
         """``Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
         fields = dict(part.strip().split("=", 1) for part in auth[len(ALGORITHM) :].split(",") if "=" in part)
         if not {"Credential", "SignedHeaders", "Signature"} <= set(fields):
@@ -196,16 +215,20 @@ class Authenticator:
                 ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             )
         self._check_credentials_live(principal, now)
-        if payload_hash.startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
-            verify_chunks(body, key, amz_date, scope, fields["Signature"])
-        elif payload_hash not in (UNSIGNED_PAYLOAD, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"):
-            if not hmac.compare_digest(payload_hash, hashlib.sha256(body).hexdigest()):
-                raise S3Error(
-                    "XAmzContentSHA256Mismatch",
-                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                    400,
-                )
-        return principal
+        seed = fields["Signature"]
+
+        def check_payload(body: bytes) -> None:
+            if payload_hash.startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
+                verify_chunks(body, key, amz_date, scope, seed)
+            elif payload_hash not in (UNSIGNED_PAYLOAD, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"):
+                if not hmac.compare_digest(payload_hash, hashlib.sha256(body).hexdigest()):
+                    raise S3Error(
+                        "XAmzContentSHA256Mismatch",
+                        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                        400,
+                    )
+
+        return principal, check_payload
 
     def _query_auth(self, request: Request, now: datetime) -> Principal:
         """A presigned URL (``X-Amz-*`` query parameters)."""
@@ -258,8 +281,11 @@ class Authenticator:
         self._check_credentials_live(principal, now)
         return principal
 
-    def _post_auth(self, request: Request, body: bytes, now: datetime) -> tuple[Principal, dict[str, str]]:
-        """A browser POST upload: the signature over the base64 policy, then the policy's conditions."""
+    def authenticate_form(self, request: Request, now: datetime) -> tuple[Principal, dict[str, str]]:
+        """A browser POST upload: the signature over the base64 policy, then the policy's conditions.
+
+        The caller spools the body first (werkzeug keeps large files on disk while parsing).
+        """
         form = request.form
         fields: dict[str, str] = {}
         for name in form:

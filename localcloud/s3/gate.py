@@ -6,18 +6,29 @@ operation after. The Gate only routes between those modules.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from werkzeug.wrappers import Request, Response
 
 from localcloud.identitypool.pool import IdentityPool
 from localcloud.s3 import cors, policy
-from localcloud.s3.actions import required_actions
-from localcloud.s3.auth import Authenticator, Principal
+from localcloud.s3.actions import needs_body, required_actions
+from localcloud.s3.auth import ANONYMOUS, Authenticator, PayloadCheck, Principal
 from localcloud.s3.errors import S3Error, access_denied
 from localcloud.s3.sigv4 import SigV4Error
 
-__all__ = ["Gate", "S3Error"]
+__all__ = ["Gate", "S3Error", "as_s3_error"]
+
+# Bodies are held in memory (moto keeps objects there anyway) once the request is authorised;
+# larger uploads must use multipart, as the README says.
+MAX_BODY = 100 * 1024 * 1024
+# A DeleteObjects body is read before it can be authorised: 1000 keys of up to 1 KiB, plus XML.
+MAX_DELETE_BODY = 2 * 1024 * 1024
+
+
+def as_s3_error(exc: S3Error | SigV4Error) -> S3Error:
+    """S3's error for a refusal from any of the check modules."""
+    return exc if isinstance(exc, S3Error) else S3Error(exc.code, exc.message, exc.status)
 
 
 class Gate:
@@ -27,6 +38,11 @@ class Gate:
         """Bind to the identity pool (credentials, role policies) and the admin key pair."""
         self.identity = identity
         self.auth = Authenticator(identity, region, admin_key, admin_secret)
+
+    @staticmethod
+    def body_limit(request: Request) -> int:
+        """The largest body the request may have."""
+        return MAX_DELETE_BODY if needs_body(request) else MAX_BODY
 
     def authorize(self, principal: Principal, request: Request, body: bytes, form: dict[str, str]) -> None:
         """AccessDenied unless the principal may perform every action the request needs."""
@@ -47,16 +63,29 @@ class Gate:
             if not policy.evaluate(document, action, resource, context, variables):
                 raise access_denied()
 
-    def check(self, request: Request, body: bytes) -> Response | None:
-        """None when the request may go on to moto; otherwise S3's error response."""
-        now = datetime.now(UTC)
-        try:
-            principal, form = self.auth.authenticate(request, body, now)
-            self.authorize(principal, request, body, form)
-        except (S3Error, SigV4Error) as exc:
-            error = exc if isinstance(exc, S3Error) else S3Error(exc.code, exc.message, exc.status)
-            return error.response(request.path)
-        return None
+    # The three steps of a request; each raises S3Error (or SigV4Error) to refuse it.
+    def check_head(self, request: Request, now: datetime) -> tuple[Principal, PayloadCheck]:
+        """Authenticate and, unless the body names what to act on, authorise: before any body is read."""
+        principal, payload = self.auth.authenticate(request, now)
+        if principal is ANONYMOUS or not needs_body(request):
+            self.authorize(principal, request, b"", {})
+        return principal, payload
+
+    def check_body(self, principal: Principal, payload: PayloadCheck, request: Request, body: bytes) -> None:
+        """The body against the signed payload hash, then the actions it names (DeleteObjects)."""
+        payload(body)
+        if needs_body(request):
+            self.authorize(principal, request, body, {})
+
+    def check_form(self, request: Request, now: datetime) -> None:
+        """A browser POST upload, over a request whose body has been spooled."""
+        principal, form = self.auth.authenticate_form(request, now)
+        self.authorize(principal, request, b"", form)
+
+    @staticmethod
+    def is_form_post(request: Request) -> bool:
+        """Whether the request is a browser POST upload (use check_form, after spooling the body)."""
+        return Authenticator.is_form_post(request)
 
     def preflight(self, request: Request) -> Response:
         """An OPTIONS preflight, answered from the bucket's CORS rules."""
