@@ -271,3 +271,19 @@ def test_unsigned_calls_reach_the_pools_region(private_stack) -> None:
     assert devices.json()["__type"] == "UnsupportedOperationException"
     assert unsigned("GlobalSignOut", {"AccessToken": access}).status_code == HTTPStatus.OK
     assert unsigned("GetUser", {"AccessToken": access}).status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_latency_delays_cognito_requests_only(tmp_path: Path) -> None:
+    from tests.localcloud.conftest import start_stack, write_config
+
+    running = start_stack(tmp_path / "data", write_config(tmp_path / "c.json"), extra=("--latency-ms", "300"))
+    try:
+        started = time.monotonic()
+        assert requests.get(f"{running.base}/_health", timeout=5).status_code == HTTPStatus.OK
+        assert time.monotonic() - started >= 0.3
+        started = time.monotonic()
+        requests.get(f"{running.s3_base}/{running.bucket}/", timeout=5)
+        assert time.monotonic() - started < 0.3
+    finally:
+        running.stop()
+    assert run_cli("--latency-ms", "-1").returncode == 2

@@ -671,3 +671,21 @@ def test_delete_objects_of_her_own_keys_works(stack: Stack, people: dict[str, Pe
         alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"x")
     result = alice.s3.delete_objects(Bucket=stack.bucket, Delete={"Objects": [{"Key": k} for k in keys]})
     assert sorted(d["Key"] for d in result["Deleted"]) == sorted(keys)
+
+
+def test_a_virtual_hosted_host_cannot_shift_the_key_moto_writes(
+    stack: Stack, people: dict[str, Person]
+) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "hosted.txt")
+    client = stack.s3(alice.credentials)
+
+    def virtual_host(request: Any, **_: Any) -> None:
+        request.headers["Host"] = f"{stack.bucket}.s3.amazonaws.com"  # signed, and sent
+
+    client.meta.events.register("before-sign.s3", virtual_host)
+    client.put_object(Bucket=stack.bucket, Key=key, Body=b"hosted")
+    # The gate authorised <bucket>/<key>; moto must have written exactly that, not "<bucket>/<key>" as a key.
+    assert stack.s3().get_object(Bucket=stack.bucket, Key=key)["Body"].read() == b"hosted"
+    shifted = stack.s3().list_objects_v2(Bucket=stack.bucket, Prefix=f"{stack.bucket}/")
+    assert shifted["KeyCount"] == 0
