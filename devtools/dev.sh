@@ -14,6 +14,7 @@ cat <<TEXT
   App            http://localhost:8000
   Local Cognito  ${COGNITO_DOMAIN:-http://127.0.0.1:9229}  (hosted sign-in pages)
   Outbox         ${COGNITO_DOMAIN:-http://127.0.0.1:9229}/_outbox  (emails and codes the stack "sent")
+  Local S3       ${AWS_S3_ENDPOINT_URL:-http://127.0.0.1:9230}  (its own origin, as on AWS)
 
   Demo users     alice@example.com / Alice-pass-1
                  admin@example.com / Admin-pass-1   (group admin: Django staff)

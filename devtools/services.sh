@@ -8,12 +8,15 @@
 #                                          exits with CMD's status
 #
 # Profiles (run side by side; both share the project's Postgres cluster):
-#   dev   localcloud on 127.0.0.1:9229, data in .localcloud/ (kept), env in .run/dev.env
-#   test  localcloud on 127.0.0.1:9239, data in .localcloud-test/ (wiped at each start),
-#         config tests/localcloud-test.json when it exists, env in .run/test.env
+#   dev   localcloud on 127.0.0.1:9229 (Cognito) and :9230 (S3), data in .localcloud/ (kept),
+#         env in .run/dev.env
+#   test  localcloud on 127.0.0.1:9239 (Cognito) and :9240 (S3), data in .localcloud-test/ (wiped
+#         at each start), config tests/localcloud-test.json when it exists, env in .run/test.env
 #
 # Environment: DATABASE_URL (use that database, start no cluster), PGPORT_LOCAL (see postgres.sh),
-# LOCALCLOUD_PORT (override the profile's port), LOCALCLOUD_TIMEOUT (seconds, default 20).
+# LOCALCLOUD_PORT (override the profile's Cognito port), LOCALCLOUD_S3_PORT (its S3 port; default
+# LOCALCLOUD_PORT + 1), LOCALCLOUD_LATENCY_MS (delay every Cognito request, to try a slow network),
+# LOCALCLOUD_TIMEOUT (seconds, default 20).
 set -euo pipefail
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -37,12 +40,14 @@ profile() {
     case "$NAME" in
         dev)
             LC_PORT="${LOCALCLOUD_PORT:-9229}"
+            LC_S3_PORT="${LOCALCLOUD_S3_PORT:-$((LC_PORT + 1))}"
             LC_DATA=.localcloud
             LC_CONFIG=
             LC_FRESH=0
             ;;
         test)
             LC_PORT="${LOCALCLOUD_PORT:-9239}"
+            LC_S3_PORT="${LOCALCLOUD_S3_PORT:-$((LC_PORT + 1))}"
             LC_DATA=.localcloud-test
             LC_CONFIG=tests/localcloud-test.json
             LC_FRESH=1
@@ -76,6 +81,20 @@ with urllib.request.urlopen(sys.argv[1], timeout=1) as response:
 EOF
 }
 
+# Whether anything answers HTTP on a URL (the S3 origin answers 403 to an anonymous GET).
+answers() {
+    "$PYTHON" - "$1" <<'EOF' 2>/dev/null
+import sys
+import urllib.error
+import urllib.request
+
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1).close()
+except urllib.error.HTTPError:
+    pass
+EOF
+}
+
 start_postgres() {
     if [ -n "$GIVEN_DATABASE_URL" ]; then
         DB_LINE="DATABASE_URL=$GIVEN_DATABASE_URL"
@@ -88,7 +107,7 @@ start_postgres() {
 }
 
 start_localcloud() {
-    local url="http://127.0.0.1:$LC_PORT/_health"
+    local url="http://127.0.0.1:$LC_PORT/_health" s3_url="http://127.0.0.1:$LC_S3_PORT/"
     if pid_alive "$LC_PID"; then
         log "$NAME: localcloud already running (pid $(cat "$LC_PID"))"
         return
@@ -96,9 +115,15 @@ start_localcloud() {
     if healthy "$url"; then
         die "something else already answers on port $LC_PORT (another clone's localcloud?); stop it or set LOCALCLOUD_PORT"
     fi
+    if answers "$s3_url"; then
+        die "something else already answers on port $LC_S3_PORT (another clone's localcloud?); stop it or set LOCALCLOUD_S3_PORT"
+    fi
     [ -x "$PYTHON" ] || die "$PYTHON not found: run 'make venv' first"
 
-    local args=(-m localcloud --host 127.0.0.1 --port "$LC_PORT" --data-dir "$LC_DATA")
+    local args=(-m localcloud --host 127.0.0.1 --port "$LC_PORT" --s3-port "$LC_S3_PORT" --data-dir "$LC_DATA")
+    if [ -n "${LOCALCLOUD_LATENCY_MS:-}" ]; then
+        args+=(--latency-ms "$LOCALCLOUD_LATENCY_MS")
+    fi
     if [ -n "$LC_CONFIG" ]; then
         if [ -f "$LC_CONFIG" ]; then
             args+=(--config "$LC_CONFIG")
@@ -110,7 +135,7 @@ start_localcloud() {
         rm -rf "$LC_DATA"
     fi
 
-    log "$NAME: starting localcloud on 127.0.0.1:$LC_PORT (log: $LC_LOG)"
+    log "$NAME: starting localcloud on 127.0.0.1:$LC_PORT, S3 on :$LC_S3_PORT (log: $LC_LOG)"
     # Its own session: Ctrl-C in the terminal reaches the caller, whose trap stops it in order.
     local launcher=()
     command -v setsid >/dev/null 2>&1 && launcher=(setsid)
@@ -118,7 +143,7 @@ start_localcloud() {
     echo $! >"$LC_PID"
 
     local deadline=$((SECONDS + TIMEOUT))
-    until healthy "$url" && [ -f "$LC_DATA/app.env" ]; do
+    until healthy "$url" && answers "$s3_url" && [ -f "$LC_DATA/app.env" ]; do
         if ! pid_alive "$LC_PID"; then
             tail -n 30 "$LC_LOG" >&2 || true
             rm -f "$LC_PID"
@@ -127,7 +152,7 @@ start_localcloud() {
         if [ "$SECONDS" -ge "$deadline" ]; then
             tail -n 30 "$LC_LOG" >&2 || true
             stop_localcloud
-            die "$NAME: localcloud not healthy at $url after ${TIMEOUT}s (log above, full log: $LC_LOG)"
+            die "$NAME: localcloud not healthy at $url and $s3_url after ${TIMEOUT}s (log above, full log: $LC_LOG)"
         fi
         sleep 0.2
     done
@@ -211,7 +236,7 @@ cmd_status() {
     for name in "${names[@]}"; do
         profile "$name"
         if pid_alive "$LC_PID"; then
-            log "$NAME: localcloud running on 127.0.0.1:$LC_PORT (pid $(cat "$LC_PID"))"
+            log "$NAME: localcloud running on 127.0.0.1:$LC_PORT, S3 on :$LC_S3_PORT (pid $(cat "$LC_PID"))"
         else
             log "$NAME: localcloud not running"
         fi

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from localcloud.config import DEFAULT_CONFIG, Config
+from localcloud.files import private_dir, write_private
 
 if TYPE_CHECKING:
     from localcloud.server import LocalCloud
@@ -33,7 +34,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def app_values(server: LocalCloud, host: str, port: int) -> dict[str, str]:
+def app_values(server: LocalCloud, host: str, port: int, s3_port: int) -> dict[str, str]:
     """Everything the app needs to talk to this stack, as environment variables."""
     # A wildcard bind is reached through loopback from this machine.
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
@@ -46,7 +47,9 @@ def app_values(server: LocalCloud, host: str, port: int) -> dict[str, str]:
         "COGNITO_DOMAIN": base,
         "COGNITO_IDP_URL": base,
         "COGNITO_ISSUER": server.pool.issuer,
+        # boto3's endpoint for cognito-idp and cognito-identity; S3 has its own origin, as on AWS.
         "AWS_ENDPOINT_URL": base,
+        "AWS_S3_ENDPOINT_URL": f"http://{shown}:{s3_port}",
         "AWS_DEFAULT_REGION": server.pool.region,
         "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
@@ -60,9 +63,7 @@ def write_app_env(data_dir: Path, values: dict[str, str]) -> Path:
     path = data_dir / "app.env"
     lines = ["# Written by `python -m localcloud` at start-up. Development only."]
     lines += [f"{key}={value}" for key, value in values.items()]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    write_private(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -84,13 +85,20 @@ def serve(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir)
     try:
-        app = LocalCloud(Config.load(Path(args.config)), data_dir)
+        app = LocalCloud(Config.load(Path(args.config)), data_dir, latency_ms=args.latency_ms)
     except StateError as exc:
         print(f"localcloud: {exc}", file=sys.stderr)
         return 1
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    s3_port = args.s3_port if args.s3_port is not None else (args.port + 1 if args.port else 0)
+    try:
+        server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+        s3_server = make_server(args.host, s3_port, app.s3, threaded=True, request_handler=MotoRequestHandler)
+    except OSError as exc:
+        print(f"localcloud: cannot listen on {args.host} ({exc})", file=sys.stderr)
+        return 1
     port = server.socket.getsockname()[1]
-    values = app_values(app, args.host, port)
+    s3_port = s3_server.socket.getsockname()[1]
+    values = app_values(app, args.host, port, s3_port)
     env_path = write_app_env(data_dir, values)
     for key, value in values.items():
         print(f"  {key}={value}")
@@ -99,9 +107,13 @@ def serve(args: argparse.Namespace) -> int:
         print(f"  demo user: {spec['username']} / {spec['password']}")
     print(f"  outbox: {values['COGNITO_DOMAIN']}/_outbox")
     print(f"  identity pool: {app.identity.id}; bucket: {app.bucket}")
+    if args.latency_ms:
+        print(f"  latency: every Cognito request waits {args.latency_ms} ms")
+    s3_thread = threading.Thread(target=s3_server.serve_forever, name="localcloud-s3", daemon=True)
+    s3_thread.start()
     print(
-        f"localcloud ready on {values['COGNITO_DOMAIN']} "
-        f"(user pool {app.pool.id}, {time.monotonic() - started:.1f}s) — development only",
+        f"localcloud ready on {values['COGNITO_DOMAIN']} (S3 on {values['AWS_S3_ENDPOINT_URL']}; "
+        f"user pool {app.pool.id}, {time.monotonic() - started:.1f}s) — development only",
         flush=True,
     )
     try:
@@ -109,6 +121,8 @@ def serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        s3_server.shutdown()
+        s3_server.server_close()
         server.server_close()
     return 0
 
@@ -118,7 +132,7 @@ def rotate(args: argparse.Namespace) -> int:
     from localcloud.keys import rotate_key
 
     data_dir = Path(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = rotate_key(data_dir)
     print(f"localcloud: new signing key {key.kid}")
     return 0
@@ -133,12 +147,29 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _non_negative(value: str) -> int:
+    """An integer >= 0 for argparse."""
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run a command."""
     parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "rotate-key", "reset"])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="Cognito origin (0: any free port)")
+    parser.add_argument(
+        "--s3-port", type=int, default=None, help="the S3 origin (default: --port + 1; 0: any free port)"
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=_non_negative,
+        default=0,
+        help="delay every request to the Cognito origin by this many ms (a real network round trip)",
+    )
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--config", default=str(DEFAULT_CONFIG))
     parser.add_argument("--allow-non-loopback", action="store_true")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import os
 import secrets
 import threading
 import time
@@ -15,6 +14,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from localcloud.files import write_private
 
 KEYS_FILE = "keys.json"
 
@@ -76,13 +77,8 @@ def _new_key() -> SigningKey:
 
 def _write(path: Path, keys: list[SigningKey]) -> None:
     """Atomically write the key file, readable by its owner only."""
-    tmp = path.with_suffix(".tmp")
-    data = [k.__dict__ for k in keys]
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        # A plain list, oldest first: simple for tools (and tests) that read the current key.
-        json.dump(data, fh, indent=1)
-    os.replace(tmp, path)
+    # A plain list, oldest first: simple for tools (and tests) that read the current key.
+    write_private(path, json.dumps([k.__dict__ for k in keys], indent=1))
 
 
 def _read(path: Path) -> list[SigningKey]:

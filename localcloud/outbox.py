@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from localcloud.files import write_private
 
 OUTBOX_FILE = "outbox.json"
 # Keep the newest messages only: the outbox is a development aid, not an archive.
@@ -43,9 +44,7 @@ class Outbox:
             self.messages.insert(0, message)
             del self.messages[MAX_MESSAGES:]
             if self.path:
-                tmp = self.path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(self.messages, indent=1))
-                os.replace(tmp, self.path)
+                write_private(self.path, json.dumps(self.messages, indent=1))
         print(f"[outbox] to={recipient} subject={subject!r} code={code}: {body}", flush=True)
         return message
 

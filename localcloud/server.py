@@ -1,40 +1,61 @@
-"""The one WSGI app on one port: localcloud's own endpoints first, then moto for AWS APIs."""
+"""localcloud's two WSGI apps, one per origin, as on AWS.
+
+* The Cognito origin (``LocalCloud``): the hosted UI, /oauth2/*, discovery, the outbox, health, and
+  the cognito-idp and cognito-identity JSON APIs by ``X-Amz-Target``. cognito-idp operations
+  localcloud does not answer itself go to moto's cognito-idp backend alone; nothing else reaches
+  moto (no /moto-api, no S3, no STS): anything else is a 404/400 in AWS's JSON error shape.
+* The S3 origin (``LocalCloud.s3``): every request is S3. The gate checks it, then moto's S3
+  backend runs it directly, never through moto's dispatcher, so no header can make moto read it
+  as another service. Responses are sandboxed (``Content-Security-Policy: sandbox``), so an
+  uploaded HTML page cannot act for either origin.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import re
+import tempfile
 import threading
-import traceback
+import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
+from typing import IO, Any
 
 from moto.core.exceptions import JsonRESTError
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.exceptions import RequestEntityTooLarge
+from moto.moto_server.werkzeug_app import create_backend_app
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import ClosingIterator
 
 from localcloud import outbox
 from localcloud.cli import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
 from localcloud.config import Config
+from localcloud.files import private_dir
 from localcloud.hostedui import discovery
 from localcloud.hostedui.views import HostedUI
 from localcloud.identitypool import api as identity_api
 from localcloud.identitypool.pool import IdentityPool
 from localcloud.keys import KeyStore
-from localcloud.s3.gate import Gate, S3Error
+from localcloud.s3.errors import S3Error, internal_error
+from localcloud.s3.gate import Gate, as_s3_error
+from localcloud.s3.sigv4 import SigV4Error
 from localcloud.store import Store
 from localcloud.userpool import api
 from localcloud.userpool import backend as bk
 from localcloud.userpool.models import install
 
-# Requests to localcloud's own endpoints above this size are refused (Cognito's limits are far
-# below it); S3 bodies go to moto untouched.
+logger = logging.getLogger(__name__)
+
+# Requests to the Cognito origin above this size are refused (Cognito's limits are far below it).
 MAX_BODY = 256 * 1024
-# S3 bodies are held in memory to be hashed and checked; larger uploads must use multipart.
-S3_MAX_BODY = 100 * 1024 * 1024
+# A browser POST upload is spooled before its form can be checked: this much in memory, the rest
+# in a temporary file (werkzeug's form parser also keeps large files on disk).
+SPOOL_IN_MEMORY = 1024 * 1024
+_CHUNK = 64 * 1024
+# On every S3 response: an uploaded text/html object must not run as a page of any origin.
+S3_SECURITY_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
 WELL_KNOWN = re.compile(
     r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>openid-configuration|jwks\.json)$"
 )
@@ -43,11 +64,11 @@ WELL_KNOWN = re.compile(
 class LocalCloud:
     """The localcloud WSGI application."""
 
-    def __init__(self, config: Config, data_dir: Path) -> None:
-        """Load keys and state, seed the pool, and prepare moto's dispatcher."""
+    def __init__(self, config: Config, data_dir: Path, latency_ms: int = 0) -> None:
+        """Load keys and state, seed the pool and bucket, and prepare moto's two backend apps."""
         self.config = config
         self.data_dir = data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         self.keys = KeyStore(data_dir, config.max_token_lifetime)
         install(self.keys)
         outbox.configure(data_dir)
@@ -65,77 +86,103 @@ class LocalCloud:
         self.hosted = HostedUI(config)
         self.routes = self.hosted.routes()
         self.own_paths = set(self.routes) | {"/_health", "/_outbox", "/_outbox.json"}
-        self.moto = DomainDispatcherApplication(create_backend_app)
+        # Each origin reaches exactly one moto service, never moto's dispatcher.
+        self.moto_idp = create_backend_app("cognito-idp")
+        self.moto_s3 = create_backend_app("s3")
+        self.latency = max(latency_ms, 0) / 1000
         # moto's backends are not thread-safe; one lock serialises localcloud's own handlers and
         # every cognito-idp call (a development server has no need for more).
         self.lock = threading.RLock()
 
+    # --- the Cognito origin -----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """WSGI entry point."""
+        """WSGI entry point of the Cognito origin."""
+        if self.latency:
+            # --latency-ms: a network round trip to a real Cognito (outside the lock, like one).
+            time.sleep(self.latency)
         request = Request(environ)
         # Also bounds chunked bodies that announce no Content-Length (werkzeug stops reading).
         request.max_content_length = MAX_BODY
         path = request.path
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith(identity_api.TARGET_PREFIX):
-            return self.identity_call(request, target[len(identity_api.TARGET_PREFIX) :])(
-                environ, start_response
-            )
-        if target.startswith(api.TARGET_PREFIX):
+            response = self.identity_call(request, target[len(identity_api.TARGET_PREFIX) :])
+        elif target.startswith(api.TARGET_PREFIX):
             response = self.cognito_api(request, target[len(api.TARGET_PREFIX) :])
-            if response is None:
-                return self.to_moto(environ, start_response)
-            return response(environ, start_response)
-        if not _signed_for_other_service(environ) and (path in self.own_paths or WELL_KNOWN.match(path)):
-            return self.local(request)(environ, start_response)
-        if _is_s3(environ):
-            return self.s3(environ, start_response)
-        return self.to_moto(environ, start_response)
+        elif target:
+            response = api.error_response(
+                "UnknownOperationException", "Only cognito-idp and cognito-identity are served here"
+            )
+        elif path in self.own_paths or WELL_KNOWN.match(path):
+            response = self.local(request)
+        else:
+            # Not moto's: S3 has its own origin, and no other AWS API is emulated.
+            response = api.error_response("UnknownOperationException", "No such endpoint", 404)
+        return response(environ, start_response)
 
+    # --- the S3 origin --------------------------------------------------------------------------------
     def s3(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """An S3 request: CORS preflight, or signature + policy checks, then moto; bucket CORS applied."""
+        """WSGI entry point of the S3 origin: every request is S3, checked by the gate, then moto's S3."""
         request = Request(environ)
-        request.max_content_length = S3_MAX_BODY
         try:
             if request.method == "OPTIONS":
                 with self.lock:
                     response = self.gate.preflight(request)
             else:
                 response = self._checked_s3(request)
+        except (S3Error, SigV4Error) as exc:
+            response = as_s3_error(exc).response(request.path)
+        except Exception:  # a bug must not surface as a traceback
+            logger.exception("S3 request failed: %s %s", request.method, request.path)
+            response = internal_error().response()
+        try:
             with self.lock:
                 response = self.gate.apply_cors(request, response)
-        except Exception:  # a bug must not surface as a traceback
-            traceback.print_exc()
-            response = S3Error("InternalError", "We encountered an internal error. Please try again.", 500)
-            response = response.response()
-        return response(environ, start_response)
+        except Exception:
+            logger.exception("S3 CORS failed: %s %s", request.method, request.path)
+            response = internal_error().response()
+        response.headers.update(S3_SECURITY_HEADERS)
+        limit = self.gate.body_limit(request)
+        # After the answer is sent, drop what the client still sends of a refused body, so it
+        # reads the answer instead of a reset connection.
+        return ClosingIterator(response(environ, start_response), lambda: _discard_unread(request, limit))
 
     def _checked_s3(self, request: Request) -> Response:
-        """Read the body once, check the request, and hand an identical copy to moto."""
-        try:
-            body = request.get_data()
-        except RequestEntityTooLarge:
-            return S3Error(
-                "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (localcloud)", 400
-            ).response(request.path)
-        environ = dict(request.environ)
-        environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body is now de-chunked with a length
-        environ["wsgi.input_terminated"] = False
-        environ["CONTENT_LENGTH"] = str(len(body))
-        # The gate parses form bodies (browser POST) from its own copy of the stream.
-        checked = Request({**environ, "wsgi.input": io.BytesIO(body)})
+        """Check the request before reading its body, then the body, then hand moto an identical copy."""
+        limit = self.gate.body_limit(request)
+        if (request.content_length or 0) > limit:
+            raise _too_large()
+        now = datetime.now(UTC)
+        if self.gate.is_form_post(request):
+            # Its signature is inside the form: spool the body (bounded, mostly on disk), parse, check.
+            body, size = _spool(request, limit)
+            with body:
+                checked = Request({**_with_body(request.environ, body, size), "wsgi.input": body})
+                try:
+                    with self.lock:
+                        self.gate.check_form(checked, now)
+                except RequestEntityTooLarge:
+                    raise _too_large() from None
+                finally:
+                    checked.close()
+                body.seek(0)
+                return self._moto_s3(request, body, size)
         with self.lock:
-            denial = self.gate.check(checked, body)
-            if denial is not None:
-                return denial
-            environ["wsgi.input"] = io.BytesIO(body)
-            return Response.from_app(self.moto, environ, buffered=True)
+            principal, payload = self.gate.check_head(request, now)
+        # Authenticated, and authorised unless the body names the objects: only now read it.
+        data = _read(request, limit)
+        with self.lock:
+            self.gate.check_body(principal, payload, request, data)
+        return self._moto_s3(request, io.BytesIO(data), len(data))
 
-    def to_moto(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """Hand a request to moto (S3, STS, cognito-identity...), buffered under the lock."""
+    def _moto_s3(self, request: Request, body: IO[bytes], size: int) -> Response:
+        """Run the checked request in moto's S3 backend app, with the body already read."""
+        environ = _with_body(request.environ, body, size)
+        # moto picks path-style or virtual-hosted addressing from Host; the gate read the path as
+        # path-style, so moto must too (a Host of "<bucket>.s3.amazonaws.com" would shift the key).
+        environ["HTTP_HOST"] = f"127.0.0.1:{environ.get('SERVER_PORT', '80')}"
         with self.lock:
-            response = Response.from_app(self.moto, environ, buffered=True)
-        return response(environ, start_response)
+            return Response.from_app(self.moto_s3, environ, buffered=True)
 
     # --- localcloud's own pages and endpoints -------------------------------------------------
     def local(self, request: Request) -> Response:
@@ -171,7 +218,7 @@ class LocalCloud:
         except RequestEntityTooLarge:
             return too_large(path)
         except Exception:  # a bug must not leak a traceback to the browser
-            traceback.print_exc()
+            logger.exception("%s %s failed", request.method, path)
             return Response(
                 "Internal error (see the localcloud console)", status=500, content_type="text/plain"
             )
@@ -188,12 +235,12 @@ class LocalCloud:
             with self.lock:
                 return identity_api.handle(self.identity, operation, params)
         except Exception:
-            traceback.print_exc()
+            logger.exception("cognito-identity %s failed", operation)
             return api.error_response("InternalErrorException", "Internal error", 500)
 
     # --- the cognito-idp JSON API ------------------------------------------------------------------
-    def cognito_api(self, request: Request, operation: str) -> Response | None:
-        """Our handlers for the operations we own; None lets moto answer (region fixed first)."""
+    def cognito_api(self, request: Request, operation: str) -> Response:
+        """Our handlers for the operations we own; moto's cognito-idp for the rest (region fixed first)."""
         if request.method != "POST":
             return api.error_response("UnknownOperationException", "POST required")
         if (request.content_length or 0) > MAX_BODY:
@@ -219,7 +266,7 @@ class LocalCloud:
         except JsonRESTError as exc:
             return api.error_response(exc.error_type, exc.message, exc.code)
         except Exception:
-            traceback.print_exc()
+            logger.exception("cognito-idp %s failed", operation)
             return api.error_response("InternalErrorException", "Internal error", 500)
         return self.moto_cognito(request, operation, params, raw)
 
@@ -228,6 +275,8 @@ class LocalCloud:
         environ = dict(request.environ)
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["CONTENT_LENGTH"] = str(len(raw))
+        # The JSON API lives at "/"; moto's other cognito-idp routes (its own JWKS) are not ours.
+        environ["PATH_INFO"] = "/"
         if not environ.get("HTTP_AUTHORIZATION"):
             region = api.region_for(params) or self.pool.region
             # moto reads the region from the credential scope (it does not check signatures).
@@ -237,7 +286,7 @@ class LocalCloud:
             )
         with self.lock:
             try:
-                response = Response.from_app(self.moto, environ, buffered=True)
+                response = Response.from_app(self.moto_idp, environ, buffered=True)
                 if operation not in api.READ_ONLY:
                     self.store.save()
             except NotImplementedError:
@@ -245,11 +294,11 @@ class LocalCloud:
                     "UnsupportedOperationException", f"localcloud (moto) does not emulate {operation}"
                 )
             except Exception:
-                traceback.print_exc()
+                logger.exception("moto's cognito-idp %s failed", operation)
                 return api.error_response("InternalErrorException", "Internal error", 500)
         if response.status_code >= 500:
             # moto raises KeyError/TypeError on missing or mistyped parameters: that is bad input.
-            print(f"[localcloud] moto failed on {operation}: {response.get_data(as_text=True)[:500]}")
+            logger.warning("moto failed on %s: %s", operation, response.get_data(as_text=True)[:500])
             return api.error_response(
                 "InvalidParameterException", f"Invalid or missing parameters for {operation}"
             )
@@ -281,32 +330,55 @@ def too_large(path: str) -> Response:
     return Response("Request body too large", status=413, content_type="text/plain")
 
 
-def _signed_for_other_service(environ: dict[str, Any]) -> bool:
-    """A SigV4 request for another AWS service (e.g. S3 bucket 'login') always goes to moto."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
-    if match:
-        return match.group(1) != "cognito-idp"
-    return "X-Amz-Credential" in environ.get("QUERY_STRING", "")
+def _too_large() -> S3Error:
+    """400 EntityTooLarge for a body over localcloud's cap."""
+    message = "Your proposed upload exceeds the maximum allowed size (localcloud; use multipart)"
+    return S3Error("EntityTooLarge", message, 400)
 
 
-def _is_s3(environ: dict[str, Any]) -> bool:
-    """Whether moto would treat the request as S3 (its default for unsigned, target-less calls)."""
-    if environ.get("PATH_INFO", "").startswith("/moto-api"):
-        return False
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    if auth:
-        match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/,]+)/", auth)
-        # SigV2 ("AWS key:signature") and unparsable SigV4 headers are S3's too (moto would treat
-        # them as S3 unchecked); the gate refuses them as S3 does.
-        return match.group(1) == "s3" if match else auth.startswith(("AWS ", "AWS4-HMAC-SHA256"))
-    if environ.get("HTTP_X_AMZ_TARGET"):
-        return False
-    credential = parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential")
-    if credential:
-        # Fail closed: only a well-formed scope naming another service skips the S3 checks.
-        parts = credential[0].split("/")
-        return len(parts) != 5 or parts[3] == "s3"
-    content_type = environ.get("CONTENT_TYPE", "")
-    # Query-protocol APIs (STS AssumeRoleWithWebIdentity...) post a form with Action=.
-    return not content_type.startswith("application/x-www-form-urlencoded")
+def _read(request: Request, limit: int) -> bytes:
+    """The body (de-chunked), refusing more than limit bytes whatever the headers announced."""
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large()
+    return data
+
+
+def _spool(request: Request, limit: int) -> tuple[IO[bytes], int]:
+    """The body copied to a spooled temporary file (memory up to SPOOL_IN_MEMORY, then disk)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - returned open
+    size = 0
+    try:
+        while chunk := request.stream.read(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large()
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool, size
+
+
+def _with_body(environ: dict[str, Any], body: IO[bytes], size: int) -> dict[str, Any]:
+    """A copy of environ whose input is body, de-chunked with a length."""
+    copy = dict(environ)
+    copy.pop("HTTP_TRANSFER_ENCODING", None)
+    copy["wsgi.input"] = body
+    copy["wsgi.input_terminated"] = False
+    copy["CONTENT_LENGTH"] = str(size)
+    return copy
+
+
+def _discard_unread(request: Request, limit: int) -> None:
+    """Read and drop the unread rest of a body in small chunks (never more than limit bytes)."""
+    if (request.content_length or 0) > limit:
+        return
+    try:
+        stream = request.stream
+        for _ in range(limit // _CHUNK + 1):
+            if not stream.read(_CHUNK):
+                break
+    except (OSError, ValueError, HTTPException):
+        pass

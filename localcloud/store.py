@@ -11,12 +11,12 @@ stops the start-up with a message to run ``python -m localcloud reset``.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import shutil
 from pathlib import Path
 from typing import Any
 
+from localcloud.files import write_private
 from localcloud.userpool import backend as bk
 
 STATE_FILE = "cognito-idp.pickle"
@@ -68,11 +68,7 @@ class Store:
         digest = hashlib.sha256(blob).digest()
         if digest == self._digest:
             return
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-        os.replace(tmp, self.path)
+        write_private(self.path, blob)
         self._digest = digest
 
 

@@ -8,7 +8,6 @@ ids stay stable and credentials stay valid across restarts, as on AWS.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import string
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 import jwt
 
 from localcloud.config import Config
+from localcloud.files import write_private
 from localcloud.keys import KeyStore
 
 STATE_FILE = "identity-pool.json"
@@ -128,11 +128,7 @@ class IdentityPool:
                 "by_login": self.by_login,
                 "credentials": {k: asdict(c) for k, c in self.credentials.items()},
             }
-            tmp = self.path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(data, fh, indent=1)
-            os.replace(tmp, self.path)
+            write_private(self.path, json.dumps(data, indent=1))
 
     # --- descriptions ------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:

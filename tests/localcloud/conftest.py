@@ -73,6 +73,11 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def s3_base(self) -> str:
+        """The S3 origin's base URL (its own port, as S3 is its own origin on AWS)."""
+        return self.env["AWS_S3_ENDPOINT_URL"]
+
+    @property
     def env(self) -> dict[str, str]:
         """The app.env values."""
         lines = (self.data_dir / "app.env").read_text().splitlines()
@@ -200,7 +205,7 @@ class Stack:
         return boto3.client(
             "s3",
             region_name="us-east-1",
-            endpoint_url=self.base,
+            endpoint_url=self.s3_base,
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, **config),
             **keys,
         )
@@ -237,12 +242,13 @@ class Stack:
                 self.process.wait()
 
 
-def start_stack(data_dir: Path, config: Path, port: int | None = None, timeout: float = 15) -> Stack:
-    """Start `python -m localcloud` and wait for its ready line."""
-    port = port or free_port()
+def start_stack(
+    data_dir: Path, config: Path, port: int = 0, timeout: float = 15, extra: tuple[str, ...] = ()
+) -> Stack:
+    """Start `python -m localcloud` (both origins on free ports unless told) and wait for it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "--port", str(port), "--data-dir", str(data_dir),
-         "--config", str(config)],
+        [sys.executable, "-m", "localcloud", "--port", str(port), "--s3-port", "0", "--data-dir",
+         str(data_dir), "--config", str(config), *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -258,6 +264,7 @@ def start_stack(data_dir: Path, config: Path, port: int | None = None, timeout: 
             break
         stack.output.append(line)
         if "localcloud ready" in line:
+            stack.port = int(stack.env["COGNITO_DOMAIN"].rsplit(":", 1)[1])
             # Keep draining output so the server never blocks on a full pipe.
             import threading
 

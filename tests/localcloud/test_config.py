@@ -70,7 +70,7 @@ def test_stack_starts_from_the_extending_test_config(tmp_path: Path) -> None:
         assert running.bucket == "localcloud-avatars"
         assert running.identity_pool_id.startswith("us-east-1:")
         preflight = requests.options(
-            f"{running.base}/{running.bucket}",
+            f"{running.s3_base}/{running.bucket}",
             headers={"Origin": "http://localhost:8001", "Access-Control-Request-Method": "POST"},
             timeout=5,
         )

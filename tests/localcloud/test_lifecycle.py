@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -122,6 +124,43 @@ def test_startup_is_fast_and_state_survives_restart(private_stack, tmp_path: Pat
     assert bad.json()["error"] == "invalid_grant"
 
 
+def test_data_dir_files_are_private_even_when_they_existed(private_stack) -> None:
+    first = private_stack()
+    first.stop()
+    data_dir = first.data_dir
+    # A data dir left by an older version (or a loose umask): world-readable files and temp files.
+    os.chmod(data_dir, 0o755)  # noqa: S103 - the loose mode being tightened
+    for path in list(data_dir.iterdir()):
+        os.chmod(path, 0o644)
+        path.with_suffix(".tmp").write_text("stale")
+        os.chmod(path.with_suffix(".tmp"), 0o644)
+    umask = os.umask(0o022)
+    try:
+        second = private_stack(data_dir=data_dir)
+    finally:
+        os.umask(umask)
+    idp = second.idp()
+    email = "private-files@example.com"
+    idp.admin_create_user(
+        UserPoolId=second.pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    idp.admin_set_user_password(
+        UserPoolId=second.pool_id, Username=email, Password="Priv-pass-1", Permanent=True
+    )
+    idp.forgot_password(ClientId=second.client_id, Username=email, SecretHash=second.secret_hash(email))
+    assert second.latest_code(email)
+    second.identity_credentials(second.api_login(email, "Priv-pass-1")["IdToken"])
+    assert run_cli("rotate-key", "--data-dir", str(data_dir)).returncode == 0
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    written = {"app.env", "outbox.json", "keys.json", "cognito-idp.pickle", "identity-pool.json"}
+    assert written <= {p.name for p in data_dir.iterdir()}
+    for name in written:
+        assert stat.S_IMODE((data_dir / name).stat().st_mode) == 0o600, name
+
+
 def test_rotate_key_while_running(private_stack) -> None:
     running = private_stack()
     old_tokens = running.api_login(*ALICE)
@@ -232,3 +271,19 @@ def test_unsigned_calls_reach_the_pools_region(private_stack) -> None:
     assert devices.json()["__type"] == "UnsupportedOperationException"
     assert unsigned("GlobalSignOut", {"AccessToken": access}).status_code == HTTPStatus.OK
     assert unsigned("GetUser", {"AccessToken": access}).status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_latency_delays_cognito_requests_only(tmp_path: Path) -> None:
+    from tests.localcloud.conftest import start_stack, write_config
+
+    running = start_stack(tmp_path / "data", write_config(tmp_path / "c.json"), extra=("--latency-ms", "300"))
+    try:
+        started = time.monotonic()
+        assert requests.get(f"{running.base}/_health", timeout=5).status_code == HTTPStatus.OK
+        assert time.monotonic() - started >= 0.3
+        started = time.monotonic()
+        requests.get(f"{running.s3_base}/{running.bucket}/", timeout=5)
+        assert time.monotonic() - started < 0.3
+    finally:
+        running.stop()
+    assert run_cli("--latency-ms", "-1").returncode == 2

@@ -186,7 +186,7 @@ def test_anonymous_requests_are_refused(stack: Stack) -> None:
         ("GET", ""),
         ("DELETE", "public/anon.txt"),
     ):
-        response = requests.request(method, f"{stack.base}/{stack.bucket}/{path}", data=b"x", timeout=5)
+        response = requests.request(method, f"{stack.s3_base}/{stack.bucket}/{path}", data=b"x", timeout=5)
         assert response.status_code == HTTPStatus.FORBIDDEN, (method, path)
         assert xml_code(response) == "AccessDenied"
         assert "<Message>Access Denied</Message>" in response.text
@@ -200,7 +200,7 @@ def test_admin_key_has_full_access_and_is_checked(stack: Stack) -> None:
     wrong = boto3.client(
         "s3",
         region_name="us-east-1",
-        endpoint_url=stack.base,
+        endpoint_url=stack.s3_base,
         aws_access_key_id=stack.env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key="wrong-secret",
         config=admin.meta.config,
@@ -221,7 +221,7 @@ def test_wrong_or_missing_session_token_and_unknown_key(stack: Stack, people: di
     no_token = boto3.client(
         "s3",
         region_name="us-east-1",
-        endpoint_url=stack.base,
+        endpoint_url=stack.s3_base,
         aws_access_key_id=alice.credentials["AccessKeyId"],
         aws_secret_access_key=alice.credentials["SecretKey"],
         config=alice.s3.meta.config,
@@ -287,7 +287,7 @@ def test_sigv2_is_refused(stack: Stack) -> None:
     v2 = boto3.client(
         "s3",
         region_name="us-east-1",
-        endpoint_url=stack.base,
+        endpoint_url=stack.s3_base,
         aws_access_key_id=stack.env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=stack.env["AWS_SECRET_ACCESS_KEY"],
     )
@@ -474,7 +474,7 @@ def test_post_policy_conditions_are_enforced(
 
 
 def test_cors_preflight_follows_the_bucket_rule(stack: Stack) -> None:
-    url = f"{stack.base}/{stack.bucket}"
+    url = f"{stack.s3_base}/{stack.bucket}"
     ok = requests.options(
         url,
         headers={
@@ -547,7 +547,7 @@ def test_expired_credentials_sign_nothing(private_stack) -> None:
 def test_malformed_requests_get_s3_errors(
     stack: Stack, method: str, query: str, headers: dict, body: bytes
 ) -> None:
-    url = f"{stack.base}/{stack.bucket}/x{query}"
+    url = f"{stack.s3_base}/{stack.bucket}/x{query}"
     response = requests.request(method, url, headers=headers, data=body, timeout=5)
     assert 400 <= response.status_code < 500, response.text
     assert xml_code(response)
@@ -571,7 +571,7 @@ def _streaming_put(
             return "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 
     creds = who.credentials
-    url = f"{stack.base}/{stack.bucket}/{quote(key)}"
+    url = f"{stack.s3_base}/{stack.bucket}/{quote(key)}"
     request = AWSRequest(
         method="PUT",
         url=url,
@@ -609,3 +609,83 @@ def test_streaming_chunk_signatures_are_checked(stack: Stack, people: dict[str, 
     response = _streaming_put(stack, alice, key, [b"hello ", b"world"], tamper=True)
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert xml_code(response) == "SignatureDoesNotMatch"
+
+
+# --- DeleteObjects: the gate reads the keys exactly as moto does -----
+def _signed(stack: Stack, who: Person, method: str, url: str, body: bytes) -> requests.Response:
+    """A request signed with who's credentials (body hash included), sent as is."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = who.credentials
+    request = AWSRequest(method=method, url=url, data=body)
+    signer = Credentials(creds["AccessKeyId"], creds["SecretKey"], creds["SessionToken"])
+    S3SigV4Auth(signer, "s3", "us-east-1").add_auth(request)
+    return requests.request(method, url, data=body, headers=dict(request.headers.items()), timeout=5)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<Delete><Object><Key >{bob}</Key ></Object></Delete>",
+        "<Delete><Object><Key>{mine}</Key></Object><Object><Key\n>{bob}</Key\n></Object></Delete>",
+        "<Delete><Object><Key>{mine}</Key></Object><Object><Key>{bob}</Key></Object></Delete>",
+        '<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object>'
+        "<Key>{bob}</Key></Object></Delete>",
+    ],
+)
+def test_delete_objects_authorises_every_key_moto_would_delete(
+    stack: Stack, people: dict[str, Person], body: str
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    mine, bobs = alice.key("protected", "mine.txt"), bob.key("protected", "kept.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=mine, Body=b"x")
+    bob.s3.put_object(Bucket=stack.bucket, Key=bobs, Body=b"bob's")
+    url = f"{stack.s3_base}/{stack.bucket}?delete"
+    response = _signed(stack, alice, "POST", url, body.format(mine=mine, bob=bobs).encode())
+    assert response.status_code == HTTPStatus.FORBIDDEN, response.text
+    assert xml_code(response) == "AccessDenied"
+    assert stack.s3().get_object(Bucket=stack.bucket, Key=bobs)["Body"].read() == b"bob's"
+    assert stack.s3().head_object(Bucket=stack.bucket, Key=mine)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<Delete><Object><Key>a", b"not xml", b"<Delete></Delete>", b"",
+     b"<Delete><Object><Key a='1'>k</Key></Object></Delete>",
+     b'<!DOCTYPE d [<!ENTITY e "x">]><Delete><Object><Key>&e;</Key></Object></Delete>'],
+)  # fmt: skip
+def test_delete_objects_that_does_not_parse_is_refused(
+    stack: Stack, people: dict[str, Person], body: bytes
+) -> None:
+    response = _signed(stack, people["alice"], "POST", f"{stack.s3_base}/{stack.bucket}?delete", body)
+    assert response.status_code == HTTPStatus.BAD_REQUEST, response.text
+    assert xml_code(response) == "MalformedXML"
+
+
+def test_delete_objects_of_her_own_keys_works(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    keys = [alice.key("protected", f"many-{n}.txt") for n in range(3)]
+    for key in keys:
+        alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"x")
+    result = alice.s3.delete_objects(Bucket=stack.bucket, Delete={"Objects": [{"Key": k} for k in keys]})
+    assert sorted(d["Key"] for d in result["Deleted"]) == sorted(keys)
+
+
+def test_a_virtual_hosted_host_cannot_shift_the_key_moto_writes(
+    stack: Stack, people: dict[str, Person]
+) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "hosted.txt")
+    client = stack.s3(alice.credentials)
+
+    def virtual_host(request: Any, **_: Any) -> None:
+        request.headers["Host"] = f"{stack.bucket}.s3.amazonaws.com"  # signed, and sent
+
+    client.meta.events.register("before-sign.s3", virtual_host)
+    client.put_object(Bucket=stack.bucket, Key=key, Body=b"hosted")
+    # The gate authorised <bucket>/<key>; moto must have written exactly that, not "<bucket>/<key>" as a key.
+    assert stack.s3().get_object(Bucket=stack.bucket, Key=key)["Body"].read() == b"hosted"
+    shifted = stack.s3().list_objects_v2(Bucket=stack.bucket, Prefix=f"{stack.bucket}/")
+    assert shifted["KeyCount"] == 0

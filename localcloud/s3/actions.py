@@ -1,0 +1,127 @@
+"""Which IAM actions (on which resources, with which condition keys) an S3 request needs."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import xmltodict
+from werkzeug.wrappers import Request
+
+from localcloud.s3.auth import PRESIGN_PARAMS, Target, target_of
+from localcloud.s3.errors import S3Error
+
+# Query parameters that do not change which operation an object/bucket request is.
+_PLAIN_PARAMS = frozenset(
+    {"versionId", "partNumber", "x-id", "response-content-type", "response-content-language",
+     "response-expires", "response-cache-control", "response-content-disposition",
+     "response-content-encoding"}
+) | PRESIGN_PARAMS  # fmt: skip
+_LIST_PARAMS = frozenset(
+    {"list-type", "prefix", "delimiter", "marker", "max-keys", "encoding-type", "continuation-token",
+     "start-after", "fetch-owner", "x-id", "optional-object-attributes"}
+) | PRESIGN_PARAMS  # fmt: skip
+
+
+# S3 takes at most 1000 keys per DeleteObjects request.
+MAX_DELETE_KEYS = 1000
+Need = tuple[str, str, dict[str, str]]
+
+
+def needs_body(request: Request) -> bool:
+    """Whether the actions depend on the body (DeleteObjects names its keys there)."""
+    return request.method == "POST" and "delete" in request.args
+
+
+def delete_objects(body: bytes) -> list[tuple[str, str | None]]:
+    """(key, version id) of each object a DeleteObjects body names, parsed exactly as moto parses it.
+
+    moto runs ``xmltodict.parse(body, strip_whitespace=False)["Delete"]["Object"]`` and deletes
+    ``obj["Key"]``; any body whose reading could differ from that is refused, never guessed at.
+    """
+    try:
+        document = xmltodict.parse(body, strip_whitespace=False)
+    except Exception:  # expat errors, bad encodings, entity declarations (disabled)
+        raise malformed_xml() from None
+    delete = document.get("Delete") if isinstance(document, dict) else None
+    objects = delete.get("Object", []) if isinstance(delete, dict) else None
+    if isinstance(objects, dict):
+        objects = [objects]
+    if not isinstance(objects, list) or not objects or len(objects) > MAX_DELETE_KEYS:
+        raise malformed_xml()
+    found = []
+    for item in objects:
+        key = item.get("Key") if isinstance(item, dict) else None
+        version = item.get("VersionId") if isinstance(item, dict) else None
+        if not isinstance(key, str) or not key or not isinstance(version, str | None):
+            raise malformed_xml()
+        found.append((key, version))
+    return found
+
+
+def malformed_xml() -> S3Error:
+    """400 MalformedXML, S3's answer to a body that is not the schema it expects."""
+    message = "The XML you provided was not well-formed or did not validate against our published schema."
+    return S3Error("MalformedXML", message, 400)
+
+
+def required_actions(request: Request, body: bytes, form: dict[str, str]) -> list[Need] | None:
+    """The IAM actions (action, resource ARN, condition context) a request needs; None = unmapped."""
+    target = target_of(request)
+    method = request.method
+    params = set(request.args.keys())
+    if not target.bucket:
+        return [("s3:ListAllMyBuckets", "*", {})] if method == "GET" else None
+    if not target.key:
+        return _bucket_actions(request, target, method, params, body, form)
+    obj = target.arn
+    extra = params - _PLAIN_PARAMS
+    versioned = "versionId" in params
+    if method in ("GET", "HEAD"):
+        if not extra:
+            return [("s3:GetObjectVersion" if versioned else "s3:GetObject", obj, {})]
+        if extra == {"uploadId"}:
+            return [("s3:ListMultipartUploadParts", obj, {})]
+        if extra == {"tagging"}:
+            return [("s3:GetObjectTagging", obj, {})]
+        return None
+    if method == "PUT":
+        if extra and extra not in ({"uploadId"}, {"tagging"}):
+            return None
+        action = "s3:PutObjectTagging" if extra == {"tagging"} else "s3:PutObject"
+        needs: list[Need] = [(action, obj, {})]
+        source = request.headers.get("x-amz-copy-source")
+        if source:
+            source_path = unquote(source.split("?", 1)[0]).lstrip("/")
+            needs.append(("s3:GetObject", f"arn:aws:s3:::{source_path}", {}))
+        return needs
+    if method == "POST":
+        if extra in ({"uploads"}, {"uploadId"}):
+            return [("s3:PutObject", obj, {})]
+        return None
+    if method == "DELETE":
+        if not extra:
+            return [("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", obj, {})]
+        if extra == {"uploadId"}:
+            return [("s3:AbortMultipartUpload", obj, {})]
+        return None
+    return None
+
+
+def _bucket_actions(request: Request, target: Target, method: str, params: set[str], body: bytes,
+                    form: dict[str, str]) -> list[Need] | None:  # fmt: skip
+    """Bucket-level operations (list, multi-delete, browser POST)."""
+    bucket = target.arn
+    if method in ("GET", "HEAD") and params <= _LIST_PARAMS:
+        prefix = request.args.get("prefix", "")
+        return [("s3:ListBucket", bucket, {"s3:prefix": prefix})]
+    if method == "GET" and params - PRESIGN_PARAMS == {"location"}:
+        return [("s3:GetBucketLocation", bucket, {})]
+    if method == "POST" and "delete" in params:
+        # All or nothing: S3 would report per-key AccessDenied inside a 200 instead.
+        return [
+            ("s3:DeleteObjectVersion" if version else "s3:DeleteObject", f"{bucket}/{key}", {})
+            for key, version in delete_objects(body)
+        ]
+    if method == "POST" and form.get("key"):
+        return [("s3:PutObject", f"{bucket}/{form['key']}", {})]
+    return None
