@@ -16,7 +16,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from localcloud import outbox
+from localcloud import awsjson, outbox
 from localcloud.cli import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
 from localcloud.config import Config
 from localcloud.hostedui import discovery
@@ -158,7 +158,7 @@ class LocalCloud:
                 if match:
                     pool = bk.pool_by_id(match["pool"])
                     if pool is None:
-                        return api.error_response(
+                        return awsjson.error_response(
                             "ResourceNotFoundException", "User pool does not exist.", 404
                         )
                     if match["doc"] == "jwks.json":
@@ -179,36 +179,28 @@ class LocalCloud:
     # --- the cognito-identity JSON API ----------------------------------------------------------------
     def identity_call(self, request: Request, operation: str) -> Response:
         """An identity-pool operation (unsigned JSON 1.1), answered by localcloud alone."""
-        params = _json_params(request)
-        if isinstance(params, Response):
-            return params
+        body = awsjson.read_body(request)
+        if isinstance(body, Response):
+            return body
+        _, params = body
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
-            return api.error_response("UnknownOperationException", "Unknown operation")
+            return awsjson.error_response("UnknownOperationException", "Unknown operation")
         try:
             with self.lock:
                 return identity_api.handle(self.identity, operation, params)
         except Exception:
             traceback.print_exc()
-            return api.error_response("InternalErrorException", "Internal error", 500)
+            return awsjson.error_response("InternalErrorException", "Internal error", 500)
 
     # --- the cognito-idp JSON API ------------------------------------------------------------------
     def cognito_api(self, request: Request, operation: str) -> Response | None:
         """Our handlers for the operations we own; None lets moto answer (region fixed first)."""
-        if request.method != "POST":
-            return api.error_response("UnknownOperationException", "POST required")
-        if (request.content_length or 0) > MAX_BODY:
-            return api.error_response("InvalidParameterException", "Request body too large", 413)
-        try:
-            raw = request.get_data(cache=True)
-            params = json.loads(raw or b"{}")
-        except RequestEntityTooLarge:
-            return api.error_response("InvalidParameterException", "Request body too large", 413)
-        except (ValueError, UnicodeDecodeError):
-            return api.error_response("SerializationException", "Request body is not valid JSON")
-        if not isinstance(params, dict):
-            return api.error_response("SerializationException", "Request body must be a JSON object")
+        body = awsjson.read_body(request)
+        if isinstance(body, Response):
+            return body
+        raw, params = body
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
-            return api.error_response("UnknownOperationException", "Unknown operation")
+            return awsjson.error_response("UnknownOperationException", "Unknown operation")
         try:
             with self.lock:
                 response = api.handle(operation, params)
@@ -217,10 +209,10 @@ class LocalCloud:
                         self.store.save()
                     return response
         except JsonRESTError as exc:
-            return api.error_response(exc.error_type, exc.message, exc.code)
+            return awsjson.error_response(exc.error_type, exc.message, exc.code)
         except Exception:
             traceback.print_exc()
-            return api.error_response("InternalErrorException", "Internal error", 500)
+            return awsjson.error_response("InternalErrorException", "Internal error", 500)
         return self.moto_cognito(request, operation, params, raw)
 
     def moto_cognito(self, request: Request, operation: str, params: dict[str, Any], raw: bytes) -> Response:
@@ -241,36 +233,19 @@ class LocalCloud:
                 if operation not in api.READ_ONLY:
                     self.store.save()
             except NotImplementedError:
-                return api.error_response(
+                return awsjson.error_response(
                     "UnsupportedOperationException", f"localcloud (moto) does not emulate {operation}"
                 )
             except Exception:
                 traceback.print_exc()
-                return api.error_response("InternalErrorException", "Internal error", 500)
+                return awsjson.error_response("InternalErrorException", "Internal error", 500)
         if response.status_code >= 500:
             # moto raises KeyError/TypeError on missing or mistyped parameters: that is bad input.
             print(f"[localcloud] moto failed on {operation}: {response.get_data(as_text=True)[:500]}")
-            return api.error_response(
+            return awsjson.error_response(
                 "InvalidParameterException", f"Invalid or missing parameters for {operation}"
             )
         return response
-
-
-def _json_params(request: Request) -> dict[str, Any] | Response:
-    """The JSON object body of an AWS JSON 1.1 call, or the Cognito-shaped error for bad input."""
-    if request.method != "POST":
-        return api.error_response("UnknownOperationException", "POST required")
-    if (request.content_length or 0) > MAX_BODY:
-        return api.error_response("InvalidParameterException", "Request body too large", 413)
-    try:
-        params = json.loads(request.get_data(cache=True) or b"{}")
-    except RequestEntityTooLarge:
-        return api.error_response("InvalidParameterException", "Request body too large", 413)
-    except (ValueError, UnicodeDecodeError):
-        return api.error_response("SerializationException", "Request body is not valid JSON")
-    if not isinstance(params, dict):
-        return api.error_response("SerializationException", "Request body must be a JSON object")
-    return params
 
 
 def too_large(path: str) -> Response:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from moto.cognitoidp.exceptions import (
@@ -25,12 +23,12 @@ from moto.cognitoidp.models import CognitoIdpUser, UserStatus
 from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Response
 
+from localcloud.awsjson import json_response
 from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
 from localcloud.userpool.models import ADMIN_SCOPE, LocalUserPool
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
-JSON_TYPE = "application/x-amz-json-1.1"
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
@@ -50,28 +48,6 @@ def op(name: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
-
-
-def _json_default(value: object) -> object:
-    """Timestamps as epoch seconds (the JSON 1.1 protocol's form); anything else as text."""
-    return value.timestamp() if isinstance(value, datetime) else str(value)
-
-
-def json_response(data: dict[str, Any], status: int = 200) -> Response:
-    """A JSON 1.1 response like Cognito's."""
-    return Response(
-        json.dumps(data, default=_json_default),
-        status=status,
-        headers={"x-amzn-RequestId": str(uuid.uuid4())},
-        content_type=JSON_TYPE,
-    )
-
-
-def error_response(error_type: str, message: str, status: int = 400) -> Response:
-    """Cognito's error shape: ``{"__type", "message"}`` plus x-amzn-ErrorType."""
-    response = json_response({"__type": error_type, "message": message}, status)
-    response.headers["x-amzn-ErrorType"] = f"{error_type}:"
-    return response
 
 
 # --- parameter helpers ------------------------------------------------------------------------------
