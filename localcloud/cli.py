@@ -17,10 +17,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DATA_DIR = Path(".localcloud")
 DEFAULT_PORT = 9229
-# The server/admin principal: S3 requests signed with these have full access (identity-pool
-# credentials are limited by their role's policy). Published values: development only.
-DUMMY_ACCESS_KEY = "localcloud"
-DUMMY_SECRET_KEY = "localcloud-not-a-secret"  # noqa: S105 - a published dummy value
 
 
 def is_loopback(host: str) -> bool:
@@ -48,20 +44,24 @@ def app_values(server: LocalCloud, host: str, port: int) -> dict[str, str]:
         "COGNITO_ISSUER": server.pool.issuer,
         "AWS_ENDPOINT_URL": base,
         "AWS_DEFAULT_REGION": server.pool.region,
-        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+        # The operator (localcloud/iam.py): random per data dir; signs admin calls, full S3 access.
+        "AWS_ACCESS_KEY_ID": server.operator.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": server.operator.secret_access_key,
         "COGNITO_IDENTITY_POOL_ID": server.identity.id,
         "AWS_STORAGE_BUCKET_NAME": server.bucket or "",
     }
 
 
 def write_app_env(data_dir: Path, values: dict[str, str]) -> Path:
-    """Write KEY=VALUE lines (no quoting needed: values have no spaces or specials)."""
+    """Write KEY=VALUE lines (no quoting needed: values have no spaces or specials), mode 0600."""
     path = data_dir / "app.env"
     lines = ["# Written by `python -m localcloud` at start-up. Development only."]
     lines += [f"{key}={value}" for key, value in values.items()]
     tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
+    # It holds the client secret and the operator's secret key.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
     os.replace(tmp, path)
     return path
 

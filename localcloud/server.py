@@ -16,8 +16,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from localcloud import awsjson, outbox
-from localcloud.cli import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
+from localcloud import awsjson, iam, moto_adapter, outbox
 from localcloud.config import Config
 from localcloud.hostedui import discovery
 from localcloud.hostedui.views import HostedUI
@@ -61,7 +60,11 @@ class LocalCloud:
         from localcloud.s3 import seed as s3_seed
 
         self.bucket = s3_seed.seed(config)
-        self.gate = Gate(self.identity, config.region, DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY)
+        self.operator = iam.operator_credentials(data_dir)
+        self.iam = iam.Authorizer(self.operator, self.identity)
+        self.gate = Gate(
+            self.identity, config.region, self.operator.access_key_id, self.operator.secret_access_key
+        )
         self.hosted = HostedUI(config)
         self.routes = self.hosted.routes()
         self.own_paths = set(self.routes) | {"/_health", "/_outbox", "/_outbox.json"}
@@ -132,8 +135,11 @@ class LocalCloud:
             return Response.from_app(self.moto, environ, buffered=True)
 
     def to_moto(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """Hand a request to moto (S3, STS, cognito-identity...), buffered under the lock."""
+        """Hand a request to moto (STS, IAM...), buffered under the lock; never a Cognito call."""
         with self.lock:
+            denial = iam.refuse_unchecked(moto_adapter.dispatch_service(self.moto, environ))
+            if denial is not None:
+                return denial(environ, start_response)
             response = Response.from_app(self.moto, environ, buffered=True)
         return response(environ, start_response)
 
@@ -182,9 +188,12 @@ class LocalCloud:
         body = awsjson.read_body(request)
         if isinstance(body, Response):
             return body
-        _, params = body
+        raw, params = body
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
             return awsjson.error_response("UnknownOperationException", "Unknown operation")
+        denial = self.iam.check(request, "cognito-identity", operation, raw)
+        if denial is not None:
+            return denial
         try:
             with self.lock:
                 return identity_api.handle(self.identity, operation, params)
@@ -201,6 +210,9 @@ class LocalCloud:
         raw, params = body
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
             return awsjson.error_response("UnknownOperationException", "Unknown operation")
+        denial = self.iam.check(request, "cognito-idp", operation, raw)
+        if denial is not None:
+            return denial
         try:
             with self.lock:
                 response = api.handle(operation, params)

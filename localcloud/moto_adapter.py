@@ -1,0 +1,76 @@
+"""Every reach into moto's internals, behind named accessors.
+
+moto is pinned exactly; what localcloud relies on beyond moto's public behaviour (private lookups,
+the shape of its token tables, its server's dispatch) is read here and nowhere else, and
+tests/localcloud/test_moto_contract.py pins those shapes, so a moto upgrade fails in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+# --- moto server: dispatch ----------------------------------------------------------------------
+# moto names its backends after its modules; the ones localcloud guards, by their AWS names.
+_AWS_NAMES = {"cognitoidp": "cognito-idp", "cognitoidentity": "cognito-identity"}
+
+
+def dispatch_service(dispatcher: DomainDispatcherApplication, environ: dict[str, Any]) -> str | None:
+    """The service moto would hand a request to (``cognito-idp``, ``s3``, ``moto_api``...)."""
+    # get_application reads a form body to find its Action and puts an identical stream back.
+    app = dispatcher.get_application(environ)
+    service = getattr(app, "service", None)
+    if service is None:
+        return None
+    return _AWS_NAMES.get(str(service), str(service))
+
+
+# --- cognito-idp: users ----------------------------------------------------------------------------
+def get_user(pool: CognitoIdpUserPool, username: str) -> CognitoIdpUser | None:
+    """The user by username, sub or (email) alias, or None: moto's own lookup."""
+    if not isinstance(username, str) or not username:
+        return None
+    return pool._get_user(username)
+
+
+# --- cognito-idp: refresh tokens -------------------------------------------------------------------
+class RefreshEntry(NamedTuple):
+    """What moto keeps per live refresh token (``pool.refresh_tokens[token]``)."""
+
+    client_id: str
+    username: str
+    origin_jti: str
+
+
+def refresh_token_known(pool: CognitoIdpUserPool, token: str) -> bool:
+    """Whether the pool ever issued the token (revoked ones included)."""
+    return token in pool.refresh_tokens
+
+
+def refresh_entry(pool: CognitoIdpUserPool, token: str) -> RefreshEntry | None:
+    """The live entry of a refresh token; None when unknown or revoked."""
+    entry = pool.refresh_tokens.get(token)
+    return RefreshEntry(*entry) if entry is not None else None
+
+
+def store_refresh_token(pool: CognitoIdpUserPool, token: str, entry: RefreshEntry) -> None:
+    """Record a refresh token as moto does (its own refresh flows read the same table)."""
+    pool.refresh_tokens[token] = tuple(entry)
+
+
+def revoke_refresh_token(pool: CognitoIdpUserPool, token: str) -> None:
+    """Mark a refresh token revoked the way moto's GlobalSignOut does (entry set to None)."""
+    if token in pool.refresh_tokens:
+        pool.refresh_tokens[token] = None
+
+
+def refresh_entries(pool: CognitoIdpUserPool) -> list[tuple[str, RefreshEntry]]:
+    """Every live (token, entry)."""
+    return [(token, RefreshEntry(*entry)) for token, entry in list(pool.refresh_tokens.items()) if entry]
+
+
+def forget_refresh_token(pool: CognitoIdpUserPool, token: str) -> None:
+    """Drop a refresh token entirely (expired: nothing should mention it any more)."""
+    pool.refresh_tokens.pop(token, None)
