@@ -245,7 +245,8 @@ def _respond(params: dict[str, Any]) -> dict[str, Any]:
         sv.end_challenge(session)
         return {"ChallengeParameters": {}, "AuthenticationResult": sv.issue_tokens(pool, client, user)}
     elif name == "MFA_SETUP":
-        if not getattr(user, "totp_secret", None):
+        # A secret verified in THIS challenge, not one left over from an earlier enrolment.
+        if not challenge.data.get("totp_verified"):
             raise InvalidParameterException("Software token MFA has not been verified for the user")
         user.software_token_mfa_enabled = True
         sv.end_challenge(session)
@@ -381,14 +382,26 @@ def _challenge_pool(pool_id: str) -> LocalUserPool:
     return pool
 
 
+def _setup_challenge(session: object) -> tuple[sv.Challenge, CognitoIdpUser]:
+    """The MFA_SETUP challenge of a Session, and its user.
+
+    Only that challenge may register a secret: a Session from any other step (a SOFTWARE_TOKEN_MFA
+    prompt after the password) would let whoever knows the password replace the user's TOTP.
+    """
+    challenge = sv.get_challenge(session)
+    if challenge.name != "MFA_SETUP":
+        raise NotAuthorizedError("Invalid session for the user.")
+    pool = _challenge_pool(challenge.pool_id)
+    return challenge, pool.user(challenge.username)
+
+
 @op("AssociateSoftwareToken")
 def associate_software_token(params: dict[str, Any]) -> dict[str, Any]:
     """AssociateSoftwareToken with a per-user secret (moto hands everyone the same one)."""
     if params.get("Session"):
-        challenge = sv.get_challenge(params["Session"])
-        pool = _challenge_pool(challenge.pool_id)
-        secret = sv.new_totp_secret(pool.user(challenge.username))
-        return {"SecretCode": secret, "Session": params["Session"]}
+        challenge, user = _setup_challenge(params["Session"])
+        challenge.data.pop("totp_verified", None)
+        return {"SecretCode": sv.new_totp_secret(user), "Session": params["Session"]}
     _, user, _ = _token_user(params)
     return {"SecretCode": sv.new_totp_secret(user)}
 
@@ -398,9 +411,9 @@ def verify_software_token(params: dict[str, Any]) -> dict[str, Any]:
     """VerifySoftwareToken against the user's pending secret."""
     code = _str(params, "UserCode")
     if params.get("Session"):
-        challenge = sv.get_challenge(params["Session"])
-        pool = _challenge_pool(challenge.pool_id)
-        sv.verify_new_totp(pool.user(challenge.username), code)
+        challenge, user = _setup_challenge(params["Session"])
+        sv.verify_new_totp(user, code)
+        challenge.data["totp_verified"] = True
         return {"Status": "SUCCESS", "Session": params["Session"]}
     _, user, _ = _token_user(params)
     sv.verify_new_totp(user, code)
