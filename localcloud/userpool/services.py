@@ -26,6 +26,7 @@ from moto.cognitoidp.utils import validate_username_format
 from moto.core.exceptions import JsonRESTError
 
 from localcloud import outbox
+from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import LocalUserPool
 
 CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
@@ -324,14 +325,19 @@ def send_temporary_password(user: CognitoIdpUser, password: str) -> None:
 
 # --- sign-in and challenges ------------------------------------------------------------------------
 def authenticate(pool: LocalUserPool, username: object, password: object) -> CognitoIdpUser:
-    """Check a username/password; one message for unknown user and wrong password."""
+    """Check a username/password; one message for unknown user and wrong password; lockout."""
     user = find_user(pool, username)
+    # Unknown names are counted too, so a lockout does not tell which accounts exist.
+    key = (pool.id, user.username if user is not None else str(username).strip().lower())
+    LOCKOUT.check(key)
     if (
         user is None
         or not isinstance(password, str)
         or not hmac.compare_digest((user.password or "").encode(), password.encode())
     ):
+        LOCKOUT.failed(key)
         raise NotAuthorizedError("Incorrect username or password.")
+    LOCKOUT.succeeded(key)
     if not user.enabled:
         raise NotAuthorizedError("User is disabled.")
     if user.status is UserStatus.UNCONFIRMED:
