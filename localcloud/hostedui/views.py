@@ -347,7 +347,8 @@ class HostedUI:
         if request.method == "GET":
             return self.render(request, "confirm.html", notice=_notice(request), **context)
         try:
-            sv.confirm_sign_up(auth.pool, username, request.form.get("code", ""))
+            sv.confirm_sign_up(auth.pool, username, request.form.get("code", ""),
+                               hide_existence=sv.hides_existence(auth.client))  # fmt: skip
         except JsonRESTError as exc:
             return self.render(request, "confirm.html", status=400, error=exc.message, **context)
         return redirect("/login?" + _with(auth, notice="confirmed"))
@@ -360,7 +361,7 @@ class HostedUI:
         username = request.form.get("username") or request.args.get("username", "")
         if request.method == "POST":
             try:
-                sv.resend_code(auth.pool, username)
+                sv.resend_code(auth.pool, username, hide_existence=sv.hides_existence(auth.client))
             except JsonRESTError:
                 pass  # never reveal whether the account exists
         return redirect("/confirm?" + _with(auth, username=username, notice="resent"))
@@ -375,7 +376,7 @@ class HostedUI:
             return self.render(request, "forgot.html", query=auth.query, username=auth.login_hint or "")
         username = request.form.get("username", "").strip()
         try:
-            sv.forgot_password(auth.pool, username)
+            sv.forgot_password(auth.pool, username, hide_existence=sv.hides_existence(auth.client))
         except JsonRESTError as exc:
             return self.render(request, "forgot.html", status=400, query=auth.query,
                                username=username, error=exc.message)  # fmt: skip

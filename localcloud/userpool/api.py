@@ -123,23 +123,25 @@ def sign_up(params: dict[str, Any]) -> dict[str, Any]:
 @op("ConfirmSignUp")
 def confirm_sign_up(params: dict[str, Any]) -> dict[str, Any]:
     """ConfirmSignUp, checking the code (moto accepts any)."""
-    pool, _, username = _client_and_username(params)
-    sv.confirm_sign_up(pool, username, _str(params, "ConfirmationCode"))
+    pool, client, username = _client_and_username(params)
+    code = _str(params, "ConfirmationCode")
+    sv.confirm_sign_up(pool, username, code, hide_existence=sv.hides_existence(client))
     return {}
 
 
 @op("ResendConfirmationCode")
 def resend_confirmation_code(params: dict[str, Any]) -> dict[str, Any]:
     """ResendConfirmationCode (not in moto)."""
-    pool, _, username = _client_and_username(params)
-    return {"CodeDeliveryDetails": sv.resend_code(pool, username)}
+    pool, client, username = _client_and_username(params)
+    return {"CodeDeliveryDetails": sv.resend_code(pool, username, hide_existence=sv.hides_existence(client))}
 
 
 @op("ForgotPassword")
 def forgot_password(params: dict[str, Any]) -> dict[str, Any]:
     """ForgotPassword with a real code in the outbox."""
-    pool, _, username = _client_and_username(params)
-    return {"CodeDeliveryDetails": sv.forgot_password(pool, username)}
+    pool, client, username = _client_and_username(params)
+    delivery = sv.forgot_password(pool, username, hide_existence=sv.hides_existence(client))
+    return {"CodeDeliveryDetails": delivery}
 
 
 @op("ConfirmForgotPassword")

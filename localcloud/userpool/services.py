@@ -259,19 +259,36 @@ def sign_up(
     return user, send_signup_code(user)
 
 
-def resend_code(pool: LocalUserPool, username: object) -> dict[str, str]:
+def hides_existence(client: CognitoIdpUserPoolClient) -> bool:
+    """Whether the client sets PreventUserExistenceErrors=ENABLED (unset on the API means LEGACY)."""
+    return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+
+
+def _simulated_delivery(username: object) -> dict[str, str]:
+    """The CodeDeliveryDetails Cognito invents for a user that does not exist."""
+    return {"Destination": mask(str(username)), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+
+def resend_code(pool: LocalUserPool, username: object, *, hide_existence: bool = False) -> dict[str, str]:
     """ResendConfirmationCode: a new sign-up code for an unconfirmed user."""
     user = find_user(pool, username)
     if user is None:
+        if hide_existence:
+            return _simulated_delivery(username)
         raise UserNotFoundError("Username/client id combination not found.")
     if user.status is not UserStatus.UNCONFIRMED:
         raise InvalidParameterException("User is already confirmed.")
     return send_signup_code(user)
 
 
-def confirm_sign_up(pool: LocalUserPool, username: object, code: object) -> CognitoIdpUser:
+def confirm_sign_up(
+    pool: LocalUserPool, username: object, code: object, *, hide_existence: bool = False
+) -> CognitoIdpUser:
     """ConfirmSignUp with the emailed code; marks the email verified."""
     user = find_user(pool, username)
+    if hide_existence and (user is None or user.status is not UserStatus.UNCONFIRMED):
+        # PreventUserExistenceErrors: unknown and already-confirmed users get a wrong code's answer.
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
     if user is None:
         raise UserNotFoundError("Username/client id combination not found.")
     if user.status is not UserStatus.UNCONFIRMED:
@@ -282,12 +299,13 @@ def confirm_sign_up(pool: LocalUserPool, username: object, code: object) -> Cogn
     return user
 
 
-def forgot_password(pool: LocalUserPool, username: object) -> dict[str, str]:
-    """ForgotPassword: email a reset code (a fake delivery for unknown users, as Cognito does)."""
+def forgot_password(pool: LocalUserPool, username: object, *, hide_existence: bool = False) -> dict[str, str]:
+    """ForgotPassword: email a reset code (a simulated delivery for unknown users when hidden)."""
     user = find_user(pool, username)
     if user is None:
-        # PreventUserExistenceErrors: answer as if a code were sent.
-        return {"Destination": mask(str(username)), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+        if hide_existence:
+            return _simulated_delivery(username)
+        raise UserNotFoundError("Username/client id combination not found.")
     if not user.enabled:
         raise NotAuthorizedError("User is disabled.")
     if user.attribute_lookup.get("email_verified") != "true" and user.status is not UserStatus.UNCONFIRMED:

@@ -1,16 +1,20 @@
-"""Account security as Cognito has it: MFA cannot be re-enrolled with the password alone."""
+"""Account security as Cognito has it: no MFA re-enrolment with the password, no enumeration."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 import pyotp
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import Stack, form_of, sign_in, submit
+from tests.localcloud.conftest import Stack, authorize_params, form_of, sign_in, submit
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -121,3 +125,89 @@ def test_mfa_setup_still_enrols_through_its_own_session(private_stack: Callable)
     again = password_auth(running, email, password)
     assert again["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
     assert_cannot_enrol_with(running, again["Session"])
+
+
+# --- finding 8: account enumeration (the client sets PreventUserExistenceErrors=ENABLED) -------------------
+def confirm_page_answer(stack: Stack, username: str) -> tuple[int, str]:
+    """(status, error text) of the hosted /confirm page for a username and a wrong code."""
+    browser = requests.Session()
+    page = browser.get(f"{stack.base}/confirm", params={**authorize_params(stack), "username": username},
+                       timeout=5)  # fmt: skip
+    assert page.status_code == HTTPStatus.OK
+    answer = submit(browser, stack, page, code="000000")
+    error = re.search(r'id="error"[^>]*>(.*?)<', answer.text, re.S)
+    return answer.status_code, error.group(1).strip() if error else ""
+
+
+def unconfirmed_user(stack: Stack) -> str:
+    email = f"unconfirmed-{secrets.token_hex(4)}@example.com"
+    stack.idp().sign_up(
+        ClientId=stack.client_id, Username=email, Password="Unconf-pass-1",
+        SecretHash=stack.secret_hash(email), UserAttributes=[{"Name": "name", "Value": "U"}],
+    )  # fmt: skip
+    if stack.latest_code(email) == "000000":
+        stack.idp().resend_confirmation_code(ClientId=stack.client_id, Username=email,
+                                             SecretHash=stack.secret_hash(email))  # fmt: skip
+    return email
+
+
+def test_the_confirm_page_answers_alike_for_unknown_confirmed_and_unconfirmed(
+    stack: Stack, new_user: Callable
+) -> None:
+    confirmed, _ = new_user()
+    answers = {
+        "unknown": confirm_page_answer(stack, f"nobody-{secrets.token_hex(4)}@example.com"),
+        "confirmed": confirm_page_answer(stack, confirmed),
+        "unconfirmed": confirm_page_answer(stack, unconfirmed_user(stack)),
+    }
+    assert answers["unknown"] == answers["confirmed"] == answers["unconfirmed"], answers
+    assert answers["unknown"] == (
+        HTTPStatus.BAD_REQUEST,
+        "Invalid verification code provided, please try again.",
+    )
+
+
+def test_confirm_sign_up_api_answers_alike(stack: Stack, new_user: Callable) -> None:
+    confirmed, _ = new_user()
+    errors = {}
+    for who, email in (("unknown", f"nobody-{secrets.token_hex(4)}@example.com"), ("confirmed", confirmed),
+                       ("unconfirmed", unconfirmed_user(stack))):  # fmt: skip
+        with pytest.raises(ClientError) as exc:
+            stack.idp().confirm_sign_up(ClientId=stack.client_id, Username=email, ConfirmationCode="000000",
+                                        SecretHash=stack.secret_hash(email))  # fmt: skip
+        errors[who] = error_of(exc)
+    assert errors["unknown"] == errors["confirmed"] == errors["unconfirmed"], errors
+    assert errors["unknown"][0] == "CodeMismatchException"
+
+
+def test_resend_and_forgot_password_api_simulate_a_delivery_for_unknown_users(stack: Stack) -> None:
+    email = f"nobody-{secrets.token_hex(4)}@example.com"
+    idp = stack.idp()
+    for call in (idp.resend_confirmation_code, idp.forgot_password):
+        delivery = call(ClientId=stack.client_id, Username=email, SecretHash=stack.secret_hash(email))
+        assert delivery["CodeDeliveryDetails"] == {
+            "Destination": "n***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"
+        }  # fmt: skip
+    assert all(m["recipient"] != email for m in stack.outbox())
+
+
+def test_the_resend_and_forgot_pages_answer_alike(stack: Stack, new_user: Callable) -> None:
+    confirmed, _ = new_user()
+    unknown = f"nobody-{secrets.token_hex(4)}@example.com"
+    params = authorize_params(stack)
+    answers = []
+    for email in (unknown, confirmed):
+        browser = requests.Session()
+        page = browser.get(f"{stack.base}/forgotPassword", params=params, timeout=5)
+        answer = submit(browser, stack, page, username=email)
+        answers.append((answer.status_code, answer.headers["Location"].replace(quote(email), "<u>")))
+    assert answers[0] == answers[1], answers
+    answers = []
+    for email in (unknown, confirmed, unconfirmed_user(stack)):
+        browser = requests.Session()
+        page = browser.get(f"{stack.base}/confirm", params={**params, "username": email}, timeout=5)
+        action = re.findall(r'<form method="post" action="([^"]+)"', page.text)[1].replace("&amp;", "&")
+        form = {"_csrf": browser.cookies["XSRF-TOKEN"], "username": email}
+        answer = browser.post(stack.base + action, data=form, allow_redirects=False, timeout=5)
+        answers.append((answer.status_code, answer.headers["Location"].replace(quote(email), "<u>")))
+    assert answers[0] == answers[1] == answers[2], answers
