@@ -74,3 +74,47 @@ def refresh_entries(pool: CognitoIdpUserPool) -> list[tuple[str, RefreshEntry]]:
 def forget_refresh_token(pool: CognitoIdpUserPool, token: str) -> None:
     """Drop a refresh token entirely (expired: nothing should mention it any more)."""
     pool.refresh_tokens.pop(token, None)
+
+
+# --- cognito-idp: access and ID tokens ---------------------------------------------------------
+# moto keeps ``pool.access_tokens[token] = (client_id, username)`` (and the same for ID tokens);
+# its GetUser and GlobalSignOut read them, so localcloud's tokens are recorded there too.
+def store_access_token(pool: CognitoIdpUserPool, token: str, client_id: str, username: str) -> None:
+    """Record an issued access token (live until revoked or pruned)."""
+    pool.access_tokens[token] = (client_id, username)
+
+
+def store_id_token(pool: CognitoIdpUserPool, token: str, client_id: str, username: str) -> None:
+    """Record an issued ID token."""
+    pool.id_tokens[token] = (client_id, username)
+
+
+def access_token_live(pool: CognitoIdpUserPool, token: str) -> bool:
+    """Whether an access token is still recorded (not signed out, revoked or pruned)."""
+    return token in pool.access_tokens
+
+
+def access_tokens(pool: CognitoIdpUserPool) -> list[tuple[str, str]]:
+    """Every live (access token, username)."""
+    return [(token, entry[1]) for token, entry in list(pool.access_tokens.items())]
+
+
+def id_tokens(pool: CognitoIdpUserPool) -> list[str]:
+    """Every recorded ID token."""
+    return list(pool.id_tokens)
+
+
+def forget_access_token(pool: CognitoIdpUserPool, token: str) -> None:
+    """Revoke (or prune) an access token."""
+    pool.access_tokens.pop(token, None)
+
+
+def forget_id_token(pool: CognitoIdpUserPool, token: str) -> None:
+    """Prune an ID token."""
+    pool.id_tokens.pop(token, None)
+
+
+# --- cognito-idp: the user's pool --------------------------------------------------------------------
+def user_pool_id(user: CognitoIdpUser) -> str:
+    """The id of the pool a user belongs to."""
+    return str(user.user_pool_id)

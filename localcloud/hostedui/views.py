@@ -21,6 +21,7 @@ from moto.cognitoidp.models import CognitoIdpUser, UserStatus
 from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Request, Response
 
+from localcloud import moto_adapter as moto
 from localcloud import outbox
 from localcloud.config import Config
 from localcloud.hostedui.flow import (
@@ -165,7 +166,7 @@ class HostedUI:
         session = self.sessions.get(sid or "")
         if session is None or session.expires < time.time() or session.pool_id != pool.id:
             return None
-        user = pool._get_user(session.username)
+        user = moto.get_user(pool, session.username)
         if user is None or not user.enabled or user.status is not UserStatus.CONFIRMED:
             return None
         return str(sid), session
@@ -294,7 +295,7 @@ class HostedUI:
                                email=sv.user_email(user), **context)  # fmt: skip
         if name == "SOFTWARE_TOKEN_MFA":
             return self.render(request, "mfa.html", query=auth.query, session=session, **context)
-        secret = getattr(user, "totp_pending_secret", None) or sv.new_totp_secret(user)
+        secret = sv.user_state(user).totp_pending_secret or sv.new_totp_secret(user)
         uri = f"otpauth://totp/localcloud:{sv.user_email(user)}?secret={secret}&issuer=localcloud"
         qr_svg = segno.make(uri).svg_inline(scale=4)
         return self.render(request, "mfa_setup.html", query=auth.query, session=session,
@@ -529,13 +530,14 @@ class HostedUI:
             digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
             if not verifier or not hmac.compare_digest(digest.decode(), entry.code_challenge):
                 return oauth_error("invalid_grant")
-        user = pool._get_user(entry.username)
+        user = moto.get_user(pool, entry.username)
         if user is None or not user.enabled:
             return oauth_error("invalid_grant")
         tokens = sv.issue_tokens(
             pool, client, user, scopes=entry.scopes, nonce=entry.nonce, auth_time=entry.auth_time
         )
-        entry.origin_jti = pool.refresh_tokens[tokens["RefreshToken"]][2]  # type: ignore[index]
+        issued = moto.refresh_entry(pool, tokens["RefreshToken"])
+        entry.origin_jti = issued.origin_jti if issued else None
         body = {}
         if "IdToken" in tokens:
             body["id_token"] = tokens["IdToken"]
@@ -547,8 +549,8 @@ class HostedUI:
         token = request.form.get("refresh_token")
         if not token:
             return oauth_error("invalid_request", 400, "refresh_token is required")
-        entry = pool.refresh_tokens.get(token)
-        if token not in pool.refresh_tokens or (entry is not None and entry[0] != client.id):
+        entry = moto.refresh_entry(pool, token)
+        if not moto.refresh_token_known(pool, token) or (entry is not None and entry.client_id != client.id):
             return oauth_error("invalid_grant")
         try:
             origin_jti, origin = pool.refresh_origin(token)
@@ -608,11 +610,11 @@ class HostedUI:
             return oauth_error("invalid_request", 400, "token is required")
         if token.count(".") == 2 and not token.startswith("lc."):
             return oauth_error("unsupported_token_type")
-        entry = pool.refresh_tokens.get(token)
+        entry = moto.refresh_entry(pool, token)
         if entry is not None:
-            if entry[0] != client.id:
+            if entry.client_id != client.id:
                 return oauth_error("invalid_grant", 400, "token was not issued to this client")
-            pool.revoke_origin(entry[2])
+            pool.revoke_origin(entry.origin_jti)
         return Response("", status=200)
 
     # --- outbox -----------------------------------------------------------------------------------

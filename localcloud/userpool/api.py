@@ -23,6 +23,7 @@ from moto.cognitoidp.models import CognitoIdpUser, UserStatus
 from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Response
 
+from localcloud import moto_adapter as moto
 from localcloud.awsjson import json_response
 from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
@@ -183,8 +184,8 @@ def _refresh_auth(pool: LocalUserPool, client: Any, auth: dict[str, str]) -> dic
     token = auth.get("REFRESH_TOKEN", "")
     if not token:
         raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
-    entry = pool.refresh_tokens.get(token)
-    if entry is not None and entry[0] != client.id:
+    entry = moto.refresh_entry(pool, token)
+    if entry is not None and entry.client_id != client.id:
         raise NotAuthorizedError("Invalid Refresh Token")
     _, origin = pool.refresh_origin(token)
     user = pool.user(origin.username)
@@ -368,11 +369,11 @@ def revoke_token(params: dict[str, Any]) -> dict[str, Any]:
         raise NotAuthorizedError("Client secret is missing or invalid.")
     if token.count(".") == 2 and not token.startswith("lc."):
         raise sv.error("UnsupportedTokenTypeException", "Only refresh tokens can be revoked.")
-    entry = pool.refresh_tokens.get(token)
+    entry = moto.refresh_entry(pool, token)
     if entry is not None:
-        if entry[0] != client.id:
+        if entry.client_id != client.id:
             raise NotAuthorizedError("Token was not issued to this client.")
-        pool.revoke_origin(entry[2])
+        pool.revoke_origin(entry.origin_jti)
     return {}
 
 
@@ -477,7 +478,7 @@ def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
         pool.users[user.username] = user
     if temp and action != "SUPPRESS":
         sv.send_temporary_password(user, temp)
-    user.lc_temp_expires = time.time() + 7 * 86400  # type: ignore[attr-defined]
+    pool.user_state(user).temporary_password_expires = time.time() + 7 * 86400
     return {"User": user.to_json(extended=True)}
 
 
