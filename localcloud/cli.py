@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import os
 import sys
 import time
@@ -76,6 +77,8 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     started = time.monotonic()
+    # Diagnostics (refused calls, internal errors) go through logging; the lines below are output.
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s %(message)s")
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import threading
-import traceback
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,6 +34,7 @@ from localcloud.userpool.models import install
 MAX_BODY = 256 * 1024
 # S3 bodies are held in memory to be hashed and checked; larger uploads must use multipart.
 S3_MAX_BODY = 100 * 1024 * 1024
+logger = logging.getLogger(__name__)
 WELL_KNOWN = re.compile(
     r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>openid-configuration|jwks\.json)$"
 )
@@ -108,7 +109,7 @@ class LocalCloud:
             with self.lock:
                 response = self.gate.apply_cors(request, response)
         except Exception:  # a bug must not surface as a traceback
-            traceback.print_exc()
+            logger.exception("S3 request failed")
             response = S3Error("InternalError", "We encountered an internal error. Please try again.", 500)
             response = response.response()
         return response(environ, start_response)
@@ -177,7 +178,7 @@ class LocalCloud:
         except RequestEntityTooLarge:
             return too_large(path)
         except Exception:  # a bug must not leak a traceback to the browser
-            traceback.print_exc()
+            logger.exception("%s failed", path)
             return Response(
                 "Internal error (see the localcloud console)", status=500, content_type="text/plain"
             )
@@ -198,7 +199,7 @@ class LocalCloud:
             with self.lock:
                 return identity_api.handle(self.identity, operation, params)
         except Exception:
-            traceback.print_exc()
+            logger.exception("cognito-identity %s failed", operation)
             return awsjson.error_response("InternalErrorException", "Internal error", 500)
 
     # --- the cognito-idp JSON API ------------------------------------------------------------------
@@ -223,7 +224,7 @@ class LocalCloud:
         except JsonRESTError as exc:
             return awsjson.error_response(exc.error_type, exc.message, exc.code)
         except Exception:
-            traceback.print_exc()
+            logger.exception("cognito-idp %s failed", operation)
             return awsjson.error_response("InternalErrorException", "Internal error", 500)
         return self.moto_cognito(request, operation, params, raw)
 
@@ -249,11 +250,11 @@ class LocalCloud:
                     "UnsupportedOperationException", f"localcloud (moto) does not emulate {operation}"
                 )
             except Exception:
-                traceback.print_exc()
+                logger.exception("moto failed on cognito-idp %s", operation)
                 return awsjson.error_response("InternalErrorException", "Internal error", 500)
         if response.status_code >= 500:
             # moto raises KeyError/TypeError on missing or mistyped parameters: that is bad input.
-            print(f"[localcloud] moto failed on {operation}: {response.get_data(as_text=True)[:500]}")
+            logger.warning("moto failed on %s: %s", operation, response.get_data(as_text=True)[:500])
             return awsjson.error_response(
                 "InvalidParameterException", f"Invalid or missing parameters for {operation}"
             )
