@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import sys
 import threading
 import time
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DATA_DIR = Path(".localcloud")
 DEFAULT_PORT = 9229
-# The server/admin principal: S3 requests signed with these have full access (identity-pool
-# credentials are limited by their role's policy). Published values: development only.
-DUMMY_ACCESS_KEY = "localcloud"
-DUMMY_SECRET_KEY = "localcloud-not-a-secret"  # noqa: S105 - a published dummy value
 
 
 def is_loopback(host: str) -> bool:
@@ -51,15 +48,16 @@ def app_values(server: LocalCloud, host: str, port: int, s3_port: int) -> dict[s
         "AWS_ENDPOINT_URL": base,
         "AWS_S3_ENDPOINT_URL": f"http://{shown}:{s3_port}",
         "AWS_DEFAULT_REGION": server.pool.region,
-        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+        # The operator (localcloud/iam.py): random per data dir; signs admin calls, full S3 access.
+        "AWS_ACCESS_KEY_ID": server.operator.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": server.operator.secret_access_key,
         "COGNITO_IDENTITY_POOL_ID": server.identity.id,
         "AWS_STORAGE_BUCKET_NAME": server.bucket or "",
     }
 
 
 def write_app_env(data_dir: Path, values: dict[str, str]) -> Path:
-    """Write KEY=VALUE lines (no quoting needed: values have no spaces or specials)."""
+    """Write KEY=VALUE lines (no quoting needed: values have no spaces or specials), mode 0600."""
     path = data_dir / "app.env"
     lines = ["# Written by `python -m localcloud` at start-up. Development only."]
     lines += [f"{key}={value}" for key, value in values.items()]
@@ -77,6 +75,8 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     started = time.monotonic()
+    # Diagnostics (refused calls, internal errors) go through logging; the lines below are output.
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s %(message)s")
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 

@@ -24,13 +24,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from moto.core.exceptions import JsonRESTError
-from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import ClosingIterator
 
-from localcloud import outbox
-from localcloud.cli import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
+from localcloud import awsjson, iam, moto_adapter, outbox
 from localcloud.config import Config
 from localcloud.files import private_dir
 from localcloud.hostedui import discovery
@@ -82,13 +80,17 @@ class LocalCloud:
         from localcloud.s3 import seed as s3_seed
 
         self.bucket = s3_seed.seed(config)
-        self.gate = Gate(self.identity, config.region, DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY)
+        self.operator = iam.operator_credentials(data_dir)
+        self.iam = iam.Authorizer(self.operator, self.identity)
+        self.gate = Gate(
+            self.identity, config.region, self.operator.access_key_id, self.operator.secret_access_key
+        )
         self.hosted = HostedUI(config)
         self.routes = self.hosted.routes()
         self.own_paths = set(self.routes) | {"/_health", "/_outbox", "/_outbox.json"}
         # Each origin reaches exactly one moto service, never moto's dispatcher.
-        self.moto_idp = create_backend_app("cognito-idp")
-        self.moto_s3 = create_backend_app("s3")
+        self.moto_idp = moto_adapter.backend_app("cognito-idp")
+        self.moto_s3 = moto_adapter.backend_app("s3")
         self.latency = max(latency_ms, 0) / 1000
         # moto's backends are not thread-safe; one lock serialises localcloud's own handlers and
         # every cognito-idp call (a development server has no need for more).
@@ -110,14 +112,14 @@ class LocalCloud:
         elif target.startswith(api.TARGET_PREFIX):
             response = self.cognito_api(request, target[len(api.TARGET_PREFIX) :])
         elif target:
-            response = api.error_response(
+            response = awsjson.error_response(
                 "UnknownOperationException", "Only cognito-idp and cognito-identity are served here"
             )
         elif path in self.own_paths or WELL_KNOWN.match(path):
             response = self.local(request)
         else:
             # Not moto's: S3 has its own origin, and no other AWS API is emulated.
-            response = api.error_response("UnknownOperationException", "No such endpoint", 404)
+            response = awsjson.error_response("UnknownOperationException", "No such endpoint", 404)
         return response(environ, start_response)
 
     # --- the S3 origin --------------------------------------------------------------------------------
@@ -205,7 +207,7 @@ class LocalCloud:
                 if match:
                     pool = bk.pool_by_id(match["pool"])
                     if pool is None:
-                        return api.error_response(
+                        return awsjson.error_response(
                             "ResourceNotFoundException", "User pool does not exist.", 404
                         )
                     if match["doc"] == "jwks.json":
@@ -226,36 +228,34 @@ class LocalCloud:
     # --- the cognito-identity JSON API ----------------------------------------------------------------
     def identity_call(self, request: Request, operation: str) -> Response:
         """An identity-pool operation (unsigned JSON 1.1), answered by localcloud alone."""
-        params = _json_params(request)
-        if isinstance(params, Response):
-            return params
+        body = awsjson.read_body(request)
+        if isinstance(body, Response):
+            return body
+        raw, params = body
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
-            return api.error_response("UnknownOperationException", "Unknown operation")
+            return awsjson.error_response("UnknownOperationException", "Unknown operation")
+        denial = self.iam.check(request, "cognito-identity", operation, raw)
+        if denial is not None:
+            return denial
         try:
             with self.lock:
                 return identity_api.handle(self.identity, operation, params)
         except Exception:
             logger.exception("cognito-identity %s failed", operation)
-            return api.error_response("InternalErrorException", "Internal error", 500)
+            return awsjson.error_response("InternalErrorException", "Internal error", 500)
 
     # --- the cognito-idp JSON API ------------------------------------------------------------------
     def cognito_api(self, request: Request, operation: str) -> Response:
         """Our handlers for the operations we own; moto's cognito-idp for the rest (region fixed first)."""
-        if request.method != "POST":
-            return api.error_response("UnknownOperationException", "POST required")
-        if (request.content_length or 0) > MAX_BODY:
-            return api.error_response("InvalidParameterException", "Request body too large", 413)
-        try:
-            raw = request.get_data(cache=True)
-            params = json.loads(raw or b"{}")
-        except RequestEntityTooLarge:
-            return api.error_response("InvalidParameterException", "Request body too large", 413)
-        except (ValueError, UnicodeDecodeError):
-            return api.error_response("SerializationException", "Request body is not valid JSON")
-        if not isinstance(params, dict):
-            return api.error_response("SerializationException", "Request body must be a JSON object")
+        body = awsjson.read_body(request)
+        if isinstance(body, Response):
+            return body
+        raw, params = body
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
-            return api.error_response("UnknownOperationException", "Unknown operation")
+            return awsjson.error_response("UnknownOperationException", "Unknown operation")
+        denial = self.iam.check(request, "cognito-idp", operation, raw)
+        if denial is not None:
+            return denial
         try:
             with self.lock:
                 response = api.handle(operation, params)
@@ -264,10 +264,10 @@ class LocalCloud:
                         self.store.save()
                     return response
         except JsonRESTError as exc:
-            return api.error_response(exc.error_type, exc.message, exc.code)
+            return awsjson.error_response(exc.error_type, exc.message, exc.code)
         except Exception:
             logger.exception("cognito-idp %s failed", operation)
-            return api.error_response("InternalErrorException", "Internal error", 500)
+            return awsjson.error_response("InternalErrorException", "Internal error", 500)
         return self.moto_cognito(request, operation, params, raw)
 
     def moto_cognito(self, request: Request, operation: str, params: dict[str, Any], raw: bytes) -> Response:
@@ -290,36 +290,19 @@ class LocalCloud:
                 if operation not in api.READ_ONLY:
                     self.store.save()
             except NotImplementedError:
-                return api.error_response(
+                return awsjson.error_response(
                     "UnsupportedOperationException", f"localcloud (moto) does not emulate {operation}"
                 )
             except Exception:
-                logger.exception("moto's cognito-idp %s failed", operation)
-                return api.error_response("InternalErrorException", "Internal error", 500)
+                logger.exception("moto failed on cognito-idp %s", operation)
+                return awsjson.error_response("InternalErrorException", "Internal error", 500)
         if response.status_code >= 500:
             # moto raises KeyError/TypeError on missing or mistyped parameters: that is bad input.
             logger.warning("moto failed on %s: %s", operation, response.get_data(as_text=True)[:500])
-            return api.error_response(
+            return awsjson.error_response(
                 "InvalidParameterException", f"Invalid or missing parameters for {operation}"
             )
         return response
-
-
-def _json_params(request: Request) -> dict[str, Any] | Response:
-    """The JSON object body of an AWS JSON 1.1 call, or the Cognito-shaped error for bad input."""
-    if request.method != "POST":
-        return api.error_response("UnknownOperationException", "POST required")
-    if (request.content_length or 0) > MAX_BODY:
-        return api.error_response("InvalidParameterException", "Request body too large", 413)
-    try:
-        params = json.loads(request.get_data(cache=True) or b"{}")
-    except RequestEntityTooLarge:
-        return api.error_response("InvalidParameterException", "Request body too large", 413)
-    except (ValueError, UnicodeDecodeError):
-        return api.error_response("SerializationException", "Request body is not valid JSON")
-    if not isinstance(params, dict):
-        return api.error_response("SerializationException", "Request body must be a JSON object")
-    return params
 
 
 def too_large(path: str) -> Response:

@@ -11,8 +11,8 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from localcloud.awsjson import error_response, json_response
 from localcloud.identitypool.pool import IdentityError, IdentityPool
-from localcloud.userpool.api import error_response, json_response
 
 TARGET_PREFIX = "AWSCognitoIdentityService."
 Handler = Callable[[IdentityPool, dict[str, Any]], dict[str, Any]]

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from moto.cognitoidp.exceptions import (
@@ -25,12 +23,13 @@ from moto.cognitoidp.models import CognitoIdpUser, UserStatus
 from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Response
 
+from localcloud import moto_adapter as moto
+from localcloud.awsjson import json_response
 from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
 from localcloud.userpool.models import ADMIN_SCOPE, LocalUserPool
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
-JSON_TYPE = "application/x-amz-json-1.1"
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
@@ -50,28 +49,6 @@ def op(name: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
-
-
-def _json_default(value: object) -> object:
-    """Timestamps as epoch seconds (the JSON 1.1 protocol's form); anything else as text."""
-    return value.timestamp() if isinstance(value, datetime) else str(value)
-
-
-def json_response(data: dict[str, Any], status: int = 200) -> Response:
-    """A JSON 1.1 response like Cognito's."""
-    return Response(
-        json.dumps(data, default=_json_default),
-        status=status,
-        headers={"x-amzn-RequestId": str(uuid.uuid4())},
-        content_type=JSON_TYPE,
-    )
-
-
-def error_response(error_type: str, message: str, status: int = 400) -> Response:
-    """Cognito's error shape: ``{"__type", "message"}`` plus x-amzn-ErrorType."""
-    response = json_response({"__type": error_type, "message": message}, status)
-    response.headers["x-amzn-ErrorType"] = f"{error_type}:"
-    return response
 
 
 # --- parameter helpers ------------------------------------------------------------------------------
@@ -147,23 +124,25 @@ def sign_up(params: dict[str, Any]) -> dict[str, Any]:
 @op("ConfirmSignUp")
 def confirm_sign_up(params: dict[str, Any]) -> dict[str, Any]:
     """ConfirmSignUp, checking the code (moto accepts any)."""
-    pool, _, username = _client_and_username(params)
-    sv.confirm_sign_up(pool, username, _str(params, "ConfirmationCode"))
+    pool, client, username = _client_and_username(params)
+    code = _str(params, "ConfirmationCode")
+    sv.confirm_sign_up(pool, username, code, hide_existence=sv.hides_existence(client))
     return {}
 
 
 @op("ResendConfirmationCode")
 def resend_confirmation_code(params: dict[str, Any]) -> dict[str, Any]:
     """ResendConfirmationCode (not in moto)."""
-    pool, _, username = _client_and_username(params)
-    return {"CodeDeliveryDetails": sv.resend_code(pool, username)}
+    pool, client, username = _client_and_username(params)
+    return {"CodeDeliveryDetails": sv.resend_code(pool, username, hide_existence=sv.hides_existence(client))}
 
 
 @op("ForgotPassword")
 def forgot_password(params: dict[str, Any]) -> dict[str, Any]:
     """ForgotPassword with a real code in the outbox."""
-    pool, _, username = _client_and_username(params)
-    return {"CodeDeliveryDetails": sv.forgot_password(pool, username)}
+    pool, client, username = _client_and_username(params)
+    delivery = sv.forgot_password(pool, username, hide_existence=sv.hides_existence(client))
+    return {"CodeDeliveryDetails": delivery}
 
 
 @op("ConfirmForgotPassword")
@@ -205,8 +184,8 @@ def _refresh_auth(pool: LocalUserPool, client: Any, auth: dict[str, str]) -> dic
     token = auth.get("REFRESH_TOKEN", "")
     if not token:
         raise InvalidParameterException("Missing required parameter REFRESH_TOKEN")
-    entry = pool.refresh_tokens.get(token)
-    if entry is not None and entry[0] != client.id:
+    entry = moto.refresh_entry(pool, token)
+    if entry is not None and entry.client_id != client.id:
         raise NotAuthorizedError("Invalid Refresh Token")
     _, origin = pool.refresh_origin(token)
     user = pool.user(origin.username)
@@ -269,7 +248,8 @@ def _respond(params: dict[str, Any]) -> dict[str, Any]:
         sv.end_challenge(session)
         return {"ChallengeParameters": {}, "AuthenticationResult": sv.issue_tokens(pool, client, user)}
     elif name == "MFA_SETUP":
-        if not getattr(user, "totp_secret", None):
+        # A secret verified in THIS challenge, not one left over from an earlier enrolment.
+        if not challenge.data.get("totp_verified"):
             raise InvalidParameterException("Software token MFA has not been verified for the user")
         user.software_token_mfa_enabled = True
         sv.end_challenge(session)
@@ -389,11 +369,11 @@ def revoke_token(params: dict[str, Any]) -> dict[str, Any]:
         raise NotAuthorizedError("Client secret is missing or invalid.")
     if token.count(".") == 2 and not token.startswith("lc."):
         raise sv.error("UnsupportedTokenTypeException", "Only refresh tokens can be revoked.")
-    entry = pool.refresh_tokens.get(token)
+    entry = moto.refresh_entry(pool, token)
     if entry is not None:
-        if entry[0] != client.id:
+        if entry.client_id != client.id:
             raise NotAuthorizedError("Token was not issued to this client.")
-        pool.revoke_origin(entry[2])
+        pool.revoke_origin(entry.origin_jti)
     return {}
 
 
@@ -405,14 +385,26 @@ def _challenge_pool(pool_id: str) -> LocalUserPool:
     return pool
 
 
+def _setup_challenge(session: object) -> tuple[sv.Challenge, CognitoIdpUser]:
+    """The MFA_SETUP challenge of a Session, and its user.
+
+    Only that challenge may register a secret: a Session from any other step (a SOFTWARE_TOKEN_MFA
+    prompt after the password) would let whoever knows the password replace the user's TOTP.
+    """
+    challenge = sv.get_challenge(session)
+    if challenge.name != "MFA_SETUP":
+        raise NotAuthorizedError("Invalid session for the user.")
+    pool = _challenge_pool(challenge.pool_id)
+    return challenge, pool.user(challenge.username)
+
+
 @op("AssociateSoftwareToken")
 def associate_software_token(params: dict[str, Any]) -> dict[str, Any]:
     """AssociateSoftwareToken with a per-user secret (moto hands everyone the same one)."""
     if params.get("Session"):
-        challenge = sv.get_challenge(params["Session"])
-        pool = _challenge_pool(challenge.pool_id)
-        secret = sv.new_totp_secret(pool.user(challenge.username))
-        return {"SecretCode": secret, "Session": params["Session"]}
+        challenge, user = _setup_challenge(params["Session"])
+        challenge.data.pop("totp_verified", None)
+        return {"SecretCode": sv.new_totp_secret(user), "Session": params["Session"]}
     _, user, _ = _token_user(params)
     return {"SecretCode": sv.new_totp_secret(user)}
 
@@ -422,9 +414,9 @@ def verify_software_token(params: dict[str, Any]) -> dict[str, Any]:
     """VerifySoftwareToken against the user's pending secret."""
     code = _str(params, "UserCode")
     if params.get("Session"):
-        challenge = sv.get_challenge(params["Session"])
-        pool = _challenge_pool(challenge.pool_id)
-        sv.verify_new_totp(pool.user(challenge.username), code)
+        challenge, user = _setup_challenge(params["Session"])
+        sv.verify_new_totp(user, code)
+        challenge.data["totp_verified"] = True
         return {"Status": "SUCCESS", "Session": params["Session"]}
     _, user, _ = _token_user(params)
     sv.verify_new_totp(user, code)
@@ -486,7 +478,7 @@ def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
         pool.users[user.username] = user
     if temp and action != "SUPPRESS":
         sv.send_temporary_password(user, temp)
-    user.lc_temp_expires = time.time() + 7 * 86400  # type: ignore[attr-defined]
+    pool.user_state(user).temporary_password_expires = time.time() + 7 * 86400
     return {"User": user.to_json(extended=True)}
 
 

@@ -9,6 +9,7 @@ from moto.cognitoidp.exceptions import NotAuthorizedError, ResourceNotFoundError
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPoolClient, cognitoidp_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from localcloud import moto_adapter as moto
 from localcloud.userpool.models import LocalUserPool
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
@@ -77,12 +78,12 @@ def verify_access_token(token: object, *, required_scope: str | None = None) -> 
         raise NotAuthorizedError("Invalid Access Token") from None
     if claims.get("token_use") != "access":
         raise NotAuthorizedError("Invalid Access Token")
-    if token not in pool.access_tokens:
+    if not moto.access_token_live(pool, token):
         # Signature is fine but GlobalSignOut/RevokeToken removed it: Cognito's APIs see that.
         raise NotAuthorizedError("Access Token has been revoked")
     if required_scope and required_scope not in str(claims.get("scope", "")).split():
         raise NotAuthorizedError("Access Token does not have required scopes")
-    user = pool._get_user(claims.get("username", ""))
+    user = moto.get_user(pool, claims.get("username", ""))
     if user is None:
         raise NotAuthorizedError("User does not exist.")
     if not user.enabled:

@@ -19,6 +19,7 @@ from moto.cognitoidp import models as moto_models
 from moto.cognitoidp.exceptions import NotAuthorizedError
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
 
+from localcloud import moto_adapter as moto
 from localcloud.config import token_validity_seconds
 from localcloud.keys import KeyStore
 
@@ -38,6 +39,25 @@ class Origin:
     refresh_expires: int
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     revoked: bool = False
+
+
+@dataclass
+class UserState:
+    """What localcloud keeps per user beyond moto's user object (codes, TOTP secrets)."""
+
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    totp_secret: str | None = None
+    totp_pending_secret: str | None = None
+    temporary_password_expires: float | None = None
+
+
+# Attributes older snapshots set directly on moto's user objects, and their UserState fields.
+_LEGACY_USER_ATTRIBUTES = {
+    "lc_codes": "codes",
+    "totp_secret": "totp_secret",
+    "totp_pending_secret": "totp_pending_secret",
+    "lc_temp_expires": "temporary_password_expires",
+}
 
 
 def _random_id(length: int, alphabet: str) -> str:
@@ -60,10 +80,12 @@ class LocalUserPool(CognitoIdpUserPool):
         self.id = f"{region}_{_random_id(9, string.ascii_letters + string.digits)}"
         self.arn = self.arn.rsplit("/", 1)[0] + "/" + self.id
         self.origins: dict[str, Origin] = {}
+        self.user_states: dict[str, UserState] = {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore from a pickle; older snapshots may lack newer attributes."""
         state.setdefault("origins", {})
+        state.setdefault("user_states", {})
         self.__dict__.update(state)
 
     # --- identity helpers -------------------------------------------------------------------
@@ -74,10 +96,20 @@ class LocalUserPool(CognitoIdpUserPool):
 
     def user(self, username: str) -> CognitoIdpUser:
         """The user by username, sub or email alias; NotAuthorized when unknown."""
-        user = self._get_user(username) if username else None
+        user = moto.get_user(self, username)
         if user is None:
             raise NotAuthorizedError("Incorrect username or password.")
         return user
+
+    def user_state(self, user: CognitoIdpUser) -> UserState:
+        """localcloud's own state of a user, keyed by its sub (a re-created user starts afresh)."""
+        state = self.user_states.get(user.id)
+        if state is None:
+            state = self.user_states[user.id] = UserState()
+            for legacy, name in _LEGACY_USER_ATTRIBUTES.items():
+                if legacy in user.__dict__:  # migrate an older snapshot
+                    setattr(state, name, user.__dict__.pop(legacy) or getattr(state, name))
+        return state
 
     def client(self, client_id: str) -> CognitoIdpUserPoolClient:
         """The app client; NotAuthorized-free lookup used after the client is known to exist."""
@@ -110,7 +142,7 @@ class LocalUserPool(CognitoIdpUserPool):
         # Cognito refresh tokens are opaque (encrypted JWTs); an unguessable string is equivalent.
         refresh_token = "lc." + secrets.token_urlsafe(96)
         origin_jti = str(uuid.uuid4())
-        self.refresh_tokens[refresh_token] = (client_id, user.username, origin_jti)
+        moto.store_refresh_token(self, refresh_token, moto.RefreshEntry(client_id, user.username, origin_jti))
         self.origins[origin_jti] = Origin(
             client_id=client_id,
             username=user.username,
@@ -156,7 +188,7 @@ class LocalUserPool(CognitoIdpUserPool):
             }
         )
         token = self._sign(claims)
-        self.access_tokens[token] = (client_id, user.username)
+        moto.store_access_token(self, token, client_id, user.username)
         return token, lifetime
 
     def create_id_token(
@@ -198,23 +230,23 @@ class LocalUserPool(CognitoIdpUserPool):
         if nonce is not None:
             claims["nonce"] = nonce
         token = self._sign(claims)
-        self.id_tokens[token] = (client_id, user.username)
+        moto.store_id_token(self, token, client_id, user.username)
         return token, lifetime
 
     def refresh_origin(self, refresh_token: str) -> tuple[str, Origin]:
         """The (origin_jti, origin) of a live refresh token; NotAuthorized otherwise."""
-        entry = self.refresh_tokens.get(refresh_token)
-        if refresh_token not in self.refresh_tokens:
+        if not moto.refresh_token_known(self, refresh_token):
             raise NotAuthorizedError("Invalid Refresh Token")
+        entry = moto.refresh_entry(self, refresh_token)
         if entry is None:
             raise NotAuthorizedError("Refresh Token has been revoked")
-        _, username, origin_jti = entry
-        origin = self._origin(origin_jti, entry[0], username)
+        origin_jti, username = entry.origin_jti, entry.username
+        origin = self._origin(origin_jti, entry.client_id, username)
         if origin.revoked:
             raise NotAuthorizedError("Refresh Token has been revoked")
         if origin.refresh_expires and origin.refresh_expires < time.time():
             raise NotAuthorizedError("Refresh Token has expired")
-        user = self._get_user(username)
+        user = moto.get_user(self, username)
         if user is None:
             raise NotAuthorizedError("User does not exist.")
         if not user.enabled:
@@ -235,39 +267,46 @@ class LocalUserPool(CognitoIdpUserPool):
         if origin is None:
             return
         origin.revoked = True
-        if origin.refresh_token in self.refresh_tokens:
-            self.refresh_tokens[origin.refresh_token] = None
-        for token in list(self.access_tokens):
+        moto.revoke_refresh_token(self, origin.refresh_token)
+        for token, _ in moto.access_tokens(self):
             claims = jwt.decode(token, options={"verify_signature": False})
             if claims.get("origin_jti") == origin_jti:
-                del self.access_tokens[token]
+                moto.forget_access_token(self, token)
 
     def sign_out(self, username: str) -> None:
         """GlobalSignOut: revoke every refresh and access token of the user (any client)."""
-        user = self._get_user(username)
+        user = moto.get_user(self, username)
         canonical = user.username if user else username
         for origin in self.origins.values():
             if origin.username == canonical:
                 origin.revoked = True
-        for token, entry in list(self.refresh_tokens.items()):
-            if entry is not None and entry[1] == canonical:
-                self.refresh_tokens[token] = None
-        for token, (_, owner) in list(self.access_tokens.items()):
+        for token, entry in moto.refresh_entries(self):
+            if entry.username == canonical:
+                moto.revoke_refresh_token(self, token)
+        for token, owner in moto.access_tokens(self):
             if owner == canonical:
-                del self.access_tokens[token]
+                moto.forget_access_token(self, token)
 
     def prune(self) -> None:
         """Forget expired access/ID tokens and refresh tokens so snapshots stay small."""
         now = time.time()
-        for table in (self.access_tokens, self.id_tokens):
-            for token in list(table):
-                exp = jwt.decode(token, options={"verify_signature": False}).get("exp", 0)
-                if exp < now:
-                    del table[token]
+
+        def expired(token: str) -> bool:
+            return jwt.decode(token, options={"verify_signature": False}).get("exp", 0) < now
+
+        for token, _ in moto.access_tokens(self):
+            if expired(token):
+                moto.forget_access_token(self, token)
+        for token in moto.id_tokens(self):
+            if expired(token):
+                moto.forget_id_token(self, token)
         for jti, origin in list(self.origins.items()):
             if origin.refresh_expires and origin.refresh_expires < now:
-                self.refresh_tokens.pop(origin.refresh_token, None)
+                moto.forget_refresh_token(self, origin.refresh_token)
                 del self.origins[jti]
+        subs = {user.id for user in self.users.values()}
+        for sub in [s for s in self.user_states if s not in subs]:
+            del self.user_states[sub]  # deleted users
 
 
 def install(keystore: KeyStore) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, UserStatus
 
+from localcloud import moto_adapter as moto
 from localcloud.config import Config
 from localcloud.userpool import backend as bk
 from localcloud.userpool.models import LocalUserPool
@@ -61,7 +62,7 @@ def seed(config: Config) -> tuple[LocalUserPool, CognitoIdpUserPoolClient]:
             )  # fmt: skip
 
     for spec in config.users:
-        if pool._get_user(spec["username"]) is not None:
+        if moto.get_user(pool, spec["username"]) is not None:
             continue  # never overwrite what a developer changed in a running stack
         attrs = {"email": spec["username"], **spec.get("attributes", {})}
         user = CognitoIdpUser(

@@ -25,8 +25,11 @@ from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, Use
 from moto.cognitoidp.utils import validate_username_format
 from moto.core.exceptions import JsonRESTError
 
+from localcloud import moto_adapter as moto
 from localcloud import outbox
-from localcloud.userpool.models import LocalUserPool
+from localcloud.userpool import backend as bk
+from localcloud.userpool.lockout import LOCKOUT
+from localcloud.userpool.models import LocalUserPool, UserState
 
 CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
 RESET_CODE_LIFETIME = 3600  # forgot-password codes: 1 h in Cognito
@@ -159,7 +162,7 @@ def find_user(pool: LocalUserPool, username: object) -> CognitoIdpUser | None:
     """The user by username, sub or email, or None (never raises)."""
     if not isinstance(username, str) or not username:
         return None
-    user = pool._get_user(username)
+    user = moto.get_user(pool, username)
     if user is None and "@" in username:
         # Email sign-in is case-insensitive on Cognito (UsernameConfiguration default); moto's is not.
         wanted = username.lower()
@@ -168,6 +171,14 @@ def find_user(pool: LocalUserPool, username: object) -> CognitoIdpUser | None:
             None,
         )
     return user
+
+
+def user_state(user: CognitoIdpUser) -> UserState:
+    """localcloud's own state of a user (codes, TOTP secrets), kept by the user's pool."""
+    pool = bk.pool_by_id(moto.user_pool_id(user))
+    if pool is None:
+        raise NotAuthorizedError("User does not exist.")
+    return pool.user_state(user)
 
 
 def user_email(user: CognitoIdpUser) -> str:
@@ -189,9 +200,7 @@ def _delivery(user: CognitoIdpUser) -> dict[str, str]:
 def _new_code(user: CognitoIdpUser, purpose: str, lifetime: int) -> str:
     """Store a fresh 6-digit code of a purpose on the user; returns it."""
     code = f"{secrets.randbelow(1_000_000):06d}"
-    codes: dict[str, Any] = getattr(user, "lc_codes", None) or {}
-    codes[purpose] = {"code": code, "expires": time.time() + lifetime, "attempts": 0}
-    user.lc_codes = codes  # type: ignore[attr-defined]
+    user_state(user).codes[purpose] = {"code": code, "expires": time.time() + lifetime, "attempts": 0}
     return code
 
 
@@ -210,7 +219,7 @@ def _email_code(user: CognitoIdpUser, purpose: str, lifetime: int, *, what: str,
 
 def _check_code(user: CognitoIdpUser, purpose: str, code: object) -> None:
     """Verify (and consume) a code; Cognito's CodeMismatch / ExpiredCode otherwise."""
-    codes: dict[str, Any] = getattr(user, "lc_codes", None) or {}
+    codes = user_state(user).codes
     entry = codes.get(purpose)
     if entry is None or entry["expires"] < time.time():
         raise ExpiredCodeException("Invalid code provided, please request a code again.")
@@ -258,19 +267,36 @@ def sign_up(
     return user, send_signup_code(user)
 
 
-def resend_code(pool: LocalUserPool, username: object) -> dict[str, str]:
+def hides_existence(client: CognitoIdpUserPoolClient) -> bool:
+    """Whether the client sets PreventUserExistenceErrors=ENABLED (unset on the API means LEGACY)."""
+    return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+
+
+def _simulated_delivery(username: object) -> dict[str, str]:
+    """The CodeDeliveryDetails Cognito invents for a user that does not exist."""
+    return {"Destination": mask(str(username)), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+
+def resend_code(pool: LocalUserPool, username: object, *, hide_existence: bool = False) -> dict[str, str]:
     """ResendConfirmationCode: a new sign-up code for an unconfirmed user."""
     user = find_user(pool, username)
     if user is None:
+        if hide_existence:
+            return _simulated_delivery(username)
         raise UserNotFoundError("Username/client id combination not found.")
     if user.status is not UserStatus.UNCONFIRMED:
         raise InvalidParameterException("User is already confirmed.")
     return send_signup_code(user)
 
 
-def confirm_sign_up(pool: LocalUserPool, username: object, code: object) -> CognitoIdpUser:
+def confirm_sign_up(
+    pool: LocalUserPool, username: object, code: object, *, hide_existence: bool = False
+) -> CognitoIdpUser:
     """ConfirmSignUp with the emailed code; marks the email verified."""
     user = find_user(pool, username)
+    if hide_existence and (user is None or user.status is not UserStatus.UNCONFIRMED):
+        # PreventUserExistenceErrors: unknown and already-confirmed users get a wrong code's answer.
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
     if user is None:
         raise UserNotFoundError("Username/client id combination not found.")
     if user.status is not UserStatus.UNCONFIRMED:
@@ -281,12 +307,13 @@ def confirm_sign_up(pool: LocalUserPool, username: object, code: object) -> Cogn
     return user
 
 
-def forgot_password(pool: LocalUserPool, username: object) -> dict[str, str]:
-    """ForgotPassword: email a reset code (a fake delivery for unknown users, as Cognito does)."""
+def forgot_password(pool: LocalUserPool, username: object, *, hide_existence: bool = False) -> dict[str, str]:
+    """ForgotPassword: email a reset code (a simulated delivery for unknown users when hidden)."""
     user = find_user(pool, username)
     if user is None:
-        # PreventUserExistenceErrors: answer as if a code were sent.
-        return {"Destination": mask(str(username)), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+        if hide_existence:
+            return _simulated_delivery(username)
+        raise UserNotFoundError("Username/client id combination not found.")
     if not user.enabled:
         raise NotAuthorizedError("User is disabled.")
     if user.attribute_lookup.get("email_verified") != "true" and user.status is not UserStatus.UNCONFIRMED:
@@ -324,14 +351,19 @@ def send_temporary_password(user: CognitoIdpUser, password: str) -> None:
 
 # --- sign-in and challenges ------------------------------------------------------------------------
 def authenticate(pool: LocalUserPool, username: object, password: object) -> CognitoIdpUser:
-    """Check a username/password; one message for unknown user and wrong password."""
+    """Check a username/password; one message for unknown user and wrong password; lockout."""
     user = find_user(pool, username)
+    # Unknown names are counted too, so a lockout does not tell which accounts exist.
+    key = (pool.id, user.username if user is not None else str(username).strip().lower())
+    LOCKOUT.check(key)
     if (
         user is None
         or not isinstance(password, str)
         or not hmac.compare_digest((user.password or "").encode(), password.encode())
     ):
+        LOCKOUT.failed(key)
         raise NotAuthorizedError("Incorrect username or password.")
+    LOCKOUT.succeeded(key)
     if not user.enabled:
         raise NotAuthorizedError("User is disabled.")
     if user.status is UserStatus.UNCONFIRMED:
@@ -343,7 +375,7 @@ def authenticate(pool: LocalUserPool, username: object, password: object) -> Cog
 
 def mfa_enabled(user: CognitoIdpUser) -> bool:
     """Whether sign-in needs a TOTP code from this user."""
-    return bool(user.software_token_mfa_enabled and getattr(user, "totp_secret", None))
+    return bool(user.software_token_mfa_enabled and user_state(user).totp_secret)
 
 
 def next_challenge(pool: LocalUserPool, user: CognitoIdpUser, *, mfa_done: bool = False) -> str | None:
@@ -413,25 +445,26 @@ def set_new_password(pool: LocalUserPool, user: CognitoIdpUser, password: object
 def new_totp_secret(user: CognitoIdpUser) -> str:
     """AssociateSoftwareToken: a per-user secret, pending until verified."""
     secret = pyotp.random_base32()
-    user.totp_pending_secret = secret  # type: ignore[attr-defined]
+    user_state(user).totp_pending_secret = secret
     return secret
 
 
 def verify_new_totp(user: CognitoIdpUser, code: object) -> None:
     """VerifySoftwareToken: the first code from the authenticator activates the secret."""
-    secret = getattr(user, "totp_pending_secret", None)
+    state = user_state(user)
+    secret = state.totp_pending_secret
     if not secret:
         raise error("InvalidParameterException", "No software token is associated with the user.")
     if not isinstance(code, str) or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
         raise error("EnableSoftwareTokenMFAException", "Code mismatch")
-    user.totp_secret = secret  # type: ignore[attr-defined]
-    user.totp_pending_secret = None  # type: ignore[attr-defined]
-    user.token_verified = True
+    state.totp_secret = secret
+    state.totp_pending_secret = None
+    user.token_verified = True  # moto's own flag
 
 
 def check_totp(user: CognitoIdpUser, code: object) -> None:
     """Answer SOFTWARE_TOKEN_MFA with the user's own secret (moto uses one fixed secret)."""
-    secret = getattr(user, "totp_secret", None)
+    secret = user_state(user).totp_secret
     if not secret or not isinstance(code, str) or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
         raise CodeMismatchException("Invalid code received for user")
 
@@ -443,7 +476,7 @@ def set_mfa_preference(user: CognitoIdpUser, settings: object) -> None:
     if not isinstance(settings, dict):
         raise InvalidParameterException("SoftwareTokenMfaSettings must be an object")
     if settings.get("Enabled"):
-        if not getattr(user, "totp_secret", None):
+        if not user_state(user).totp_secret:
             raise InvalidParameterException("User has not verified software token mfa")
         user.software_token_mfa_enabled = True
         if settings.get("PreferredMfa"):

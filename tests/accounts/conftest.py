@@ -128,8 +128,9 @@ def idp():
         "cognito-idp",
         region_name=settings.COGNITO_REGION,
         endpoint_url=settings.AWS_ENDPOINT_URL,
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        # The local stack's operator keys (app.env); admin calls are refused unsigned or misigned.
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
     )
 
 

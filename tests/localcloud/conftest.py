@@ -104,13 +104,13 @@ class Stack:
         return self.env["COGNITO_ISSUER"]
 
     def idp(self) -> Any:
-        """A boto3 cognito-idp client pointed at the stack."""
+        """A boto3 cognito-idp client pointed at the stack, signing with the operator's keys."""
         return boto3.client(
             "cognito-idp",
             region_name="us-east-1",
             endpoint_url=self.base,
-            aws_access_key_id="localcloud",
-            aws_secret_access_key="localcloud",
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
         )
 
     def secret_hash(self, username: str) -> str:
@@ -178,6 +178,16 @@ class Stack:
             region_name="us-east-1",
             endpoint_url=self.base,
             config=Config(signature_version=UNSIGNED),
+        )
+
+    def identity_admin(self) -> Any:
+        """A cognito-identity client signing with the operator's keys (pool management calls)."""
+        return boto3.client(
+            "cognito-identity",
+            region_name="us-east-1",
+            endpoint_url=self.base,
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
         )
 
     def identity_credentials(self, id_token: str | None = None) -> tuple[str, dict[str, Any]]:

@@ -34,12 +34,12 @@ def test_app_env_names_identity_pool_and_bucket(stack: Stack) -> None:
     assert region == "us-east-1"
     assert len(uuid_part) == 36
     assert env["AWS_STORAGE_BUCKET_NAME"] == "localcloud-avatars"
-    pool = stack.cognito_identity().describe_identity_pool(IdentityPoolId=stack.identity_pool_id)
+    pool = stack.identity_admin().describe_identity_pool(IdentityPoolId=stack.identity_pool_id)
     assert pool["AllowUnauthenticatedIdentities"] is True
     assert pool["CognitoIdentityProviders"] == [
         {"ProviderName": stack.provider, "ClientId": stack.client_id, "ServerSideTokenCheck": False}
     ]
-    roles = stack.cognito_identity().get_identity_pool_roles(IdentityPoolId=stack.identity_pool_id)["Roles"]
+    roles = stack.identity_admin().get_identity_pool_roles(IdentityPoolId=stack.identity_pool_id)["Roles"]
     assert set(roles) == {"authenticated", "unauthenticated"}
 
 
@@ -175,7 +175,13 @@ def test_unknown_pool_identity_and_operation(stack: Stack) -> None:
     headers["X-Amz-Target"] = "AWSCognitoIdentityService.MergeDeveloperIdentities"
     response = requests.post(stack.base + "/", json={}, headers=headers, timeout=5)
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json()["__type"] == "UnsupportedOperationException"
+    assert response.json()["__type"] == "MissingAuthenticationTokenException"  # signed on AWS
+    with pytest.raises(ClientError) as exc:
+        stack.identity_admin().merge_developer_identities(
+            SourceUserIdentifier="a", DestinationUserIdentifier="b", DeveloperProviderName="d",
+            IdentityPoolId=stack.identity_pool_id,
+        )  # fmt: skip
+    assert error_of(exc)[0] == "UnsupportedOperationException"
 
 
 def test_identities_and_credentials_survive_restart_guests_can_be_off(private_stack) -> None:

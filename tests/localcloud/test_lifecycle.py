@@ -11,6 +11,7 @@ import time
 from http import HTTPStatus
 from pathlib import Path
 
+import boto3
 import jwt
 import pytest
 import requests
@@ -262,10 +263,18 @@ def test_unsigned_calls_reach_the_pools_region(private_stack) -> None:
     access = login.json()["AuthenticationResult"]["AccessToken"]
     assert running.verify(access, "access")
     assert unsigned("GetUser", {"AccessToken": access}).status_code == HTTPStatus.OK
-    # Operations localcloud leaves to moto are routed to the pool's region (moto alone: us-east-1).
+    # Admin calls must be signed; unsigned ones are refused before any routing.
     user = unsigned("AdminGetUser", {"UserPoolId": running.pool_id, "Username": ALICE[0]})
-    assert user.status_code == HTTPStatus.OK, user.text
-    assert user.json()["UserStatus"] == "CONFIRMED"
+    assert user.json()["__type"] == "MissingAuthenticationTokenException"
+    signed = boto3.client(
+        "cognito-idp",
+        region_name="eu-west-1",
+        endpoint_url=running.base,
+        aws_access_key_id=running.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=running.env["AWS_SECRET_ACCESS_KEY"],
+    )
+    assert signed.admin_get_user(UserPoolId=running.pool_id, Username=ALICE[0])["UserStatus"] == "CONFIRMED"
+    # Unsigned operations localcloud leaves to moto go to the pool's region (moto alone: us-east-1).
     devices = unsigned("ListDevices", {"AccessToken": access})
     assert devices.status_code == HTTPStatus.BAD_REQUEST
     assert devices.json()["__type"] == "UnsupportedOperationException"

@@ -1,0 +1,213 @@
+"""Account security as Cognito has it: no MFA re-enrolment with the password, no enumeration."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import pyotp
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from tests.localcloud.conftest import Stack, authorize_params, form_of, sign_in, submit
+
+
+def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
+    error = exc.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def wrong_code(totp: pyotp.TOTP) -> str:
+    return "000000" if totp.now() != "000000" else "111111"
+
+
+def password_auth(stack: Stack, email: str, password: str) -> dict[str, Any]:
+    return stack.idp().initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": stack.secret_hash(email)},
+    )
+
+
+def mfa_user(stack: Stack, new_user: Callable) -> tuple[str, str, pyotp.TOTP]:
+    """A user with TOTP enabled: (email, password, their authenticator)."""
+    email, password = new_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    idp.verify_software_token(AccessToken=access, UserCode=totp.now())
+    idp.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    return email, password, totp
+
+
+def answer_mfa(stack: Stack, challenge: dict[str, Any], code: str) -> dict[str, Any]:
+    username = challenge["ChallengeParameters"]["USER_ID_FOR_SRP"]
+    return stack.idp().respond_to_auth_challenge(
+        ClientId=stack.client_id,
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=challenge["Session"],
+        ChallengeResponses={
+            "USERNAME": username,
+            "SOFTWARE_TOKEN_MFA_CODE": code,
+            "SECRET_HASH": stack.secret_hash(username),
+        },
+    )
+
+
+def assert_cannot_enrol_with(stack: Stack, session: str) -> None:
+    """AssociateSoftwareToken / VerifySoftwareToken refuse a Session that is not MFA_SETUP's."""
+    idp = stack.idp()
+    with pytest.raises(ClientError) as exc:
+        idp.associate_software_token(Session=session)
+    assert error_of(exc) == ("NotAuthorizedException", "Invalid session for the user.")
+    attacker = pyotp.TOTP(pyotp.random_base32())
+    with pytest.raises(ClientError) as exc:
+        idp.verify_software_token(Session=session, UserCode=attacker.now())
+    assert error_of(exc)[0] == "NotAuthorizedException"
+
+
+# --- finding 4: MFA bypass with the password alone ------------------------------------------------------
+def test_an_mfa_challenge_session_cannot_register_a_new_totp_secret(stack: Stack, new_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_user)
+    challenge = password_auth(stack, email, password)
+    assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    assert_cannot_enrol_with(stack, challenge["Session"])
+    # The victim's own authenticator still completes the same sign-in.
+    done = answer_mfa(stack, challenge, totp.now())
+    assert stack.verify(done["AuthenticationResult"]["IdToken"], "id")["email"] == email
+
+
+def test_the_hosted_mfa_page_session_cannot_register_a_new_totp_secret(
+    stack: Stack, new_user: Callable
+) -> None:
+    email, password, totp = mfa_user(stack, new_user)
+    browser, page, _ = sign_in(stack, email, password)
+    assert page.status_code == HTTPStatus.OK and 'name="code"' in page.text
+    _, hidden = form_of(page.text)
+    assert_cannot_enrol_with(stack, hidden["session"])
+    done = submit(browser, stack, page, code=totp.now())
+    assert done.status_code == HTTPStatus.FOUND, done.text
+    assert "code=" in done.headers["Location"]
+
+
+def test_mfa_setup_still_enrols_through_its_own_session(private_stack: Callable) -> None:
+    running = private_stack(user_pool={"MfaConfiguration": "ON"})
+    email, password = "alice@example.com", "Alice-pass-1"
+    idp = running.idp()
+    challenge = password_auth(running, email, password)
+    assert challenge["ChallengeName"] == "MFA_SETUP"
+    username = challenge["ChallengeParameters"]["USER_ID_FOR_SRP"]
+    respond = {
+        "ClientId": running.client_id,
+        "ChallengeName": "MFA_SETUP",
+        "Session": challenge["Session"],
+        "ChallengeResponses": {"USERNAME": username, "SECRET_HASH": running.secret_hash(username)},
+    }
+    with pytest.raises(ClientError) as exc:  # nothing verified in this challenge yet
+        idp.respond_to_auth_challenge(**respond)
+    assert error_of(exc)[0] == "InvalidParameterException"
+    secret = idp.associate_software_token(Session=challenge["Session"])["SecretCode"]
+    totp = pyotp.TOTP(secret)
+    with pytest.raises(ClientError):
+        idp.verify_software_token(Session=challenge["Session"], UserCode=wrong_code(totp))
+    verified = idp.verify_software_token(Session=challenge["Session"], UserCode=totp.now())
+    assert verified["Status"] == "SUCCESS"
+    done = idp.respond_to_auth_challenge(**respond)
+    assert done["AuthenticationResult"]["AccessToken"]
+    # From now on the password leads to the TOTP prompt, whose session cannot re-enrol.
+    again = password_auth(running, email, password)
+    assert again["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    assert_cannot_enrol_with(running, again["Session"])
+
+
+# --- finding 8: account enumeration (the client sets PreventUserExistenceErrors=ENABLED) -------------------
+def confirm_page_answer(stack: Stack, username: str) -> tuple[int, str]:
+    """(status, error text) of the hosted /confirm page for a username and a wrong code."""
+    browser = requests.Session()
+    page = browser.get(f"{stack.base}/confirm", params={**authorize_params(stack), "username": username},
+                       timeout=5)  # fmt: skip
+    assert page.status_code == HTTPStatus.OK
+    answer = submit(browser, stack, page, code="000000")
+    error = re.search(r'id="error"[^>]*>(.*?)<', answer.text, re.S)
+    return answer.status_code, error.group(1).strip() if error else ""
+
+
+def unconfirmed_user(stack: Stack) -> str:
+    email = f"unconfirmed-{secrets.token_hex(4)}@example.com"
+    stack.idp().sign_up(
+        ClientId=stack.client_id, Username=email, Password="Unconf-pass-1",
+        SecretHash=stack.secret_hash(email), UserAttributes=[{"Name": "name", "Value": "U"}],
+    )  # fmt: skip
+    if stack.latest_code(email) == "000000":
+        stack.idp().resend_confirmation_code(ClientId=stack.client_id, Username=email,
+                                             SecretHash=stack.secret_hash(email))  # fmt: skip
+    return email
+
+
+def test_the_confirm_page_answers_alike_for_unknown_confirmed_and_unconfirmed(
+    stack: Stack, new_user: Callable
+) -> None:
+    confirmed, _ = new_user()
+    answers = {
+        "unknown": confirm_page_answer(stack, f"nobody-{secrets.token_hex(4)}@example.com"),
+        "confirmed": confirm_page_answer(stack, confirmed),
+        "unconfirmed": confirm_page_answer(stack, unconfirmed_user(stack)),
+    }
+    assert answers["unknown"] == answers["confirmed"] == answers["unconfirmed"], answers
+    assert answers["unknown"] == (
+        HTTPStatus.BAD_REQUEST,
+        "Invalid verification code provided, please try again.",
+    )
+
+
+def test_confirm_sign_up_api_answers_alike(stack: Stack, new_user: Callable) -> None:
+    confirmed, _ = new_user()
+    errors = {}
+    for who, email in (("unknown", f"nobody-{secrets.token_hex(4)}@example.com"), ("confirmed", confirmed),
+                       ("unconfirmed", unconfirmed_user(stack))):  # fmt: skip
+        with pytest.raises(ClientError) as exc:
+            stack.idp().confirm_sign_up(ClientId=stack.client_id, Username=email, ConfirmationCode="000000",
+                                        SecretHash=stack.secret_hash(email))  # fmt: skip
+        errors[who] = error_of(exc)
+    assert errors["unknown"] == errors["confirmed"] == errors["unconfirmed"], errors
+    assert errors["unknown"][0] == "CodeMismatchException"
+
+
+def test_resend_and_forgot_password_api_simulate_a_delivery_for_unknown_users(stack: Stack) -> None:
+    email = f"nobody-{secrets.token_hex(4)}@example.com"
+    idp = stack.idp()
+    for call in (idp.resend_confirmation_code, idp.forgot_password):
+        delivery = call(ClientId=stack.client_id, Username=email, SecretHash=stack.secret_hash(email))
+        assert delivery["CodeDeliveryDetails"] == {
+            "Destination": "n***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"
+        }  # fmt: skip
+    assert all(m["recipient"] != email for m in stack.outbox())
+
+
+def test_the_resend_and_forgot_pages_answer_alike(stack: Stack, new_user: Callable) -> None:
+    confirmed, _ = new_user()
+    unknown = f"nobody-{secrets.token_hex(4)}@example.com"
+    params = authorize_params(stack)
+    answers = []
+    for email in (unknown, confirmed):
+        browser = requests.Session()
+        page = browser.get(f"{stack.base}/forgotPassword", params=params, timeout=5)
+        answer = submit(browser, stack, page, username=email)
+        answers.append((answer.status_code, answer.headers["Location"].replace(quote(email), "<u>")))
+    assert answers[0] == answers[1], answers
+    answers = []
+    for email in (unknown, confirmed, unconfirmed_user(stack)):
+        browser = requests.Session()
+        page = browser.get(f"{stack.base}/confirm", params={**params, "username": email}, timeout=5)
+        action = re.findall(r'<form method="post" action="([^"]+)"', page.text)[1].replace("&amp;", "&")
+        form = {"_csrf": browser.cookies["XSRF-TOKEN"], "username": email}
+        answer = browser.post(stack.base + action, data=form, allow_redirects=False, timeout=5)
+        answers.append((answer.status_code, answer.headers["Location"].replace(quote(email), "<u>")))
+    assert answers[0] == answers[1] == answers[2], answers

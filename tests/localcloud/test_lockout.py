@@ -1,0 +1,171 @@
+"""Lockout after repeated wrong passwords (Cognito: 5 free, then 1 s doubling to ~15 min)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+
+import pytest
+from botocore.exceptions import ClientError
+from moto.core.exceptions import JsonRESTError
+
+from localcloud.userpool.lockout import MAX_LOCKOUT, Lockout
+from tests.localcloud.conftest import Stack, sign_in
+
+KEY = ("us-east-1_pool", "user")
+EXCEEDED = "Password attempts exceeded"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def locked(lockout: Lockout) -> bool:
+    try:
+        lockout.check(KEY)
+    except JsonRESTError as exc:
+        assert exc.error_type == "NotAuthorizedException"
+        assert exc.message == EXCEEDED
+        return True
+    return False
+
+
+# --- the store, on a fake clock -------------------------------------------------------------------------
+def test_five_failures_are_free_then_one_second_doubling() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock)
+    for _ in range(4):
+        lockout.failed(KEY)
+        assert not locked(lockout)
+    lockout.failed(KEY)  # the fifth
+    assert locked(lockout)
+    clock.now += 0.99
+    assert locked(lockout)
+    clock.now += 0.02
+    assert not locked(lockout)
+    for expected in (2, 4, 8, 16):
+        lockout.failed(KEY)
+        clock.now += expected - 0.01
+        assert locked(lockout), expected
+        clock.now += 0.02
+        assert not locked(lockout), expected
+
+
+def test_attempts_during_a_lockout_do_not_lengthen_it() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock)
+    for _ in range(5):
+        lockout.failed(KEY)
+    for _ in range(20):
+        lockout.failed(KEY)
+    clock.now += 1.01
+    assert not locked(lockout)
+
+
+def test_the_lockout_is_capped_at_about_fifteen_minutes() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock)
+    for _ in range(40):
+        lockout.failed(KEY)
+        clock.now += MAX_LOCKOUT + 1  # each failure after the previous lockout ended
+    lockout.failed(KEY)
+    clock.now += MAX_LOCKOUT - 1
+    assert locked(lockout)
+    clock.now += 2
+    assert not locked(lockout)
+
+
+def test_success_resets_the_count() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock)
+    for _ in range(4):
+        lockout.failed(KEY)
+    lockout.succeeded(KEY)
+    for _ in range(4):
+        lockout.failed(KEY)
+    assert not locked(lockout)
+
+
+# --- over HTTP: API and hosted page -------------------------------------------------------------------
+def api_attempt(stack: Stack, email: str, password: str, admin: bool = False) -> str:
+    """'ok', or the NotAuthorizedException message."""
+    auth = {"USERNAME": email, "PASSWORD": password, "SECRET_HASH": stack.secret_hash(email)}
+    try:
+        if admin:
+            stack.idp().admin_initiate_auth(
+                UserPoolId=stack.pool_id, ClientId=stack.client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters=auth,
+            )  # fmt: skip
+        else:
+            stack.idp().initiate_auth(
+                ClientId=stack.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth
+            )
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "NotAuthorizedException"
+        return str(exc.response["Error"]["Message"])
+    return "ok"
+
+
+def page_attempt(stack: Stack, email: str, password: str) -> str:
+    """'ok' (redirect with a code), or the error shown on the sign-in page."""
+    _, response, _ = sign_in(stack, email, password)
+    if response.status_code == HTTPStatus.FOUND:
+        return "ok"
+    for message in (EXCEEDED, "Incorrect username or password."):
+        if message in response.text:
+            return message
+    raise AssertionError(response.text)
+
+
+def assert_locks_after_five(attempt: Callable[[str, str], str], email: str, password: str) -> None:
+    for _ in range(4):
+        assert attempt(email, "Wrong-pass-1") == "Incorrect username or password."
+    before_fifth = time.monotonic()
+    assert attempt(email, "Wrong-pass-1") == "Incorrect username or password."
+    outcome = attempt(email, password)
+    if time.monotonic() - before_fifth >= 1.0:
+        pytest.skip("the machine is too slow to observe a 1 s lockout")
+    assert outcome == EXCEEDED  # the right password is refused during the lockout
+
+
+@pytest.mark.parametrize("admin", [False, True])
+def test_the_api_locks_out_password_guessing(stack: Stack, new_user: Callable, admin: bool) -> None:
+    email, password = new_user()
+    assert_locks_after_five(lambda e, p: api_attempt(stack, e, p, admin), email, password)
+
+
+def test_the_hosted_login_page_locks_out_password_guessing(stack: Stack, new_user: Callable) -> None:
+    email, password = new_user()
+    assert_locks_after_five(lambda e, p: page_attempt(stack, e, p), email, password)
+
+
+def test_api_and_hosted_page_share_the_count(stack: Stack, new_user: Callable) -> None:
+    email, password = new_user()
+    for _ in range(2):
+        assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
+    for _ in range(2):
+        assert page_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
+    before_fifth = time.monotonic()
+    assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
+    outcome = page_attempt(stack, email, password)
+    if time.monotonic() - before_fifth >= 1.0:
+        pytest.skip("the machine is too slow to observe a 1 s lockout")
+    assert outcome == EXCEEDED
+
+
+def test_a_successful_sign_in_resets_the_count(stack: Stack, new_user: Callable) -> None:
+    email, password = new_user()
+    for _ in range(3):
+        for _ in range(4):
+            assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
+        assert api_attempt(stack, email, password) == "ok"
+
+
+def test_unknown_users_lock_out_like_real_ones(stack: Stack) -> None:
+    email = "nobody-locked@example.com"
+    assert_locks_after_five(lambda e, p: api_attempt(stack, e, p), email, "Any-pass-1")
