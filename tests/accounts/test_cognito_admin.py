@@ -6,7 +6,7 @@ import boto3
 import pytest
 from django.conf import settings
 
-from accounts import cognito
+from project.integrations import cognito
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def _name_of(idp, email: str) -> str:
 
 def test_admin_update_signs_with_the_stack_operator_keys(new_user, idp):
     email, _, _ = new_user()
-    cognito.admin_update_user_attributes(username=email, attributes={"name": "Renamed By Admin"})
+    cognito.user_pool().admin_update_user_attributes(username=email, attributes={"name": "Renamed By Admin"})
     assert _name_of(idp, email) == "Renamed By Admin"
 
 
@@ -27,8 +27,8 @@ def test_the_stack_refuses_admin_calls_signed_with_other_keys(new_user, idp, mon
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-operator-secret-" + "x" * 16)
     # boto3's default session caches the credentials it resolved: start from a fresh one.
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    cognito.clear_caches()  # the next call builds a client with the wrong secret
+    cognito.user_pool().reset()  # the next call builds a client with the wrong secret
     with pytest.raises(cognito.CognitoUnavailable, match="InvalidSignatureException"):
-        cognito.admin_update_user_attributes(username=email, attributes={"name": "Mallory"})
+        cognito.user_pool().admin_update_user_attributes(username=email, attributes={"name": "Mallory"})
     assert _name_of(idp, email) == "Unchanged"
-    cognito.clear_caches()
+    cognito.user_pool().reset()
