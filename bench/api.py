@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -209,6 +210,7 @@ PROFILE_BUCKETS = [
     ("authentication (bearer.authenticate)", "accounts/bearer.py", "authenticate"),
     ("  token check (user_pool().verify_token)", "project/integrations/cognito.py", "verify_token"),
     ("  user + profile query (bearer._user_for)", "accounts/bearer.py", "_user_for"),
+    ("    user_for_api (one query)", "accounts/selectors.py", "user_for_api"),
     ("SQL, all queries (CursorWrapper.execute)", "django/db/backends/utils.py", "execute"),
     ("the handler (profiles/api.py user_me)", "profiles/api.py", "user_me"),
     ("  avatar URL (avatars.api_avatar_url)", "profiles/avatars.py", "api_avatar_url"),
@@ -230,6 +232,7 @@ def profile_in_process(token: str) -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
 
+    from accounts.selectors import user_for_api
     from profiles import api
     from project.api import ApiPrincipal
     from project.integrations.cognito import user_pool
@@ -293,21 +296,32 @@ def profile_in_process(token: str) -> None:
         return user_pool().verify_token(token, token_use="access", client_ids=settings.API_CLIENT_IDS)  # noqa: S106
 
     sub = verify()["sub"]
-    user = User.objects.select_related("profile").get(cognito_sub=sub)
-    sql, params = User.objects.select_related("profile").filter(cognito_sub=sub).query.sql_with_params()
+    queries.clear()
+    with connection.execute_wrapper(record):
+        user = user_for_api(sub=sub)
+    api_sql = queries[0]
+    orm_sql, orm_params = (
+        User.objects.select_related("profile").filter(cognito_sub=sub).query.sql_with_params()
+    )
 
-    def raw_query() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            cursor.fetchall()
+    def raw_query(statement: str, params) -> Callable[[], None]:
+        def run() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                cursor.fetchall()
+
+        return run
 
     parts = [
         ("token check, memo hit (user_pool().verify_token)", verify),
+        ("user + profile, the API's read (user_for_api)", lambda: user_for_api(sub=sub)),
+        ("  its SQL, raw cursor (Postgres round trip)", raw_query(api_sql, [sub])),
         (
-            "user + profile through the ORM",
+            "user + profile through the ORM (select_related)",
             lambda: User.objects.select_related("profile").get(cognito_sub=sub),
         ),
-        ("  the same SQL, raw cursor (Postgres round trip)", raw_query),
+        ("  its SQL (every column), raw cursor", raw_query(orm_sql, orm_params)),
+        ("SELECT 1, raw cursor (the round trip alone)", raw_query("SELECT 1", [])),
         (
             "the response (api.me_json: dict, presign, JSON)",
             lambda: api.me_json(ApiPrincipal(user=user, claims={}, token=""), user.profile),

@@ -16,6 +16,7 @@ from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.selectors import user_for_api
 from profiles import api
 from profiles.services import profile_get_or_create_for_user
 from project.api import ApiPrincipal, problem
@@ -36,7 +37,7 @@ def me_fixed_user(request):
     if not _fixed_sub:
         _fixed_sub.append(User.objects.get(email=FIXED_USER_EMAIL).cognito_sub)
     # The same read as accounts.bearer._user_for: only the token check is gone.
-    user = User.objects.select_related("profile").get(cognito_sub=_fixed_sub[0])
+    user = user_for_api(sub=_fixed_sub[0])
     response = _user_me_handler(request, ApiPrincipal(user=user, claims={}, token=""))
     response["Cache-Control"] = "no-store"
     return response
