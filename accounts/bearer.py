@@ -13,11 +13,10 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import HttpRequest, JsonResponse
 
-from accounts import services
+from accounts import selectors, services
 from project.api import ApiPrincipal, ApiRefused, problem
 from project.integrations import cognito
 
@@ -69,11 +68,9 @@ def _confirmed_by_cognito(token: str, claims: dict[str, Any]) -> bool:
 
 
 def _user_for(token: str, claims: dict[str, Any]):
-    User = get_user_model()
-    try:
-        return _active(User.objects.select_related("profile").get(cognito_sub=claims["sub"]))
-    except User.DoesNotExist:
-        pass
+    user = selectors.user_for_api(sub=claims["sub"])
+    if user is not None:
+        return _active(user)
     # First sight of this person: the access token has no e-mail, so ask Cognito once.
     attributes = cognito.user_pool().get_user(access_token=token)
     user = services.user_create_from_claims(

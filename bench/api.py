@@ -3,11 +3,14 @@
 (a) /api/user/me as built: access token verified locally, JWKS cached;
 (a′) the same handler, authentication replaced by a fixed user (bench/urls.py): what auth costs;
 (b) the same, verified through Cognito's userInfo on every request (mozilla-django-oidc's DRF way),
-    with LATENCY_MS of network latency on that call (Cognito is not on loopback);
-(c) the same, fetching the JWKS on every request (a verifier without a cache);
+    with the network latency localcloud adds to every Cognito call (--latency-ms, from
+    LOCALCLOUD_LATENCY_MS; `make bench` sets 20 ms): Cognito is not on loopback;
+(c) the same, fetching discovery and the JWKS on every request (a verifier without a cache);
 (d) /api/health, an unauthenticated JSON endpoint of the same app: the ceiling.
-Each variant gets the same closed-loop load; (a) and (b) also with one client. Prints the ratios
-against their targets, then counts outbound calls per API request (warm) and per browser sign-in,
+Each variant gets the same closed-loop load from the same client, against the same gunicorn
+process, after a warm-up, in BENCH_ROUNDS interleaved rounds; (a) and (b) also with one client. Prints the ratios
+against their targets, then counts outbound calls per API request (warm) and per browser sign-in
+(project.integrations.outbound: Cognito's requests session and every botocore client),
 then profiles (a), (a′) and (d) in this process (cProfile): where (a)'s time goes.
 Runs on its own database (`<name>_api_bench`, recreated each run), never the developer's.
 """
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -40,10 +44,10 @@ WORKERS = os.environ.get("BENCH_WORKERS", "2")
 # Off 8000/8001 and other clones': 83xx after the test localcloud's port (9341 → 8341).
 PORT = int(os.environ.get("BENCH_PORT") or 8300 + int(os.environ.get("LOCALCLOUD_PORT") or 9239) % 100)
 PROFILE_REQUESTS = int(os.environ.get("BENCH_PROFILE_REQUESTS", "300"))
-# Network latency of a call to Cognito for (b). The one switch: once localcloud's --latency-ms
-# (LOCALCLOUD_LATENCY_MS in devtools/services.sh) adds it, network_latency() sees it and the view
-# stops simulating; until then (b)'s own client sleeps LATENCY_MS before calling userInfo.
-LATENCY_MS = float(os.environ.get("LOCALCLOUD_LATENCY_MS") or 20)
+# Network latency of every call to Cognito, added by localcloud itself (--latency-ms, which
+# devtools/services.sh passes from LOCALCLOUD_LATENCY_MS; `make bench` sets 20 unless told).
+LATENCY_MS = float(os.environ.get("LOCALCLOUD_LATENCY_MS") or 0)
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
 class _Form(HTMLParser):
@@ -64,7 +68,7 @@ def hosted_ui_tokens(email: str, password: str) -> dict:
     import requests
     from django.conf import settings
 
-    from accounts import cognito
+    from project.integrations.cognito import user_pool
 
     browser = requests.Session()
     verifier = secrets.token_urlsafe(48)
@@ -78,7 +82,7 @@ def hosted_ui_tokens(email: str, password: str) -> dict:
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    page = browser.get(f"{cognito.endpoint('authorization_endpoint')}?{urlencode(query)}", timeout=10)
+    page = browser.get(f"{user_pool().endpoint('authorization_endpoint')}?{urlencode(query)}", timeout=10)
     form = _Form()
     form.feed(page.text)
     answer = browser.post(
@@ -88,26 +92,22 @@ def hosted_ui_tokens(email: str, password: str) -> dict:
         timeout=10,
     )
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    return cognito.exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=verifier)
+    return user_pool().exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=verifier)
 
 
-def network_latency(token: str) -> tuple[float, float]:
-    """(latency localcloud adds itself, delay (b)'s client must add) in ms, from five userInfo calls."""
-    import requests
+def network_latency(token: str) -> float:
+    """The time of one userInfo call (ms, median of five): what localcloud's --latency-ms adds."""
+    from project.integrations.cognito import user_pool
 
-    from accounts import cognito
-
+    pool = user_pool()
     samples = []
     for _ in range(5):
         started = time.perf_counter()
-        requests.get(
-            cognito.endpoint("userinfo_endpoint"), headers={"Authorization": f"Bearer {token}"}, timeout=10
+        pool.http.get(
+            pool.endpoint("userinfo_endpoint"), headers={"Authorization": f"Bearer {token}"}, timeout=10
         )
         samples.append((time.perf_counter() - started) * 1000)
-    measured = statistics.median(samples)
-    if measured >= 0.8 * LATENCY_MS:
-        return measured, 0.0
-    return measured, LATENCY_MS
+    return statistics.median(samples)
 
 
 def load(
@@ -147,33 +147,18 @@ def load(
 
 def count_outbound(token: str) -> tuple[float, float, float, int]:
     """Outbound calls per request for (a), (b), (c) with warm caches, and per browser sign-in."""
-    import botocore.endpoint
     from django.test import Client
 
-    from accounts import cognito
-    from bench import urls as bench_urls
+    from project.integrations import outbound
 
-    calls: list[str] = []
-
-    def hook(response, *args, **kwargs):
-        calls.append(response.url)
-
-    original_send = botocore.endpoint.Endpoint._send
-
-    def send(self, request):  # the identity pool and S3 (the API's guest identity)
-        calls.append(request.url)
-        return original_send(self, request)
-
-    cognito._session.hooks["response"].append(hook)
-    bench_urls._http.hooks["response"].append(hook)
-    botocore.endpoint.Endpoint._send = send
     client = Client(HTTP_HOST="localhost:8000")
     per_request = []
     for path in ("/api/user/me", "/bench/me-userinfo", "/bench/me-jwks-per-request"):
         client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")  # warm
-        calls.clear()
-        for _ in range(10):
-            assert client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+        # Every outbound call: Cognito's requests session and botocore (identity pool, S3).
+        with outbound.recording() as calls:
+            for _ in range(10):
+                assert client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
         per_request.append(len(calls) / 10)
 
     # A browser sign-in through the app, discovery and JWKS warm (as after the first one).
@@ -196,8 +181,8 @@ def count_outbound(token: str) -> tuple[float, float, float, int]:
         assert browser.get(callback.path, parse_qs(callback.query)).status_code == 302
 
     sign_in()
-    calls.clear()
-    sign_in()
+    with outbound.recording() as calls:
+        sign_in()
     return per_request[0], per_request[1], per_request[2], len(calls)
 
 
@@ -223,8 +208,9 @@ def wsgi_environ(path: str, token: str | None) -> dict:
 PROFILE_BUCKETS = [
     ("whole request (WSGIHandler)", "django/core/handlers/wsgi.py", "__call__"),
     ("authentication (bearer.authenticate)", "accounts/bearer.py", "authenticate"),
-    ("  token check (cognito.verify_token)", "accounts/cognito.py", "verify_token"),
+    ("  token check (user_pool().verify_token)", "project/integrations/cognito.py", "verify_token"),
     ("  user + profile query (bearer._user_for)", "accounts/bearer.py", "_user_for"),
+    ("    user_for_api (one query)", "accounts/selectors.py", "user_for_api"),
     ("SQL, all queries (CursorWrapper.execute)", "django/db/backends/utils.py", "execute"),
     ("the handler (profiles/api.py user_me)", "profiles/api.py", "user_me"),
     ("  avatar URL (avatars.api_avatar_url)", "profiles/avatars.py", "api_avatar_url"),
@@ -246,8 +232,10 @@ def profile_in_process(token: str) -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
 
-    from accounts import cognito
+    from accounts.selectors import user_for_api
     from profiles import api
+    from project.api import ApiPrincipal
+    from project.integrations.cognito import user_pool
 
     handler = WSGIHandler()
     queries: list[str] = []
@@ -305,30 +293,38 @@ def profile_in_process(token: str) -> None:
     User = get_user_model()
 
     def verify() -> dict:
-        return cognito.verify_token(token, token_use="access", client_ids=settings.API_CLIENT_IDS)  # noqa: S106
+        return user_pool().verify_token(token, token_use="access", client_ids=settings.API_CLIENT_IDS)  # noqa: S106
 
     sub = verify()["sub"]
-    user = User.objects.select_related("profile").get(cognito_sub=sub)
-    sql, params = User.objects.select_related("profile").filter(cognito_sub=sub).query.sql_with_params()
+    queries.clear()
+    with connection.execute_wrapper(record):
+        user = user_for_api(sub=sub)
+    api_sql = queries[0]
+    orm_sql, orm_params = (
+        User.objects.select_related("profile").filter(cognito_sub=sub).query.sql_with_params()
+    )
 
-    def raw_query() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            cursor.fetchall()
+    def raw_query(statement: str, params) -> Callable[[], None]:
+        def run() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                cursor.fetchall()
+
+        return run
 
     parts = [
+        ("token check, memo hit (user_pool().verify_token)", verify),
+        ("user + profile, the API's read (user_for_api)", lambda: user_for_api(sub=sub)),
+        ("  its SQL, raw cursor (Postgres round trip)", raw_query(api_sql, [sub])),
         (
-            "token check, memo hit (cognito.verify_token)",
-            verify,
-        ),
-        (
-            "user + profile through the ORM",
+            "user + profile through the ORM (select_related)",
             lambda: User.objects.select_related("profile").get(cognito_sub=sub),
         ),
-        ("  the same SQL, raw cursor (Postgres round trip)", raw_query),
+        ("  its SQL (every column), raw cursor", raw_query(orm_sql, orm_params)),
+        ("SELECT 1, raw cursor (the round trip alone)", raw_query("SELECT 1", [])),
         (
             "the response (api.me_json: dict, presign, JSON)",
-            lambda: api.me_json(ApiPrincipalFor(user), user.profile),
+            lambda: api.me_json(ApiPrincipal(user=user, claims={}, token=""), user.profile),
         ),
     ]
     print("  parts of (a), timed alone (ms per call):")
@@ -338,12 +334,6 @@ def profile_in_process(token: str) -> None:
         for _ in range(PROFILE_REQUESTS):
             part()
         print(f"    {name:<50}{(time.perf_counter() - started) * 1000 / PROFILE_REQUESTS:8.3f}")
-
-
-def ApiPrincipalFor(user):  # noqa: N802 - reads as the constructor it stands for
-    from accounts.bearer import ApiPrincipal
-
-    return ApiPrincipal(user=user, claims={}, token="")
 
 
 def main() -> None:
@@ -363,7 +353,7 @@ def main() -> None:
     tokens = hosted_ui_tokens("alice@example.com", "Alice-pass-1")
     token = tokens["access_token"]
     per_a, per_b, per_c, per_sign_in = count_outbound(token)
-    measured_latency, client_delay = network_latency(token)
+    measured_latency = network_latency(token)
 
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", PORT)) == 0:
@@ -377,7 +367,6 @@ def main() -> None:
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_HSTS_SECONDS": "0",
         "DJANGO_LOG_LEVEL": "WARNING",
-        "BENCH_USERINFO_DELAY_MS": str(client_delay),
     }
     server = subprocess.Popen(
         [
@@ -413,30 +402,47 @@ def main() -> None:
             "a": ("(a) /api/user/me, local verification", "/api/user/me", token, CONCURRENCY),
             "a'": ("(a′) same handler, fixed user, no auth", "/bench/me-fixed-user", None, CONCURRENCY),
             "b": ("(b) verified via userInfo", "/bench/me-userinfo", token, CONCURRENCY),
-            "c": ("(c) JWKS fetched per request", "/bench/me-jwks-per-request", token, CONCURRENCY),
+            "c": ("(c) discovery + JWKS per request", "/bench/me-jwks-per-request", token, CONCURRENCY),
             "d": ("(d) /api/health, no auth (ceiling)", "/api/health", None, CONCURRENCY),
             "a1": ("(a) one client", "/api/user/me", token, 1),
             "b1": ("(b) one client", "/bench/me-userinfo", token, 1),
         }
-        results = {}
         for _label, path, bearer, _clients in variants.values():
             load(port, path, bearer)  # warm every worker and its caches
-        for key, (_label, path, bearer, clients) in variants.items():
-            results[key] = load(port, path, bearer, clients)
+        # Rounds, each variant once per round in the same order: a drift of the machine's load
+        # touches every variant alike, and each ratio is also taken within a round.
+        rounds: list[dict[str, tuple[float, list[float], int]]] = []
+        for _ in range(ROUNDS):
+            rounds.append(
+                {key: load(port, path, bearer, n) for key, (_l, path, bearer, n) in variants.items()}
+            )
     finally:
         server.terminate()
         server.wait(10)
 
+    results = {
+        key: (
+            statistics.median(r[key][0] for r in rounds),
+            [x for r in rounds for x in r[key][1]],
+            sum(r[key][2] for r in rounds),
+        )
+        for key in variants
+    }
     rate = {key: r[0] for key, r in results.items()}
     p50 = {key: statistics.median(r[1]) for key, r in results.items()}
-    simulated = f"simulated in (b)'s client: {client_delay:g} ms" if client_delay else "added by localcloud"
     print(
         f"database {name}; gunicorn {WORKERS} workers x 4 threads on 127.0.0.1:{port}; {CONCURRENCY} "
-        f"keep-alive clients (and 1 where marked); {SECONDS:.0f} s per variant"
+        f"keep-alive clients (and 1 where marked); {ROUNDS} rounds of {SECONDS:g} s per variant "
+        "(req/s: median of the rounds; latencies: all rounds)"
     )
-    print(
-        f"latency to Cognito for (b): {LATENCY_MS:g} ms ({simulated}; userInfo measured {measured_latency:.1f} ms)"
+    latency_note = (
+        f"LOCALCLOUD_LATENCY_MS={LATENCY_MS:g}, added by localcloud --latency-ms"
+        if LATENCY_MS
+        else "LOCALCLOUD_LATENCY_MS unset: no latency added, (b) is on loopback"
     )
+    print(f"latency to Cognito for (b): {latency_note}; one userInfo call measured {measured_latency:.1f} ms")
+    if LATENCY_MS and measured_latency < 0.8 * LATENCY_MS:
+        print("  WARNING: userInfo is faster than the latency setting: was localcloud started without it?")
     print(f"{'variant':<42}{'clients':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'× (d)':>8}{'errors':>8}")
     for key, (rps, latencies, errors) in results.items():
         label, clients = variants[key][0], variants[key][3]
@@ -445,17 +451,38 @@ def main() -> None:
             f"{label:<42}{clients:>8}{rps:>9.0f}{p50[key]:>9.2f}{p99:>9.2f}{rps / rate['d']:>8.2f}{errors:>8}"
         )
 
+    def per_round(top: str, bottom: str, index: int) -> str:
+        values = [
+            (r[top][0] / r[bottom][0])
+            if index == 0
+            else statistics.median(r[top][1]) / statistics.median(r[bottom][1])
+            for r in rounds
+        ]
+        return "rounds " + ", ".join(f"{v:.2f}" for v in values)
+
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
     checks = [
-        ("(a)/(a′) req/s", rate["a"] / rate["a'"], ">= 0.9", rate["a"] / rate["a'"] >= 0.9),
-        ("(a)/(d) req/s", rate["a"] / rate["d"], ">= 0.5", rate["a"] / rate["d"] >= 0.5),
-        ("(a)/(b) p50, 1 client", p50["a1"] / p50["b1"], "<= 0.1", p50["a1"] <= p50["b1"] / 10),
-        (f"(a)/(b) p50, {CONCURRENCY} clients", p50["a"] / p50["b"], "<= 0.1", p50["a"] <= p50["b"] / 10),
+        ("(a)/(a′) req/s", rate["a"] / rate["a'"], ">= 0.9", rate["a"] / rate["a'"] >= 0.9, ("a", "a'", 0)),
+        ("(a)/(d) req/s", rate["a"] / rate["d"], ">= 0.5", rate["a"] / rate["d"] >= 0.5, ("a", "d", 0)),
+        (
+            "(a)/(b) p50, 1 client",
+            p50["a1"] / p50["b1"],
+            "<= 0.1",
+            p50["a1"] <= p50["b1"] / 10,
+            ("a1", "b1", 1),
+        ),
+        (
+            f"(a)/(b) p50, {CONCURRENCY} clients",
+            p50["a"] / p50["b"],
+            "<= 0.1",
+            p50["a"] <= p50["b"] / 10,
+            ("a", "b", 1),
+        ),
     ]
-    for label, value, target, ok in checks:
-        print(f"{label:<28}{value:6.2f}  (target {target}: {verdict(ok)})")
+    for label, value, target, ok, pair in checks:
+        print(f"{label:<28}{value:6.2f}  (target {target}: {verdict(ok)}; {per_round(*pair)})")
     print(
         f"outbound calls per API request, warm cache: (a) {per_a:g}, (b) {per_b:g}, (c) {per_c:g}; "
         f"per browser sign-in: {per_sign_in}"

@@ -209,29 +209,19 @@ def worst_cases() -> list[tuple[str, bytes]]:
 
 @contextmanager
 def counting_calls():
-    """Every outbound call: botocore's HTTP send (identity pool, S3) and the Cognito requests session."""
-    import botocore.endpoint
-
-    from accounts import cognito
+    """Every outbound call: botocore (identity pool, S3) and the Cognito requests session."""
+    from project.integrations import outbound
 
     log: list[str] = []
-    original = botocore.endpoint.Endpoint._send
 
-    def send(self, request):
-        target = request.headers.get("X-Amz-Target")
-        log.append(target.decode() if isinstance(target, bytes) else str(target or request.url))
-        return original(self, request)
+    def record(call) -> None:
+        log.append(call.operation or call.url)
 
-    def hook(response, *args, **kwargs):
-        log.append(response.url)
-
-    botocore.endpoint.Endpoint._send = send
-    cognito._session.hooks["response"].append(hook)
+    outbound.add_listener(record)
     try:
         yield log
     finally:
-        botocore.endpoint.Endpoint._send = original
-        cognito._session.hooks["response"].remove(hook)
+        outbound.remove_listener(record)
 
 
 def directory_calls() -> tuple[list[str], list[str], int, list[float]]:
@@ -240,10 +230,10 @@ def directory_calls() -> tuple[list[str], list[str], int, list[float]]:
     from django.core.management import call_command
     from django.test import Client
 
-    from accounts import cognito
     from accounts import services as account_services
     from profiles.models import Profile
     from profiles.services import profile_sync_from_claims
+    from project.integrations.cognito import user_pool
 
     # Never seed the developer's database: main() switched DATABASE_URL before Django read it.
     assert settings.DATABASES["default"]["NAME"].endswith("_avatars_bench"), settings.DATABASES["default"][
@@ -253,8 +243,8 @@ def directory_calls() -> tuple[list[str], list[str], int, list[float]]:
     call_command("createcachetable", verbosity=0)
     from django.contrib.auth import get_user_model
 
-    tokens = cognito.password_sign_in(username="alice@example.com", password="Alice-pass-1")  # noqa: S106
-    claims = cognito.verify_token(tokens["IdToken"], token_use="id")  # noqa: S106
+    tokens = user_pool().password_sign_in(username="alice@example.com", password="Alice-pass-1")  # noqa: S106
+    claims = user_pool().verify_token(tokens["IdToken"], token_use="id")  # noqa: S106
     alice = account_services.user_create_from_claims(claims=claims)
     User = get_user_model()
     for n in range(20):

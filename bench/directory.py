@@ -64,10 +64,10 @@ def seed() -> None:
             """
             WITH n AS (SELECT g FROM generate_series(%(start)s, %(end)s) g)
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff,
-                                       is_active, date_joined, cognito_sub, cognito_username, name)
+                                       is_active, date_joined, cognito_sub, cognito_username, name, pending_email)
             SELECT '!', false, 'bench-' || g, '', '', 'bench-' || g || '@example.com', false, true, now(),
                    'bench-sub-' || g, 'bench-' || g,
-                   (%(first)s::text[])[1 + g %% 20] || ' ' || md5(g::text)
+                   (%(first)s::text[])[1 + g %% 20] || ' ' || md5(g::text), ''
             FROM n
             ON CONFLICT (username) DO NOTHING
             """,

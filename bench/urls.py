@@ -2,35 +2,30 @@
 
 (a′) the handler itself, authentication replaced by a fixed user (loaded per request as (a) does);
 (b) verified through Cognito's userInfo on every request (what mozilla-django-oidc's DRF class does);
-(c) fetching the JWKS on every request (what a verifier without a cache does).
+(c) fetching discovery and the JWKS on every request (what a verifier without a cache does).
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-import time
 
-import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import cognito
-from accounts.bearer import ApiPrincipal, problem
+from accounts.selectors import user_for_api
 from profiles import api
 from profiles.services import profile_get_or_create_for_user
+from project.api import ApiPrincipal, problem
+from project.integrations.cognito import user_pool
 
-_http = requests.Session()
 # (a′): the view function api_view wraps, and the user it serves (found once per process).
 _user_me_handler = inspect.unwrap(api.user_me)
 FIXED_USER_EMAIL = os.environ.get("BENCH_FIXED_USER_EMAIL", "alice@example.com")
 _fixed_sub: list[str] = []
-# Delay before (b)'s userInfo call, when localcloud does not add network latency itself (bench/api.py).
-USERINFO_DELAY = float(os.environ.get("BENCH_USERINFO_DELAY_MS") or 0) / 1000
 
 
 @login_not_required
@@ -42,7 +37,7 @@ def me_fixed_user(request):
     if not _fixed_sub:
         _fixed_sub.append(User.objects.get(email=FIXED_USER_EMAIL).cognito_sub)
     # The same read as accounts.bearer._user_for: only the token check is gone.
-    user = User.objects.select_related("profile").get(cognito_sub=_fixed_sub[0])
+    user = user_for_api(sub=_fixed_sub[0])
     response = _user_me_handler(request, ApiPrincipal(user=user, claims={}, token=""))
     response["Cache-Control"] = "no-store"
     return response
@@ -52,10 +47,10 @@ def me_fixed_user(request):
 @csrf_exempt
 def me_via_userinfo(request):
     token = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ")
-    if USERINFO_DELAY:
-        time.sleep(USERINFO_DELAY)  # Cognito across the internet rather than on loopback
-    answer = _http.get(
-        cognito.endpoint("userinfo_endpoint"), headers={"Authorization": f"Bearer {token}"}, timeout=5
+    # The user pool's own session (its calls are counted); the latency is localcloud's --latency-ms.
+    pool = user_pool()
+    answer = pool.http.get(
+        pool.endpoint("userinfo_endpoint"), headers={"Authorization": f"Bearer {token}"}, timeout=5
     )
     if answer.status_code != 200:
         return JsonResponse({"error": "invalid_token"}, status=401)
@@ -70,9 +65,9 @@ def me_via_userinfo(request):
 @login_not_required
 @csrf_exempt
 def me_fetching_jwks(request):
-    cognito._local.pop("jwks", None)
-    cognito._verified.clear()
-    cache.delete(f"cognito:jwks:{cognito.settings.COGNITO_USER_POOL_ID}")
+    # Forget discovery, keys and verified tokens, here and in the shared cache: a verifier with no
+    # cache fetches the discovery document and the JWKS for every request.
+    user_pool().reset()
     return api.user_me(request)
 
 

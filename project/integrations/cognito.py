@@ -25,6 +25,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.cache import cache
 
+from project.integrations import outbound
+
 logger = logging.getLogger(__name__)
 
 # A Cognito JWT is 1-2 kB; anything far larger is refused before any parsing work.
@@ -92,6 +94,15 @@ def _attribute_list(attributes: dict[str, str]) -> list[dict[str, str]]:
     return [{"Name": name, "Value": value} for name, value in attributes.items()]
 
 
+class ObservedSession(requests.Session):
+    """A requests session that reports each request it sends to `outbound` (tests, benchmarks)."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if outbound.listening():
+            outbound.report(outbound.OutboundCall("cognito", str(request.method), str(request.url)))
+        return super().send(request, **kwargs)
+
+
 class CognitoUserPool:
     """The user pool and its hosted UI, with the caches that keep the hot path off the network.
 
@@ -104,8 +115,8 @@ class CognitoUserPool:
     """
 
     def __init__(self) -> None:
-        # Public so that tests and benchmarks can count outbound calls (response hooks).
-        self.http = requests.Session()
+        # Every request it sends is reported to project.integrations.outbound (count calls there).
+        self.http = ObservedSession()
         self._lock = threading.Lock()
         self._discovery: dict[str, Any] | None = None
         self._jwks: tuple[dict[str, jwt.PyJWK], float] | None = None
@@ -357,7 +368,7 @@ class CognitoUserPool:
                             retries={"max_attempts": 2, "mode": "standard"},
                         ),
                     )
-                    self._idp_client = client
+                    self._idp_client = outbound.observe_client(client)
         return client
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from project.integrations import outbound
+
 logger = logging.getLogger(__name__)
 
 
@@ -120,7 +122,7 @@ class IdentityPool:
                             retries={"max_attempts": 2, "mode": "standard"},
                         ),
                     )
-                    self._client = client
+                    self._client = outbound.observe_client(client)
         return client
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:

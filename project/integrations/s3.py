@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from storages.backends.s3 import S3Storage
 
+from project.integrations import outbound
 from project.integrations.identity_pool import Credentials
 
 # Keys are random and never rewritten: browsers may keep an avatar for as long as its URL lives.
@@ -67,6 +68,16 @@ def _error(exc: Exception, what: str) -> S3Error:
     return S3Error(f"{what}: {exc}")
 
 
+class _ObservedS3Storage(S3Storage):
+    """django-storages' S3 storage whose (per-thread) client reports its calls to `outbound`."""
+
+    @property
+    def connection(self) -> Any:
+        connection = super().connection
+        outbound.observe_client(connection.meta.client)
+        return connection
+
+
 class S3Bucket:
     """The avatars bucket, reached with identity-pool credentials; clients and URLs cached.
 
@@ -107,14 +118,14 @@ class S3Bucket:
                 aws_session_token=credentials.session_token,
                 config=client_config(),
             )
-            self._clients[credentials.access_key] = made
+            self._clients[credentials.access_key] = outbound.observe_client(made)
             while len(self._clients) > CLIENT_CACHE_SIZE:
                 self._clients.popitem(last=False)
             return made
 
     def storage(self, credentials: Credentials) -> S3Storage:
         """django-storages' S3 storage acting as the identity that owns `credentials`."""
-        return S3Storage(
+        return _ObservedS3Storage(
             access_key=credentials.access_key,
             secret_key=credentials.secret_key,
             security_token=credentials.session_token,

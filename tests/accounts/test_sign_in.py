@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from accounts import services
-from project.integrations import cognito
+from project.integrations import cognito, outbound
 from tests.accounts.conftest import finish_sign_in, hosted_ui_sign_in, start_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -104,13 +104,9 @@ def test_superuser_only_from_a_named_group(sign_in, new_user, settings):
 
 def test_one_outbound_call_per_sign_in_when_the_jwks_is_warm(sign_in):
     sign_in()  # warms discovery and the JWKS
-    calls = []
-    cognito.user_pool().http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
-    try:
+    with outbound.recording() as calls:  # the requests session and every botocore client
         sign_in()
-    finally:
-        cognito.user_pool().http.hooks["response"].clear()
-    assert calls == [cognito.user_pool().endpoint("token_endpoint")]
+    assert [call.url for call in calls] == [cognito.user_pool().endpoint("token_endpoint")]
 
 
 @pytest.mark.parametrize(

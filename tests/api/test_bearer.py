@@ -14,7 +14,9 @@ import pytest
 import requests
 from django.conf import settings
 
-from project.integrations import cognito
+from profiles.models import Profile
+from project.integrations import cognito, outbound, s3
+from project.integrations.identity_pool import identity_pool
 from tests.accounts.conftest import (
     access_claims,
     alice_tokens,
@@ -29,6 +31,7 @@ from tests.accounts.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
+IDENTITY = "us-east-1:00000000-0000-0000-0000-000000000001"
 
 
 def assert_invalid_token(response) -> None:
@@ -180,14 +183,29 @@ def test_key_rotation_is_followed(api):
 
 
 def test_no_outbound_call_per_request_with_a_warm_cache(api, alice_token):
-    assert api("GET", "/api/user/me", alice_token).status_code == 200  # warms JWKS
-    calls = []
-    cognito.user_pool().http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
-    try:
+    """Warm: no call to Cognito (requests), nor to the identity pool or S3 (botocore), per request."""
+    identity_pool().reset()  # a cold guest identity, so warming it shows botocore calls are seen
+    s3.bucket().reset()
+    with outbound.recording() as cold:
+        assert api("GET", "/api/user/me", alice_token).status_code == 200
+    # Discovery and JWKS (requests), GetUser for the unseen user (botocore).
+    assert [c.operation or c.url for c in cold] == [
+        cognito.discovery_url(),
+        cognito.user_pool().endpoint("jwks_uri"),
+        "AWSCognitoIdentityProviderService.GetUser",
+    ]
+    Profile.objects.filter(user__email="alice@example.com").update(
+        avatar_key=f"protected/{IDENTITY}/avatars/bench"
+    )
+    with outbound.recording() as warming:
+        assert api("GET", "/api/user/me", alice_token).json()["profile"]["avatar"]
+    assert [c.operation for c in warming] == [  # the API's guest identity; presigning is local
+        "AWSCognitoIdentityService.GetId",
+        "AWSCognitoIdentityService.GetCredentialsForIdentity",
+    ]
+    with outbound.recording() as calls:
         for _ in range(5):
             assert api("GET", "/api/user/me", alice_token).status_code == 200
-    finally:
-        cognito.user_pool().http.hooks["response"].clear()
     assert calls == []
 
 

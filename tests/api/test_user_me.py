@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from profiles.models import Profile
-from project.integrations import cognito
+from project.integrations import cognito, outbound
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +28,8 @@ def test_a_valid_token_for_an_unseen_user_creates_them_once(api, new_user, idp):
 
     assert body["sub"] == sub and body["email"] == email
     assert body["profile"]["display_name"] == "Api Newcomer"
-    calls = []
-    cognito.user_pool().http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url))
-    try:
+    with outbound.recording() as calls:  # no GetUser again, nor anything else
         assert api("GET", "/api/user/me", token).status_code == 200
-    finally:
-        cognito.user_pool().http.hooks["response"].clear()
     assert calls == [] and get_user_model().objects.filter(cognito_sub=sub).count() == 1
 
 

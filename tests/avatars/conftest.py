@@ -6,11 +6,9 @@ import contextlib
 import os
 import re
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
-import botocore.endpoint
 import pytest
 from botocore.config import Config
 from django.conf import settings
@@ -18,7 +16,7 @@ from django.test import Client
 
 from profiles import credentials as creds
 from profiles.models import Profile
-from project.integrations import cognito, s3
+from project.integrations import outbound, s3
 from project.integrations.identity_pool import Credentials, identity_pool
 from tests.accounts.conftest import (  # noqa: F401 - shared fixtures
     APP_HOST,
@@ -114,26 +112,22 @@ class Calls:
 
 @contextlib.contextmanager
 def count_calls() -> Iterator[Calls]:
-    """Record outbound calls, observing botocore's send and the Cognito requests session."""
+    """Record outbound calls, through the integrations' public hook (project.integrations.outbound)."""
     calls = Calls()
-    original = botocore.endpoint.Endpoint._send
 
-    def send(self, request: Any):
-        target = request.headers.get("X-Amz-Target")
-        if target:
-            calls.log.append(target.decode() if isinstance(target, bytes) else target)
+    def record(call: outbound.OutboundCall) -> None:
+        if call.service == "cognito":
+            calls.log.append(f"http {call.url}")
+        elif call.operation:
+            calls.log.append(call.operation)
         else:
-            calls.log.append(f"s3 {request.method} {urlsplit(request.url).path}")
-        return original(self, request)
+            calls.log.append(f"s3 {call.method} {urlsplit(call.url).path}")
 
-    hook = lambda response, *a, **k: calls.log.append(f"http {response.url}")  # noqa: E731
-    botocore.endpoint.Endpoint._send = send
-    cognito.user_pool().http.hooks["response"].append(hook)
+    outbound.add_listener(record)
     try:
         yield calls
     finally:
-        botocore.endpoint.Endpoint._send = original
-        cognito.user_pool().http.hooks["response"].remove(hook)
+        outbound.remove_listener(record)
 
 
 def img_srcs(html: str, testid: str = "avatar") -> list[str]:
