@@ -15,14 +15,14 @@ import requests
 from django.conf import settings
 
 from project.integrations import cognito
-from tests.accounts.conftest import (
+from tests.support.hosted_ui import hosted_ui_sign_in
+from tests.support.tokens import (
     access_claims,
     alice_tokens,
     b64url,
     forge_alg_none,
     forge_hs256_with_public_key,
     forge_with_own_key,
-    hosted_ui_sign_in,
     localcloud_data_dir,
     pool_signing_key,
     sign_with_pool_key,

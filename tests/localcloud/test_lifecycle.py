@@ -17,7 +17,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import ALICE, ROOT, Stack, code_for, exchange
+from tests.support.localcloud import ALICE, ROOT, Stack, code_for, exchange
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -283,7 +283,7 @@ def test_unsigned_calls_reach_the_pools_region(private_stack) -> None:
 
 
 def test_latency_delays_cognito_requests_only(tmp_path: Path) -> None:
-    from tests.localcloud.conftest import start_stack, write_config
+    from tests.support.localcloud import start_stack, write_config
 
     running = start_stack(tmp_path / "data", write_config(tmp_path / "c.json"), extra=("--latency-ms", "300"))
     try:

@@ -6,7 +6,6 @@ import base64
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -18,28 +17,9 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import ALICE, Stack
+from tests.support.localcloud import ALICE, Person, Stack, s3_person, xml_code
 
 APP_ORIGIN = "http://localhost:8000"
-
-
-@dataclass
-class Person:
-    """A principal with identity-pool credentials and an S3 client."""
-
-    identity_id: str
-    credentials: dict[str, Any]
-    s3: Any
-
-    def key(self, area: str, name: str = "x.txt") -> str:
-        """A key under this identity's protected/ or private/ prefix."""
-        return f"{area}/{self.identity_id}/{name}"
-
-
-def person(stack: Stack, id_token: str | None = None) -> Person:
-    """Credentials for an ID token (or a guest) and a client signed with them."""
-    identity_id, credentials = stack.identity_credentials(id_token)
-    return Person(identity_id, credentials, stack.s3(credentials))
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +30,9 @@ def people(stack: Stack) -> dict[str, Person]:
     idp.admin_create_user(UserPoolId=stack.pool_id, Username=bob, MessageAction="SUPPRESS")
     idp.admin_set_user_password(UserPoolId=stack.pool_id, Username=bob, Password="Bob-pass-1", Permanent=True)
     return {
-        "alice": person(stack, stack.api_login(*ALICE)["IdToken"]),
-        "bob": person(stack, stack.api_login(bob, "Bob-pass-1")["IdToken"]),
-        "guest": person(stack),
+        "alice": s3_person(stack, stack.api_login(*ALICE)["IdToken"]),
+        "bob": s3_person(stack, stack.api_login(bob, "Bob-pass-1")["IdToken"]),
+        "guest": s3_person(stack),
     }
 
 
@@ -61,12 +41,6 @@ def code_of(call: Callable[[], Any]) -> str:
     with pytest.raises(ClientError) as exc:
         call()
     return str(exc.value.response["Error"]["Code"])
-
-
-def xml_code(response: requests.Response) -> str:
-    """The <Code> of an S3 XML error body."""
-    assert response.headers["Content-Type"].startswith("application/xml"), response.text
-    return response.text.split("<Code>", 1)[1].split("</Code>", 1)[0]
 
 
 # --- role policies -----
@@ -510,7 +484,7 @@ def test_cors_preflight_follows_the_bucket_rule(stack: Stack) -> None:
 # --- expiry of the credentials themselves -----
 def test_expired_credentials_sign_nothing(private_stack) -> None:
     running = private_stack(identity_pool={"credentials_seconds": 2})
-    alice = person(running, running.api_login(*ALICE)["IdToken"])
+    alice = s3_person(running, running.api_login(*ALICE)["IdToken"])
     assert 0 < alice.credentials["Expiration"].timestamp() - time.time() <= 2
     key = alice.key("protected")
     alice.s3.put_object(Bucket=running.bucket, Key=key, Body=b"x")
