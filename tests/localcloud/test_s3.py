@@ -18,6 +18,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from tests.support.localcloud import ALICE, Person, Stack, s3_person, xml_code
+from tests.support.waiting import wait_until
 
 APP_ORIGIN = "http://localhost:8000"
 
@@ -492,7 +493,9 @@ def test_expired_credentials_sign_nothing(private_stack) -> None:
         "get_object", Params={"Bucket": running.bucket, "Key": key}, ExpiresIn=3600
     )
     assert requests.get(url, timeout=5).status_code == HTTPStatus.OK
-    time.sleep(2.5)
+    wait_until(
+        lambda: requests.get(url, timeout=5).status_code != HTTPStatus.OK, what="the credentials to expire"
+    )
     assert code_of(lambda: alice.s3.get_object(Bucket=running.bucket, Key=key)) == "ExpiredToken"
     # The URL's own ExpiresIn is longer, but the credentials that signed it are dead.
     response = requests.get(url, timeout=5)

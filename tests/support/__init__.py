@@ -6,4 +6,5 @@
 - `users`: fresh pool users (the `new_user` fixture) and local members (`make_member`).
 - `avatars`, `images`: S3 as someone, uploads, outbound-call counts; test pictures built in-process.
 - `localcloud`: localcloud as a process (`Stack`), its hosted UI (`stack_sign_in`) and S3 principals.
+- `waiting`: `wait_until`, instead of sleeping for a fixed time.
 """
