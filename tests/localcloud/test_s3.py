@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -387,6 +388,83 @@ def test_presigned_post_upload_works_with_cors(stack: Stack, people: dict[str, P
     assert response.status_code == HTTPStatus.CREATED
 
 
+@dataclass
+class _PostAttempt:
+    """A browser POST of alice's, about to be spoilt in one way."""
+
+    stack: Stack
+    people: dict[str, Person]
+    key: str
+    presigned: dict[str, Any]
+    content: bytes = b"\x89PNG...."
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _key_outside_prefix(a: _PostAttempt) -> None:
+    a.fields["key"] = a.people["bob"].key("protected", "uploads/c.png")
+
+
+def _wrong_content_type(a: _PostAttempt) -> None:
+    a.fields["Content-Type"] = "text/html"
+
+
+def _too_large(a: _PostAttempt) -> None:
+    a.content = b"x" * 101
+
+
+def _empty(a: _PostAttempt) -> None:
+    a.content = b""
+
+
+def _expired_policy(a: _PostAttempt) -> None:
+    old = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
+    # Signed ten minutes ago with one minute to live (the x-amz-date is old too, as it would be).
+    with (
+        mock.patch("botocore.signers.get_current_datetime", return_value=old),
+        mock.patch("botocore.auth.get_current_datetime", return_value=old),
+    ):
+        a.presigned = _presigned_post(a.stack, a.people["alice"], a.key, expires=60)
+
+
+def _extra_field(a: _PostAttempt) -> None:
+    a.fields["x-amz-meta-owner"] = "mallory"
+
+
+def _tampered_policy(a: _PostAttempt) -> None:
+    document = json.loads(base64.b64decode(a.presigned["fields"]["policy"]))
+    document["conditions"] = [
+        c for c in document["conditions"] if not (isinstance(c, list) and c[0] == "content-length-range")
+    ]
+    a.fields["policy"] = base64.b64encode(json.dumps(document).encode()).decode()
+
+
+def _wrong_session_token(a: _PostAttempt) -> None:
+    a.fields["x-amz-security-token"] = a.people["bob"].credentials["SessionToken"]
+
+
+def _no_signature(a: _PostAttempt) -> None:
+    a.fields["x-amz-signature"] = None
+
+
+def _guest_upload(a: _PostAttempt) -> None:
+    guest = a.people["guest"]
+    a.presigned = _presigned_post(a.stack, guest, guest.key("protected", "uploads/c.png"))
+
+
+_SPOIL_POST = {
+    "key outside prefix": _key_outside_prefix,
+    "wrong content type": _wrong_content_type,
+    "too large": _too_large,
+    "empty": _empty,
+    "expired policy": _expired_policy,
+    "extra field": _extra_field,
+    "tampered policy": _tampered_policy,
+    "wrong session token": _wrong_session_token,
+    "no signature": _no_signature,
+    "allowed by conditions, denied by role": _guest_upload,
+}
+
+
 @pytest.mark.parametrize(
     ("case", "status", "code", "message"),
     [
@@ -407,40 +485,9 @@ def test_post_policy_conditions_are_enforced(
 ) -> None:
     alice = people["alice"]
     key = alice.key("protected", "uploads/c.png")
-    presigned = _presigned_post(stack, alice, key, max_size=100)
-    content, fields = b"\x89PNG....", {}
-    if case == "key outside prefix":
-        fields["key"] = people["bob"].key("protected", "uploads/c.png")
-    elif case == "wrong content type":
-        fields["Content-Type"] = "text/html"
-    elif case == "too large":
-        content = b"x" * 101
-    elif case == "empty":
-        content = b""
-    elif case == "expired policy":
-        old = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
-        # Signed ten minutes ago with one minute to live (the x-amz-date is old too, as it would be).
-        with (
-            mock.patch("botocore.signers.get_current_datetime", return_value=old),
-            mock.patch("botocore.auth.get_current_datetime", return_value=old),
-        ):
-            presigned = _presigned_post(stack, alice, key, expires=60)
-    elif case == "extra field":
-        fields["x-amz-meta-owner"] = "mallory"
-    elif case == "tampered policy":
-        document = json.loads(base64.b64decode(presigned["fields"]["policy"]))
-        document["conditions"] = [
-            c for c in document["conditions"] if not (isinstance(c, list) and c[0] == "content-length-range")
-        ]
-        fields["policy"] = base64.b64encode(json.dumps(document).encode()).decode()
-    elif case == "wrong session token":
-        fields["x-amz-security-token"] = people["bob"].credentials["SessionToken"]
-    elif case == "no signature":
-        fields["x-amz-signature"] = None
-    elif case == "allowed by conditions, denied by role":
-        guest = people["guest"]
-        presigned = _presigned_post(stack, guest, guest.key("protected", "uploads/c.png"))
-    response = _post(stack, presigned, content, **fields)
+    attempt = _PostAttempt(stack, people, key, _presigned_post(stack, alice, key, max_size=100))
+    _SPOIL_POST[case](attempt)
+    response = _post(stack, attempt.presigned, attempt.content, **attempt.fields)
     assert response.status_code == status, response.text
     assert xml_code(response) == code
     assert message in response.text
