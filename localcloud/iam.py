@@ -175,6 +175,54 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime(sigv4.AMZ_DATE_FORMAT)
 
 
+def _parse_authorization(auth: str) -> tuple[re.Match[str], sigv4.Scope]:
+    """The Authorization header's parts and its credential scope; IamError when malformed."""
+    if not auth:
+        raise IamError("MissingAuthenticationTokenException", "Missing Authentication Token")
+    match = _AUTH_HEADER.fullmatch(auth.strip())
+    if not match:
+        raise IamError(
+            "IncompleteSignatureException",
+            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
+            f"parameters (AWS4-HMAC-SHA256). Authorization={auth[:64]}",
+        )
+    try:
+        scope = sigv4.parse_credential(match["credential"])
+    except sigv4.SigV4Error:
+        raise IamError(
+            "IncompleteSignatureException", "Credential must have exactly 5 slash-delimited elements"
+        ) from None
+    return match, scope
+
+
+def _check_scope(scope: sigv4.Scope, service: str, amz_date: str) -> None:
+    """The credential must be scoped to this service and to the request's date."""
+    if scope.service != service:
+        raise IamError(
+            "InvalidSignatureException", f"Credential should be scoped to correct service: '{service}'. "
+        )
+    if scope.date != amz_date[:8]:
+        raise IamError(
+            "InvalidSignatureException",
+            f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
+            f"HTTP: '{scope.date}' != '{amz_date[:8]}', from '{amz_date}'.",
+        )
+
+
+def _refuse_identity_credentials(credentials: Credentials, now: datetime, action: str) -> None:
+    """Identity-pool credentials are refused: expired, or (valid) with no Cognito permission at all."""
+    if credentials.expiration <= now.timestamp():
+        raise IamError("ExpiredTokenException", "The security token included in the request is expired")
+    # Identity-pool roles grant S3 access only: nothing in Cognito.
+    role = credentials.role_arn.rsplit("/", 1)[-1]
+    arn = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/CognitoIdentityCredentials"
+    raise IamError(
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: {action} "
+        f"because no identity-based policy allows the {action} action",
+    )
+
+
 class Authorizer:
     """Decides whether a Cognito API call may run: unsigned operations, or SigV4 by the operator."""
 
@@ -201,22 +249,7 @@ class Authorizer:
 
     def verify(self, request: Request, service: str, operation: str, body: bytes) -> None:
         """Check the SigV4 header signature and the principal's permission; IamError otherwise."""
-        auth = request.headers.get("Authorization", "")
-        if not auth:
-            raise IamError("MissingAuthenticationTokenException", "Missing Authentication Token")
-        match = _AUTH_HEADER.fullmatch(auth.strip())
-        if not match:
-            raise IamError(
-                "IncompleteSignatureException",
-                "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
-                f"parameters (AWS4-HMAC-SHA256). Authorization={auth[:64]}",
-            )
-        try:
-            scope = sigv4.parse_credential(match["credential"])
-        except sigv4.SigV4Error:
-            raise IamError(
-                "IncompleteSignatureException", "Credential must have exactly 5 slash-delimited elements"
-            ) from None
+        match, scope = _parse_authorization(request.headers.get("Authorization", ""))
         headers = _lower_headers(request)
         signed = match["signed"].split(";")
         if "host" not in signed:
@@ -232,32 +265,8 @@ class Authorizer:
                 "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
             ) from None
         secret, credentials = self._secret_for(scope.access_key_id, headers.get("x-amz-security-token"))
-        if scope.service != service:
-            raise IamError(
-                "InvalidSignatureException", f"Credential should be scoped to correct service: '{service}'. "
-            )
-        if scope.date != amz_date[:8]:
-            raise IamError(
-                "InvalidSignatureException",
-                f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
-                f"HTTP: '{scope.date}' != '{amz_date[:8]}', from '{amz_date}'.",
-            )
-        now = datetime.fromtimestamp(self.clock(), UTC)
-        skew = (moment - now).total_seconds()
-        if skew < -MAX_SKEW:
-            earliest = datetime.fromtimestamp(now.timestamp() - MAX_SKEW, UTC)
-            raise IamError(
-                "InvalidSignatureException",
-                f"Signature expired: {amz_date} is now earlier than {_stamp(earliest)} "
-                f"({_stamp(now)} - 5 min.)",
-            )
-        if skew > MAX_SKEW:
-            latest = datetime.fromtimestamp(now.timestamp() + MAX_SKEW, UTC)
-            raise IamError(
-                "InvalidSignatureException",
-                f"Signature not yet current: {amz_date} is still later than {_stamp(latest)} "
-                f"({_stamp(now)} + 5 min.)",
-            )
+        _check_scope(scope, service, amz_date)
+        now = self._check_clock(moment, amz_date)
         raw_path, raw_query = _raw_path_and_query(request)
         try:
             to_sign = sigv4.string_to_sign(
@@ -276,19 +285,27 @@ class Authorizer:
         if not hmac.compare_digest(expected, match["signature"]):
             raise _mismatch()
         if credentials is not None:
-            if credentials.expiration <= now.timestamp():
-                raise IamError(
-                    "ExpiredTokenException", "The security token included in the request is expired"
-                )
-            # Identity-pool roles grant S3 access only: nothing in Cognito.
-            role = credentials.role_arn.rsplit("/", 1)[-1]
-            arn = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}/CognitoIdentityCredentials"
-            action = f"{service}:{operation}"
+            _refuse_identity_credentials(credentials, now, f"{service}:{operation}")
+
+    def _check_clock(self, moment: datetime, amz_date: str) -> datetime:
+        """Now, if the request was signed within MAX_SKEW of it; IamError otherwise."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        skew = (moment - now).total_seconds()
+        if skew < -MAX_SKEW:
+            earliest = datetime.fromtimestamp(now.timestamp() - MAX_SKEW, UTC)
             raise IamError(
-                "AccessDeniedException",
-                f"User: {arn} is not authorized to perform: {action} "
-                f"because no identity-based policy allows the {action} action",
+                "InvalidSignatureException",
+                f"Signature expired: {amz_date} is now earlier than {_stamp(earliest)} "
+                f"({_stamp(now)} - 5 min.)",
             )
+        if skew > MAX_SKEW:
+            latest = datetime.fromtimestamp(now.timestamp() + MAX_SKEW, UTC)
+            raise IamError(
+                "InvalidSignatureException",
+                f"Signature not yet current: {amz_date} is still later than {_stamp(latest)} "
+                f"({_stamp(now)} + 5 min.)",
+            )
+        return now
 
     def _secret_for(self, access_key_id: str, session_token: str | None) -> tuple[str, Credentials | None]:
         """(secret, identity credentials or None) for a key id; UnrecognizedClient when unknown."""

@@ -87,7 +87,13 @@ class LocalCloud:
         )
         self.hosted = HostedUI(config)
         self.routes = self.hosted.routes()
-        self.own_paths = set(self.routes) | {"/_health", "/_outbox", "/_outbox.json"}
+        # localcloud's own pages: read-only, so nothing to save after them.
+        self.own_pages = {
+            "/_health": self.health,
+            "/_outbox": self.hosted.outbox_page,
+            "/_outbox.json": self.hosted.outbox_json,
+        }
+        self.own_paths = set(self.routes) | set(self.own_pages)
         # Each origin reaches exactly one moto service, never moto's dispatcher.
         self.moto_idp = moto_adapter.backend_app("cognito-idp")
         self.moto_s3 = moto_adapter.backend_app("s3")
@@ -194,29 +200,7 @@ class LocalCloud:
             return too_large(path)
         try:
             with self.lock:
-                if path == "/_health":
-                    return Response(
-                        json.dumps({"status": "ok", "userPoolId": self.pool.id, "region": self.pool.region}),
-                        content_type="application/json",
-                    )
-                if path == "/_outbox":
-                    return self.hosted.outbox_page(request)
-                if path == "/_outbox.json":
-                    return self.hosted.outbox_json(request)
-                match = WELL_KNOWN.match(path)
-                if match:
-                    pool = bk.pool_by_id(match["pool"])
-                    if pool is None:
-                        return awsjson.error_response(
-                            "ResourceNotFoundException", "User pool does not exist.", 404
-                        )
-                    if match["doc"] == "jwks.json":
-                        return discovery.jwks(pool)
-                    return discovery.openid_configuration(request, pool)
-                response = self.routes[path](request)
-                if request.method == "POST":
-                    self.store.save()
-                return response
+                return self._local_route(request, path)
         except RequestEntityTooLarge:
             return too_large(path)
         except Exception:  # a bug must not leak a traceback to the browser
@@ -224,6 +208,31 @@ class LocalCloud:
             return Response(
                 "Internal error (see the localcloud console)", status=500, content_type="text/plain"
             )
+
+    def _local_route(self, request: Request, path: str) -> Response:
+        """The page or endpoint for a path (the caller holds the lock); the store is saved after a POST."""
+        own_page = self.own_pages.get(path)
+        if own_page is not None:
+            return own_page(request)
+        match = WELL_KNOWN.match(path)
+        if match:
+            pool = bk.pool_by_id(match["pool"])
+            if pool is None:
+                return awsjson.error_response("ResourceNotFoundException", "User pool does not exist.", 404)
+            if match["doc"] == "jwks.json":
+                return discovery.jwks(pool)
+            return discovery.openid_configuration(request, pool)
+        response = self.routes[path](request)
+        if request.method == "POST":
+            self.store.save()
+        return response
+
+    def health(self, request: Request) -> Response:
+        """/_health: up, with the pool it serves."""
+        return Response(
+            json.dumps({"status": "ok", "userPoolId": self.pool.id, "region": self.pool.region}),
+            content_type="application/json",
+        )
 
     # --- the cognito-identity JSON API ----------------------------------------------------------------
     def identity_call(self, request: Request, operation: str) -> Response:

@@ -7,6 +7,7 @@ metadata, trailing payloads (polyglots) and odd chunks are all dropped.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
@@ -21,6 +22,10 @@ OPEN_FORMATS = ["JPEG", "PNG", "WEBP", "GIF"]
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 WEBP_QUALITY = 82
 MIN_SIDE = 16
+# What Pillow's readers raise on malformed data: OSError (truncated, broken stream; its
+# UnidentifiedImageError too), ValueError, EOFError, and what Image.open itself treats as "not this
+# format" (SyntaxError, IndexError, TypeError, struct.error); KeyError from broken EXIF tags.
+_READ_ERRORS = (OSError, ValueError, EOFError, SyntaxError, IndexError, TypeError, KeyError, struct.error)
 
 # Pillow's own bomb guard as a second line behind ours (which runs on the header, before decoding):
 # it warns past this many pixels (made an error below) and refuses past twice as many.
@@ -126,7 +131,7 @@ def _open(data: bytes) -> Image.Image:
         raise ImageRefused(_too_many_pixels(max_pixels)) from None
     except UnidentifiedImageError:
         raise ImageRefused("This file is not a JPEG, PNG, WebP or GIF image.") from None
-    except Exception:  # a malformed header can raise anything from a plugin: never a 500
+    except _READ_ERRORS:  # a malformed header: a clear refusal, never a 500
         raise ImageRefused("This image could not be read: it may be damaged.") from None
     # Everything below is checked from the header, before a single pixel is decoded.
     width, height = image.size
@@ -196,7 +201,7 @@ def _decode(image: Image.Image) -> Image.Image:
                 pixels = image.copy()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRefused("This image is too large to process.") from None
-    except Exception:  # truncated or corrupt data, broken EXIF...
+    except _READ_ERRORS:  # truncated or corrupt data, broken EXIF...
         raise ImageRefused("This image could not be read: it may be damaged or truncated.") from None
     return pixels
 

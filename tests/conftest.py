@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: a real headless Chromium driven by Playwright."""
+"""Fixtures shared by every test package: a real headless Chromium driven by Playwright, and (through
+tests.support.fixtures) the app's clients, sign-in and users."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
+pytest_plugins = ["tests.support.fixtures"]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

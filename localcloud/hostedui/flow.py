@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from moto.cognitoidp.exceptions import ResourceNotFoundError
 from moto.cognitoidp.models import CognitoIdpUserPoolClient
 from werkzeug.datastructures import MultiDict
 
@@ -41,6 +43,10 @@ class RedirectError(Exception):
         )
 
 
+# Builds the redirect for an error found once redirect_uri is known: fail(error, description).
+Fail = Callable[[str, str], RedirectError]
+
+
 def add_query(url: str, params: dict[str, str]) -> str:
     """Append query parameters to a URL that may already have some."""
     parts = urlsplit(url)
@@ -74,30 +80,7 @@ class AuthorizeRequest:
 
 def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
     """Validate authorize parameters in Cognito's order: client and redirect first (page errors)."""
-    from localcloud.userpool import backend as bk
-
-    def single(name: str) -> str | None:
-        values = args.getlist(name)
-        if len(values) > 1:
-            raise ValueError(name)
-        return values[0] if values else None
-
-    try:
-        client_id = single("client_id")
-    except ValueError:
-        raise ErrorPage("Invalid request: client_id was given more than once.") from None
-    if not client_id:
-        raise ErrorPage("Invalid request: client_id is required.")
-    try:
-        pool, client = bk.pool_for_client(client_id)
-    except Exception:
-        raise ErrorPage("Invalid request: client_id does not exist.") from None
-    try:
-        redirect_uri = single("redirect_uri")
-    except ValueError:
-        raise ErrorPage("Invalid request: redirect_uri was given more than once.") from None
-    if not redirect_uri or redirect_uri not in (client.extended_config.get("CallbackURLs") or []):
-        raise ErrorPage("redirect_mismatch: redirect_uri is not registered for this client.")
+    pool, client, redirect_uri = _client_and_redirect(args)
 
     state_values = args.getlist("state")
     state = state_values[0] if len(state_values) == 1 else None
@@ -105,16 +88,74 @@ def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
     def fail(error: str, description: str) -> RedirectError:
         return RedirectError(redirect_uri, error, description, state)
 
+    params = _single_params(args, fail)
+    config = client.extended_config
+    _check_response_type(config, params, fail)
+    provider = params.get("identity_provider")
+    if provider and provider != "COGNITO":
+        raise fail("invalid_request", f"identity_provider {provider} is not configured")
+    scopes = _scopes(config, params, fail)
+    _check_pkce(params, fail)
+
+    return AuthorizeRequest(
+        pool=pool,
+        client=client,
+        redirect_uri=redirect_uri,
+        scopes=scopes,
+        state=params.get("state"),
+        nonce=params.get("nonce"),
+        code_challenge=params.get("code_challenge"),
+        login_hint=params.get("login_hint"),
+        params=params,
+    )
+
+
+def _single(args: MultiDict[str, str], name: str) -> str | None:
+    """A parameter's one value (None if absent); ValueError if it was given more than once."""
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise ValueError(name)
+    return values[0] if values else None
+
+
+def _client_and_redirect(args: MultiDict[str, str]) -> tuple[LocalUserPool, CognitoIdpUserPoolClient, str]:
+    """The client and its registered redirect_uri, or a page error (never a redirect to an unknown URI)."""
+    from localcloud.userpool import backend as bk
+
+    try:
+        client_id = _single(args, "client_id")
+    except ValueError:
+        raise ErrorPage("Invalid request: client_id was given more than once.") from None
+    if not client_id:
+        raise ErrorPage("Invalid request: client_id is required.")
+    try:
+        pool, client = bk.pool_for_client(client_id)
+    except ResourceNotFoundError:
+        raise ErrorPage("Invalid request: client_id does not exist.") from None
+    try:
+        redirect_uri = _single(args, "redirect_uri")
+    except ValueError:
+        raise ErrorPage("Invalid request: redirect_uri was given more than once.") from None
+    if not redirect_uri or redirect_uri not in (client.extended_config.get("CallbackURLs") or []):
+        raise ErrorPage("redirect_mismatch: redirect_uri is not registered for this client.")
+    return pool, client, redirect_uri
+
+
+def _single_params(args: MultiDict[str, str], fail: Fail) -> dict[str, str]:
+    """The authorize parameters present, each given at most once."""
     params: dict[str, str] = {}
     for name in AUTHORIZE_PARAMS:
         try:
-            value = single(name)
+            value = _single(args, name)
         except ValueError:
             raise fail("invalid_request", f"{name} was given more than once") from None
         if value is not None:
             params[name] = value
+    return params
 
-    config = client.extended_config
+
+def _check_response_type(config: dict, params: dict[str, str], fail: Fail) -> None:
+    """The client must allow OAuth and the response_type's flow; only the code flow is emulated."""
     if not config.get("AllowedOAuthFlowsUserPoolClient"):
         raise fail("unauthorized_client", "Client is not enabled for OAuth2.0 flows.")
     response_type = params.get("response_type")
@@ -129,19 +170,20 @@ def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
     if response_type == "token":
         raise fail("unsupported_response_type", "localcloud emulates the code flow only")
 
-    provider = params.get("identity_provider")
-    if provider and provider != "COGNITO":
-        raise fail("invalid_request", f"identity_provider {provider} is not configured")
 
+def _scopes(config: dict, params: dict[str, str], fail: Fail) -> list[str]:
+    """The requested scopes the client may use (others dropped silently, like Cognito), else all allowed."""
     allowed = list(config.get("AllowedOAuthScopes") or [])
-    if "scope" in params:
-        # Scopes the client may not use are dropped silently, like Cognito.
-        scopes = [s for s in dict.fromkeys(params["scope"].split()) if s in allowed]
-        if not scopes:
-            raise fail("invalid_scope", "none of the requested scopes is allowed for this client")
-    else:
-        scopes = allowed
+    if "scope" not in params:
+        return allowed
+    scopes = [s for s in dict.fromkeys(params["scope"].split()) if s in allowed]
+    if not scopes:
+        raise fail("invalid_scope", "none of the requested scopes is allowed for this client")
+    return scopes
 
+
+def _check_pkce(params: dict[str, str], fail: Fail) -> None:
+    """RFC 7636: if PKCE is used, S256 with a well-formed challenge."""
     challenge = params.get("code_challenge")
     method = params.get("code_challenge_method")
     if challenge or method:
@@ -149,15 +191,3 @@ def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
             raise fail("invalid_request", "code_challenge_method must be S256")
         if not challenge or not PKCE_CHALLENGE.match(challenge):
             raise fail("invalid_request", "code_challenge is malformed")
-
-    return AuthorizeRequest(
-        pool=pool,
-        client=client,
-        redirect_uri=redirect_uri,
-        scopes=scopes,
-        state=params.get("state"),
-        nonce=params.get("nonce"),
-        code_challenge=challenge,
-        login_hint=params.get("login_hint"),
-        params=params,
-    )

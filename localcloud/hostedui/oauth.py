@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from localcloud import moto_adapter as moto
 from localcloud.hostedui.flow import ErrorPage, RedirectError, parse_authorize
-from localcloud.hostedui.stores import CodeStore, SessionStore
+from localcloud.hostedui.stores import AuthCode, CodeStore, SessionStore
 from localcloud.hostedui.web import SESSION_COOKIE, bearer_error, error_page, no_store, oauth_error, redirect
 from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
@@ -141,24 +141,11 @@ class OAuthEndpoints:
         code = form.get("code")
         if not code:
             return oauth_error("invalid_request", 400, "code is required")
-        entry = self.codes.get(code)
-        if entry is None or entry.client_id != client.id:
+        entry = self._redeem(code, pool, client)
+        if entry is None or form.get("redirect_uri") != entry.redirect_uri:
             return oauth_error("invalid_grant")
-        if entry.used:
-            # RFC 6749 §4.1.2: a replayed code revokes what it issued.
-            if entry.origin_jti:
-                pool.revoke_origin(entry.origin_jti)
+        if entry.code_challenge and not _pkce_verified(form.get("code_verifier") or "", entry.code_challenge):
             return oauth_error("invalid_grant")
-        entry.used = True
-        if entry.expires < time.time():
-            return oauth_error("invalid_grant")
-        if form.get("redirect_uri") != entry.redirect_uri:
-            return oauth_error("invalid_grant")
-        if entry.code_challenge:
-            verifier = form.get("code_verifier") or ""
-            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-            if not verifier or not hmac.compare_digest(digest.decode(), entry.code_challenge):
-                return oauth_error("invalid_grant")
         user = moto.get_user(pool, entry.username)
         if user is None or not user.enabled:
             return oauth_error("invalid_grant")
@@ -173,6 +160,21 @@ class OAuthEndpoints:
         body.update({"access_token": tokens["AccessToken"], "refresh_token": tokens["RefreshToken"],
                      "expires_in": tokens["ExpiresIn"], "token_type": "Bearer"})  # fmt: skip
         return Response(json.dumps(body), content_type="application/json;charset=UTF-8")
+
+    def _redeem(self, code: str, pool: LocalUserPool, client: Any) -> AuthCode | None:
+        """The code's entry, now used; None if unknown, another client's, already used or expired."""
+        entry = self.codes.get(code)
+        if entry is None or entry.client_id != client.id:
+            return None
+        if entry.used:
+            # RFC 6749 §4.1.2: a replayed code revokes what it issued.
+            if entry.origin_jti:
+                pool.revoke_origin(entry.origin_jti)
+            return None
+        entry.used = True
+        if entry.expires < time.time():
+            return None
+        return entry
 
     def _refresh_grant(self, request: Request, pool: LocalUserPool, client: Any) -> Response:
         token = request.form.get("refresh_token")
@@ -245,3 +247,9 @@ class OAuthEndpoints:
                 return oauth_error("invalid_grant", 400, "token was not issued to this client")
             pool.revoke_origin(entry.origin_jti)
         return Response("", status=200)
+
+
+def _pkce_verified(verifier: str, challenge: str) -> bool:
+    """RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) equals the S256 code_challenge."""
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    return bool(verifier) and hmac.compare_digest(digest.decode(), challenge)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import unquote
+from xml.parsers.expat import ExpatError
 
 import xmltodict
 from werkzeug.wrappers import Request
@@ -40,7 +42,7 @@ def delete_objects(body: bytes) -> list[tuple[str, str | None]]:
     """
     try:
         document = xmltodict.parse(body, strip_whitespace=False)
-    except Exception:  # expat errors, bad encodings, entity declarations (disabled)
+    except (ExpatError, ValueError):  # expat errors, bad encodings, entity declarations (disabled)
         raise malformed_xml() from None
     delete = document.get("Delete") if isinstance(document, dict) else None
     objects = delete.get("Object", []) if isinstance(delete, dict) else None
@@ -73,38 +75,60 @@ def required_actions(request: Request, body: bytes, form: dict[str, str]) -> lis
         return [("s3:ListAllMyBuckets", "*", {})] if method == "GET" else None
     if not target.key:
         return _bucket_actions(request, target, method, params, body, form)
-    obj = target.arn
-    extra = params - _PLAIN_PARAMS
-    versioned = "versionId" in params
-    if method in ("GET", "HEAD"):
-        if not extra:
-            return [("s3:GetObjectVersion" if versioned else "s3:GetObject", obj, {})]
-        if extra == {"uploadId"}:
-            return [("s3:ListMultipartUploadParts", obj, {})]
-        if extra == {"tagging"}:
-            return [("s3:GetObjectTagging", obj, {})]
+    handler = _OBJECT_ACTIONS.get(method)
+    if handler is None:
         return None
-    if method == "PUT":
-        if extra and extra not in ({"uploadId"}, {"tagging"}):
-            return None
-        action = "s3:PutObjectTagging" if extra == {"tagging"} else "s3:PutObject"
-        needs: list[Need] = [(action, obj, {})]
-        source = request.headers.get("x-amz-copy-source")
-        if source:
-            source_path = unquote(source.split("?", 1)[0]).lstrip("/")
-            needs.append(("s3:GetObject", f"arn:aws:s3:::{source_path}", {}))
-        return needs
-    if method == "POST":
-        if extra in ({"uploads"}, {"uploadId"}):
-            return [("s3:PutObject", obj, {})]
-        return None
-    if method == "DELETE":
-        if not extra:
-            return [("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", obj, {})]
-        if extra == {"uploadId"}:
-            return [("s3:AbortMultipartUpload", obj, {})]
-        return None
+    return handler(request, target.arn, params - _PLAIN_PARAMS, "versionId" in params)
+
+
+def _object_read(request: Request, obj: str, extra: set[str], versioned: bool) -> list[Need] | None:
+    """GET/HEAD on an object: the object (or a version), its parts list or its tags."""
+    if not extra:
+        return [("s3:GetObjectVersion" if versioned else "s3:GetObject", obj, {})]
+    if extra == {"uploadId"}:
+        return [("s3:ListMultipartUploadParts", obj, {})]
+    if extra == {"tagging"}:
+        return [("s3:GetObjectTagging", obj, {})]
     return None
+
+
+def _object_put(request: Request, obj: str, extra: set[str], versioned: bool) -> list[Need] | None:
+    """PUT of an object, a part or tags; a copy also reads its source."""
+    if extra and extra not in ({"uploadId"}, {"tagging"}):
+        return None
+    action = "s3:PutObjectTagging" if extra == {"tagging"} else "s3:PutObject"
+    needs: list[Need] = [(action, obj, {})]
+    source = request.headers.get("x-amz-copy-source")
+    if source:
+        source_path = unquote(source.split("?", 1)[0]).lstrip("/")
+        needs.append(("s3:GetObject", f"arn:aws:s3:::{source_path}", {}))
+    return needs
+
+
+def _object_post(request: Request, obj: str, extra: set[str], versioned: bool) -> list[Need] | None:
+    """POST on an object: starting or completing a multipart upload."""
+    if extra in ({"uploads"}, {"uploadId"}):
+        return [("s3:PutObject", obj, {})]
+    return None
+
+
+def _object_delete(request: Request, obj: str, extra: set[str], versioned: bool) -> list[Need] | None:
+    """DELETE of an object (or a version), or abandoning a multipart upload."""
+    if not extra:
+        return [("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", obj, {})]
+    if extra == {"uploadId"}:
+        return [("s3:AbortMultipartUpload", obj, {})]
+    return None
+
+
+# Object-level requests by method: handler(request, object ARN, non-plain parameters, versioned?).
+_OBJECT_ACTIONS: dict[str, Callable[[Request, str, set[str], bool], list[Need] | None]] = {
+    "GET": _object_read,
+    "HEAD": _object_read,
+    "PUT": _object_put,
+    "POST": _object_post,
+    "DELETE": _object_delete,
+}
 
 
 def _bucket_actions(request: Request, target: Target, method: str, params: set[str], body: bytes,

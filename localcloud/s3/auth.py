@@ -286,19 +286,24 @@ class Authenticator:
 
         The caller spools the body first (werkzeug keeps large files on disk while parsing).
         """
-        form = request.form
-        fields: dict[str, str] = {}
-        for name in form:
-            values = form.getlist(name)
-            if len(values) != 1 or name.lower() in fields:
-                raise S3Error("InvalidArgument", f"POST field {name} is repeated.", 400)
-            fields[name.lower()] = values[0]
-        upload: FileStorage | None = request.files.get("file")
-        if upload is None or len(request.files) != 1:
-            raise S3Error("InvalidArgument", "POST requires exactly one file upload per request.", 400)
+        fields, upload = _form_fields(request)
         if "policy" not in fields:
             # No policy: an anonymous upload, which a private bucket refuses.
             return ANONYMOUS, fields
+        principal = self._verify_policy_signature(fields)
+        document = _policy_document(fields["policy"])
+        if fields.get("success_action_status", "204") not in ("200", "201", "204"):
+            # S3 would fall back to 204; moto cannot, so refuse it plainly instead of failing.
+            raise S3Error("InvalidArgument", "success_action_status must be 200, 201 or 204.", 400)
+        if "key" in fields and "key" not in request.form:
+            raise S3Error("InvalidArgument", "localcloud needs the key field named exactly 'key'.", 400)
+        size = _stream_size(upload)
+        check_post_policy(document, fields, target_of(request).bucket, size, now)
+        self._check_credentials_live(principal, now)
+        return principal, fields
+
+    def _verify_policy_signature(self, fields: dict[str, str]) -> Principal:
+        """The principal whose key signed the base64 policy (SigV4 over the policy string)."""
         for name in ("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"):
             if name not in fields:
                 raise S3Error("InvalidArgument", f"Bucket POST must contain a field named '{name}'.", 400)
@@ -311,21 +316,33 @@ class Authenticator:
         expected = sign(signing_key(secret, scope), fields["policy"])
         if not hmac.compare_digest(expected, fields["x-amz-signature"]):
             raise signature_mismatch()
-        try:
-            document = json.loads(base64.b64decode(fields["policy"], validate=True))
-        except ValueError:
-            raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400) from None
-        if not isinstance(document, dict):
-            raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400)
-        if fields.get("success_action_status", "204") not in ("200", "201", "204"):
-            # S3 would fall back to 204; moto cannot, so refuse it plainly instead of failing.
-            raise S3Error("InvalidArgument", "success_action_status must be 200, 201 or 204.", 400)
-        if "key" in fields and "key" not in form:
-            raise S3Error("InvalidArgument", "localcloud needs the key field named exactly 'key'.", 400)
-        size = _stream_size(upload)
-        check_post_policy(document, fields, target_of(request).bucket, size, now)
-        self._check_credentials_live(principal, now)
-        return principal, fields
+        return principal
+
+
+def _form_fields(request: Request) -> tuple[dict[str, str], FileStorage]:
+    """The form's fields (names lower-cased, each given once) and its one file."""
+    form = request.form
+    fields: dict[str, str] = {}
+    for name in form:
+        values = form.getlist(name)
+        if len(values) != 1 or name.lower() in fields:
+            raise S3Error("InvalidArgument", f"POST field {name} is repeated.", 400)
+        fields[name.lower()] = values[0]
+    upload: FileStorage | None = request.files.get("file")
+    if upload is None or len(request.files) != 1:
+        raise S3Error("InvalidArgument", "POST requires exactly one file upload per request.", 400)
+    return fields, upload
+
+
+def _policy_document(policy: str) -> dict:
+    """The POST policy: base64 of a JSON object."""
+    try:
+        document = json.loads(base64.b64decode(policy, validate=True))
+    except ValueError:
+        raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400) from None
+    if not isinstance(document, dict):
+        raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400)
+    return document
 
 
 def _stream_size(upload: FileStorage) -> int:

@@ -11,7 +11,7 @@ from django.core.exceptions import SuspiciousOperation
 
 from accounts.auth import CognitoAuthenticationBackend
 from project.integrations import cognito
-from tests.accounts.conftest import (
+from tests.support.tokens import (
     alice_tokens,
     b64url,
     forge_alg_none,

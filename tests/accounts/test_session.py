@@ -15,7 +15,7 @@ from django.conf import settings
 
 from accounts import services
 from project.integrations import cognito
-from tests.accounts.conftest import finish_sign_in, hosted_ui_sign_in, start_sign_in
+from tests.support.hosted_ui import finish_sign_in, hosted_ui_sign_in, start_sign_in
 
 pytestmark = pytest.mark.django_db
 

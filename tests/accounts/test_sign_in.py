@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 
 from accounts import services
 from project.integrations import cognito, outbound
-from tests.accounts.conftest import finish_sign_in, hosted_ui_sign_in, start_sign_in
+from tests.support.hosted_ui import finish_sign_in, hosted_ui_sign_in, start_sign_in
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from project.integrations import cognito
-from tests.accounts.conftest import APP_HOST
+from tests.support.hosted_ui import APP_HOST
 
 pytestmark = pytest.mark.django_db
 

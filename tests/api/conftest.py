@@ -3,14 +3,11 @@ from __future__ import annotations
 import pytest
 
 from project.integrations import cognito
-from tests.accounts.conftest import (  # noqa: F401 - shared fixtures
-    _fresh_cognito_caches,
-    app_client,
-    idp,
-    new_user,
-    sign_in,
-)
-from tests.profiles.conftest import handle_taken_meanwhile  # noqa: F401 - shared fixture
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cognito_caches(fresh_cognito_caches: None) -> None:
+    """Every test here starts with cold Cognito caches."""
 
 
 @pytest.fixture

@@ -17,14 +17,14 @@ from django.conf import settings
 from profiles.models import Profile
 from project.integrations import cognito, outbound, s3
 from project.integrations.identity_pool import identity_pool
-from tests.accounts.conftest import (
+from tests.support.hosted_ui import hosted_ui_sign_in
+from tests.support.tokens import (
     access_claims,
     alice_tokens,
     b64url,
     forge_alg_none,
     forge_hs256_with_public_key,
     forge_with_own_key,
-    hosted_ui_sign_in,
     localcloud_data_dir,
     pool_signing_key,
     sign_with_pool_key,

@@ -1,12 +1,8 @@
-"""Avatars against the local stack over HTTP: signed-in users, S3 as an administrator, call counters."""
+"""Avatars against the local stack over HTTP: signed-in users, S3 as an administrator, fresh guests."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -14,19 +10,14 @@ from botocore.config import Config
 from django.conf import settings
 from django.test import Client
 
-from profiles import credentials as creds
-from profiles.models import Profile
-from project.integrations import outbound, s3
-from project.integrations.identity_pool import Credentials, identity_pool
-from tests.accounts.conftest import (  # noqa: F401 - shared fixtures
-    APP_HOST,
-    _fresh_cognito_caches,
-    app_client,
-    idp,
-    new_user,
-    sign_in,
-)
-from tests.profiles.conftest import member  # noqa: F401 - shared fixture
+from project.integrations import s3
+from project.integrations.identity_pool import identity_pool
+from tests.support.hosted_ui import APP_HOST
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cognito_caches(fresh_cognito_caches: None) -> None:
+    """Every test here starts with cold Cognito caches."""
 
 
 @pytest.fixture(scope="session")
@@ -53,26 +44,8 @@ def keys_under(admin_s3):
     return keys
 
 
-def s3_as(credentials: Credentials):
-    """A plain boto3 S3 client signing with someone's identity credentials (to play them)."""
-    return boto3.client(
-        "s3",
-        region_name=settings.AWS_S3_REGION_NAME,
-        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
-        aws_access_key_id=credentials.access_key,
-        aws_secret_access_key=credentials.secret_key,
-        aws_session_token=credentials.session_token,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
-
-
-def session_credentials(client: Client) -> Credentials:
-    """The identity credentials the app keeps in this browser's session."""
-    return Credentials.from_dict(client.session[creds.SESSION_CREDENTIALS])
-
-
 @pytest.fixture
-def person(sign_in, new_user):  # noqa: F811 - the shared fixtures above
+def person(sign_in, new_user):
     """person(name) → (client signed in through the hosted UI, email): a fresh user each time."""
 
     def make(name: str = "Avery Tester") -> tuple[Client, str]:
@@ -85,60 +58,9 @@ def person(sign_in, new_user):  # noqa: F811 - the shared fixtures above
     return make
 
 
-def profile_of(email: str) -> Profile:
-    return Profile.objects.get(user__email=email)
-
-
 @pytest.fixture(autouse=True)
 def _fresh_guest_identity():
     """Each test starts without the process's guest credentials and guest URL cache."""
     identity_pool().reset()
     s3.bucket().reset()
     yield
-
-
-class Calls:
-    """Every outbound call: boto3 (any client; operation or S3 method + path) and requests (Cognito)."""
-
-    def __init__(self) -> None:
-        self.log: list[str] = []
-
-    def identity_pool(self) -> list[str]:
-        return [c for c in self.log if c.startswith("AWSCognitoIdentityService.")]
-
-    def s3(self) -> list[str]:
-        return [c for c in self.log if c.startswith("s3 ")]
-
-
-@contextlib.contextmanager
-def count_calls() -> Iterator[Calls]:
-    """Record outbound calls, through the integrations' public hook (project.integrations.outbound)."""
-    calls = Calls()
-
-    def record(call: outbound.OutboundCall) -> None:
-        if call.service == "cognito":
-            calls.log.append(f"http {call.url}")
-        elif call.operation:
-            calls.log.append(call.operation)
-        else:
-            calls.log.append(f"s3 {call.method} {urlsplit(call.url).path}")
-
-    outbound.add_listener(record)
-    try:
-        yield calls
-    finally:
-        outbound.remove_listener(record)
-
-
-def img_srcs(html: str, testid: str = "avatar") -> list[str]:
-    """The src of <img data-testid=...> in a page (HTML-unescaped)."""
-    import html as html_lib
-
-    pattern = rf'<img class="avatar" src="([^"]+)"[^>]*data-testid="{re.escape(testid)}"'
-    return [html_lib.unescape(src) for src in re.findall(pattern, html)]
-
-
-def signer_key(url: str) -> str:
-    """The access key id that presigned a URL."""
-    credential = parse_qs(urlsplit(url).query)["X-Amz-Credential"][0]
-    return credential.split("/", 1)[0]

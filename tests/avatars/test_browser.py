@@ -12,10 +12,9 @@ from PIL import Image
 
 from profiles.models import Profile
 from project.integrations import cognito
-from tests.avatars import images as test_images
-from tests.avatars.conftest import s3_as, session_credentials
-from tests.avatars.test_upload import upload
-from tests.profiles.test_browser import sign_in_as_alice
+from tests.support import images as test_images
+from tests.support.avatars import s3_as, session_credentials, upload
+from tests.support.hosted_ui import sign_in_as_alice
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

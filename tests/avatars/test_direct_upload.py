@@ -9,16 +9,15 @@ from http import HTTPStatus
 import pytest
 from django.conf import settings
 
-from tests.avatars import images as test_images
-from tests.avatars.conftest import count_calls, profile_of
-from tests.avatars.test_security import post_json, post_to_s3, start
+from tests.support import images as test_images
+from tests.support.avatars import count_calls, post_json, post_to_s3, profile_of, start_direct_upload
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_browser_uploads_to_s3_and_the_app_makes_the_avatar(person, keys_under, admin_s3):
     client, email = person()
-    presigned = start(client, "image/jpeg")
+    presigned = start_direct_upload(client, "image/jpeg")
     identity_id = profile_of(email).identity_id
     assert presigned["key"].startswith(f"protected/{identity_id}/uploads/")
     assert presigned["max_bytes"] == settings.AVATAR_MAX_BYTES
@@ -46,7 +45,7 @@ def test_the_browser_uploads_to_s3_and_the_app_makes_the_avatar(person, keys_und
 
 def test_a_bad_file_uploaded_directly_is_refused_and_deleted(person, keys_under):
     client, email = person()
-    presigned = start(client, "image/jpeg")
+    presigned = start_direct_upload(client, "image/jpeg")
     # Content-Type says JPEG (the policy allows it); the bytes are HTML.
     assert post_to_s3(presigned, test_images.HTML).status_code == 204
     done = post_json(client, "/me/avatar/upload/done/", {"key": presigned["key"]})
@@ -60,7 +59,7 @@ def test_a_bad_file_uploaded_directly_is_refused_and_deleted(person, keys_under)
 def test_an_object_over_the_limit_is_refused_with_a_bounded_read(person, keys_under, admin_s3):
     """Should a raw upload be larger than allowed (written by other means), the app reads max + 1 bytes."""
     client, email = person()
-    presigned = start(client, "image/jpeg")
+    presigned = start_direct_upload(client, "image/jpeg")
     admin_s3.put_object(
         Bucket=settings.AWS_STORAGE_BUCKET_NAME,
         Key=presigned["key"],
@@ -74,7 +73,7 @@ def test_an_object_over_the_limit_is_refused_with_a_bounded_read(person, keys_un
 
 def test_finishing_an_upload_that_never_happened(person):
     client, _ = person()
-    presigned = start(client, "image/png")
+    presigned = start_direct_upload(client, "image/png")
     done = post_json(client, "/me/avatar/upload/done/", {"key": presigned["key"]})
     assert done.status_code == HTTPStatus.BAD_REQUEST
     assert "not found" in done.json()["error"]

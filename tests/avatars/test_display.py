@@ -14,9 +14,16 @@ from django.urls import reverse
 from accounts import services as account_services
 from profiles import credentials as creds
 from profiles.models import Profile
-from tests.avatars import images as test_images
-from tests.avatars.conftest import count_calls, img_srcs, profile_of, session_credentials, signer_key
-from tests.avatars.test_upload import upload
+from tests.support import images as test_images
+from tests.support.avatars import (
+    count_calls,
+    img_srcs,
+    profile_of,
+    s3_as,
+    session_credentials,
+    signer_key,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -150,8 +157,6 @@ def test_a_profile_that_becomes_private_moves_its_avatar_to_a_new_key(
     """protected/ is readable by any guest who knows a key: a narrower profile gets new keys."""
     from botocore.exceptions import ClientError
     from django.conf import settings
-
-    from tests.avatars.conftest import s3_as
 
     owner, profile = with_avatar(visibility=Profile.Visibility.PUBLIC)
     old_key = f"{profile.avatar_key}-512.webp"

@@ -9,7 +9,7 @@ from django.conf import settings
 from PIL import Image, ImageFile, JpegImagePlugin
 
 from profiles.images import ImageRefused, avatar_renditions
-from tests.avatars import images as test_images
+from tests.support import images as test_images
 
 pytestmark = pytest.mark.django_db  # the package's autouse fixture clears the guest cache
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 
 import pytest
@@ -13,38 +12,26 @@ from django.test import Client
 
 from profiles import credentials as creds
 from profiles.models import Profile
-from tests.avatars import images as test_images
-from tests.avatars.conftest import profile_of, s3_as, session_credentials
-from tests.avatars.test_upload import upload
+from tests.support import images as test_images
+from tests.support.avatars import (
+    post_json,
+    post_to_s3,
+    profile_of,
+    s3_as,
+    session_credentials,
+    start_direct_upload,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
 BUCKET = settings.AWS_STORAGE_BUCKET_NAME
-ORIGIN = "http://localhost:8000"
 
 
 def s3_error(call) -> tuple[int, str]:
     with pytest.raises(ClientError) as exc:
         call()
     return exc.value.response["ResponseMetadata"]["HTTPStatusCode"], exc.value.response["Error"]["Code"]
-
-
-def post_json(client: Client, path: str, body: dict):
-    return client.post(path, json.dumps(body), content_type="application/json")
-
-
-def start(client: Client, content_type: str = "image/png") -> dict:
-    response = post_json(client, "/me/avatar/upload/", {"content_type": content_type})
-    assert response.status_code == HTTPStatus.OK, response.content
-    return response.json()
-
-
-def post_to_s3(presigned: dict, content: bytes, **fields) -> requests.Response:
-    """Submit a presigned POST as a browser does: fields, then the file."""
-    data = {**presigned["fields"], **fields}
-    return requests.post(
-        presigned["url"], data=data, files={"file": ("f", content)}, headers={"Origin": ORIGIN}, timeout=10
-    )
 
 
 @pytest.fixture
@@ -108,7 +95,7 @@ def test_a_guest_can_read_but_never_write(alice_and_bob, keys_under):
 )
 def test_finishing_refuses_a_key_outside_the_callers_uploads(alice_and_bob, admin_s3, which):
     (alice_client, alice), (bob_client, bob) = alice_and_bob
-    bob_upload = start(bob_client)
+    bob_upload = start_direct_upload(bob_client)
     assert post_to_s3(bob_upload, test_images.encoded("PNG")).status_code == 204
     own = f"protected/{alice.identity_id}"
     key = {
@@ -133,7 +120,7 @@ def test_finishing_refuses_a_key_outside_the_callers_uploads(alice_and_bob, admi
 @pytest.mark.parametrize("case", ["wrong type", "too large", "empty", "other key", "avatars key"])
 def test_presigned_post_conditions_are_enforced_by_s3(person, keys_under, case):
     client, email = person()
-    presigned = start(client, "image/png")
+    presigned = start_direct_upload(client, "image/png")
     identity_id = profile_of(email).identity_id
     content, fields = test_images.encoded("PNG"), {}
     if case == "wrong type":

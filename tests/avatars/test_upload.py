@@ -9,19 +9,14 @@ from http import HTTPStatus
 import pytest
 import requests
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts import services as account_services
 from profiles import credentials as creds
-from tests.avatars import images as test_images
-from tests.avatars.conftest import count_calls, img_srcs, profile_of, session_credentials
+from tests.support import images as test_images
+from tests.support.avatars import count_calls, img_srcs, profile_of, session_credentials, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def upload(client, data: bytes, name: str = "me.jpg", content_type: str = "image/jpeg"):
-    return client.post("/me/avatar/", {"image": SimpleUploadedFile(name, data, content_type=content_type)})
 
 
 def stored(admin_s3, key: str) -> bytes:

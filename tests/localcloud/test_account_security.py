@@ -14,7 +14,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import Stack, authorize_params, form_of, sign_in, submit
+from tests.support.localcloud import Stack, authorize_params, form_of, stack_sign_in, submit
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -34,9 +34,9 @@ def password_auth(stack: Stack, email: str, password: str) -> dict[str, Any]:
     )
 
 
-def mfa_user(stack: Stack, new_user: Callable) -> tuple[str, str, pyotp.TOTP]:
+def mfa_user(stack: Stack, new_stack_user: Callable) -> tuple[str, str, pyotp.TOTP]:
     """A user with TOTP enabled: (email, password, their authenticator)."""
-    email, password = new_user()
+    email, password = new_stack_user()
     idp = stack.idp()
     access = stack.api_login(email, password)["AccessToken"]
     totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
@@ -74,8 +74,10 @@ def assert_cannot_enrol_with(stack: Stack, session: str) -> None:
 
 
 # --- finding 4: MFA bypass with the password alone ------------------------------------------------------
-def test_an_mfa_challenge_session_cannot_register_a_new_totp_secret(stack: Stack, new_user: Callable) -> None:
-    email, password, totp = mfa_user(stack, new_user)
+def test_an_mfa_challenge_session_cannot_register_a_new_totp_secret(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    email, password, totp = mfa_user(stack, new_stack_user)
     challenge = password_auth(stack, email, password)
     assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
     assert_cannot_enrol_with(stack, challenge["Session"])
@@ -85,10 +87,10 @@ def test_an_mfa_challenge_session_cannot_register_a_new_totp_secret(stack: Stack
 
 
 def test_the_hosted_mfa_page_session_cannot_register_a_new_totp_secret(
-    stack: Stack, new_user: Callable
+    stack: Stack, new_stack_user: Callable
 ) -> None:
-    email, password, totp = mfa_user(stack, new_user)
-    browser, page, _ = sign_in(stack, email, password)
+    email, password, totp = mfa_user(stack, new_stack_user)
+    browser, page, _ = stack_sign_in(stack, email, password)
     assert page.status_code == HTTPStatus.OK and 'name="code"' in page.text
     _, hidden = form_of(page.text)
     assert_cannot_enrol_with(stack, hidden["session"])
@@ -152,9 +154,9 @@ def unconfirmed_user(stack: Stack) -> str:
 
 
 def test_the_confirm_page_answers_alike_for_unknown_confirmed_and_unconfirmed(
-    stack: Stack, new_user: Callable
+    stack: Stack, new_stack_user: Callable
 ) -> None:
-    confirmed, _ = new_user()
+    confirmed, _ = new_stack_user()
     answers = {
         "unknown": confirm_page_answer(stack, f"nobody-{secrets.token_hex(4)}@example.com"),
         "confirmed": confirm_page_answer(stack, confirmed),
@@ -167,8 +169,8 @@ def test_the_confirm_page_answers_alike_for_unknown_confirmed_and_unconfirmed(
     )
 
 
-def test_confirm_sign_up_api_answers_alike(stack: Stack, new_user: Callable) -> None:
-    confirmed, _ = new_user()
+def test_confirm_sign_up_api_answers_alike(stack: Stack, new_stack_user: Callable) -> None:
+    confirmed, _ = new_stack_user()
     errors = {}
     for who, email in (("unknown", f"nobody-{secrets.token_hex(4)}@example.com"), ("confirmed", confirmed),
                        ("unconfirmed", unconfirmed_user(stack))):  # fmt: skip
@@ -191,8 +193,8 @@ def test_resend_and_forgot_password_api_simulate_a_delivery_for_unknown_users(st
     assert all(m["recipient"] != email for m in stack.outbox())
 
 
-def test_the_resend_and_forgot_pages_answer_alike(stack: Stack, new_user: Callable) -> None:
-    confirmed, _ = new_user()
+def test_the_resend_and_forgot_pages_answer_alike(stack: Stack, new_stack_user: Callable) -> None:
+    confirmed, _ = new_stack_user()
     unknown = f"nobody-{secrets.token_hex(4)}@example.com"
     params = authorize_params(stack)
     answers = []

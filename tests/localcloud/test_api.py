@@ -11,7 +11,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import ALICE, Stack, code_for, exchange, sign_in, submit
+from tests.support.localcloud import ALICE, Stack, code_for, exchange, stack_sign_in, submit
 
 
 def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -99,8 +99,8 @@ def test_wrong_password_and_unknown_user_are_indistinguishable(stack: Stack) -> 
     assert messages == {"Incorrect username or password."}
 
 
-def test_update_user_attributes_respects_write_attributes(stack: Stack, new_user) -> None:
-    email, password = new_user()
+def test_update_user_attributes_respects_write_attributes(stack: Stack, new_stack_user) -> None:
+    email, password = new_stack_user()
     access = stack.api_login(email, password)["AccessToken"]
     idp = stack.idp()
     with pytest.raises(ClientError) as exc:
@@ -198,8 +198,8 @@ def test_sign_up_cannot_set_custom_role(stack: Stack) -> None:
     assert error_code(exc) == "NotAuthorizedException"
 
 
-def test_forgot_password_with_checked_code(stack: Stack, new_user) -> None:
-    email, _ = new_user()
+def test_forgot_password_with_checked_code(stack: Stack, new_stack_user) -> None:
+    email, _ = new_stack_user()
     idp = stack.idp()
     sent = idp.forgot_password(ClientId=stack.client_id, Username=email, SecretHash=stack.secret_hash(email))
     assert sent["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
@@ -233,8 +233,8 @@ def test_forgot_password_with_checked_code(stack: Stack, new_user) -> None:
     assert error_code(reused) == "ExpiredCodeException"
 
 
-def test_global_sign_out_revokes_access_and_refresh_tokens(stack: Stack, new_user) -> None:
-    email, password = new_user()
+def test_global_sign_out_revokes_access_and_refresh_tokens(stack: Stack, new_stack_user) -> None:
+    email, password = new_stack_user()
     tokens = stack.api_login(email, password)
     code, _ = code_for(stack, email, password)
     hosted = exchange(stack, code).json()
@@ -261,8 +261,8 @@ def test_global_sign_out_revokes_access_and_refresh_tokens(stack: Stack, new_use
     assert refreshed.json()["error"] == "invalid_grant"
 
 
-def test_admin_user_global_sign_out(stack: Stack, new_user) -> None:
-    email, password = new_user()
+def test_admin_user_global_sign_out(stack: Stack, new_stack_user) -> None:
+    email, password = new_stack_user()
     access = stack.api_login(email, password)["AccessToken"]
     stack.idp().admin_user_global_sign_out(UserPoolId=stack.pool_id, Username=email)
     with pytest.raises(ClientError):
@@ -316,8 +316,8 @@ def test_srp_is_refused_rather_than_faked(stack: Stack) -> None:
     assert error_code(exc) == "InvalidParameterException"
 
 
-def test_totp_mfa_setup_and_challenge_in_api_and_hosted_ui(stack: Stack, new_user) -> None:
-    email, password = new_user()
+def test_totp_mfa_setup_and_challenge_in_api_and_hosted_ui(stack: Stack, new_stack_user) -> None:
+    email, password = new_stack_user()
     idp = stack.idp()
     access = stack.api_login(email, password)["AccessToken"]
     secret = idp.associate_software_token(AccessToken=access)["SecretCode"]
@@ -361,7 +361,7 @@ def test_totp_mfa_setup_and_challenge_in_api_and_hosted_ui(stack: Stack, new_use
     )
     assert stack.verify(done["AuthenticationResult"]["IdToken"], "id")["email"] == email
     # The hosted UI asks for the code after the password.
-    session, page, _ = sign_in(stack, email, password)
+    session, page, _ = stack_sign_in(stack, email, password)
     assert page.status_code == HTTPStatus.OK
     assert 'name="code"' in page.text
     bad = submit(session, stack, page, code="000000" if totp.now() != "000000" else "111111")

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 import requests
 
-from tests.localcloud.conftest import (
+from tests.support.localcloud import (
     ALICE,
     CALLBACK,
     CALLBACK_2,
@@ -15,7 +15,7 @@ from tests.localcloud.conftest import (
     callback_query,
     exchange,
     pkce_pair,
-    sign_in,
+    stack_sign_in,
     submit,
 )
 
@@ -113,7 +113,7 @@ def test_login_page_with_bad_client_is_error_page(stack: Stack) -> None:
 
 
 def test_successful_login_redirects_with_code_and_state(stack: Stack) -> None:
-    _, response, params = sign_in(stack, *ALICE)
+    _, response, params = stack_sign_in(stack, *ALICE)
     assert response.status_code == HTTPStatus.FOUND
     assert response.headers["Location"].startswith(CALLBACK + "?")
     query = callback_query(response)
@@ -122,8 +122,8 @@ def test_successful_login_redirects_with_code_and_state(stack: Stack) -> None:
 
 
 def test_wrong_password_and_unknown_user_get_the_same_message(stack: Stack) -> None:
-    _, wrong, _ = sign_in(stack, ALICE[0], "Wrong-pass-1")
-    _, unknown, _ = sign_in(stack, "nobody@example.com", "Wrong-pass-1")
+    _, wrong, _ = stack_sign_in(stack, ALICE[0], "Wrong-pass-1")
+    _, unknown, _ = stack_sign_in(stack, "nobody@example.com", "Wrong-pass-1")
     for response in (wrong, unknown):
         assert response.status_code == HTTPStatus.BAD_REQUEST
         assert "Incorrect username or password." in response.text
@@ -145,16 +145,16 @@ def test_post_without_csrf_token_is_refused(stack: Stack) -> None:
     assert "Location" not in response.headers
 
 
-def test_disabled_user_is_refused(stack: Stack, new_user) -> None:
-    email, password = new_user()
+def test_disabled_user_is_refused(stack: Stack, new_stack_user) -> None:
+    email, password = new_stack_user()
     stack.idp().admin_disable_user(UserPoolId=stack.pool_id, Username=email)
-    _, response, _ = sign_in(stack, email, password)
+    _, response, _ = stack_sign_in(stack, email, password)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "User is disabled." in response.text
 
 
 def test_session_cookie_lets_second_authorize_skip_the_form(stack: Stack) -> None:
-    session, first, _ = sign_in(stack, *ALICE)
+    session, first, _ = stack_sign_in(stack, *ALICE)
     assert first.status_code == HTTPStatus.FOUND
     assert "cognito" in session.cookies
     params = authorize_params(stack, state="second")
@@ -169,7 +169,7 @@ def test_session_cookie_lets_second_authorize_skip_the_form(stack: Stack) -> Non
 
 
 def test_without_cookie_authorize_shows_the_form_again(stack: Stack) -> None:
-    sign_in(stack, *ALICE)
+    stack_sign_in(stack, *ALICE)
     fresh = get_authorize(stack, authorize_params(stack))
     assert fresh.headers["Location"].startswith("/login?")
 
@@ -183,7 +183,7 @@ def test_temporary_password_leads_to_new_password_step(stack: Stack) -> None:
     )
     invitation = next(m for m in stack.outbox() if m["recipient"] == email)
     assert invitation["kind"] == "invitation"
-    session, step, _ = sign_in(stack, email, invitation["code"])
+    session, step, _ = stack_sign_in(stack, email, invitation["code"])
     assert step.status_code == HTTPStatus.OK
     assert "Change Password" in step.text
     weak = submit(session, stack, step, password="short", password2="short")
@@ -192,5 +192,5 @@ def test_temporary_password_leads_to_new_password_step(stack: Stack) -> None:
     assert done.status_code == HTTPStatus.FOUND
     assert "code=" in done.headers["Location"]
     # The new password is now the one that works.
-    _, again, _ = sign_in(stack, email, "Brand-new-1")
+    _, again, _ = stack_sign_in(stack, email, "Brand-new-1")
     assert again.status_code == HTTPStatus.FOUND

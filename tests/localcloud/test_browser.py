@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.localcloud.conftest import CALLBACK_2, Stack, authorize_params, exchange, pkce_pair
+from tests.support.localcloud import CALLBACK_2, Stack, authorize_params, exchange, pkce_pair
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from localcloud.config import DEFAULT_CONFIG, Config
-from tests.localcloud.conftest import ROOT, start_stack
+from tests.support.localcloud import ROOT, start_stack
 
 
 def test_test_config_is_the_default_plus_overrides() -> None:

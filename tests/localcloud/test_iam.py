@@ -22,7 +22,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from localcloud.iam import UNSIGNED_OPERATIONS
-from tests.localcloud.conftest import ALICE, Stack
+from tests.support.localcloud import ALICE, Stack
 
 IDP = "AWSCognitoIdentityProviderService."
 IDENTITY = "AWSCognitoIdentityService."
@@ -77,16 +77,18 @@ def role_of(stack: Stack, username: str) -> str | None:
 
 
 # --- the findings: unsigned admin calls ---------------------------------------------------------------
-def test_unsigned_admin_add_user_to_group_is_refused(stack: Stack, new_user: Callable) -> None:
-    email, _ = new_user()
+def test_unsigned_admin_add_user_to_group_is_refused(stack: Stack, new_stack_user: Callable) -> None:
+    email, _ = new_stack_user()
     params = {"UserPoolId": stack.pool_id, "Username": email, "GroupName": "admin"}
     refused(call(stack, "AdminAddUserToGroup", params), "MissingAuthenticationTokenException",
             "Missing Authentication Token")  # fmt: skip
     assert groups_of(stack, email) == []
 
 
-def test_unsigned_admin_update_user_attributes_cannot_grant_a_role(stack: Stack, new_user: Callable) -> None:
-    email, _ = new_user()
+def test_unsigned_admin_update_user_attributes_cannot_grant_a_role(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    email, _ = new_stack_user()
     params = {
         "UserPoolId": stack.pool_id,
         "Username": email,
@@ -152,8 +154,8 @@ def test_wrong_secret_is_a_signature_mismatch(stack: Stack) -> None:
     refused(response, "InvalidSignatureException", MISMATCH)
 
 
-def test_a_tampered_body_is_a_signature_mismatch(stack: Stack, new_user: Callable) -> None:
-    email, _ = new_user()
+def test_a_tampered_body_is_a_signature_mismatch(stack: Stack, new_stack_user: Callable) -> None:
+    email, _ = new_stack_user()
     signed = {"UserPoolId": stack.pool_id, "Username": email, "GroupName": "nothing"}
     body = json.dumps(signed).encode()
     headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": IDP + "AdminAddUserToGroup"}
@@ -225,8 +227,8 @@ def test_malformed_authorization_is_refused_without_a_traceback(stack: Stack) ->
 
 
 # --- what still works ----------------------------------------------------------------------------------
-def test_the_operator_keys_sign_admin_calls(stack: Stack, new_user: Callable) -> None:
-    email, _ = new_user()
+def test_the_operator_keys_sign_admin_calls(stack: Stack, new_stack_user: Callable) -> None:
+    email, _ = new_stack_user()
     stack.idp().admin_add_user_to_group(UserPoolId=stack.pool_id, Username=email, GroupName="admin")
     assert groups_of(stack, email) == ["admin"]
     identities = stack.identity_admin().list_identities(IdentityPoolId=stack.identity_pool_id, MaxResults=10)
@@ -270,9 +272,9 @@ def fake_auth(service: str) -> str:
     ],
 )
 def test_cognito_calls_cannot_reach_moto_around_the_checks(
-    stack: Stack, new_user: Callable, headers: dict[str, str]
+    stack: Stack, new_stack_user: Callable, headers: dict[str, str]
 ) -> None:
-    email, _ = new_user()
+    email, _ = new_stack_user()
     params = {"UserPoolId": stack.pool_id, "Username": email, "GroupName": "admin"}
     response = requests.post(
         f"{stack.base}/?Action=AdminAddUserToGroup",

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.localcloud.conftest import ALICE, Stack
+from tests.support.localcloud import ALICE, Stack
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -56,9 +56,9 @@ def test_identity_id_is_stable_and_credentials_are_unique(stack: Stack) -> None:
     assert 3500 < remaining <= 3600
 
 
-def test_different_users_get_different_identities(stack: Stack, new_user) -> None:
+def test_different_users_get_different_identities(stack: Stack, new_stack_user) -> None:
     alice_id, _ = stack.identity_credentials(stack.api_login(*ALICE)["IdToken"])
-    bob_id, _ = stack.identity_credentials(stack.api_login(*new_user())["IdToken"])
+    bob_id, _ = stack.identity_credentials(stack.api_login(*new_stack_user())["IdToken"])
     assert alice_id != bob_id
 
 
@@ -127,10 +127,10 @@ def _tamper(token: str) -> str:
     return f"{header}.{forged}.{signature}"
 
 
-def test_credentials_need_the_identitys_own_login(stack: Stack, new_user) -> None:
+def test_credentials_need_the_identitys_own_login(stack: Stack, new_stack_user) -> None:
     client = stack.cognito_identity()
     alice_token = stack.api_login(*ALICE)["IdToken"]
-    bob_token = stack.api_login(*new_user())["IdToken"]
+    bob_token = stack.api_login(*new_stack_user())["IdToken"]
     alice_id = client.get_id(IdentityPoolId=stack.identity_pool_id, Logins={stack.provider: alice_token})[
         "IdentityId"
     ]

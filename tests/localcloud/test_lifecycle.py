@@ -17,7 +17,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import ALICE, ROOT, Stack, code_for, exchange
+from tests.support.localcloud import ALICE, ROOT, Stack, code_for, exchange
+from tests.support.waiting import wait_until
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -187,8 +188,10 @@ def test_retired_key_leaves_jwks_after_max_token_lifetime(private_stack) -> None
     old_kid = running.jwks()["keys"][0]["kid"]
     run_cli("rotate-key", "--data-dir", str(running.data_dir))
     assert old_kid in [k["kid"] for k in running.jwks()["keys"]]
-    time.sleep(2.5)
-    assert old_kid not in [k["kid"] for k in running.jwks()["keys"]]
+    wait_until(
+        lambda: old_kid not in [k["kid"] for k in running.jwks()["keys"]],
+        what="the retired key to leave the JWKS",
+    )
 
 
 def test_expired_codes_and_access_tokens_are_refused(private_stack) -> None:
@@ -196,17 +199,25 @@ def test_expired_codes_and_access_tokens_are_refused(private_stack) -> None:
         "AccessToken": "seconds", "IdToken": "seconds", "RefreshToken": "days"}}  # fmt: skip
     running = private_stack(app_client=short, hosted_ui={"authorization_code_seconds": 1})
     code, _ = code_for(running, *ALICE)
+    code_expired_by = time.time() + 1  # the code was issued before this moment, for 1 s
     fresh_code, _ = code_for(running, *ALICE)
     tokens = exchange(running, fresh_code).json()
     assert tokens["expires_in"] == 1
-    time.sleep(1.5)
-    assert exchange(running, code).json()["error"] == "invalid_grant"
-    userinfo = requests.get(
-        f"{running.base}/oauth2/userInfo",
-        headers={"Authorization": f"Bearer {tokens['access_token']}"},
-        timeout=5,
+
+    def userinfo() -> requests.Response:
+        return requests.get(
+            f"{running.base}/oauth2/userInfo",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+            timeout=5,
+        )
+
+    # Redeeming the code would spend it, so wait on the access token (and the code's known end).
+    wait_until(
+        lambda: time.time() > code_expired_by and userinfo().status_code != HTTPStatus.OK,
+        what="the code and the access token to expire",
     )
-    assert userinfo.status_code == HTTPStatus.UNAUTHORIZED
+    assert exchange(running, code).json()["error"] == "invalid_grant"
+    assert userinfo().status_code == HTTPStatus.UNAUTHORIZED
     with pytest.raises(ClientError) as exc:
         running.idp().get_user(AccessToken=tokens["access_token"])
     assert "expired" in str(exc.value)
@@ -283,7 +294,7 @@ def test_unsigned_calls_reach_the_pools_region(private_stack) -> None:
 
 
 def test_latency_delays_cognito_requests_only(tmp_path: Path) -> None:
-    from tests.localcloud.conftest import start_stack, write_config
+    from tests.support.localcloud import start_stack, write_config
 
     running = start_stack(tmp_path / "data", write_config(tmp_path / "c.json"), extra=("--latency-ms", "300"))
     try:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from moto.core.exceptions import JsonRESTError
 
 from localcloud.userpool.lockout import MAX_LOCKOUT, Lockout
-from tests.localcloud.conftest import Stack, sign_in
+from tests.support.localcloud import Stack, stack_sign_in
 
 KEY = ("us-east-1_pool", "user")
 EXCEEDED = "Password attempts exceeded"
@@ -113,7 +113,7 @@ def api_attempt(stack: Stack, email: str, password: str, admin: bool = False) ->
 
 def page_attempt(stack: Stack, email: str, password: str) -> str:
     """'ok' (redirect with a code), or the error shown on the sign-in page."""
-    _, response, _ = sign_in(stack, email, password)
+    _, response, _ = stack_sign_in(stack, email, password)
     if response.status_code == HTTPStatus.FOUND:
         return "ok"
     for message in (EXCEEDED, "Incorrect username or password."):
@@ -134,18 +134,18 @@ def assert_locks_after_five(attempt: Callable[[str, str], str], email: str, pass
 
 
 @pytest.mark.parametrize("admin", [False, True])
-def test_the_api_locks_out_password_guessing(stack: Stack, new_user: Callable, admin: bool) -> None:
-    email, password = new_user()
+def test_the_api_locks_out_password_guessing(stack: Stack, new_stack_user: Callable, admin: bool) -> None:
+    email, password = new_stack_user()
     assert_locks_after_five(lambda e, p: api_attempt(stack, e, p, admin), email, password)
 
 
-def test_the_hosted_login_page_locks_out_password_guessing(stack: Stack, new_user: Callable) -> None:
-    email, password = new_user()
+def test_the_hosted_login_page_locks_out_password_guessing(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
     assert_locks_after_five(lambda e, p: page_attempt(stack, e, p), email, password)
 
 
-def test_api_and_hosted_page_share_the_count(stack: Stack, new_user: Callable) -> None:
-    email, password = new_user()
+def test_api_and_hosted_page_share_the_count(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
     for _ in range(2):
         assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
     for _ in range(2):
@@ -158,8 +158,8 @@ def test_api_and_hosted_page_share_the_count(stack: Stack, new_user: Callable) -
     assert outcome == EXCEEDED
 
 
-def test_a_successful_sign_in_resets_the_count(stack: Stack, new_user: Callable) -> None:
-    email, password = new_user()
+def test_a_successful_sign_in_resets_the_count(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
     for _ in range(3):
         for _ in range(4):
             assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."

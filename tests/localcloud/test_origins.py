@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 import requests
 
-from tests.localcloud.conftest import ALICE, Stack
-from tests.localcloud.test_s3 import Person, person, xml_code
+from tests.support.localcloud import ALICE, Person, Stack, s3_person, xml_code
 
 
 @pytest.fixture(scope="module")
 def alice(stack: Stack) -> Person:
     """alice with identity-pool credentials."""
-    return person(stack, stack.api_login(*ALICE)["IdToken"])
+    return s3_person(stack, stack.api_login(*ALICE)["IdToken"])
 
 
 def test_moto_api_is_not_served(stack: Stack) -> None:

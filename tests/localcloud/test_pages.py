@@ -9,7 +9,7 @@ from http import HTTPStatus
 import pyotp
 import requests
 
-from tests.localcloud.conftest import ALICE, CALLBACK, Stack, authorize_params, sign_in, submit
+from tests.support.localcloud import ALICE, CALLBACK, Stack, authorize_params, stack_sign_in, submit
 
 
 def open_page(session: requests.Session, stack: Stack, path: str, **extra: str) -> requests.Response:
@@ -70,7 +70,7 @@ def test_confirm_page_wrong_code_resend_and_unconfirmed_login(stack: Stack) -> N
     assert wrong.status_code == HTTPStatus.BAD_REQUEST
     assert "Invalid verification code provided" in wrong.text
     # Signing in before confirming leads back to the confirm step with a new code.
-    _, login, _ = sign_in(stack, email, "Pages-pass-1", session=session)
+    _, login, _ = stack_sign_in(stack, email, "Pages-pass-1", session=session)
     assert login.status_code == HTTPStatus.FOUND
     assert login.headers["Location"].startswith("/confirm?")
     second = stack.latest_code(email)
@@ -91,12 +91,12 @@ def test_confirm_page_wrong_code_resend_and_unconfirmed_login(stack: Stack) -> N
         assert submit(session, stack, stale, code=second).status_code == HTTPStatus.BAD_REQUEST
     done = submit(session, stack, session.get(stack.base + resent.headers["Location"], timeout=5), code=third)
     assert done.headers["Location"].startswith("/login?")
-    _, ok, _ = sign_in(stack, email, "Pages-pass-1")
+    _, ok, _ = stack_sign_in(stack, email, "Pages-pass-1")
     assert ok.headers["Location"].startswith(CALLBACK)
 
 
-def test_forgot_password_pages(stack: Stack, new_user) -> None:
-    email, _ = new_user()
+def test_forgot_password_pages(stack: Stack, new_stack_user) -> None:
+    email, _ = new_stack_user()
     session = requests.Session()
     page = open_page(session, stack, "/forgotPassword")
     reset = follow(session, stack, submit(session, stack, page, username=email))
@@ -113,15 +113,15 @@ def test_forgot_password_pages(stack: Stack, new_user) -> None:
     assert "Invalid verification code provided" in wrong.text
     done = submit(session, stack, reset, code=code, password="Reset-pass-1", password2="Reset-pass-1")
     assert done.headers["Location"].startswith("/login?")
-    _, ok, _ = sign_in(stack, email, "Reset-pass-1")
+    _, ok, _ = stack_sign_in(stack, email, "Reset-pass-1")
     assert ok.headers["Location"].startswith(CALLBACK)
     # Unknown users get the same next page (no account enumeration).
     unknown = submit(session, stack, page, username="ghost@example.com")
     assert unknown.headers["Location"].startswith("/confirmforgotPassword?")
 
 
-def test_outbox_pages(stack: Stack, new_user) -> None:
-    email, _ = new_user()
+def test_outbox_pages(stack: Stack, new_stack_user) -> None:
+    email, _ = new_stack_user()
     stack.idp().forgot_password(ClientId=stack.client_id, Username=email, SecretHash=stack.secret_hash(email))
     messages = stack.outbox()
     assert messages[0]["recipient"] == email
@@ -134,7 +134,7 @@ def test_outbox_pages(stack: Stack, new_user) -> None:
 
 def test_mfa_setup_when_pool_requires_it(private_stack) -> None:
     running = private_stack(user_pool={"MfaConfiguration": "ON"})
-    session, setup, _ = sign_in(running, *ALICE)
+    session, setup, _ = stack_sign_in(running, *ALICE)
     assert setup.status_code == HTTPStatus.OK
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', setup.text).group(1)
     assert "<svg" in setup.text
@@ -146,6 +146,6 @@ def test_mfa_setup_when_pool_requires_it(private_stack) -> None:
     assert done.status_code == HTTPStatus.FOUND
     assert done.headers["Location"].startswith(CALLBACK)
     # Next sign-in asks for the code.
-    session, challenge, _ = sign_in(running, *ALICE)
+    session, challenge, _ = stack_sign_in(running, *ALICE)
     assert 'name="code"' in challenge.text
     assert "Multi-factor authentication" in challenge.text

@@ -6,7 +6,7 @@ import base64
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -18,28 +18,10 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tests.localcloud.conftest import ALICE, Stack
+from tests.support.localcloud import ALICE, Person, Stack, s3_person, xml_code
+from tests.support.waiting import wait_until
 
 APP_ORIGIN = "http://localhost:8000"
-
-
-@dataclass
-class Person:
-    """A principal with identity-pool credentials and an S3 client."""
-
-    identity_id: str
-    credentials: dict[str, Any]
-    s3: Any
-
-    def key(self, area: str, name: str = "x.txt") -> str:
-        """A key under this identity's protected/ or private/ prefix."""
-        return f"{area}/{self.identity_id}/{name}"
-
-
-def person(stack: Stack, id_token: str | None = None) -> Person:
-    """Credentials for an ID token (or a guest) and a client signed with them."""
-    identity_id, credentials = stack.identity_credentials(id_token)
-    return Person(identity_id, credentials, stack.s3(credentials))
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +32,9 @@ def people(stack: Stack) -> dict[str, Person]:
     idp.admin_create_user(UserPoolId=stack.pool_id, Username=bob, MessageAction="SUPPRESS")
     idp.admin_set_user_password(UserPoolId=stack.pool_id, Username=bob, Password="Bob-pass-1", Permanent=True)
     return {
-        "alice": person(stack, stack.api_login(*ALICE)["IdToken"]),
-        "bob": person(stack, stack.api_login(bob, "Bob-pass-1")["IdToken"]),
-        "guest": person(stack),
+        "alice": s3_person(stack, stack.api_login(*ALICE)["IdToken"]),
+        "bob": s3_person(stack, stack.api_login(bob, "Bob-pass-1")["IdToken"]),
+        "guest": s3_person(stack),
     }
 
 
@@ -61,12 +43,6 @@ def code_of(call: Callable[[], Any]) -> str:
     with pytest.raises(ClientError) as exc:
         call()
     return str(exc.value.response["Error"]["Code"])
-
-
-def xml_code(response: requests.Response) -> str:
-    """The <Code> of an S3 XML error body."""
-    assert response.headers["Content-Type"].startswith("application/xml"), response.text
-    return response.text.split("<Code>", 1)[1].split("</Code>", 1)[0]
 
 
 # --- role policies -----
@@ -412,6 +388,83 @@ def test_presigned_post_upload_works_with_cors(stack: Stack, people: dict[str, P
     assert response.status_code == HTTPStatus.CREATED
 
 
+@dataclass
+class _PostAttempt:
+    """A browser POST of alice's, about to be spoilt in one way."""
+
+    stack: Stack
+    people: dict[str, Person]
+    key: str
+    presigned: dict[str, Any]
+    content: bytes = b"\x89PNG...."
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _key_outside_prefix(a: _PostAttempt) -> None:
+    a.fields["key"] = a.people["bob"].key("protected", "uploads/c.png")
+
+
+def _wrong_content_type(a: _PostAttempt) -> None:
+    a.fields["Content-Type"] = "text/html"
+
+
+def _too_large(a: _PostAttempt) -> None:
+    a.content = b"x" * 101
+
+
+def _empty(a: _PostAttempt) -> None:
+    a.content = b""
+
+
+def _expired_policy(a: _PostAttempt) -> None:
+    old = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
+    # Signed ten minutes ago with one minute to live (the x-amz-date is old too, as it would be).
+    with (
+        mock.patch("botocore.signers.get_current_datetime", return_value=old),
+        mock.patch("botocore.auth.get_current_datetime", return_value=old),
+    ):
+        a.presigned = _presigned_post(a.stack, a.people["alice"], a.key, expires=60)
+
+
+def _extra_field(a: _PostAttempt) -> None:
+    a.fields["x-amz-meta-owner"] = "mallory"
+
+
+def _tampered_policy(a: _PostAttempt) -> None:
+    document = json.loads(base64.b64decode(a.presigned["fields"]["policy"]))
+    document["conditions"] = [
+        c for c in document["conditions"] if not (isinstance(c, list) and c[0] == "content-length-range")
+    ]
+    a.fields["policy"] = base64.b64encode(json.dumps(document).encode()).decode()
+
+
+def _wrong_session_token(a: _PostAttempt) -> None:
+    a.fields["x-amz-security-token"] = a.people["bob"].credentials["SessionToken"]
+
+
+def _no_signature(a: _PostAttempt) -> None:
+    a.fields["x-amz-signature"] = None
+
+
+def _guest_upload(a: _PostAttempt) -> None:
+    guest = a.people["guest"]
+    a.presigned = _presigned_post(a.stack, guest, guest.key("protected", "uploads/c.png"))
+
+
+_SPOIL_POST = {
+    "key outside prefix": _key_outside_prefix,
+    "wrong content type": _wrong_content_type,
+    "too large": _too_large,
+    "empty": _empty,
+    "expired policy": _expired_policy,
+    "extra field": _extra_field,
+    "tampered policy": _tampered_policy,
+    "wrong session token": _wrong_session_token,
+    "no signature": _no_signature,
+    "allowed by conditions, denied by role": _guest_upload,
+}
+
+
 @pytest.mark.parametrize(
     ("case", "status", "code", "message"),
     [
@@ -432,40 +485,9 @@ def test_post_policy_conditions_are_enforced(
 ) -> None:
     alice = people["alice"]
     key = alice.key("protected", "uploads/c.png")
-    presigned = _presigned_post(stack, alice, key, max_size=100)
-    content, fields = b"\x89PNG....", {}
-    if case == "key outside prefix":
-        fields["key"] = people["bob"].key("protected", "uploads/c.png")
-    elif case == "wrong content type":
-        fields["Content-Type"] = "text/html"
-    elif case == "too large":
-        content = b"x" * 101
-    elif case == "empty":
-        content = b""
-    elif case == "expired policy":
-        old = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
-        # Signed ten minutes ago with one minute to live (the x-amz-date is old too, as it would be).
-        with (
-            mock.patch("botocore.signers.get_current_datetime", return_value=old),
-            mock.patch("botocore.auth.get_current_datetime", return_value=old),
-        ):
-            presigned = _presigned_post(stack, alice, key, expires=60)
-    elif case == "extra field":
-        fields["x-amz-meta-owner"] = "mallory"
-    elif case == "tampered policy":
-        document = json.loads(base64.b64decode(presigned["fields"]["policy"]))
-        document["conditions"] = [
-            c for c in document["conditions"] if not (isinstance(c, list) and c[0] == "content-length-range")
-        ]
-        fields["policy"] = base64.b64encode(json.dumps(document).encode()).decode()
-    elif case == "wrong session token":
-        fields["x-amz-security-token"] = people["bob"].credentials["SessionToken"]
-    elif case == "no signature":
-        fields["x-amz-signature"] = None
-    elif case == "allowed by conditions, denied by role":
-        guest = people["guest"]
-        presigned = _presigned_post(stack, guest, guest.key("protected", "uploads/c.png"))
-    response = _post(stack, presigned, content, **fields)
+    attempt = _PostAttempt(stack, people, key, _presigned_post(stack, alice, key, max_size=100))
+    _SPOIL_POST[case](attempt)
+    response = _post(stack, attempt.presigned, attempt.content, **attempt.fields)
     assert response.status_code == status, response.text
     assert xml_code(response) == code
     assert message in response.text
@@ -510,7 +532,7 @@ def test_cors_preflight_follows_the_bucket_rule(stack: Stack) -> None:
 # --- expiry of the credentials themselves -----
 def test_expired_credentials_sign_nothing(private_stack) -> None:
     running = private_stack(identity_pool={"credentials_seconds": 2})
-    alice = person(running, running.api_login(*ALICE)["IdToken"])
+    alice = s3_person(running, running.api_login(*ALICE)["IdToken"])
     assert 0 < alice.credentials["Expiration"].timestamp() - time.time() <= 2
     key = alice.key("protected")
     alice.s3.put_object(Bucket=running.bucket, Key=key, Body=b"x")
@@ -518,7 +540,9 @@ def test_expired_credentials_sign_nothing(private_stack) -> None:
         "get_object", Params={"Bucket": running.bucket, "Key": key}, ExpiresIn=3600
     )
     assert requests.get(url, timeout=5).status_code == HTTPStatus.OK
-    time.sleep(2.5)
+    wait_until(
+        lambda: requests.get(url, timeout=5).status_code != HTTPStatus.OK, what="the credentials to expire"
+    )
     assert code_of(lambda: alice.s3.get_object(Bucket=running.bucket, Key=key)) == "ExpiredToken"
     # The URL's own ExpiresIn is longer, but the credentials that signed it are dead.
     response = requests.get(url, timeout=5)

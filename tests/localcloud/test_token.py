@@ -8,7 +8,7 @@ from http import HTTPStatus
 import jwt
 import requests
 
-from tests.localcloud.conftest import (
+from tests.support.localcloud import (
     ADMIN,
     ALICE,
     CALLBACK,
@@ -18,7 +18,7 @@ from tests.localcloud.conftest import (
     code_for,
     exchange,
     pkce_pair,
-    sign_in,
+    stack_sign_in,
 )
 
 
@@ -270,7 +270,7 @@ def test_revoke_unknown_token_is_200_and_access_token_unsupported(stack: Stack) 
 
 
 def test_logout_with_registered_logout_uri_redirects_and_ends_session(stack: Stack) -> None:
-    session, _, _ = sign_in(stack, *ALICE)
+    session, _, _ = stack_sign_in(stack, *ALICE)
     response = session.get(
         f"{stack.base}/logout",
         params={"client_id": stack.client_id, "logout_uri": LOGOUT},
@@ -287,7 +287,7 @@ def test_logout_with_registered_logout_uri_redirects_and_ends_session(stack: Sta
 
 
 def test_logout_redirect_uri_form_shows_sign_in(stack: Stack) -> None:
-    session, _, _ = sign_in(stack, *ALICE)
+    session, _, _ = stack_sign_in(stack, *ALICE)
     params = {"client_id": stack.client_id, "redirect_uri": CALLBACK, "response_type": "code", "state": "s"}
     response = session.get(f"{stack.base}/logout", params=params, allow_redirects=False, timeout=5)
     assert response.status_code == HTTPStatus.FOUND
@@ -314,7 +314,7 @@ def test_logout_errors_are_pages(stack: Stack) -> None:
 
 
 def test_logout_does_not_revoke_tokens(stack: Stack) -> None:
-    session, response, _ = sign_in(stack, *ALICE)
+    session, response, _ = stack_sign_in(stack, *ALICE)
     code = response.headers["Location"].split("code=")[1].split("&")[0]
     tokens = exchange(stack, code).json()
     session.get(

@@ -6,18 +6,10 @@ import pytest
 
 from profiles.models import Profile
 from project.integrations import cognito
-from tests.profiles.conftest import make_member
+from tests.support.hosted_ui import sign_in_as_alice
+from tests.support.users import make_member
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-def sign_in_as_alice(page, base_url: str) -> None:
-    page.goto(f"{base_url}/accounts/sign-in/")
-    page.get_by_role("link", name="Sign in", exact=True).last.click()
-    page.fill("input[name=username]", "alice@example.com")
-    page.fill("input[name=password]", "Alice-pass-1")
-    page.locator("form:has(input[name=password]) [type=submit]").first.click()
-    page.wait_for_url(f"{base_url}/me/")
 
 
 def test_alice_edits_her_profile_and_a_visitor_sees_only_what_is_public(live_server, browser, page):

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from profiles.models import Profile
-from tests.profiles.conftest import make_member
+from tests.support.users import make_member
 
 pytestmark = pytest.mark.django_db
 

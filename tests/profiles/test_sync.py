@@ -162,7 +162,7 @@ def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
     from django.test import Client
 
     admin = Client(HTTP_HOST="localhost:8000")
-    from tests.accounts.conftest import finish_sign_in, hosted_ui_sign_in, start_sign_in
+    from tests.support.hosted_ui import finish_sign_in, hosted_ui_sign_in, start_sign_in
 
     finish_sign_in(admin, hosted_ui_sign_in(start_sign_in(admin), admin_email, admin_password))
     profile = Profile.objects.get(user__cognito_sub=sub)

@@ -1,0 +1,85 @@
+"""Driving the Cognito hosted UI over HTTP with requests, as a person would, and the app's side of it."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+from django.http import HttpResponseBase
+from django.test import Client
+
+# The registered callback is http://localhost:8000/oidc/callback/: the test client claims that host.
+APP_HOST = "localhost:8000"
+
+
+class _FormParser(HTMLParser):
+    """Collects each form's action, method and inputs (enough to drive the hosted UI)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {"action": attrs.get("action") or "", "method": attrs.get("method", "get"), "fields": {}}
+            )
+        elif tag in ("input", "button") and self.forms and attrs.get("name"):
+            if tag == "button" and attrs.get("type", "submit") != "submit":
+                return
+            self.forms[-1]["fields"].setdefault(attrs["name"], attrs.get("value") or "")
+
+
+def submit_hosted_form(
+    browser: requests.Session, page: requests.Response, values: dict[str, str]
+) -> requests.Response:
+    """Fill the hosted-UI form that has all of `values`' fields and submit it without following."""
+    parser = _FormParser()
+    parser.feed(page.text)
+    for form in parser.forms:
+        if all(name in form["fields"] for name in values):
+            data = {**form["fields"], **values}
+            action = urljoin(page.url, form["action"] or page.url)
+            return browser.post(action, data=data, allow_redirects=False, timeout=10)
+    raise AssertionError(f"no form with fields {sorted(values)} on {page.url}:\n{page.text[:2000]}")
+
+
+def hosted_ui_sign_in(
+    authorize_url: str, email: str, password: str, browser: requests.Session | None = None
+) -> str:
+    """Sign in on the hosted UI like a person; return the callback URL Cognito redirects to."""
+    browser = browser or requests.Session()
+    page = browser.get(authorize_url, timeout=10)
+    if page.history and page.history[-1].headers.get("Location", "").startswith("http://localhost"):
+        # The hosted-UI session cookie skipped the form: the last hop went to the callback.
+        return page.history[-1].headers["Location"]
+    assert page.status_code == 200, page.text[:500]
+    response = submit_hosted_form(browser, page, {"username": email, "password": password})
+    assert response.status_code in (302, 303), response.text[:1000]
+    return response.headers["Location"]
+
+
+def start_sign_in(client: Client, next_url: str | None = None) -> str:
+    """Ask the app to start a sign-in; return the hosted-UI URL it redirects to."""
+    response = client.get("/oidc/authenticate/", {"next": next_url} if next_url else {})
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def finish_sign_in(client: Client, callback_url: str) -> HttpResponseBase:
+    """Follow Cognito's redirect to the app's callback; return the app's response."""
+    parts = urlsplit(callback_url)
+    assert f"{parts.scheme}://{parts.netloc}" == f"http://{APP_HOST}", callback_url
+    return client.get(parts.path, parse_qs(parts.query))
+
+
+def sign_in_as_alice(page, base_url: str) -> None:
+    """In a Playwright page: the app's sign-in link, then alice's password on the hosted UI."""
+    page.goto(f"{base_url}/accounts/sign-in/")
+    page.get_by_role("link", name="Sign in", exact=True).last.click()
+    page.fill("input[name=username]", "alice@example.com")
+    page.fill("input[name=password]", "Alice-pass-1")
+    page.locator("form:has(input[name=password]) [type=submit]").first.click()
+    page.wait_for_url(f"{base_url}/me/")
