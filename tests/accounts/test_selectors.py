@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import selectors
 from profiles.models import Profile
-from tests.profiles.conftest import make_member
+from tests.support.users import make_member
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
