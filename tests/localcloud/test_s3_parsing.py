@@ -9,9 +9,11 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from localcloud.s3.actions import required_actions
+from tests.localcloud import test_s3
 from tests.localcloud.conftest import Stack
-from tests.localcloud.test_s3 import Person, code_of, people  # noqa: F401 - fixture
+from tests.localcloud.test_s3 import Person, code_of
 
+people = test_s3.people  # the module-scoped fixture
 BUCKET = "bkt"
 
 
@@ -52,7 +54,7 @@ def _raw_copy_source(client: Any, value: str) -> None:
 
 @pytest.mark.parametrize("suffix", ["#fragment", "?x=1#y", "#?versionId=1"])
 def test_a_copy_source_with_a_fragment_copies_what_was_authorised(
-    stack: Stack, people: dict[str, Person], suffix: str  # noqa: F811
+    stack: Stack, people: dict[str, Person], suffix: str
 ) -> None:
     alice = people["alice"]
     source_key = alice.key("protected", "copy-src.txt")
@@ -64,7 +66,7 @@ def test_a_copy_source_with_a_fragment_copies_what_was_authorised(
     assert stack.s3().get_object(Bucket=stack.bucket, Key=dest)["Body"].read() == b"the source"
 
 
-def test_a_versioned_copy_source_needs_get_object_version(stack: Stack, people: dict[str, Person]) -> None:  # noqa: F811
+def test_a_versioned_copy_source_needs_get_object_version(stack: Stack, people: dict[str, Person]) -> None:
     alice = people["alice"]
     source_key = alice.key("protected", "copy-src.txt")
     alice.s3.put_object(Bucket=stack.bucket, Key=source_key, Body=b"the source")
