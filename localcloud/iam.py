@@ -223,6 +223,12 @@ class Authorizer:
             raise IamError(
                 "InvalidSignatureException", "'Host' must be a 'SignedHeader' in the AWS Authorization."
             )
+        if "x-amz-target" not in signed:
+            # The operation is only in this header: unsigned, a signed call could be replayed as another.
+            raise IamError(
+                "InvalidSignatureException",
+                "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+            )
         amz_date = headers.get("x-amz-date", "")
         try:
             moment = sigv4.parse_amz_date(amz_date)
@@ -236,6 +242,9 @@ class Authorizer:
             raise IamError(
                 "InvalidSignatureException", f"Credential should be scoped to correct service: '{service}'. "
             )
+        if scope.region != self.identity.region:
+            # The stack serves one region (moto would run the call in that region's empty backend).
+            raise IamError("InvalidSignatureException", "Credential should be scoped to a valid region.")
         if scope.date != amz_date[:8]:
             raise IamError(
                 "InvalidSignatureException",
