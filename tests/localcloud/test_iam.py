@@ -177,10 +177,8 @@ def test_a_signature_for_another_service_is_refused(stack: Stack) -> None:
     assert "cognito-identity" in refused(response, "InvalidSignatureException")
 
 
-def signed_without_target(
-    stack: Stack, signed_as: str, sent_as: str, params: dict[str, Any]
-) -> requests.Response:
-    """A call signed over host and x-amz-date only (as signed_as), sent with another X-Amz-Target."""
+def signed_without_target(stack: Stack, sent_as: str, params: dict[str, Any]) -> requests.Response:
+    """A call signed over host and x-amz-date only (not its X-Amz-Target), sent as sent_as."""
     body = json.dumps(params).encode()
     request = AWSRequest(method="POST", url=stack.base + "/", data=body,
                          headers={"Content-Type": "application/x-amz-json-1.1"})  # fmt: skip
