@@ -175,6 +175,7 @@ class LocalCloud:
         data = _read(request, limit)
         with self.lock:
             self.gate.check_body(principal, payload, request, data)
+        request.environ[moto_adapter.RAW_BODY] = True  # moto reads the body the gate read, never a form
         return self._moto_s3(request, io.BytesIO(data), len(data))
 
     def _moto_s3(self, request: Request, body: IO[bytes], size: int) -> Response:

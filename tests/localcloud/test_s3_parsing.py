@@ -76,3 +76,41 @@ def test_a_versioned_copy_source_needs_get_object_version(stack: Stack, people: 
         Bucket=stack.bucket, Key=alice.key("protected", "v.txt"), CopySource=f"{stack.bucket}/{source_key}"
     )
     assert code_of(copy) == "AccessDenied"
+
+
+# --- bodies with a form content type that are not browser POST uploads -----------------------------------
+def _content_type(client: Any, operation: str, value: str) -> None:
+    def replace(request: Any, **_: Any) -> None:
+        del request.headers["Content-Type"]
+        request.headers["Content-Type"] = value
+
+    client.meta.events.register(f"before-sign.s3.{operation}", replace)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_delete_objects_with_a_form_content_type_deletes_what_was_authorised(
+    stack: Stack, people: dict[str, Person], content_type: str
+) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "form-delete.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"mine")
+    client = stack.s3(alice.credentials)
+    _content_type(client, "DeleteObjects", content_type)
+    result = client.delete_objects(Bucket=stack.bucket, Delete={"Objects": [{"Key": key}]})
+    assert [d["Key"] for d in result["Deleted"]] == [key]
+    assert code_of(lambda: stack.s3().head_object(Bucket=stack.bucket, Key=key)) == "404"
+
+
+def test_a_form_content_type_is_stored_not_parsed(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "form.txt")
+    body = b"key=protected/elsewhere.txt&uploadId=1&tagging=&file=x"
+    alice.s3.put_object(
+        Bucket=stack.bucket, Key=key, Body=body, ContentType="application/x-www-form-urlencoded"
+    )
+    stored = stack.s3().get_object(Bucket=stack.bucket, Key=key)
+    assert stored["Body"].read() == body
+    assert stored["ContentType"] == "application/x-www-form-urlencoded"
+    assert stack.s3().list_objects_v2(Bucket=stack.bucket, Prefix="protected/elsewhere")["KeyCount"] == 0
