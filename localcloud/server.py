@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import ClosingIterator
 
-from localcloud import awsjson, iam, moto_adapter, outbox
+from localcloud import awsjson, iam, moto_adapter, outbox, validation
 from localcloud.config import Config
 from localcloud.files import private_dir
 from localcloud.hostedui import discovery
@@ -236,6 +236,8 @@ class LocalCloud:
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
             return awsjson.error_response("UnknownOperationException", "Unknown operation")
         denial = self.iam.check(request, "cognito-identity", operation, raw)
+        if denial is None:  # authenticated: now the parameters, against the service model
+            denial = validation.check("cognito-identity", operation, params)
         if denial is not None:
             return denial
         try:
@@ -255,6 +257,8 @@ class LocalCloud:
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
             return awsjson.error_response("UnknownOperationException", "Unknown operation")
         denial = self.iam.check(request, "cognito-idp", operation, raw)
+        if denial is None:  # authenticated: now the parameters, against the service model
+            denial = validation.check("cognito-idp", operation, params)
         if denial is not None:
             return denial
         try:
