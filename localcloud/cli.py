@@ -80,6 +80,7 @@ def serve(args: argparse.Namespace) -> int:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
+    from localcloud.hosts import guard
     from localcloud.server import LocalCloud
     from localcloud.store import StateError
 
@@ -91,8 +92,13 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     s3_port = args.s3_port if args.s3_port is not None else (args.port + 1 if args.port else 0)
     try:
-        server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
-        s3_server = make_server(args.host, s3_port, app.s3, threaded=True, request_handler=MotoRequestHandler)
+        # Both origins answer only to their own names (no DNS rebinding: localcloud/hosts.py).
+        names = [args.host, *args.allowed_host]
+        cognito_app, s3_app = guard(app, names), guard(app.s3, names)
+        server = make_server(
+            args.host, args.port, cognito_app, threaded=True, request_handler=MotoRequestHandler
+        )
+        s3_server = make_server(args.host, s3_port, s3_app, threaded=True, request_handler=MotoRequestHandler)
     except OSError as exc:
         print(f"localcloud: cannot listen on {args.host} ({exc})", file=sys.stderr)
         return 1
@@ -173,5 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--config", default=str(DEFAULT_CONFIG))
     parser.add_argument("--allow-non-loopback", action="store_true")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME:<port> (repeatable; loopback names and --host always)",
+    )
     args = parser.parse_args(argv)
     return {"serve": serve, "rotate-key": rotate, "reset": reset}[args.command](args)

@@ -256,6 +256,12 @@ class Authorizer:
             raise IamError(
                 "InvalidSignatureException", "'Host' must be a 'SignedHeader' in the AWS Authorization."
             )
+        if "x-amz-target" not in signed:
+            # The operation is only in this header: unsigned, a signed call could be replayed as another.
+            raise IamError(
+                "InvalidSignatureException",
+                "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+            )
         amz_date = headers.get("x-amz-date", "")
         try:
             moment = sigv4.parse_amz_date(amz_date)
@@ -266,6 +272,9 @@ class Authorizer:
             ) from None
         secret, credentials = self._secret_for(scope.access_key_id, headers.get("x-amz-security-token"))
         _check_scope(scope, service, amz_date)
+        if scope.region != self.identity.region:
+            # The stack serves one region (moto would run the call in that region's empty backend).
+            raise IamError("InvalidSignatureException", "Credential should be scoped to a valid region.")
         now = self._check_clock(moment, amz_date)
         raw_path, raw_query = _raw_path_and_query(request)
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
-from moto.moto_server.werkzeug_app import create_backend_app
+from moto.moto_server.werkzeug_app import BackendRequest, create_backend_app
 
 
 # --- moto server: one backend app per service -----------------------------------------------------
@@ -20,7 +20,24 @@ def backend_app(service: str) -> Any:
     moto's DomainDispatcherApplication picks a service from the host, the credential scope, a form's
     Action or the path (``/moto-api`` dumps every backend): localcloud routes by origin instead.
     """
-    return create_backend_app(service)
+    app = create_backend_app(service)
+    app.request_class = _CheckedBodyRequest
+    return app
+
+
+# A request whose environ carries this flag reaches moto with its body as the gate read it: moto's
+# request never parses it as a form (a form content type would otherwise make werkzeug consume the
+# body, and moto read an empty one, or form fields as query parameters and as the object's body).
+RAW_BODY = "localcloud.raw_body"
+
+
+class _CheckedBodyRequest(BackendRequest):
+    """moto's request class, but a flagged request's body is never parsed as a form."""
+
+    @property
+    def want_form_data_parsed(self) -> bool:
+        """No form parsing for requests the gate checked as raw bodies; werkzeug's rule otherwise."""
+        return not self.environ.get(RAW_BODY) and bool(self.environ.get("CONTENT_TYPE"))
 
 
 # --- cognito-idp: users ----------------------------------------------------------------------------

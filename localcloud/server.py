@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import ClosingIterator
 
-from localcloud import awsjson, iam, moto_adapter, outbox
+from localcloud import awsjson, iam, moto_adapter, outbox, validation
 from localcloud.config import Config
 from localcloud.files import private_dir
 from localcloud.hostedui import discovery
@@ -181,6 +181,7 @@ class LocalCloud:
         data = _read(request, limit)
         with self.lock:
             self.gate.check_body(principal, payload, request, data)
+        request.environ[moto_adapter.RAW_BODY] = True  # moto reads the body the gate read, never a form
         return self._moto_s3(request, io.BytesIO(data), len(data))
 
     def _moto_s3(self, request: Request, body: IO[bytes], size: int) -> Response:
@@ -244,6 +245,8 @@ class LocalCloud:
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
             return awsjson.error_response("UnknownOperationException", "Unknown operation")
         denial = self.iam.check(request, "cognito-identity", operation, raw)
+        if denial is None:  # authenticated: now the parameters, against the service model
+            denial = validation.check("cognito-identity", operation, params)
         if denial is not None:
             return denial
         try:
@@ -263,6 +266,8 @@ class LocalCloud:
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
             return awsjson.error_response("UnknownOperationException", "Unknown operation")
         denial = self.iam.check(request, "cognito-idp", operation, raw)
+        if denial is None:  # authenticated: now the parameters, against the service model
+            denial = validation.check("cognito-idp", operation, params)
         if denial is not None:
             return denial
         try:

@@ -65,6 +65,7 @@ class Pages:
             params["state"] = auth.state
         response = redirect(add_query(auth.redirect_uri, params))
         if new_session:
+            sv.sign_in_completed(auth.pool, user)
             sid = self.sessions.start(auth.pool.id, user.username, auth_time)
             response.set_cookie(
                 SESSION_COOKIE, sid, max_age=self.sessions.lifetime,
@@ -118,9 +119,11 @@ class Pages:
                                                 policy_errors=errors)  # fmt: skip
                 sv.set_new_password(auth.pool, user, password)
             elif step == "mfa" and challenge.name == "SOFTWARE_TOKEN_MFA":
-                sv.check_totp(user, request.form.get("code", ""))
+                sv.check_challenge_code(session, challenge, user, sv.check_totp, request.form.get("code", ""))
             elif step == "mfa_setup" and challenge.name == "MFA_SETUP":
-                sv.verify_new_totp(user, request.form.get("code", ""))
+                sv.check_challenge_code(
+                    session, challenge, user, sv.verify_new_totp, request.form.get("code", "")
+                )
                 sv.set_mfa_preference(user, {"Enabled": True, "PreferredMfa": True})
             else:
                 raise sv.error("InvalidParameterException", "Unexpected sign-in step.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlparse
 from xml.parsers.expat import ExpatError
 
 import xmltodict
@@ -60,6 +60,21 @@ def delete_objects(body: bytes) -> list[tuple[str, str | None]]:
     return found
 
 
+def copy_source_need(source: str) -> Need:
+    """The read a copy needs, with x-amz-copy-source parsed exactly as moto parses it.
+
+    moto runs ``urlparse`` (which also cuts at ``#`` and ``;``, and reads ``//x`` as a host), then
+    ``unquote(path).lstrip("/").split("/", 1)`` for bucket and key, and ``versionId`` from the query.
+    """
+    parsed = urlparse(source)
+    bucket, slash, key = unquote(parsed.path).lstrip("/").partition("/")
+    if not slash:
+        message = "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"
+        raise S3Error("InvalidArgument", message, 400)
+    versioned = parse_qs(parsed.query).get("versionId", [None])[0] is not None
+    return ("s3:GetObjectVersion" if versioned else "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}", {})
+
+
 def malformed_xml() -> S3Error:
     """400 MalformedXML, S3's answer to a body that is not the schema it expects."""
     message = "The XML you provided was not well-formed or did not validate against our published schema."
@@ -100,8 +115,7 @@ def _object_put(request: Request, obj: str, extra: set[str], versioned: bool) ->
     needs: list[Need] = [(action, obj, {})]
     source = request.headers.get("x-amz-copy-source")
     if source:
-        source_path = unquote(source.split("?", 1)[0]).lstrip("/")
-        needs.append(("s3:GetObject", f"arn:aws:s3:::{source_path}", {}))
+        needs.append(copy_source_need(source))
     return needs
 
 

@@ -244,7 +244,9 @@ def _respond(params: dict[str, Any]) -> dict[str, Any]:
     if name == "NEW_PASSWORD_REQUIRED":
         sv.set_new_password(pool, user, responses.get("NEW_PASSWORD"))
     elif name == "SOFTWARE_TOKEN_MFA":
-        sv.check_totp(user, responses.get("SOFTWARE_TOKEN_MFA_CODE"))
+        sv.check_challenge_code(
+            session, challenge, user, sv.check_totp, responses.get("SOFTWARE_TOKEN_MFA_CODE")
+        )
         sv.end_challenge(session)
         return {"ChallengeParameters": {}, "AuthenticationResult": sv.issue_tokens(pool, client, user)}
     elif name == "MFA_SETUP":
@@ -415,7 +417,7 @@ def verify_software_token(params: dict[str, Any]) -> dict[str, Any]:
     code = _str(params, "UserCode")
     if params.get("Session"):
         challenge, user = _setup_challenge(params["Session"])
-        sv.verify_new_totp(user, code)
+        sv.check_challenge_code(params["Session"], challenge, user, sv.verify_new_totp, code)
         challenge.data["totp_verified"] = True
         return {"Status": "SUCCESS", "Session": params["Session"]}
     _, user, _ = _token_user(params)

@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -363,7 +364,8 @@ def authenticate(pool: LocalUserPool, username: object, password: object) -> Cog
     ):
         LOCKOUT.failed(key)
         raise NotAuthorizedError("Incorrect username or password.")
-    LOCKOUT.succeeded(key)
+    # The count is not reset here: only a completed sign-in resets it (sign_in_completed), so the
+    # password cannot wipe out failed TOTP codes.
     if not user.enabled:
         raise NotAuthorizedError("User is disabled.")
     if user.status is UserStatus.UNCONFIRMED:
@@ -401,9 +403,45 @@ class Challenge:
     name: str
     expires: float
     data: dict[str, Any] = field(default_factory=dict)
+    failures: int = 0  # wrong codes so far (check_challenge_code)
 
 
 CHALLENGES: dict[str, Challenge] = {}
+# Wrong codes a challenge session takes before it dies (Cognito ends the session after a few).
+MAX_CHALLENGE_FAILURES = 5
+# The errors that mean "wrong code" in a challenge step (counted; other errors are not guesses).
+_WRONG_CODE = frozenset({"CodeMismatchException", "EnableSoftwareTokenMFAException"})
+
+
+def sign_in_completed(pool: LocalUserPool, user: CognitoIdpUser) -> None:
+    """Every factor passed (tokens or a hosted-UI session issued): the lockout count starts again."""
+    LOCKOUT.succeeded((pool.id, user.username))
+
+
+def check_challenge_code(
+    session: str,
+    challenge: Challenge,
+    user: CognitoIdpUser,
+    check: Callable[[CognitoIdpUser, object], None],
+    code: object,
+) -> None:
+    """A code answering a sign-in challenge (TOTP, or the first code of an MFA set-up).
+
+    The user's lockout applies (during one, the right code is refused too) and each wrong code
+    counts toward it like a wrong password; after MAX_CHALLENGE_FAILURES wrong codes the session
+    dies ("Invalid session for the user, session is expired.").
+    """
+    key = (challenge.pool_id, challenge.username)
+    LOCKOUT.check(key)
+    try:
+        check(user, code)
+    except JsonRESTError as exc:
+        if exc.error_type in _WRONG_CODE:
+            LOCKOUT.failed(key)
+            challenge.failures += 1
+            if challenge.failures >= MAX_CHALLENGE_FAILURES:
+                end_challenge(session)
+        raise
 
 
 def start_challenge(pool: LocalUserPool, client_id: str, user: CognitoIdpUser, name: str, **data: Any) -> str:
@@ -497,6 +535,7 @@ def issue_tokens(
     auth_time: int | None = None,
 ) -> dict[str, Any]:
     """Start an authentication event: refresh + access (+ ID unless scopes lack openid)."""
+    sign_in_completed(pool, user)
     refresh, origin_jti = pool.create_refresh_token(
         client.id, user.username, scopes=scopes, auth_time=auth_time
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.localcloud import Stack, start_stack, write_config
+from tests.support.localcloud import ALICE, Person, Stack, s3_person, start_stack, write_config
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +63,17 @@ def new_stack_user(stack: Stack) -> Callable[..., tuple[str, str]]:
         return email, password
 
     return make
+
+
+@pytest.fixture(scope="module")
+def people(stack: Stack) -> dict[str, Person]:
+    """alice (seeded), bob (created here) and a guest."""
+    idp = stack.idp()
+    bob = f"bob-{int(time.time() * 1000)}@example.com"
+    idp.admin_create_user(UserPoolId=stack.pool_id, Username=bob, MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=stack.pool_id, Username=bob, Password="Bob-pass-1", Permanent=True)
+    return {
+        "alice": s3_person(stack, stack.api_login(*ALICE)["IdToken"]),
+        "bob": s3_person(stack, stack.api_login(bob, "Bob-pass-1")["IdToken"]),
+        "guest": s3_person(stack),
+    }

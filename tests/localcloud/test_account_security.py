@@ -14,6 +14,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from tests.support.localcloud import ADMIN as ADMIN_LOGIN
+from tests.support.localcloud import ALICE as ALICE_LOGIN
 from tests.support.localcloud import Stack, authorize_params, form_of, stack_sign_in, submit
 
 
@@ -213,3 +215,56 @@ def test_the_resend_and_forgot_pages_answer_alike(stack: Stack, new_stack_user: 
         answer = browser.post(stack.base + action, data=form, allow_redirects=False, timeout=5)
         answers.append((answer.status_code, answer.headers["Location"].replace(quote(email), "<u>")))
     assert answers[0] == answers[1] == answers[2], answers
+
+
+# --- TOTP guessing: a challenge dies after 5 wrong codes, which count toward the lockout -----------------
+EXPIRED = ("NotAuthorizedException", "Invalid session for the user, session is expired.")
+
+
+def test_an_mfa_challenge_dies_after_five_wrong_codes(stack: Stack, new_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_user)
+    challenge = password_auth(stack, email, password)
+    for _ in range(5):
+        with pytest.raises(ClientError) as exc:
+            answer_mfa(stack, challenge, wrong_code(totp))
+        assert error_of(exc)[0] == "CodeMismatchException"
+    with pytest.raises(ClientError) as exc:  # the right code no longer helps on this session
+        answer_mfa(stack, challenge, totp.now())
+    assert error_of(exc) == EXPIRED
+
+
+def test_the_hosted_mfa_step_dies_after_five_wrong_codes(stack: Stack, new_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_user)
+    browser, page, _ = stack_sign_in(stack, email, password)
+    for _ in range(5):
+        page = submit(browser, stack, page, code=wrong_code(totp))
+        assert page.status_code == HTTPStatus.OK and 'name="code"' in page.text
+    done = submit(browser, stack, page, code=totp.now())
+    assert done.status_code == HTTPStatus.OK, done.headers.get("Location")
+    assert "Your session has expired. Please sign in again." in done.text
+
+
+def test_mfa_setup_codes_are_limited_per_session(private_stack: Callable) -> None:
+    running = private_stack(user_pool={"MfaConfiguration": "ON"})
+    idp = running.idp()
+    # The API's set-up (alice).
+    challenge = password_auth(running, *ALICE_LOGIN)
+    assert challenge["ChallengeName"] == "MFA_SETUP"
+    totp = pyotp.TOTP(idp.associate_software_token(Session=challenge["Session"])["SecretCode"])
+    for _ in range(5):
+        with pytest.raises(ClientError) as exc:
+            idp.verify_software_token(Session=challenge["Session"], UserCode=wrong_code(totp))
+        assert error_of(exc)[0] == "EnableSoftwareTokenMFAException"
+    with pytest.raises(ClientError) as exc:
+        idp.verify_software_token(Session=challenge["Session"], UserCode=totp.now())
+    assert error_of(exc) == EXPIRED
+    # The hosted page's set-up (admin).
+    browser, page, _ = stack_sign_in(running, *ADMIN_LOGIN)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text)
+    assert secret, page.text
+    setup = pyotp.TOTP(secret.group(1))
+    for _ in range(5):
+        page = submit(browser, running, page, code=wrong_code(setup))
+        assert page.status_code == HTTPStatus.OK
+    done = submit(browser, running, page, code=setup.now())
+    assert "Your session has expired. Please sign in again." in done.text

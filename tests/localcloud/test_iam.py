@@ -179,6 +179,42 @@ def test_a_signature_for_another_service_is_refused(stack: Stack) -> None:
     assert "cognito-identity" in refused(response, "InvalidSignatureException")
 
 
+def signed_without_target(stack: Stack, sent_as: str, params: dict[str, Any]) -> requests.Response:
+    """A call signed over host and x-amz-date only (not its X-Amz-Target), sent as sent_as."""
+    body = json.dumps(params).encode()
+    request = AWSRequest(method="POST", url=stack.base + "/", data=body,
+                         headers={"Content-Type": "application/x-amz-json-1.1"})  # fmt: skip
+    SigV4Auth(operator(stack), "cognito-idp", "us-east-1").add_auth(request)
+    assert "x-amz-target" not in request.headers["Authorization"]
+    headers = {**dict(request.headers.items()), "X-Amz-Target": IDP + sent_as}
+    return requests.post(stack.base + "/", data=body, headers=headers, timeout=5)
+
+
+def test_the_operation_must_be_signed(stack: Stack, new_user: Callable) -> None:
+    email, _ = new_user()
+    params = {"UserPoolId": stack.pool_id, "Username": email}
+    # A signature over the body alone would let AdminGetUser be replayed as AdminDisableUser.
+    response = signed_without_target(stack, "AdminDisableUser", params)
+    refused(response, "InvalidSignatureException",
+            "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")  # fmt: skip
+    assert stack.idp().admin_get_user(**params)["Enabled"] is True
+
+
+def test_a_scope_naming_another_region_is_refused(stack: Stack) -> None:
+    body = json.dumps({"UserPoolId": stack.pool_id, "MaxResults": 5}).encode()
+    for region, service, target, operation in (
+        ("eu-west-1", "cognito-idp", IDP, "ListUserPools"),
+        ("us-west-2", "cognito-identity", IDENTITY, "ListIdentityPools"),
+    ):
+        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target + operation}
+        request = AWSRequest(method="POST", url=stack.base + "/", data=body, headers=headers)
+        SigV4Auth(operator(stack), service, region).add_auth(request)
+        response = requests.post(
+            stack.base + "/", data=body, headers=dict(request.headers.items()), timeout=5
+        )
+        refused(response, "InvalidSignatureException", "Credential should be scoped to a valid region.")
+
+
 def test_a_stale_signature_has_expired(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     stale = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=6)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: stale)

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 
+import pyotp
 import pytest
 from botocore.exceptions import ClientError
 from moto.core.exceptions import JsonRESTError
@@ -169,3 +170,71 @@ def test_a_successful_sign_in_resets_the_count(stack: Stack, new_stack_user: Cal
 def test_unknown_users_lock_out_like_real_ones(stack: Stack) -> None:
     email = "nobody-locked@example.com"
     assert_locks_after_five(lambda e, p: api_attempt(stack, e, p), email, "Any-pass-1")
+
+
+# --- TOTP codes and the lockout: only a completed sign-in resets the count -------------------------------
+def mfa_attempt(stack: Stack, session: str, email: str, code: str) -> str:
+    """'ok', or the error code of a RespondToAuthChallenge with this TOTP code."""
+    try:
+        stack.idp().respond_to_auth_challenge(
+            ClientId=stack.client_id, ChallengeName="SOFTWARE_TOKEN_MFA", Session=session,
+            ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": code,
+                                "SECRET_HASH": stack.secret_hash(email)},
+        )  # fmt: skip
+    except ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+    return "ok"
+
+
+def mfa_user(stack: Stack, new_user: Callable) -> tuple[str, str, pyotp.TOTP]:
+    email, password = new_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    idp.verify_software_token(AccessToken=access, UserCode=totp.now())
+    idp.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True})
+    return email, password, totp
+
+
+def challenge_session(stack: Stack, email: str, password: str) -> str:
+    auth = {"USERNAME": email, "PASSWORD": password, "SECRET_HASH": stack.secret_hash(email)}
+    result = stack.idp().initiate_auth(
+        ClientId=stack.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth
+    )
+    assert result["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    return str(result["Session"])
+
+
+def test_wrong_totp_codes_count_toward_the_lockout(stack: Stack, new_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_user)
+    wrong = "000000" if totp.now() != "000000" else "111111"
+    session = challenge_session(stack, email, password)
+    for _ in range(4):
+        assert mfa_attempt(stack, session, email, wrong) == "CodeMismatchException"
+    before_fifth = time.monotonic()
+    assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."  # the fifth failure
+    outcome = api_attempt(stack, email, password), mfa_attempt(stack, session, email, totp.now())
+    if time.monotonic() - before_fifth >= 1.0:
+        pytest.skip("the machine is too slow to observe a 1 s lockout")
+    assert outcome == (EXCEEDED, "NotAuthorizedException")  # the right password and code are refused
+
+
+def test_the_password_alone_does_not_reset_the_count(stack: Stack, new_user: Callable) -> None:
+    email, password, _ = mfa_user(stack, new_user)
+    for _ in range(4):
+        assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
+    challenge_session(stack, email, password)  # right password, but no tokens: nothing reset
+    before_fifth = time.monotonic()
+    assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
+    outcome = api_attempt(stack, email, password)
+    if time.monotonic() - before_fifth >= 1.0:
+        pytest.skip("the machine is too slow to observe a 1 s lockout")
+    assert outcome == EXCEEDED
+
+
+def test_a_completed_mfa_sign_in_resets_the_count(stack: Stack, new_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_user)
+    for _ in range(3):
+        for _ in range(4):
+            assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
+        assert mfa_attempt(stack, challenge_session(stack, email, password), email, totp.now()) == "ok"

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import socket
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
 
-from tests.support.localcloud import ALICE, Person, Stack, s3_person, xml_code
+from localcloud.hosts import allowed_hosts
+from tests.support.localcloud import (
+    ALICE,
+    CALLBACK,
+    Person,
+    Stack,
+    s3_person,
+    start_stack,
+    write_config,
+    xml_code,
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +100,11 @@ def test_unsigned_requests_cannot_skip_the_s3_checks(
         if method == "PUT":
             sent["Content-Type"] = sent.get("Content-Type", "text/html")
         response = requests.request(method, base + target, headers=sent, data=body, timeout=5)
-        assert response.status_code in (400, 403, 404), (method, target, response.status_code, response.text)
+        # A foreign Host is refused before anything else (421: see the DNS-rebinding tests below).
+        allowed = (421,) if bypass == "virtual-hosted host" else (400, 403, 404)
+        assert response.status_code in allowed, (method, target, response.status_code, response.text)
         assert alice.key("protected") not in response.text or response.status_code != HTTPStatus.OK
-        if origin == "s3":
+        if origin == "s3" and response.status_code != HTTPStatus.MISDIRECTED_REQUEST:
             assert xml_code(response) in ("AccessDenied", "AuthorizationHeaderMalformed"), response.text
     admin = stack.s3()
     assert admin.get_object(Bucket=stack.bucket, Key=people_key)["Body"].read() == b"hers"
@@ -161,3 +175,71 @@ def test_cognito_origin_answers_nothing_else(stack: Stack, target: str, status: 
     assert response.status_code == status
     assert response.json()["__type"] == "UnknownOperationException"
     assert response.headers["x-amzn-ErrorType"].startswith("UnknownOperationException")
+
+
+# --- DNS rebinding: only the server's own names ---------------------------------------------------------
+def raw_get(base: str, path: str, host: str | None) -> tuple[int, str]:
+    """GET path with exactly this Host header (None: no Host at all, as HTTP/1.0 allows)."""
+    address, port = base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((address, int(port)), timeout=5) as sock:
+        head = f"GET {path} HTTP/1.0\r\n" + (f"Host: {host}\r\n" if host is not None else "") + "\r\n"
+        sock.sendall(head.encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status_line, _, rest = data.decode("latin-1").partition("\r\n")
+    return int(status_line.split()[1]), rest
+
+
+def test_a_rebound_name_gets_nothing_from_either_origin(stack: Stack, alice: Person) -> None:
+    port = stack.base.rsplit(":", 1)[1]
+    forgot = "/forgotPassword?" + urlencode(
+        {"client_id": stack.client_id, "response_type": "code", "redirect_uri": CALLBACK}
+    )
+    for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1.nip.io:{port}", "127.0.0.1",
+                 f"localhost:{int(port) + 1}", f"localhost.:{port}", None):  # fmt: skip
+        for path in (forgot, "/_outbox.json", "/_health", f"/{stack.pool_id}/.well-known/jwks.json"):
+            status, text = raw_get(stack.base, path, host)
+            assert status == HTTPStatus.MISDIRECTED_REQUEST, (host, path, text)
+            assert "_csrf" not in text and "code" not in text.lower().split("\r\n\r\n", 1)[1]
+        # The JSON API too (a rebound page could POST to it).
+        headers = {"Host": host or "", "X-Amz-Target": "AWSCognitoIdentityProviderService.ListUsers"}
+        api = requests.post(stack.base + "/", data="{}", headers=headers, timeout=5)
+        assert api.status_code == HTTPStatus.MISDIRECTED_REQUEST
+    s3_port = stack.s3_base.rsplit(":", 1)[1]
+    url = alice.s3.generate_presigned_url(
+        "get_object", Params={"Bucket": stack.bucket, "Key": alice.key("protected")}
+    )
+    path = url.removeprefix(stack.s3_base)
+    for host in (f"attacker.example:{s3_port}", f"{stack.bucket}.s3.amazonaws.com", None):
+        status, text = raw_get(stack.s3_base, path, host)
+        assert status == HTTPStatus.MISDIRECTED_REQUEST, (host, text)
+        assert "Content-Security-Policy: sandbox" in text
+
+
+def test_the_servers_own_names_still_work(stack: Stack) -> None:
+    for base in (stack.base, stack.s3_base):
+        port = base.rsplit(":", 1)[1]
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", f"[::1]:{port}"):
+            status, text = raw_get(base, "/_health" if base == stack.base else "/", host)
+            assert status != HTTPStatus.MISDIRECTED_REQUEST, (host, text)
+
+
+def test_allowed_host_adds_a_name(tmp_path: Path) -> None:
+    running = start_stack(tmp_path / "data", write_config(tmp_path / "config.json"),
+                          extra=("--allowed-host", "dev.example"))  # fmt: skip
+    try:
+        port = running.base.rsplit(":", 1)[1]
+        assert raw_get(running.base, "/_health", f"dev.example:{port}")[0] == HTTPStatus.OK
+        assert raw_get(running.base, "/_health", f"other.example:{port}")[0] == HTTPStatus.MISDIRECTED_REQUEST
+    finally:
+        running.stop()
+
+
+def test_the_host_list() -> None:
+    assert allowed_hosts("127.0.0.1", 9229) == {"127.0.0.1:9229", "localhost:9229", "[::1]:9229"}
+    assert allowed_hosts("::1", 80, ["Dev.Example"]) == {
+        "127.0.0.1:80", "localhost:80", "[::1]:80", "dev.example:80", "127.0.0.1", "localhost", "[::1]",
+        "dev.example",
+    }  # fmt: skip
+    assert "192.168.1.5:9230" in allowed_hosts("192.168.1.5", 9230)

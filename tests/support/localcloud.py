@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import jwt
+import pytest
 import requests
 from botocore import UNSIGNED
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "localcloud" / "config.json"
@@ -386,3 +389,10 @@ def xml_code(response: requests.Response) -> str:
     """The <Code> of an S3 XML error body."""
     assert response.headers["Content-Type"].startswith("application/xml"), response.text
     return response.text.split("<Code>", 1)[1].split("</Code>", 1)[0]
+
+
+def code_of(call: Callable[[], Any]) -> str:
+    """The AWS error code a boto3 call fails with."""
+    with pytest.raises(ClientError) as exc:
+        call()
+    return str(exc.value.response["Error"]["Code"])

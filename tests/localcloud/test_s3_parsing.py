@@ -1,0 +1,113 @@
+"""The gate reads an S3 request exactly as moto will: the copy source, and bodies of any content type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from localcloud.s3.actions import required_actions
+from tests.support.localcloud import Person, Stack, code_of
+
+BUCKET = "bkt"
+
+
+def copy_request(source: str) -> Request:
+    builder = EnvironBuilder(method="PUT", path=f"/{BUCKET}/protected/me/dest.txt",
+                             headers={"x-amz-copy-source": source})  # fmt: skip
+    return Request(builder.get_environ())
+
+
+# moto: urlparse(source), then unquote(path).lstrip("/").split("/", 1); versionId from the query.
+@pytest.mark.parametrize(
+    ("source", "action", "resource"),
+    [
+        (f"{BUCKET}/protected/a/src.txt", "s3:GetObject", f"{BUCKET}/protected/a/src.txt"),
+        (f"/{BUCKET}/protected/a/src.txt", "s3:GetObject", f"{BUCKET}/protected/a/src.txt"),
+        (f"{BUCKET}/protected/a/src.txt#/../b", "s3:GetObject", f"{BUCKET}/protected/a/src.txt"),
+        (f"{BUCKET}/private/a/x.txt?x=1#y", "s3:GetObject", f"{BUCKET}/private/a/x.txt"),
+        (f"{BUCKET}/private/a/x.txt#?versionId=1", "s3:GetObject", f"{BUCKET}/private/a/x.txt"),
+        (f"{BUCKET}/private/a/x.txt?versionId=v1", "s3:GetObjectVersion", f"{BUCKET}/private/a/x.txt"),
+        (f"{BUCKET}/private/a/x.txt;p=1", "s3:GetObject", f"{BUCKET}/private/a/x.txt"),
+        (f"{BUCKET}/private/a/x%23y.txt", "s3:GetObject", f"{BUCKET}/private/a/x#y.txt"),
+        (f"//{BUCKET}/private/a/x.txt", "s3:GetObject", "private/a/x.txt"),  # moto: host + path
+    ],
+)
+def test_the_copy_source_is_read_as_moto_reads_it(source: str, action: str, resource: str) -> None:
+    needs = required_actions(copy_request(source), b"", {})
+    assert needs is not None
+    assert needs[1] == (action, f"arn:aws:s3:::{resource}", {})
+
+
+def _raw_copy_source(client: Any, value: str) -> None:
+    def replace(request: Any, **_: Any) -> None:
+        del request.headers["x-amz-copy-source"]  # (setting would add a second one)
+        request.headers["x-amz-copy-source"] = value
+
+    client.meta.events.register("before-sign.s3.CopyObject", replace)
+
+
+@pytest.mark.parametrize("suffix", ["#fragment", "?x=1#y", "#?versionId=1"])
+def test_a_copy_source_with_a_fragment_copies_what_was_authorised(
+    stack: Stack, people: dict[str, Person], suffix: str
+) -> None:
+    alice = people["alice"]
+    source_key = alice.key("protected", "copy-src.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=source_key, Body=b"the source")
+    client = stack.s3(alice.credentials)
+    _raw_copy_source(client, f"{stack.bucket}/{source_key}{suffix}")
+    dest = alice.key("protected", "copy-dest.txt")
+    client.copy_object(Bucket=stack.bucket, Key=dest, CopySource=f"{stack.bucket}/{source_key}")
+    assert stack.s3().get_object(Bucket=stack.bucket, Key=dest)["Body"].read() == b"the source"
+
+
+def test_a_versioned_copy_source_needs_get_object_version(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    source_key = alice.key("protected", "copy-src.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=source_key, Body=b"the source")
+    client = stack.s3(alice.credentials)
+    _raw_copy_source(client, f"{stack.bucket}/{source_key}?versionId=null")
+    copy = lambda: client.copy_object(  # noqa: E731
+        Bucket=stack.bucket, Key=alice.key("protected", "v.txt"), CopySource=f"{stack.bucket}/{source_key}"
+    )
+    assert code_of(copy) == "AccessDenied"
+
+
+# --- bodies with a form content type that are not browser POST uploads -----------------------------------
+def _content_type(client: Any, operation: str, value: str) -> None:
+    def replace(request: Any, **_: Any) -> None:
+        del request.headers["Content-Type"]
+        request.headers["Content-Type"] = value
+
+    client.meta.events.register(f"before-sign.s3.{operation}", replace)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_delete_objects_with_a_form_content_type_deletes_what_was_authorised(
+    stack: Stack, people: dict[str, Person], content_type: str
+) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "form-delete.txt")
+    alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"mine")
+    client = stack.s3(alice.credentials)
+    _content_type(client, "DeleteObjects", content_type)
+    result = client.delete_objects(Bucket=stack.bucket, Delete={"Objects": [{"Key": key}]})
+    assert [d["Key"] for d in result["Deleted"]] == [key]
+    assert code_of(lambda: stack.s3().head_object(Bucket=stack.bucket, Key=key)) == "404"
+
+
+def test_a_form_content_type_is_stored_not_parsed(stack: Stack, people: dict[str, Person]) -> None:
+    alice = people["alice"]
+    key = alice.key("protected", "form.txt")
+    body = b"key=protected/elsewhere.txt&uploadId=1&tagging=&file=x"
+    alice.s3.put_object(
+        Bucket=stack.bucket, Key=key, Body=body, ContentType="application/x-www-form-urlencoded"
+    )
+    stored = stack.s3().get_object(Bucket=stack.bucket, Key=key)
+    assert stored["Body"].read() == body
+    assert stored["ContentType"] == "application/x-www-form-urlencoded"
+    assert stack.s3().list_objects_v2(Bucket=stack.bucket, Prefix="protected/elsewhere")["KeyCount"] == 0
