@@ -221,8 +221,8 @@ def test_the_resend_and_forgot_pages_answer_alike(stack: Stack, new_stack_user: 
 EXPIRED = ("NotAuthorizedException", "Invalid session for the user, session is expired.")
 
 
-def test_an_mfa_challenge_dies_after_five_wrong_codes(stack: Stack, new_user: Callable) -> None:
-    email, password, totp = mfa_user(stack, new_user)
+def test_an_mfa_challenge_dies_after_five_wrong_codes(stack: Stack, new_stack_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_stack_user)
     challenge = password_auth(stack, email, password)
     for _ in range(5):
         with pytest.raises(ClientError) as exc:
@@ -233,8 +233,8 @@ def test_an_mfa_challenge_dies_after_five_wrong_codes(stack: Stack, new_user: Ca
     assert error_of(exc) == EXPIRED
 
 
-def test_the_hosted_mfa_step_dies_after_five_wrong_codes(stack: Stack, new_user: Callable) -> None:
-    email, password, totp = mfa_user(stack, new_user)
+def test_the_hosted_mfa_step_dies_after_five_wrong_codes(stack: Stack, new_stack_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_stack_user)
     browser, page, _ = stack_sign_in(stack, email, password)
     for _ in range(5):
         page = submit(browser, stack, page, code=wrong_code(totp))

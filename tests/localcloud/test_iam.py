@@ -190,8 +190,8 @@ def signed_without_target(stack: Stack, sent_as: str, params: dict[str, Any]) ->
     return requests.post(stack.base + "/", data=body, headers=headers, timeout=5)
 
 
-def test_the_operation_must_be_signed(stack: Stack, new_user: Callable) -> None:
-    email, _ = new_user()
+def test_the_operation_must_be_signed(stack: Stack, new_stack_user: Callable) -> None:
+    email, _ = new_stack_user()
     params = {"UserPoolId": stack.pool_id, "Username": email}
     # A signature over the body alone would let AdminGetUser be replayed as AdminDisableUser.
     response = signed_without_target(stack, "AdminDisableUser", params)

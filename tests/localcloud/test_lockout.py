@@ -186,8 +186,8 @@ def mfa_attempt(stack: Stack, session: str, email: str, code: str) -> str:
     return "ok"
 
 
-def mfa_user(stack: Stack, new_user: Callable) -> tuple[str, str, pyotp.TOTP]:
-    email, password = new_user()
+def mfa_user(stack: Stack, new_stack_user: Callable) -> tuple[str, str, pyotp.TOTP]:
+    email, password = new_stack_user()
     idp = stack.idp()
     access = stack.api_login(email, password)["AccessToken"]
     totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
@@ -205,8 +205,8 @@ def challenge_session(stack: Stack, email: str, password: str) -> str:
     return str(result["Session"])
 
 
-def test_wrong_totp_codes_count_toward_the_lockout(stack: Stack, new_user: Callable) -> None:
-    email, password, totp = mfa_user(stack, new_user)
+def test_wrong_totp_codes_count_toward_the_lockout(stack: Stack, new_stack_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_stack_user)
     wrong = "000000" if totp.now() != "000000" else "111111"
     session = challenge_session(stack, email, password)
     for _ in range(4):
@@ -219,8 +219,8 @@ def test_wrong_totp_codes_count_toward_the_lockout(stack: Stack, new_user: Calla
     assert outcome == (EXCEEDED, "NotAuthorizedException")  # the right password and code are refused
 
 
-def test_the_password_alone_does_not_reset_the_count(stack: Stack, new_user: Callable) -> None:
-    email, password, _ = mfa_user(stack, new_user)
+def test_the_password_alone_does_not_reset_the_count(stack: Stack, new_stack_user: Callable) -> None:
+    email, password, _ = mfa_user(stack, new_stack_user)
     for _ in range(4):
         assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
     challenge_session(stack, email, password)  # right password, but no tokens: nothing reset
@@ -232,8 +232,8 @@ def test_the_password_alone_does_not_reset_the_count(stack: Stack, new_user: Cal
     assert outcome == EXCEEDED
 
 
-def test_a_completed_mfa_sign_in_resets_the_count(stack: Stack, new_user: Callable) -> None:
-    email, password, totp = mfa_user(stack, new_user)
+def test_a_completed_mfa_sign_in_resets_the_count(stack: Stack, new_stack_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_stack_user)
     for _ in range(3):
         for _ in range(4):
             assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
