@@ -12,6 +12,7 @@ from django.conf import settings
 from tests.avatars import images as test_images
 from tests.avatars.conftest import count_calls, profile_of
 from tests.avatars.test_security import post_json, post_to_s3, start
+from tests.avatars.test_upload import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +79,24 @@ def test_finishing_an_upload_that_never_happened(person):
     done = post_json(client, "/me/avatar/upload/done/", {"key": presigned["key"]})
     assert done.status_code == HTTPStatus.BAD_REQUEST
     assert "not found" in done.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["form", "presigned"])
+def test_a_jpeg_cpu_bomb_is_refused_by_both_upload_paths(person, keys_under, path):
+    """N1: thousands of repeated scans (CPU, not memory) are refused whichever way the file comes."""
+    client, email = person()
+    bomb = test_images.jpeg_with_repeated_scans(2000)
+    message = f"This JPEG is built in an unusual way (more than {settings.AVATAR_MAX_JPEG_SCANS} scans)"
+    if path == "form":
+        response = upload(client, bomb)
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert message in response.content.decode()
+    else:
+        presigned = start(client, "image/jpeg")
+        assert post_to_s3(presigned, bomb).status_code == 204
+        done = post_json(client, "/me/avatar/upload/done/", {"key": presigned["key"]})
+        assert done.status_code == HTTPStatus.BAD_REQUEST
+        assert message in done.json()["error"]
+    profile = profile_of(email)
+    assert profile.avatar_key == ""
+    assert keys_under(f"protected/{profile.identity_id}/") == []
