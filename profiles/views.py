@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from profiles import avatars, images, selectors, services
 from profiles.credentials import ACCESS_TOKEN
 from profiles.forms import AvatarForm, ProfileForm
+from project.jsonbody import InvalidJson, json_body
 
 
 @login_not_required
@@ -146,8 +146,8 @@ def _json_body(request: HttpRequest) -> dict:
     if len(request.body) > 4096:
         return {}
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = json_body(request.body, empty={})
+    except InvalidJson:
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -78,6 +78,15 @@ def test_bad_bodies_are_400(api, alice_token, raw):
     assert patch(api, alice_token, raw).status_code == 400
 
 
+@pytest.mark.parametrize("raw", ["[" * 60000, '{"a":' * 8000 + "1" + "}" * 8000])
+def test_deeply_nested_json_is_a_400_problem_not_a_500(api, alice_token, raw):
+    """N3: Python's JSON parser recurses per level; the RecursionError is the client's bad input."""
+    response = patch(api, alice_token, raw)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "The body is not valid JSON."
+
+
 def test_wrong_content_type_is_415(api, alice_token):
     response = api(
         "PATCH", "/api/user/me", alice_token, data="bio=x", content_type="application/x-www-form-urlencoded"

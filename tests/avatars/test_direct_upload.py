@@ -100,3 +100,12 @@ def test_a_jpeg_cpu_bomb_is_refused_by_both_upload_paths(person, keys_under, pat
     profile = profile_of(email)
     assert profile.avatar_key == ""
     assert keys_under(f"protected/{profile.identity_id}/") == []
+
+
+@pytest.mark.parametrize("path", ["/me/avatar/upload/", "/me/avatar/upload/done/"])
+def test_deeply_nested_json_to_the_upload_calls_is_a_400_not_a_500(person, path):
+    """N3: the same parser as the API's turns the RecursionError into a 400."""
+    client, _ = person()
+    response = client.post(path, "[" * 3000, content_type="application/json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"]
