@@ -33,6 +33,31 @@ def test_a_valid_token_for_an_unseen_user_creates_them_once(api, new_user, idp):
     assert calls == [] and get_user_model().objects.filter(cognito_sub=sub).count() == 1
 
 
+def test_a_concurrent_first_request_of_a_new_user_uses_the_row_the_other_created(api, new_user, monkeypatch):
+    """N4: both requests saw no user; the other one inserts it before this one does (not a 500)."""
+    from accounts import bearer, selectors
+    from accounts import services as account_services
+
+    email, password, sub = new_user(name="Api Racer")
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
+    real_read = selectors.user_for_api
+
+    def read_then_lose_the_race(*, sub):
+        user = real_read(sub=sub)
+        assert user is None
+        claims = {**cognito.user_pool().get_user(access_token=token), "sub": sub}
+        account_services.user_create_from_claims(claims=claims)  # the parallel request wins
+        return user
+
+    monkeypatch.setattr(bearer.selectors, "user_for_api", read_then_lose_the_race)
+    response = api("GET", "/api/user/me", token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["sub"] == sub and response.json()["email"] == email
+    assert get_user_model().objects.filter(cognito_sub=sub).count() == 1
+    assert Profile.objects.filter(user__cognito_sub=sub).count() == 1
+
+
 def test_patch_updates_through_the_form_rules_and_syncs_to_cognito(api, new_user, idp):
     email, password, sub = new_user(name="Api Editor")
     token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
