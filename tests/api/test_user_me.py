@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from django.conf import settings
@@ -178,3 +179,13 @@ def test_a_handle_taken_between_check_and_save_is_a_400_with_a_field_error(
     assert response["Content-Type"] == "application/problem+json"
     assert "taken" in response.json()["errors"]["handle"][0]
     assert Profile.objects.filter(handle="contested-api").count() == 1
+
+
+def test_an_edit_moves_updated_at_with_the_version(api, alice_token):
+    """.update() skips auto_now: updated_at stayed at creation while the version went 1 → 3."""
+    before = api("GET", "/api/user/me", alice_token).json()["profile"]
+    after = patch(api, alice_token, {"bio": "Edited just now"}).json()["profile"]
+    assert after["version"] == before["version"] + 1
+    assert datetime.fromisoformat(after["updated_at"]) > datetime.fromisoformat(before["updated_at"])
+    stored = Profile.objects.get(user__email="alice@example.com")
+    assert stored.updated_at > stored.created_at
