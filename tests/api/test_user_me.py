@@ -113,6 +113,39 @@ def test_deeply_nested_json_is_a_400_problem_not_a_500(api, alice_token, raw):
     assert response.json()["detail"] == "The body is not valid JSON."
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("display_name", "\u202eevil", "U+202E"),
+        ("display_name", "a\u2028b", "U+2028"),
+        ("display_name", "next\x85line", "U+0085"),
+        ("pronouns", "\x1b[31m", "U+001B"),
+        ("college", "soft\u00adhyphen", "U+00AD"),
+        ("location", "a\u2029b", "U+2029"),
+        ("website", "https://example.com/\u202e", "U+202E"),
+        ("bio", "a\x1bb", "U+001B"),
+        ("bio", "rtl \u202e override", "U+202E"),
+    ],
+)
+def test_control_and_format_characters_are_refused(api, alice_token, field, value, code):
+    """N6: one validator for every text field, form and API alike."""
+    response = patch(api, alice_token, {field: value})
+    assert response.status_code == 400, response.content
+    [message] = response.json()["errors"][field]
+    assert f"({code})" in message
+
+
+def test_line_breaks_in_the_bio_and_joiners_anywhere_are_text(api, alice_token):
+    body = {
+        "bio": "one\r\ntwo\tthree",
+        "display_name": "Ana \U0001f469\u200d\U0001f4bb",
+        "college": "\u0645\u06cc\u200c\u062e",
+    }
+    response = patch(api, alice_token, body)
+    assert response.status_code == 200, response.content
+    assert {k: response.json()["profile"][k] for k in body} == body
+
+
 def test_wrong_content_type_is_415(api, alice_token):
     response = api(
         "PATCH", "/api/user/me", alice_token, data="bio=x", content_type="application/x-www-form-urlencoded"

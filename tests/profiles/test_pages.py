@@ -138,6 +138,11 @@ def test_the_role_cannot_be_set_through_the_form():
         ("handle", "api", "reserved"),
         ("handle", "has space", "3–30 lowercase"),
         ("handle", "ünï", "3–30 lowercase"),
+        ("display_name", "\u202eevil", "control or invisible formatting character (U+202E)"),
+        ("display_name", "two\u2028lines", "(U+2028)"),
+        ("college", "\x1b[31mred", "(U+001B)"),
+        ("location", "a\u2029b", "(U+2029)"),
+        ("bio", "fine\nthen \x07", "(U+0007)"),
         ("visibility", "everyone", "valid choice"),
     ],
 )
