@@ -87,7 +87,8 @@ def me_edit(request: HttpRequest) -> HttpResponse:
 def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
     profile = selectors.profile_get_for_viewer(handle=handle, viewer=request.user)
     if profile is None:
-        # 404 rather than 403: the handles of hidden profiles do not leak.
+        # 404 rather than 403: the page does not tell a hidden profile from no profile. (Choosing a
+        # handle still says "taken" for a hidden one: uniqueness reveals existence, nothing more.)
         raise Http404("No such profile")
     urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
     return render(request, "profiles/public.html", {"profile": profile, "avatar_url": urls.get(profile.pk)})

@@ -53,7 +53,7 @@ def test_visibility_for_every_viewer(visibility, viewer, visible):
         assert response.status_code == HTTPStatus.OK
         assert b"Olive Owner" in response.content
     else:
-        # 404, not 403: a hidden profile's handle does not leak.
+        # 404, not 403: the page does not tell a hidden profile from a missing one.
         assert response.status_code == HTTPStatus.NOT_FOUND
         assert b"Olive Owner" not in response.content
 
