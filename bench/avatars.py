@@ -12,7 +12,7 @@
 
 4. CPU time (process_time, as the security review measured it) of the costliest uploads the checks
    accept: the largest progressive JPEGs with AVATAR_MAX_JPEG_SCANS scans, the costliest scan
-   repeated. `bench/avatars.py --cpu` runs only this part (settings, no services).
+   repeated. `bench/avatars.py --cpu` runs only this part (it reads the settings, calls no service).
 
 Targets (issue 5): under 400 ms, under 150 MB, 0 calls. Needs the test services (`make bench`).
 """
@@ -347,7 +347,7 @@ def main() -> None:
     if sys.argv[1:2] == ["--memory"]:
         memory_child(sys.argv[2], sys.argv[3] == "1")
         return
-    if sys.argv[1:2] == ["--cpu"]:  # needs settings only: no services
+    if sys.argv[1:2] == ["--cpu"]:  # reads the settings, calls no service
         django_setup()
         print_cpu_worst_cases()
         return

@@ -135,13 +135,15 @@ def test_control_and_format_characters_are_refused(api, alice_token, field, valu
     assert f"({code})" in message
 
 
-def test_line_breaks_in_the_bio_and_joiners_anywhere_are_text(api, alice_token):
+def test_line_breaks_in_the_bio_and_joiners_anywhere_are_text(api, new_user):
+    email, password, _ = new_user(name="Joiner Tester")  # its name goes to Cognito: not alice's
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
     body = {
         "bio": "one\r\ntwo\tthree",
         "display_name": "Ana \U0001f469\u200d\U0001f4bb",
         "college": "\u0645\u06cc\u200c\u062e",
     }
-    response = patch(api, alice_token, body)
+    response = patch(api, token, body)
     assert response.status_code == 200, response.content
     assert {k: response.json()["profile"][k] for k in body} == body
 
