@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.signals import user_signed_in
 from project.integrations import cognito
@@ -41,9 +41,23 @@ def _groups_from_claims(claims: dict[str, Any]) -> list[str]:
     return sorted({g for g in groups if isinstance(g, str) and 0 < len(g) <= 150})
 
 
-@transaction.atomic
 def user_create_from_claims(*, claims: dict[str, Any], access_token: str | None = None):
-    """The local user for a Cognito identity seen for the first time."""
+    """The local user for a Cognito identity seen for the first time.
+
+    Two first requests of one person can race (parallel API calls with a new token): both saw no
+    user, the unique sub lets one insert through, and the other takes that row rather than a 500.
+    """
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction outlives the clash
+            return _user_create(claims=claims, access_token=access_token)
+    except IntegrityError:
+        user = get_user_model().objects.filter(cognito_sub=claims["sub"]).first()
+        if user is None:  # a clash on something else than this person's row
+            raise
+        return user
+
+
+def _user_create(*, claims: dict[str, Any], access_token: str | None):
     User = get_user_model()
     user = User(
         username=claims["sub"],  # the sub is unique and immutable; the email is neither

@@ -10,6 +10,10 @@
    test client, real session, real identity pool), then again with warm caches, counting every
    outbound call (botocore's send and the Cognito requests session). Target: 0.
 
+4. CPU time (process_time, as the security review measured it) of the costliest uploads the checks
+   accept: the largest progressive JPEGs with AVATAR_MAX_JPEG_SCANS scans, the costliest scan
+   repeated. `bench/avatars.py --cpu` runs only this part (it reads the settings, calls no service).
+
 Targets (issue 5): under 400 ms, under 150 MB, 0 calls. Needs the test services (`make bench`).
 """
 
@@ -207,6 +211,70 @@ def worst_cases() -> list[tuple[str, bytes]]:
     return cases
 
 
+def _costliest_scan_repeated(image, scans: int) -> bytes:
+    """A progressive JPEG of `image` whose costliest scan is repeated up to `scans` scans in all.
+
+    libjpeg decodes a repeated scan again (a warning only); a full-band AC refinement scan walks
+    all 63 coefficients of every block, about 7× the cost of a first AC pass (the reviewer's bomb).
+    """
+    from tests.support.images import _jpeg_segments
+
+    data = _encode(image, "JPEG", progressive=True, quality=50)
+    segments = _jpeg_segments(data)
+    sos = [i for i, (marker, _, _) in enumerate(segments) if marker == 0xDA]
+    last = sos[-1]  # libjpeg's last scan: AC 1..63 refinement, Ah=1 Al=0
+    first = last
+    while segments[first - 1][0] == 0xC4:
+        first -= 1
+    scan = data[segments[first][1] : segments[last][2]]
+    eoi = segments[-1][2]
+    return data[:eoi] + scan * (scans - len(sos)) + data[eoi:]
+
+
+def cpu_worst_cases() -> list[tuple[str, bytes]]:
+    """Uploads the checks accept that cost the most CPU: the largest images, the most scans."""
+    from django.conf import settings
+    from PIL import Image
+
+    scans = settings.AVATAR_MAX_JPEG_SCANS
+    side = int(settings.AVATAR_MAX_PIXELS**0.5)  # 1 component: the pixel cap, not the budget, binds
+    gray = Image.new("L", (side, side), 128)
+    rgb_side = 4048  # 3 components 4:4:4: the largest square the decode budget admits (~16 MP)
+    rgb = Image.new("RGB", (rgb_side, rgb_side), (10, 120, 200))
+    return [
+        (f"JPEG progressive L {side}×{side}, {scans} scans", _costliest_scan_repeated(gray, scans)),
+        (
+            f"JPEG progressive 4:4:4 {rgb_side}×{rgb_side}, {scans} scans",
+            _costliest_scan_repeated(rgb, scans),
+        ),
+        ("JPEG baseline 7296×5472 (40 MP)", _encode(Image.new("RGB", (7296, 5472)), "JPEG", quality=90)),
+        (f"PNG RGBA {2800}×{2800}", _encode(Image.new("RGBA", (2800, 2800), (1, 2, 3, 4)), "PNG")),
+    ]
+
+
+def cpu_seconds(data: bytes) -> tuple[float, str]:
+    """CPU time of one processing (the reviewer's measure: process_time around avatar_renditions)."""
+    from profiles.images import ImageRefused, avatar_renditions
+
+    start = time.process_time()
+    try:
+        avatar_renditions(data=data)
+        outcome = "accepted"
+    except ImageRefused as refused:
+        outcome = f"refused: {refused}"
+    return time.process_time() - start, outcome
+
+
+def print_cpu_worst_cases() -> None:
+    worst = 0.0
+    for label, data in cpu_worst_cases():
+        seconds, outcome = cpu_seconds(data)
+        if outcome == "accepted":
+            worst = max(worst, seconds)
+        print(f"    {label:<44}{len(data) / 1e6:6.2f} MB {outcome[:60]:>9} {seconds:6.2f} s CPU")
+    print(f"  worst accepted upload: {worst:.2f} s CPU")
+
+
 @contextmanager
 def counting_calls():
     """Every outbound call: botocore (identity pool, S3) and the Cognito requests session."""
@@ -279,6 +347,10 @@ def main() -> None:
     if sys.argv[1:2] == ["--memory"]:
         memory_child(sys.argv[2], sys.argv[3] == "1")
         return
+    if sys.argv[1:2] == ["--cpu"]:  # reads the settings, calls no service
+        django_setup()
+        print_cpu_worst_cases()
+        return
     from bench.database import check_django_database, use_bench_database
 
     use_bench_database("avatars", reset=True)  # before Django reads DATABASE_URL
@@ -315,6 +387,9 @@ def main() -> None:
             worst = max(worst, mib)
         print(f"    {label:<44}{len(case) / 1e6:6.2f} MB {outcome:>9} {mib:7.1f} MiB")
     print(f"  worst accepted upload: {worst:.1f} MiB (budget {settings.AVATAR_MAX_DECODE_MB} MiB)")
+
+    print("  CPU of the costliest accepted uploads (AVATAR_MAX_JPEG_SCANS scans of the costliest kind):")
+    print_cpu_worst_cases()
 
     cold, warm, shown, samples = directory_calls()
     print(f"  /people/ with {shown} avatars: cold view {len(cold)} outbound calls ({', '.join(cold)})")

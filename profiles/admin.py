@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.forms.models import BaseInlineFormSet
 
 from profiles import services
-from profiles.forms import HandleField
+from profiles.forms import HandleField, add_text_validators
 from profiles.models import RESERVED_HANDLES, Profile
 
 
@@ -24,6 +24,7 @@ class ProfileAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["version"] = self.instance.version
+        add_text_validators(self)
 
     def clean_handle(self) -> str:
         handle = self.cleaned_data["handle"]

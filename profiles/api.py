@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +17,7 @@ from profiles.forms import ProfileForm
 from profiles.models import Profile
 from profiles.openapi import SCHEMA
 from project.api import ApiPrincipal, api_view, problem
+from project.jsonbody import InvalidJson, json_body
 
 MAX_BODY = 64 * 1024
 USERS_PAGE_SIZE = 50
@@ -73,9 +73,9 @@ def _parse_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
         return problem(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"The body may be at most {MAX_BODY} bytes.")
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return problem(HTTPStatus.BAD_REQUEST, "The body is not valid JSON.")
+        data = json_body(request.body)
+    except InvalidJson as exc:
+        return problem(HTTPStatus.BAD_REQUEST, str(exc))
     if not isinstance(data, dict):
         return problem(HTTPStatus.BAD_REQUEST, "The body must be a JSON object of profile fields.")
     return data

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 
 from profiles import credentials as creds
 from profiles import images
@@ -92,7 +93,9 @@ def avatar_store(*, request: HttpRequest, profile: Profile, renditions: images.R
             # The row lock orders concurrent avatar changes: each one deletes exactly the
             # avatar it replaced, and the version bump tells other editors (and ETags) it changed.
             old = Profile.objects.select_for_update().values_list("avatar_key", flat=True).get(pk=profile.pk)
-            Profile.objects.filter(pk=profile.pk).update(avatar_key=stem, version=F("version") + 1)
+            Profile.objects.filter(pk=profile.pk).update(
+                avatar_key=stem, version=F("version") + 1, updated_at=timezone.now()
+            )
             if old:
                 old_keys = [object_key(old, size) for size in images.SIZES]
                 transaction.on_commit(lambda: _delete_quietly(credentials, old_keys))
@@ -118,7 +121,9 @@ def avatar_remove(*, request: HttpRequest, profile: Profile) -> Profile:
     credentials = _user_credentials(request, profile)
     with transaction.atomic():
         old = Profile.objects.select_for_update().values_list("avatar_key", flat=True).get(pk=profile.pk)
-        Profile.objects.filter(pk=profile.pk).update(avatar_key="", version=F("version") + 1)
+        Profile.objects.filter(pk=profile.pk).update(
+            avatar_key="", version=F("version") + 1, updated_at=timezone.now()
+        )
         if old:
             old_keys = [object_key(old, size) for size in images.SIZES]
             transaction.on_commit(lambda: _delete_quietly(credentials, old_keys))

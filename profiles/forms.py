@@ -1,11 +1,50 @@
 from __future__ import annotations
 
+import unicodedata
+
 from django import forms
 from django.conf import settings
 
 from profiles import images
 from profiles.models import RESERVED_HANDLES, Profile
 from profiles.services import EDITABLE_FIELDS, HANDLE_TAKEN
+
+# Control (Cc), format (Cf: bidi overrides such as U+202E, invisible marks) and line/paragraph
+# separators (Zl, Zp): they reorder or hide what other people see. The zero-width (non-)joiner is a
+# format character that Persian, Indic scripts and emoji sequences need.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_JOINERS = frozenset({"\u200c", "\u200d"})
+SINGLE_LINE_FIELDS = ("display_name", "handle", "college", "role", "pronouns", "location", "website")
+MULTI_LINE_FIELDS = ("bio",)
+
+
+def _refuse_invisible(value: str, allowed: frozenset[str]) -> None:
+    for char in value:
+        if char not in allowed and unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise forms.ValidationError(
+                "Remove the control or invisible formatting character (U+%(code)04X) from this text.",
+                code="control_character",
+                params={"code": ord(char)},
+            )
+
+
+def single_line_text(value: str) -> None:
+    """No control, format or separator characters (ZWJ and ZWNJ allowed)."""
+    _refuse_invisible(value, _JOINERS)
+
+
+def multi_line_text(value: str) -> None:
+    """As single_line_text, but line breaks and tabs are text here."""
+    _refuse_invisible(value, _JOINERS | {"\n", "\r", "\t"})
+
+
+def add_text_validators(form: forms.BaseForm) -> None:
+    """The checks above on a profile form's text fields (the user's, which the API uses, and the admin's)."""
+    for name, field in form.fields.items():
+        if name in SINGLE_LINE_FIELDS:
+            field.validators.append(single_line_text)
+        elif name in MULTI_LINE_FIELDS:
+            field.validators.append(multi_line_text)
 
 
 class HandleField(forms.CharField):
@@ -33,6 +72,7 @@ class ProfileForm(forms.ModelForm):
         if not self.is_bound:
             self.initial["version"] = self.instance.version
         self.fields["display_name"].strip = True
+        add_text_validators(self)  # the API edits through this form too
 
     def clean_handle(self) -> str:
         handle = self.cleaned_data["handle"]
@@ -47,8 +87,6 @@ class ProfileForm(forms.ModelForm):
         name = self.cleaned_data["display_name"].strip()
         if not name:
             raise forms.ValidationError("Please enter the name to show.")
-        if any(ord(c) < 32 or ord(c) == 127 for c in name):
-            raise forms.ValidationError("The name cannot contain control characters.")
         return name
 
     def clean_website(self) -> str:

@@ -7,6 +7,7 @@ metadata, trailing payloads (polyglots) and odd chunks are all dropped.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -87,6 +88,78 @@ def _jpeg_scans_share_one_buffer(data: bytes, components: int) -> bool:
             return data[offset + 4] >= components
         offset += 2 + int.from_bytes(data[offset + 2 : offset + 4], "big")
     return False
+
+
+# Any JPEG marker (ITU T.81 B.1.1.2): 0xFF then a code that is not a stuffed zero, a fill byte or a
+# restart (RSTn sits inside a scan's entropy-coded data). Searching for it skips junk and entropy
+# data the way libjpeg's next_marker does, so the walk below sees every segment libjpeg will read.
+_JPEG_MARKER = re.compile(rb"\xff([^\x00\xd0-\xd7\xff])")
+_JPEG_STANDALONE = frozenset({0x01, 0xD8})  # TEM, SOI: no length field
+_JPEG_SOS, _JPEG_EOI, _JPEG_COM = 0xDA, 0xD9, 0xFE
+# Real files: ~2 (EXIF, XMP, ICC in a few APP2 chunks, Photoshop, Adobe, MPF) to ~10 APPn/COM and
+# a few dozen segments in all; each is an iteration of Pillow's Python header parser.
+MAX_JPEG_METADATA_SEGMENTS = 64
+MAX_JPEG_SEGMENTS = 1024
+# PNG: libpng writes 8 KiB IDAT chunks (640 for a 5 MB file); Pillow reads every chunk in Python.
+MAX_PNG_CHUNKS = 4096
+
+
+def _unusual_jpeg(what: str) -> ImageRefused:
+    return ImageRefused(f"This JPEG is built in an unusual way ({what}); please re-save it.")
+
+
+def _check_jpeg_structure(data: bytes) -> None:
+    """Refuse a JPEG whose segments would cost CPU or memory its pixels do not account for.
+
+    libjpeg decodes every scan, a repeated one included (only a warning): thousands of scans in a
+    few MB take minutes of CPU. Pillow keeps every APPn/COM segment before the first scan, empty
+    ones too (a million 4-byte COMs: +160 MB). Walked to the end of the first image (EOI), and
+    stopped as soon as a cap is passed, so the walk itself is bounded.
+    """
+    max_scans = settings.AVATAR_MAX_JPEG_SCANS
+    scans = metadata = segments = 0
+    offset = 2  # after SOI
+    while match := _JPEG_MARKER.search(data, offset):
+        marker, offset = match[1][0], match.end()
+        if marker == _JPEG_EOI:
+            return
+        segments += 1
+        if marker in _JPEG_STANDALONE:
+            continue
+        if marker == _JPEG_SOS:
+            scans += 1
+        elif marker == _JPEG_COM or 0xE0 <= marker <= 0xEF:
+            metadata += 1
+        if scans > max_scans:
+            raise _unusual_jpeg(f"more than {max_scans} scans")
+        if metadata > MAX_JPEG_METADATA_SEGMENTS:
+            raise _unusual_jpeg(f"more than {MAX_JPEG_METADATA_SEGMENTS} metadata segments")
+        if segments > MAX_JPEG_SEGMENTS:
+            raise _unusual_jpeg(f"more than {MAX_JPEG_SEGMENTS} segments")
+        # A scan's header only: its entropy-coded data is skipped by the next search.
+        offset += int.from_bytes(data[offset : offset + 2], "big")
+
+
+def _check_png_structure(data: bytes) -> None:
+    """Refuse a PNG of more chunks than any encoder writes (each costs Pillow a Python call)."""
+    offset, chunks = 8, 0
+    while offset + 8 <= len(data):
+        chunks += 1
+        if chunks > MAX_PNG_CHUNKS:
+            raise ImageRefused(
+                f"This PNG is built in an unusual way (more than {MAX_PNG_CHUNKS} chunks); please re-save it."
+            )
+        if data[offset + 4 : offset + 8] == b"IEND":
+            return
+        offset += 12 + int.from_bytes(data[offset : offset + 4], "big")
+
+
+def _check_structure(data: bytes) -> None:
+    """Bound the work the decoder does beyond its pixels, by the file's layout (before Pillow reads it)."""
+    if data.startswith(b"\xff\xd8\xff"):  # what Pillow's JPEG opener takes
+        _check_jpeg_structure(data)
+    elif data.startswith(b"\x89PNG\r\n\x1a\n"):
+        _check_png_structure(data)
 
 
 def _jpeg_cost(image: Image.Image, data: bytes) -> int:
@@ -219,6 +292,7 @@ def avatar_renditions(*, data: bytes) -> Renditions:
         raise ImageRefused("The file is empty.")
     if len(data) > settings.AVATAR_MAX_BYTES:
         raise ImageRefused(f"The file is too large: at most {settings.AVATAR_MAX_BYTES // (1024 * 1024)} MB.")
+    _check_structure(data)
     image = _open(data)
     try:
         pixels = _decode(image)

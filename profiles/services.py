@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 
 from profiles.models import RESERVED_HANDLES, Profile
 from project.integrations import cognito
@@ -98,7 +99,9 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
         changes.update(display_name=fields["display_name"] or profile.display_name, college=fields["college"])
     changed = {k: v for k, v in changes.items() if getattr(profile, k) != v}
     if changed:
-        Profile.objects.filter(pk=profile.pk).update(**changed, version=F("version") + 1)
+        Profile.objects.filter(pk=profile.pk).update(
+            **changed, version=F("version") + 1, updated_at=timezone.now()
+        )
         profile.refresh_from_db()
     return profile
 
@@ -184,7 +187,10 @@ def _profile_save(
     if touches_cognito:
         values["sync_pending"] = True
     updated = Profile.objects.filter(pk=profile.pk, version=expected_version).update(
-        **values, version=F("version") + 1
+        # .update() skips auto_now: the edit's time is set here, as the version is.
+        **values,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
     )
     if not updated:
         raise ProfileChangedMeanwhile()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from profiles import avatars, images, selectors, services
 from profiles.credentials import ACCESS_TOKEN
 from profiles.forms import AvatarForm, ProfileForm
+from project.jsonbody import InvalidJson, json_body
 
 
 @login_not_required
@@ -87,7 +87,8 @@ def me_edit(request: HttpRequest) -> HttpResponse:
 def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
     profile = selectors.profile_get_for_viewer(handle=handle, viewer=request.user)
     if profile is None:
-        # 404 rather than 403: the handles of hidden profiles do not leak.
+        # 404 rather than 403: the page does not tell a hidden profile from no profile. (Choosing a
+        # handle still says "taken" for a hidden one: uniqueness reveals existence, nothing more.)
         raise Http404("No such profile")
     urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
     return render(request, "profiles/public.html", {"profile": profile, "avatar_url": urls.get(profile.pk)})
@@ -146,8 +147,8 @@ def _json_body(request: HttpRequest) -> dict:
     if len(request.body) > 4096:
         return {}
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = json_body(request.body, empty={})
+    except InvalidJson:
         return {}
     return data if isinstance(data, dict) else {}
 

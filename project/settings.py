@@ -186,6 +186,10 @@ AVATAR_MAX_ASPECT = env.float("AVATAR_MAX_ASPECT", default=4.0)
 AVATAR_MAX_DECODE_MB = env.int("AVATAR_MAX_DECODE_MB", default=96)
 # Largest metadata (EXIF, XMP, ICC, comments) an upload may carry, in bytes; it is stripped anyway.
 AVATAR_MAX_METADATA_BYTES = env.int("AVATAR_MAX_METADATA_BYTES", default=256 * 1024)
+# Most scans a JPEG may have, checked before decoding: libjpeg decodes every one (a repeated scan is
+# only a warning), so thousands of them in a few MB are a CPU bomb. Encoders write 1 (baseline) to
+# about 12 (progressive).
+AVATAR_MAX_JPEG_SCANS = env.int("AVATAR_MAX_JPEG_SCANS", default=64)
 # Lifetime of a presigned avatar URL (it also dies with the credentials that signed it).
 AVATAR_URL_SECONDS = env.int("AVATAR_URL_SECONDS", default=3600)
 # Lifetime of the presigned POST a browser gets for a direct upload.

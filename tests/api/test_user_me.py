@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from django.conf import settings
@@ -31,6 +32,31 @@ def test_a_valid_token_for_an_unseen_user_creates_them_once(api, new_user, idp):
     with outbound.recording() as calls:  # no GetUser again, nor anything else
         assert api("GET", "/api/user/me", token).status_code == 200
     assert calls == [] and get_user_model().objects.filter(cognito_sub=sub).count() == 1
+
+
+def test_a_concurrent_first_request_of_a_new_user_uses_the_row_the_other_created(api, new_user, monkeypatch):
+    """N4: both requests saw no user; the other one inserts it before this one does (not a 500)."""
+    from accounts import bearer, selectors
+    from accounts import services as account_services
+
+    email, password, sub = new_user(name="Api Racer")
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
+    real_read = selectors.user_for_api
+
+    def read_then_lose_the_race(*, sub):
+        user = real_read(sub=sub)
+        assert user is None
+        claims = {**cognito.user_pool().get_user(access_token=token), "sub": sub}
+        account_services.user_create_from_claims(claims=claims)  # the parallel request wins
+        return user
+
+    monkeypatch.setattr(bearer.selectors, "user_for_api", read_then_lose_the_race)
+    response = api("GET", "/api/user/me", token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["sub"] == sub and response.json()["email"] == email
+    assert get_user_model().objects.filter(cognito_sub=sub).count() == 1
+    assert Profile.objects.filter(user__cognito_sub=sub).count() == 1
 
 
 def test_patch_updates_through_the_form_rules_and_syncs_to_cognito(api, new_user, idp):
@@ -76,6 +102,50 @@ def test_bad_fields_get_400_with_per_field_messages(api, alice_token, body, fiel
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", "null", b"\xff\xfe"])
 def test_bad_bodies_are_400(api, alice_token, raw):
     assert patch(api, alice_token, raw).status_code == 400
+
+
+@pytest.mark.parametrize("raw", ["[" * 60000, '{"a":' * 8000 + "1" + "}" * 8000])
+def test_deeply_nested_json_is_a_400_problem_not_a_500(api, alice_token, raw):
+    """N3: Python's JSON parser recurses per level; the RecursionError is the client's bad input."""
+    response = patch(api, alice_token, raw)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "The body is not valid JSON."
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("display_name", "\u202eevil", "U+202E"),
+        ("display_name", "a\u2028b", "U+2028"),
+        ("display_name", "next\x85line", "U+0085"),
+        ("pronouns", "\x1b[31m", "U+001B"),
+        ("college", "soft\u00adhyphen", "U+00AD"),
+        ("location", "a\u2029b", "U+2029"),
+        ("website", "https://example.com/\u202e", "U+202E"),
+        ("bio", "a\x1bb", "U+001B"),
+        ("bio", "rtl \u202e override", "U+202E"),
+    ],
+)
+def test_control_and_format_characters_are_refused(api, alice_token, field, value, code):
+    """N6: one validator for every text field, form and API alike."""
+    response = patch(api, alice_token, {field: value})
+    assert response.status_code == 400, response.content
+    [message] = response.json()["errors"][field]
+    assert f"({code})" in message
+
+
+def test_line_breaks_in_the_bio_and_joiners_anywhere_are_text(api, new_user):
+    email, password, _ = new_user(name="Joiner Tester")  # its name goes to Cognito: not alice's
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
+    body = {
+        "bio": "one\r\ntwo\tthree",
+        "display_name": "Ana \U0001f469\u200d\U0001f4bb",
+        "college": "\u0645\u06cc\u200c\u062e",
+    }
+    response = patch(api, token, body)
+    assert response.status_code == 200, response.content
+    assert {k: response.json()["profile"][k] for k in body} == body
 
 
 def test_wrong_content_type_is_415(api, alice_token):
@@ -144,3 +214,13 @@ def test_a_handle_taken_between_check_and_save_is_a_400_with_a_field_error(
     assert response["Content-Type"] == "application/problem+json"
     assert "taken" in response.json()["errors"]["handle"][0]
     assert Profile.objects.filter(handle="contested-api").count() == 1
+
+
+def test_an_edit_moves_updated_at_with_the_version(api, alice_token):
+    """.update() skips auto_now: updated_at stayed at creation while the version went 1 → 3."""
+    before = api("GET", "/api/user/me", alice_token).json()["profile"]
+    after = patch(api, alice_token, {"bio": "Edited just now"}).json()["profile"]
+    assert after["version"] == before["version"] + 1
+    assert datetime.fromisoformat(after["updated_at"]) > datetime.fromisoformat(before["updated_at"])
+    stored = Profile.objects.get(user__email="alice@example.com")
+    assert stored.updated_at > stored.created_at

@@ -10,7 +10,14 @@ import pytest
 from django.conf import settings
 
 from tests.support import images as test_images
-from tests.support.avatars import count_calls, post_json, post_to_s3, profile_of, start_direct_upload
+from tests.support.avatars import (
+    count_calls,
+    post_json,
+    post_to_s3,
+    profile_of,
+    start_direct_upload,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +84,33 @@ def test_finishing_an_upload_that_never_happened(person):
     done = post_json(client, "/me/avatar/upload/done/", {"key": presigned["key"]})
     assert done.status_code == HTTPStatus.BAD_REQUEST
     assert "not found" in done.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["form", "presigned"])
+def test_a_jpeg_cpu_bomb_is_refused_by_both_upload_paths(person, keys_under, path):
+    """N1: thousands of repeated scans (CPU, not memory) are refused whichever way the file comes."""
+    client, email = person()
+    bomb = test_images.jpeg_with_repeated_scans(2000)
+    message = f"This JPEG is built in an unusual way (more than {settings.AVATAR_MAX_JPEG_SCANS} scans)"
+    if path == "form":
+        response = upload(client, bomb)
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert message in response.content.decode()
+    else:
+        presigned = start_direct_upload(client, "image/jpeg")
+        assert post_to_s3(presigned, bomb).status_code == 204
+        done = post_json(client, "/me/avatar/upload/done/", {"key": presigned["key"]})
+        assert done.status_code == HTTPStatus.BAD_REQUEST
+        assert message in done.json()["error"]
+    profile = profile_of(email)
+    assert profile.avatar_key == ""
+    assert keys_under(f"protected/{profile.identity_id}/") == []
+
+
+@pytest.mark.parametrize("path", ["/me/avatar/upload/", "/me/avatar/upload/done/"])
+def test_deeply_nested_json_to_the_upload_calls_is_a_400_not_a_500(person, path):
+    """N3: the same parser as the API's turns the RecursionError into a 400."""
+    client, _ = person()
+    response = client.post(path, "[" * 3000, content_type="application/json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"]

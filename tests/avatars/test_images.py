@@ -70,3 +70,36 @@ def test_small_and_long_shapes_within_the_aspect_limit_are_accepted(size):
 def test_a_tiny_image_is_refused_before_decoding(no_decoding):
     with pytest.raises(ImageRefused, match="too small"):
         avatar_renditions(data=test_images.encoded("PNG", (10, 30)))
+
+
+def test_a_jpeg_of_thousands_of_repeated_scans_is_refused_before_decoding(no_decoding):
+    """The reviewer's CPU bomb (N1): libjpeg decodes every scan; 10,474 of them in 1 MB took 43 s."""
+    with pytest.raises(ImageRefused) as refused:
+        avatar_renditions(data=test_images.jpeg_with_repeated_scans(2000))
+    assert str(refused.value) == (
+        f"This JPEG is built in an unusual way (more than {settings.AVATAR_MAX_JPEG_SCANS} scans); "
+        "please re-save it."
+    )
+
+
+def test_a_progressive_jpeg_with_as_many_scans_as_allowed_is_accepted():
+    data = test_images.jpeg_with_repeated_scans(settings.AVATAR_MAX_JPEG_SCANS - 6)  # it has 6 of its own
+    assert sorted(avatar_renditions(data=data).by_size) == [128, 512]
+
+
+def test_a_jpeg_of_many_empty_comments_is_refused_before_pillow_reads_them(monkeypatch):
+    """N2: empty COM segments count 0 bytes of metadata, yet Pillow keeps each (1.25 M: +160 MB)."""
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    with pytest.raises(ImageRefused, match=r"built in an unusual way \(more than 64 metadata segments\)"):
+        avatar_renditions(data=test_images.jpeg_with_empty_comments(10_000))
+
+
+def test_a_png_of_many_chunks_is_refused_before_pillow_reads_them(monkeypatch):
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    with pytest.raises(ImageRefused, match=r"This PNG is built in an unusual way \(more than 4096 chunks\)"):
+        avatar_renditions(data=test_images.png_with_chunks(5000))
+
+
+def test_metadata_segments_and_chunks_as_real_encoders_write_them_are_accepted():
+    assert avatar_renditions(data=test_images.jpeg_with_empty_comments(60)).by_size
+    assert avatar_renditions(data=test_images.png_with_chunks(1000)).by_size

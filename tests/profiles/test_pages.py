@@ -53,7 +53,7 @@ def test_visibility_for_every_viewer(visibility, viewer, visible):
         assert response.status_code == HTTPStatus.OK
         assert b"Olive Owner" in response.content
     else:
-        # 404, not 403: a hidden profile's handle does not leak.
+        # 404, not 403: the page does not tell a hidden profile from a missing one.
         assert response.status_code == HTTPStatus.NOT_FOUND
         assert b"Olive Owner" not in response.content
 
@@ -138,6 +138,11 @@ def test_the_role_cannot_be_set_through_the_form():
         ("handle", "api", "reserved"),
         ("handle", "has space", "3–30 lowercase"),
         ("handle", "ünï", "3–30 lowercase"),
+        ("display_name", "\u202eevil", "control or invisible formatting character (U+202E)"),
+        ("display_name", "two\u2028lines", "(U+2028)"),
+        ("college", "\x1b[31mred", "(U+001B)"),
+        ("location", "a\u2029b", "(U+2029)"),
+        ("bio", "fine\nthen \x07", "(U+0007)"),
         ("visibility", "everyone", "valid choice"),
     ],
 )

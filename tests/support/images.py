@@ -90,3 +90,51 @@ def webp_chunks(data: bytes) -> list[bytes]:
         offset += 8 + size + (size & 1)
     assert offset == len(data)
     return chunks
+
+
+def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of each segment up to EOI; a scan's end includes its entropy-coded data."""
+    segments, offset = [], 2
+    while data[offset + 1] != 0xD9:
+        marker, length = data[offset + 1], struct.unpack(">H", data[offset + 2 : offset + 4])[0]
+        end = offset + 2 + length
+        if marker == 0xDA:
+            while not (data[end] == 0xFF and data[end + 1] not in (0x00, *range(0xD0, 0xD8))):
+                end += 1
+        segments.append((marker, offset, end))
+        offset = end
+    return segments
+
+
+def jpeg_with_repeated_scans(extra: int, size: int = 64) -> bytes:
+    """A progressive JPEG with one AC scan (and its Huffman tables) repeated `extra` times.
+
+    libjpeg decodes a repeated first-pass AC scan again (with a warning only), so each costs a pass
+    over every block: the reviewer's CPU bomb (10,474 extra scans in 1 MB took 43 s at 1024 px).
+    """
+    data = encoded("JPEG", (size, size), "L", progressive=True, quality=50)
+    segments = _jpeg_segments(data)
+    for index, (marker, start, _) in enumerate(segments):
+        components = data[start + 4]
+        spectral_start, approximation = data[start + 5 + 2 * components], data[start + 7 + 2 * components]
+        if marker == 0xDA and spectral_start > 0 and approximation >> 4 == 0:  # an AC first scan
+            first = index
+            while segments[first - 1][0] == 0xC4:  # its DHTs
+                first -= 1
+            scan = data[segments[first][1] : segments[index][2]]
+            break
+    eoi = segments[-1][2]
+    return data[:eoi] + scan * extra + data[eoi:]
+
+
+def jpeg_with_empty_comments(count: int) -> bytes:
+    """A valid JPEG with `count` empty COM segments (FF FE 00 02) before its frame."""
+    data = jpeg(200, 200)
+    return data[:2] + b"\xff\xfe\x00\x02" * count + data[2:]
+
+
+def png_with_chunks(count: int) -> bytes:
+    """A valid PNG with `count` empty private ancillary chunks before its pixels."""
+    data = encoded("PNG")
+    end_of_ihdr = 8 + 8 + 13 + 4
+    return data[:end_of_ihdr] + _png_chunk(b"raNd", b"") * count + data[end_of_ihdr:]
