@@ -228,14 +228,21 @@ PROFILE_BUCKETS = [
 
 def profile_in_process(token: str) -> None:
     """(a), (a′) and (d) through the WSGI handler in this process: time, queries, cProfile buckets."""
-    from django.contrib.auth import get_user_model
+    variants = [
+        ("(a)", "/api/user/me", token),
+        ("(a′)", "/bench/me-fixed-user", None),
+        ("(d)", "/api/health", None),
+    ]
+    print(f"in-process profile ({PROFILE_REQUESTS} requests each, this process's settings, DEBUG as set):")
+    stats = _time_variants(variants)
+    _print_buckets(stats, [label for label, _path, _bearer in variants])
+    _time_parts(token)
+
+
+def _time_variants(variants: list[tuple[str, str, str | None]]) -> dict[str, dict]:
+    """Each variant timed plainly (with its queries listed), then under cProfile: label → stats."""
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
-
-    from accounts.selectors import user_for_api
-    from profiles import api
-    from project.api import ApiPrincipal
-    from project.integrations.cognito import user_pool
 
     handler = WSGIHandler()
     queries: list[str] = []
@@ -249,12 +256,6 @@ def profile_in_process(token: str) -> None:
         b"".join(body)
         body.close()
 
-    print(f"in-process profile ({PROFILE_REQUESTS} requests each, this process's settings, DEBUG as set):")
-    variants = [
-        ("(a)", "/api/user/me", token),
-        ("(a′)", "/bench/me-fixed-user", None),
-        ("(d)", "/api/health", None),
-    ]
     stats = {}
     for label, path, bearer in variants:
         call(path, bearer)
@@ -274,11 +275,16 @@ def profile_in_process(token: str) -> None:
             call(path, bearer)
         profiler.disable()
         stats[label] = pstats.Stats(profiler).stats
+    return stats
+
+
+def _print_buckets(stats: dict[str, dict], labels: list[str]) -> None:
+    """Cumulative time per request of the PROFILE_BUCKETS functions, one column per variant."""
     print("  cumulative ms per request under cProfile (inflated by it; compare rows, not with above):")
-    print(f"  {'':<44}{'(a)':>8}{'(a′)':>8}{'(d)':>8}")
+    print(f"  {'':<44}" + "".join(f"{label:>8}" for label in labels))
     for name, suffix, function in PROFILE_BUCKETS:
         row = []
-        for label, _path, _bearer in variants:
+        for label in labels:
             total = sum(
                 ct
                 for (filename, _line, func), (_cc, _nc, _tt, ct, _callers) in stats[label].items()
@@ -287,16 +293,29 @@ def profile_in_process(token: str) -> None:
             row.append(total * 1000 / PROFILE_REQUESTS)
         print(f"  {name:<44}" + "".join(f"{x:8.3f}" for x in row))
 
-    # The parts of (a) timed alone, without the profiler's inflation.
+
+def _time_parts(token: str) -> None:
+    """The parts of (a) timed alone, without the profiler's inflation."""
     from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from accounts.selectors import user_for_api
+    from profiles import api
+    from project.api import ApiPrincipal
+    from project.integrations.cognito import user_pool
 
     User = get_user_model()
+    queries: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
 
     def verify() -> dict:
         return user_pool().verify_token(token, token_use="access", client_ids=settings.API_CLIENT_IDS)  # noqa: S106
 
     sub = verify()["sub"]
-    queries.clear()
     with connection.execute_wrapper(record):
         user = user_for_api(sub=sub)
     api_sql = queries[0]
@@ -337,6 +356,14 @@ def profile_in_process(token: str) -> None:
 
 
 def main() -> None:
+    name, token, outbound_counts, measured_latency = _prepare()
+    variants, rounds = _measure(token)
+    _report(name, variants, rounds, outbound_counts, measured_latency)
+    profile_in_process(token)
+
+
+def _prepare() -> tuple[str, str, tuple, float]:
+    """The bench database, Django, alice's token, outbound-call counts and the measured latency."""
     from bench.database import check_django_database, use_bench_database
 
     name = use_bench_database("api", reset=True)  # before Django reads DATABASE_URL
@@ -352,9 +379,11 @@ def main() -> None:
     call_command("createcachetable", verbosity=0)
     tokens = hosted_ui_tokens("alice@example.com", "Alice-pass-1")
     token = tokens["access_token"]
-    per_a, per_b, per_c, per_sign_in = count_outbound(token)
-    measured_latency = network_latency(token)
+    return name, token, count_outbound(token), network_latency(token)
 
+
+def _measure(token: str) -> tuple[dict, list[dict[str, tuple[float, list[float], int]]]]:
+    """Every variant against one gunicorn, in interleaved rounds: (variants, rounds)."""
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", PORT)) == 0:
             raise SystemExit(f"port {PORT} is taken: set BENCH_PORT (83xx)")
@@ -420,6 +449,12 @@ def main() -> None:
         server.terminate()
         server.wait(10)
 
+    return variants, rounds
+
+
+def _report(name: str, variants: dict, rounds: list, outbound_counts: tuple, measured_latency: float) -> None:
+    """The table, the four ratios against their targets, and the outbound-call counts."""
+    per_a, per_b, per_c, per_sign_in = outbound_counts
     results = {
         key: (
             statistics.median(r[key][0] for r in rounds),
@@ -431,7 +466,7 @@ def main() -> None:
     rate = {key: r[0] for key, r in results.items()}
     p50 = {key: statistics.median(r[1]) for key, r in results.items()}
     print(
-        f"database {name}; gunicorn {WORKERS} workers x 4 threads on 127.0.0.1:{port}; {CONCURRENCY} "
+        f"database {name}; gunicorn {WORKERS} workers x 4 threads on 127.0.0.1:{PORT}; {CONCURRENCY} "
         f"keep-alive clients (and 1 where marked); {ROUNDS} rounds of {SECONDS:g} s per variant "
         "(req/s: median of the rounds; latencies: all rounds)"
     )
@@ -487,7 +522,6 @@ def main() -> None:
         f"outbound calls per API request, warm cache: (a) {per_a:g}, (b) {per_b:g}, (c) {per_c:g}; "
         f"per browser sign-in: {per_sign_in}"
     )
-    profile_in_process(token)
 
 
 if __name__ == "__main__":

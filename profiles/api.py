@@ -92,35 +92,49 @@ def _expected_version(request: HttpRequest, profile: Profile) -> int | JsonRespo
         return problem(HTTPStatus.BAD_REQUEST, "If-Match must be an ETag from GET /api/user/me.")
 
 
+def _field_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    """What is wrong with the PATCH body's field names and types, before the form's own rules."""
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        if name == "role":
+            errors[name] = ["The role is read-only: only administrators change it."]
+        elif name not in services.EDITABLE_FIELDS:
+            errors[name] = ["Unknown field."]
+        elif not isinstance(value, str):
+            errors[name] = ["Must be a string."]
+        elif "\x00" in value or not _is_utf8(value):
+            errors[name] = ["Must be text (no NUL characters or unpaired surrogates)."]
+    return errors
+
+
+def _refused(errors: dict[str, list[str]]) -> JsonResponse:
+    return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors=errors)
+
+
 @api_view(methods=("GET", "PATCH"))
 def user_me(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
     """GET the caller's user and profile; PATCH editable profile fields (same rules as the form)."""
     profile = services.profile_get_or_create_for_user(user=principal.user)
     if request.method == "GET":
         return me_json(principal, profile)
+    return _patch_me(request, principal, profile)
+
+
+def _patch_me(request: HttpRequest, principal: ApiPrincipal, profile: Profile) -> JsonResponse:
+    """The PATCH: parse, check names and types, validate with the form, save through the service."""
     data = _parse_body(request)
     if isinstance(data, JsonResponse):
         return data
     expected = _expected_version(request, profile)
     if isinstance(expected, JsonResponse):
         return expected
-    errors: dict[str, list[str]] = {}
-    for name in data:
-        if name == "role":
-            errors[name] = ["The role is read-only: only administrators change it."]
-        elif name not in services.EDITABLE_FIELDS:
-            errors[name] = ["Unknown field."]
-        elif not isinstance(data[name], str):
-            errors[name] = ["Must be a string."]
-        elif "\x00" in data[name] or not _is_utf8(data[name]):
-            errors[name] = ["Must be text (no NUL characters or unpaired surrogates)."]
+    errors = _field_errors(data)
     if errors:
-        return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors=errors)
+        return _refused(errors)
     current = {name: getattr(profile, name) for name in services.EDITABLE_FIELDS}
     form = ProfileForm({**current, **data, "version": expected}, instance=profile)
     if not form.is_valid():
-        errors = {name: [str(e) for e in messages] for name, messages in form.errors.items()}
-        return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors=errors)
+        return _refused({name: [str(e) for e in messages] for name, messages in form.errors.items()})
     try:
         updated = services.profile_update(
             profile=profile,
@@ -129,7 +143,7 @@ def user_me(request: HttpRequest, principal: ApiPrincipal) -> JsonResponse:
             access_token=principal.token,
         )
     except services.HandleTaken as exc:
-        return problem(HTTPStatus.BAD_REQUEST, "Some fields were refused.", errors={"handle": [str(exc)]})
+        return _refused({"handle": [str(exc)]})
     except services.ProfileChangedMeanwhile:
         return problem(
             HTTPStatus.PRECONDITION_FAILED, "The profile changed since that version: GET it again."
