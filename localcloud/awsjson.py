@@ -18,6 +18,9 @@ from werkzeug.wrappers import Request, Response
 JSON_TYPE = "application/x-amz-json-1.1"
 # Bodies above this size are refused (Cognito's own limits are far below it).
 MAX_BODY = 256 * 1024
+# No operation of either model nests deeper than a few levels (a map of lists of structures...);
+# anything deeper is refused before it is walked, so no recursive walk can exhaust the stack.
+MAX_DEPTH = 32
 
 
 def _json_default(value: object) -> object:
@@ -55,6 +58,24 @@ def read_body(request: Request) -> tuple[bytes, dict[str, Any]] | Response:
         return error_response("InvalidParameterException", "Request body too large", 413)
     except (ValueError, UnicodeDecodeError):
         return error_response("SerializationException", "Request body is not valid JSON")
+    except RecursionError:  # nested deeper than the parser's stack
+        return error_response("SerializationException", "Request body is nested too deeply")
     if not isinstance(params, dict):
         return error_response("SerializationException", "Request body must be a JSON object")
+    if too_deep(params):
+        return error_response("SerializationException", "Request body is nested too deeply")
     return raw, params
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON data nests objects/arrays more than limit levels (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False

@@ -19,7 +19,7 @@ from botocore.model import ServiceModel, Shape
 from botocore.validate import ParamValidator, ValidationErrors
 from werkzeug.wrappers import Response
 
-from localcloud.awsjson import error_response
+from localcloud.awsjson import MAX_DEPTH, error_response, too_deep
 
 # The message quotes offending values: keep it short.
 MAX_MESSAGE = 1000
@@ -116,6 +116,8 @@ def check(service: str, operation: str, params: dict[str, Any]) -> Response | No
     shape = model.operation_model(operation).input_shape
     if shape is None:
         return None
+    if too_deep(params):  # every walk below recurses: bound it first (read_body does too)
+        return error_response("SerializationException", f"Parameters nested deeper than {MAX_DEPTH} levels")
     errors = _Validator().validate(_without_nulls(params), shape)
     if not errors.has_errors():
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlparse
+from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
 import xmltodict
@@ -26,6 +27,8 @@ _LIST_PARAMS = frozenset(
 
 # S3 takes at most 1000 keys per DeleteObjects request.
 MAX_DELETE_KEYS = 1000
+# DeleteObjects' schema nests 3 elements deep (Delete/Object/Key); deeper bodies are refused unbuilt.
+MAX_XML_DEPTH = 8
 Need = tuple[str, str, dict[str, str]]
 
 
@@ -41,6 +44,7 @@ def delete_objects(body: bytes) -> list[tuple[str, str | None]]:
     ``obj["Key"]``; any body whose reading could differ from that is refused, never guessed at.
     """
     try:
+        _check_xml_shape(body)
         document = xmltodict.parse(body, strip_whitespace=False)
     except (ExpatError, ValueError):  # expat errors, bad encodings, entity declarations (disabled)
         raise malformed_xml() from None
@@ -58,6 +62,33 @@ def delete_objects(body: bytes) -> list[tuple[str, str | None]]:
             raise malformed_xml()
         found.append((key, version))
     return found
+
+
+def _check_xml_shape(body: bytes) -> None:
+    """ValueError for a DOCTYPE (entities: billion laughs) or nesting beyond MAX_XML_DEPTH.
+
+    A streaming expat pass that stops at the first offence, before xmltodict builds anything.
+    """
+    parser = expat.ParserCreate()
+    depth = 0
+
+    def start(name: str, attributes: object) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:
+            raise ValueError("nested too deeply")
+
+    def end(name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def doctype(*args: object) -> None:
+        raise ValueError("DOCTYPE not allowed")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    parser.Parse(body, True)
 
 
 def copy_source_need(source: str) -> Need:

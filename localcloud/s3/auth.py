@@ -338,7 +338,7 @@ def _policy_document(policy: str) -> dict:
     """The POST policy: base64 of a JSON object."""
     try:
         document = json.loads(base64.b64decode(policy, validate=True))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
         raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400) from None
     if not isinstance(document, dict):
         raise S3Error("InvalidPolicyDocument", "Invalid Policy: Invalid JSON.", 400)

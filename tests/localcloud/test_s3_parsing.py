@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
+import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from localcloud.s3.actions import required_actions
-from tests.support.localcloud import Person, Stack, code_of
+from tests.support.localcloud import Person, Stack, code_of, xml_code
 
 BUCKET = "bkt"
 
@@ -111,3 +116,44 @@ def test_a_form_content_type_is_stored_not_parsed(stack: Stack, people: dict[str
     assert stored["Body"].read() == body
     assert stored["ContentType"] == "application/x-www-form-urlencoded"
     assert stack.s3().list_objects_v2(Bucket=stack.bucket, Prefix="protected/elsewhere")["KeyCount"] == 0
+
+
+def admin_delete_objects(stack: Stack, body: bytes) -> requests.Response:
+    """A DeleteObjects call with a raw body, signed with the admin key."""
+    url = f"{stack.s3_base}/{stack.bucket}?delete"
+    headers = {"x-amz-content-sha256": hashlib.sha256(body).hexdigest(), "Content-Type": "application/xml"}
+    request = AWSRequest(method="POST", url=url, data=body, headers=headers)
+    credentials = Credentials(stack.env["AWS_ACCESS_KEY_ID"], stack.env["AWS_SECRET_ACCESS_KEY"])
+    S3SigV4Auth(credentials, "s3", "us-east-1").add_auth(request)
+    return requests.post(url, data=body, headers=dict(request.headers.items()), timeout=30)
+
+
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(b'<!ENTITY %c "%s">' % (98 + i, b"&%c;" % (97 + i) * 10) for i in range(9))
+    + b"]><Delete><Object><Key>&j;</Key></Object></Delete>"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<Delete>" + b"<a>" * 200_000 + b"</a>" * 200_000 + b"<Object><Key>k</Key></Object></Delete>",
+        b"<Delete><Object><Key>k</Key></Object><Quiet>" + b"<q>" * 40 + b"</q>" * 40 + b"</Quiet></Delete>",
+        LAUGHS,
+        b"<!DOCTYPE d [<!ELEMENT Delete ANY>]><Delete><Object><Key>k</Key></Object></Delete>",
+    ],
+    ids=["deep", "deep-elsewhere", "billion-laughs", "doctype"],
+)
+def test_delete_objects_refuses_deep_or_entity_bodies(stack: Stack, body: bytes) -> None:
+    response = admin_delete_objects(stack, body)
+    assert response.status_code == 400, response.text[:500]
+    assert xml_code(response) == "MalformedXML"
+
+
+def test_a_plain_delete_objects_body_still_works(stack: Stack) -> None:
+    stack.s3().put_object(Bucket=stack.bucket, Key="public/raw-delete.txt", Body=b"x")
+    body = b"<Delete><Object><Key>public/raw-delete.txt</Key></Object><Quiet>false</Quiet></Delete>"
+    response = admin_delete_objects(stack, body)
+    assert response.status_code == 200, response.text
+    assert code_of(lambda: stack.s3().head_object(Bucket=stack.bucket, Key="public/raw-delete.txt")) == "404"

@@ -110,3 +110,43 @@ def test_the_identity_api_is_validated_too(stack: Stack) -> None:
 def test_unknown_members_are_ignored_as_on_aws(stack: Stack) -> None:
     response = signed_call(stack, "cognito-idp", "ListUsers", {"UserPoolId": stack.pool_id, "Extra": [1]})
     assert response.status_code == 200, response.text
+
+
+# --- nesting: refused before anything walks it (a RecursionError was a 500) -------------------------------
+def unsigned_call(stack: Stack, service: str, operation: str, body: str) -> requests.Response:
+    headers = {"X-Amz-Target": PREFIXES[service] + operation, "Content-Type": "application/x-amz-json-1.1"}
+    return requests.post(stack.base + "/", data=body, headers=headers, timeout=10)
+
+
+@pytest.mark.parametrize("depth", [40, 500, 5000, 30_000])
+@pytest.mark.parametrize(
+    ("service", "operation", "template"),
+    [
+        ("cognito-idp", "InitiateAuth", '{"ClientId":%s}'),
+        (
+            "cognito-idp",
+            "InitiateAuth",
+            '{"ClientId":"x","AuthFlow":"USER_PASSWORD_AUTH","ClientMetadata":%s}',
+        ),
+        ("cognito-identity", "GetId", '{"IdentityPoolId":%s}'),
+    ],
+    ids=["idp-list", "idp-map", "identity-list"],
+)
+def test_deeply_nested_json_is_a_serialization_error(
+    stack: Stack, service: str, operation: str, template: str, depth: int
+) -> None:
+    nested = (
+        "[" * depth + "]" * depth if "ClientMetadata" not in template else '{"a":' * depth + "1" + "}" * depth
+    )
+    response = unsigned_call(stack, service, operation, template % nested)
+    assert response.status_code == 400, response.text
+    assert response.json()["__type"] == "SerializationException", response.text
+
+
+def test_signed_deep_json_is_refused_too(stack: Stack) -> None:
+    params: Any = []
+    for _ in range(600):
+        params = [params]
+    response = signed_call(stack, "cognito-idp", "ListUsers", {"UserPoolId": stack.pool_id, "Filter": params})
+    assert response.status_code == 400, response.text
+    assert response.json()["__type"] == "SerializationException"
