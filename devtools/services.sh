@@ -18,6 +18,10 @@
 # LOCALCLOUD_PORT + 1), LOCALCLOUD_LATENCY_MS (delay every Cognito request, to try a slow network),
 # LOCALCLOUD_TIMEOUT (seconds, default 20).
 set -euo pipefail
+# Everything written here (env files with secrets, logs, pids) is for this user only; the command
+# `exec` runs gets the caller's umask back.
+CALLER_UMASK="$(umask)"
+umask 077
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$PROJECT_DIR"
@@ -139,6 +143,7 @@ start_localcloud() {
     # Its own session: Ctrl-C in the terminal reaches the caller, whose trap stops it in order.
     local launcher=()
     command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+    rm -f "$LC_LOG" # an old log may have been created world-readable; this one is 0600 (umask)
     "${launcher[@]}" "$PYTHON" "${args[@]}" >"$LC_LOG" 2>&1 </dev/null &
     echo $! >"$LC_PID"
 
@@ -199,7 +204,8 @@ write_env() {
 
 cmd_up() {
     profile "$1"
-    mkdir -p "$RUN_DIR"
+    mkdir -p -m 700 "$RUN_DIR"
+    chmod 700 "$RUN_DIR" # made by an older version with the default mode
     start_postgres
     start_localcloud
     write_env
@@ -261,6 +267,7 @@ cmd_exec() {
     . "$ENV_FILE"
     set +a
     local status=0
+    umask "$CALLER_UMASK"
     "$@" || status=$?
     exit "$status"
 }

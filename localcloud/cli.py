@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 DEFAULT_DATA_DIR = Path(".localcloud")
 DEFAULT_PORT = 9229
+# Written to app.env (0600) only, never printed: the console is often a log file others can read.
+SECRET_KEYS = frozenset({"COGNITO_CLIENT_SECRET", "AWS_SECRET_ACCESS_KEY"})
 
 
 def is_loopback(host: str) -> bool:
@@ -107,8 +109,8 @@ def serve(args: argparse.Namespace) -> int:
     values = app_values(app, args.host, port, s3_port)
     env_path = write_app_env(data_dir, values)
     for key, value in values.items():
-        print(f"  {key}={value}")
-    print(f"  app.env: {env_path}")
+        print(f"  {key}={'(secret: see app.env)' if key in SECRET_KEYS else value}")
+    print(f"  app.env: {env_path} (every value, the secrets too; mode 0600)")
     for spec in app.config.users:
         print(f"  demo user: {spec['username']} / {spec['password']}")
     print(f"  outbox: {values['COGNITO_DOMAIN']}/_outbox")
