@@ -351,8 +351,15 @@ def send_temporary_password(user: CognitoIdpUser, password: str) -> None:
 
 
 # --- sign-in and challenges ------------------------------------------------------------------------
+# Cognito's UsernameType: at most 128 characters.
+MAX_USERNAME = 128
+
+
 def authenticate(pool: LocalUserPool, username: object, password: object) -> CognitoIdpUser:
     """Check a username/password; one message for unknown user and wrong password; lockout."""
+    if not isinstance(username, str) or len(username) > MAX_USERNAME:
+        # Longer than any Cognito username: no such user, and never a lockout key (memory).
+        raise NotAuthorizedError("Incorrect username or password.")
     user = find_user(pool, username)
     # Unknown names are counted too, so a lockout does not tell which accounts exist.
     key = (pool.id, user.username if user is not None else str(username).strip().lower())

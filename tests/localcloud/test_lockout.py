@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.exceptions import JsonRESTError
 
-from localcloud.userpool.lockout import MAX_LOCKOUT, Lockout
+from localcloud.userpool.lockout import MAX_LOCKOUT, QUIET_RESET, Lockout
 from tests.support.localcloud import Stack, stack_sign_in
 
 KEY = ("us-east-1_pool", "user")
@@ -73,7 +73,11 @@ def test_the_lockout_is_capped_at_about_fifteen_minutes() -> None:
     lockout = Lockout(clock)
     for _ in range(40):
         lockout.failed(KEY)
-        clock.now += MAX_LOCKOUT + 1  # each failure after the previous lockout ended
+        # An attempt halfway (during the lockout once it is long), so 15 quiet minutes never pass,
+        # and the next failure after the previous lockout ended.
+        clock.now += MAX_LOCKOUT / 2
+        locked(lockout)
+        clock.now += MAX_LOCKOUT / 2 + 1
     lockout.failed(KEY)
     clock.now += MAX_LOCKOUT - 1
     assert locked(lockout)
@@ -90,6 +94,88 @@ def test_success_resets_the_count() -> None:
     for _ in range(4):
         lockout.failed(KEY)
     assert not locked(lockout)
+
+
+def ramp(lockout: Lockout, clock: FakeClock) -> None:
+    """An attacker's ramp to the longest lockout, never quiet for 15 minutes."""
+    for _ in range(20):
+        lockout.failed(KEY)
+        clock.now += MAX_LOCKOUT / 2
+        locked(lockout)
+        clock.now += MAX_LOCKOUT / 2 + 1
+    lockout.failed(KEY)
+    assert locked(lockout)
+
+
+def test_fifteen_quiet_minutes_after_a_lockout_reset_the_count() -> None:
+    # AWS: "or not initiate any sign-in attempts for 15 consecutive minutes at any time after a lockout".
+    clock = FakeClock()
+    lockout = Lockout(clock)
+    for _ in range(5):
+        lockout.failed(KEY)
+    clock.now += QUIET_RESET
+    assert not locked(lockout)
+    for _ in range(4):
+        lockout.failed(KEY)
+    assert not locked(lockout)  # back to four free failures
+    lockout.failed(KEY)
+    assert locked(lockout)
+
+
+def test_an_attempt_every_fifteen_minutes_no_longer_keeps_a_victim_locked() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock)
+    ramp(lockout, clock)
+    for _ in range(10):
+        clock.now += QUIET_RESET
+        lockout.failed(KEY)  # the attacker's one wrong password every 15 minutes
+        clock.now += 60
+        assert not locked(lockout)  # the victim, a minute later, may sign in
+
+
+def test_attempts_during_a_lockout_keep_it_from_resetting() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock)
+    ramp(lockout, clock)
+    clock.now += QUIET_RESET - 1
+    locked(lockout)  # an attempt (refused): the quiet period starts again
+    clock.now += 2
+    lockout.failed(KEY)
+    assert locked(lockout)
+
+
+def test_failures_before_any_lockout_do_not_decay() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock)
+    for _ in range(4):
+        lockout.failed(KEY)
+    clock.now += 24 * 3600  # AWS documents the quiet reset only after a lockout
+    lockout.failed(KEY)
+    assert locked(lockout)
+
+
+def test_the_store_is_a_bounded_lru_of_hashed_names() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock, max_records=100)
+    victim = ("pool", "victim")
+    for _ in range(5):
+        lockout.failed(victim)
+    for i in range(1000):
+        lockout.failed(("pool", f"{i:08d}" + "x" * 10_000))
+        if i % 50 == 0:
+            with pytest.raises(JsonRESTError):
+                lockout.check(victim)  # recently attempted: kept
+    assert len(lockout) == 100
+    assert all(len(name) == 32 for _, name in lockout._records)  # digests, not the names
+
+
+def test_evicted_least_recently_used_first() -> None:
+    lockout = Lockout(FakeClock(), max_records=3)
+    for name in ("a", "b", "c"):
+        lockout.failed(("pool", name))
+    lockout.check(("pool", "a"))  # used: now the most recent
+    lockout.failed(("pool", "d"))
+    assert set(lockout._records) == {Lockout._key(("pool", n)) for n in ("a", "c", "d")}
 
 
 # --- over HTTP: API and hosted page -------------------------------------------------------------------
@@ -238,3 +324,10 @@ def test_a_completed_mfa_sign_in_resets_the_count(stack: Stack, new_stack_user: 
         for _ in range(4):
             assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
         assert mfa_attempt(stack, challenge_session(stack, email, password), email, totp.now()) == "ok"
+
+
+def test_overlong_usernames_are_refused_without_being_counted(stack: Stack) -> None:
+    email = "x" * 120 + "@example.com"  # 132 characters: longer than any Cognito username
+    for _ in range(7):
+        assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
+    assert page_attempt(stack, "y" * 200_000, "Wrong-pass-1") == "Incorrect username or password."
