@@ -320,13 +320,27 @@ def verify_user_attribute(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-@op("DeleteUserAttributes")
-def delete_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
-    """DeleteUserAttributes limited to the client's WriteAttributes."""
-    pool, user, claims = _token_user(params)
+def _deletable_names(pool: LocalUserPool, params: dict[str, Any]) -> list[str]:
+    """UserAttributeNames, refused when one is required (schema) or used to sign in (as Cognito does)."""
     names = params.get("UserAttributeNames")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
         raise InvalidParameterException("UserAttributeNames must be a list of strings")
+    config = pool.extended_config
+    sign_in = {*(config.get("UsernameAttributes") or ()), *(config.get("AliasAttributes") or ())}
+    for name in names:
+        attribute = pool.schema_attributes.get(name)
+        if name == "sub" or (attribute is not None and attribute.required):
+            raise InvalidParameterException(f"user.{name}: Required attribute cannot be deleted.")
+        if name in sign_in:
+            raise InvalidParameterException(f"user.{name}: An attribute used to sign in cannot be deleted.")
+    return names
+
+
+@op("DeleteUserAttributes")
+def delete_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
+    """DeleteUserAttributes limited to the client's WriteAttributes; never a required attribute."""
+    pool, user, claims = _token_user(params)
+    names = _deletable_names(pool, params)
     sv.check_writable(pool.clients[claims["client_id"]], set(names))
     user.delete_attributes(names)
     return {}
@@ -508,6 +522,14 @@ def admin_update_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
     if email and email != user.attribute_lookup.get("email") and sv.find_user(pool, email):
         raise sv.error("AliasExistsException", "An account with the given email already exists.")
     user.update_attributes([{"Name": k, "Value": v} for k, v in attrs.items()])
+    return {}
+
+
+@op("AdminDeleteUserAttributes")
+def admin_delete_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
+    """AdminDeleteUserAttributes; never a required or sign-in attribute (moto deletes anything)."""
+    pool, user = _admin_user(params)
+    user.delete_attributes(_deletable_names(pool, params))
     return {}
 
 

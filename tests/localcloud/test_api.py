@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from http import HTTPStatus
 
 import pyotp
@@ -437,3 +438,47 @@ def test_temporary_password_challenge_and_change_password(stack: Stack) -> None:
     idp.change_password(AccessToken=access, PreviousPassword="Chosen-pass-1", ProposedPassword="Other-pass-1")
     # Email sign-in ignores case, as on Cognito.
     assert stack.api_login(email.upper(), "Other-pass-1")["AccessToken"]
+
+
+# --- required and sign-in attributes cannot be deleted ("user.email: Required attribute cannot be deleted.")
+@pytest.mark.parametrize("names", [["email"], ["name", "email"], ["sub"]])
+def test_delete_user_attributes_refuses_required_attributes(
+    stack: Stack, new_stack_user: Callable[..., tuple[str, str]], names: list[str]
+) -> None:
+    email, password = new_stack_user()
+    access = stack.api_login(email, password)["AccessToken"]
+    with pytest.raises(ClientError) as exc:
+        stack.idp().delete_user_attributes(AccessToken=access, UserAttributeNames=names)
+    assert error_code(exc) == "InvalidParameterException"
+    assert "Required attribute cannot be deleted." in exc.value.response["Error"]["Message"]
+    # Nothing was deleted, and the user still signs in and is found by email.
+    stack.api_login(email, password)
+    attributes = stack.idp().admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
+    assert {"email", "name"} <= {a["Name"] for a in attributes}
+
+
+def test_delete_user_attributes_still_deletes_optional_ones(
+    stack: Stack, new_stack_user: Callable[..., tuple[str, str]]
+) -> None:
+    email, password = new_stack_user()
+    access = stack.api_login(email, password)["AccessToken"]
+    stack.idp().delete_user_attributes(AccessToken=access, UserAttributeNames=["name"])
+    attributes = stack.idp().admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
+    assert "name" not in {a["Name"] for a in attributes}
+
+
+def test_admin_delete_user_attributes_refuses_required_attributes(
+    stack: Stack, new_stack_user: Callable[..., tuple[str, str]]
+) -> None:
+    email, password = new_stack_user()
+    idp = stack.idp()
+    with pytest.raises(ClientError) as exc:
+        idp.admin_delete_user_attributes(
+            UserPoolId=stack.pool_id, Username=email, UserAttributeNames=["email"]
+        )
+    assert error_code(exc) == "InvalidParameterException"
+    assert exc.value.response["Error"]["Message"] == "user.email: Required attribute cannot be deleted."
+    stack.api_login(email, password)
+    idp.admin_delete_user_attributes(UserPoolId=stack.pool_id, Username=email, UserAttributeNames=["name"])
+    attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
+    assert {a["Name"] for a in attributes} >= {"email"} and "name" not in {a["Name"] for a in attributes}
