@@ -79,10 +79,9 @@ def serve(args: argparse.Namespace) -> int:
     started = time.monotonic()
     # Diagnostics (refused calls, internal errors) go through logging; the lines below are output.
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s %(message)s")
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    from localcloud.hosts import guard
+    from localcloud.hosts import HostKeepingHandler, guard
     from localcloud.server import LocalCloud
     from localcloud.store import StateError
 
@@ -98,9 +97,9 @@ def serve(args: argparse.Namespace) -> int:
         names = [args.host, *args.allowed_host]
         cognito_app, s3_app = guard(app, names), guard(app.s3, names)
         server = make_server(
-            args.host, args.port, cognito_app, threaded=True, request_handler=MotoRequestHandler
+            args.host, args.port, cognito_app, threaded=True, request_handler=HostKeepingHandler
         )
-        s3_server = make_server(args.host, s3_port, s3_app, threaded=True, request_handler=MotoRequestHandler)
+        s3_server = make_server(args.host, s3_port, s3_app, threaded=True, request_handler=HostKeepingHandler)
     except OSError as exc:
         print(f"localcloud: cannot listen on {args.host} ({exc})", file=sys.stderr)
         return 1

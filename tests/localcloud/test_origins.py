@@ -243,3 +243,32 @@ def test_the_host_list() -> None:
         "dev.example",
     }  # fmt: skip
     assert "192.168.1.5:9230" in allowed_hosts("192.168.1.5", 9230)
+
+
+def raw_request(base: str, target: str, hosts: list[str]) -> int:
+    """The status of a GET with this request target (absolute-form allowed) and these Host headers."""
+    address, port = base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((address, int(port)), timeout=5) as sock:
+        head = f"GET {target} HTTP/1.1\r\n" + "".join(f"Host: {h}\r\n" for h in hosts)
+        sock.sendall((head + "Connection: close\r\n\r\n").encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return int(data.split(b"\r\n", 1)[0].split()[1])
+
+
+def test_an_absolute_target_does_not_hide_a_foreign_host(stack: Stack) -> None:
+    # werkzeug replaces HTTP_HOST with an absolute target's host; the Host header sent counts too.
+    for base, path in ((stack.base, "/_outbox.json"), (stack.s3_base, "/")):
+        port = base.rsplit(":", 1)[1]
+        own = f"127.0.0.1:{port}"
+        for target, hosts in (
+            (f"http://{own}{path}", [f"attacker.example:{port}"]),
+            (f"http://{own}{path}", []),
+            (f"http://attacker.example:{port}{path}", [own]),
+            (path, [f"attacker.example:{port}", own]),
+            (path, [own, f"attacker.example:{port}"]),
+        ):
+            assert raw_request(base, target, hosts) == HTTPStatus.MISDIRECTED_REQUEST, (target, hosts)
+        assert raw_request(base, f"http://{own}{path}", [own]) != HTTPStatus.MISDIRECTED_REQUEST
+        assert raw_request(base, path, [f"localhost:{port}"]) != HTTPStatus.MISDIRECTED_REQUEST
