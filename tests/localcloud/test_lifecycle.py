@@ -68,7 +68,8 @@ def test_app_env_health_and_ready_line(stack: Stack) -> None:
     assert health.json()["status"] == "ok"
     output = "".join(stack.output)
     assert "alice@example.com / Alice-pass-1" in output
-    assert env["COGNITO_CLIENT_SECRET"] in output
+    assert env["COGNITO_CLIENT_ID"] in output
+    assert env["COGNITO_CLIENT_SECRET"] not in output  # in app.env only (test_console_secrets.py)
 
 
 def test_unknown_pool_documents_are_404(stack: Stack) -> None:
