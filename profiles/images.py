@@ -37,6 +37,9 @@ class ImageRefused(Exception):
     """The upload is not an image we accept; the message is for the user."""
 
 
+NOT_AN_IMAGE = "This file is not a JPEG, PNG, WebP or GIF image."
+
+
 @dataclass(frozen=True)
 class Renditions:
     """The encoded WebP bytes of each size."""
@@ -119,6 +122,8 @@ def _next_jpeg_marker(data: bytes, offset: int, *, in_header: bool) -> re.Match[
         return _JPEG_MARKER.search(data, offset)
     match = _JPEG_HEADER_MARKER.match(data, offset)
     if match is None and offset < len(data):
+        if not _JPEG_MARKER.search(data, offset):  # a JPEG's start, then anything: HTML, a script...
+            raise ImageRefused(NOT_AN_IMAGE)
         raise _unusual_jpeg("bytes between its header segments")
     return match  # None at the end of a truncated file: Pillow says it is damaged
 
@@ -219,7 +224,7 @@ def _open(data: bytes) -> Image.Image:
         # Pillow's own guard saw the header first: same answer as ours below.
         raise ImageRefused(_too_many_pixels(max_pixels)) from None
     except UnidentifiedImageError:
-        raise ImageRefused("This file is not a JPEG, PNG, WebP or GIF image.") from None
+        raise ImageRefused(NOT_AN_IMAGE) from None
     except _READ_ERRORS:  # a malformed header: a clear refusal, never a 500
         raise ImageRefused("This image could not be read: it may be damaged.") from None
     # Everything below is checked from the header, before a single pixel is decoded.

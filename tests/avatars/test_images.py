@@ -129,3 +129,10 @@ def test_bytes_between_header_segments_are_refused_before_pillow_reads_them(monk
 def test_a_few_fill_bytes_between_header_segments_are_accepted():
     data = test_images.jpeg_with_junk_after_app0(b"\xff" * MAX_JPEG_FILL_BYTES)
     assert sorted(avatar_renditions(data=data).by_size) == [128, 512]
+
+
+def test_a_jpeg_start_followed_by_no_marker_at_all_is_not_an_image_and_pillow_never_reads_it(monkeypatch):
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    start = test_images.encoded("JPEG", (64, 64))[:20]  # SOI and the JFIF APP0 segment
+    with pytest.raises(ImageRefused, match=r"^This file is not a JPEG, PNG, WebP or GIF image\.$"):
+        avatar_renditions(data=start + b"\x00" * 100_000)
