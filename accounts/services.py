@@ -13,6 +13,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 
 from accounts.signals import user_signed_in
+from project import text
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,8 @@ def user_update_from_claims(*, user, claims: dict[str, Any], access_token: str |
         # Anyone can type any address into Cognito (UpdateUserAttributes): until it is verified
         # it is the user's wish, not a fact. Keep the last verified address as the e-mail.
         user.pending_email = "" if email == user.email else email
-    user.name = str(claims.get("name") or "")[:255]
+    # Cognito takes any characters in a name: the ones our pages refuse are dropped, not the sign-in.
+    user.name = text.without_refused(str(claims.get("name") or "")).strip()[:255]
     user.cognito_username = str(claims.get("cognito:username") or claims.get("username") or "")[:128]
     groups = _groups_from_claims(claims)
     user.is_staff = settings.COGNITO_STAFF_GROUP in groups

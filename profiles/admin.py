@@ -6,11 +6,11 @@ from django.contrib.auth import get_user_model
 from django.forms.models import BaseInlineFormSet
 
 from profiles import services
-from profiles.forms import HandleField, add_text_validators
+from profiles.forms import ChangedFieldsForm, HandleField, add_text_validators
 from profiles.models import RESERVED_HANDLES, Profile
 
 
-class ProfileAdminForm(forms.ModelForm):
+class ProfileAdminForm(ChangedFieldsForm):
     # The version the admin loaded: a save over someone else's newer edit is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     website = forms.URLField(max_length=200, required=False, assume_scheme="https")

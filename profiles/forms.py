@@ -1,41 +1,35 @@
 from __future__ import annotations
 
-import unicodedata
-
 from django import forms
 from django.conf import settings
 
 from profiles import images
 from profiles.models import RESERVED_HANDLES, Profile
 from profiles.services import EDITABLE_FIELDS, HANDLE_TAKEN
+from project import text
 
-# Control (Cc), format (Cf: bidi overrides such as U+202E, invisible marks) and line/paragraph
-# separators (Zl, Zp): they reorder or hide what other people see. The zero-width (non-)joiner is a
-# format character that Persian, Indic scripts and emoji sequences need.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
-_JOINERS = frozenset({"\u200c", "\u200d"})
 SINGLE_LINE_FIELDS = ("display_name", "handle", "college", "role", "pronouns", "location", "website")
 MULTI_LINE_FIELDS = ("bio",)
 
 
-def _refuse_invisible(value: str, allowed: frozenset[str]) -> None:
-    for char in value:
-        if char not in allowed and unicodedata.category(char) in _REFUSED_CATEGORIES:
-            raise forms.ValidationError(
-                "Remove the control or invisible formatting character (U+%(code)04X) from this text.",
-                code="control_character",
-                params={"code": ord(char)},
-            )
+def _refuse_invisible(value: str, *, multi_line: bool) -> None:
+    char = text.first_refused(value, multi_line=multi_line)
+    if char is not None:
+        raise forms.ValidationError(
+            "Remove the control or invisible formatting character (U+%(code)04X) from this text.",
+            code="control_character",
+            params={"code": ord(char)},
+        )
 
 
 def single_line_text(value: str) -> None:
-    """No control, format or separator characters (ZWJ and ZWNJ allowed)."""
-    _refuse_invisible(value, _JOINERS)
+    """No control, format or separator characters (ZWJ and ZWNJ allowed): project.text's rule."""
+    _refuse_invisible(value, multi_line=False)
 
 
 def multi_line_text(value: str) -> None:
     """As single_line_text, but line breaks and tabs are text here."""
-    _refuse_invisible(value, _JOINERS | {"\n", "\r", "\t"})
+    _refuse_invisible(value, multi_line=True)
 
 
 def add_text_validators(form: forms.BaseForm) -> None:
@@ -54,7 +48,24 @@ class HandleField(forms.CharField):
         return super().to_python(value).strip().lower()
 
 
-class ProfileForm(forms.ModelForm):
+class ChangedFieldsForm(forms.ModelForm):
+    """A profile form that judges only the fields the edit changes.
+
+    A stored value that today's rules refuse (saved before a rule existed, or taken from Cognito
+    claims) must not block an edit of another field: an unchanged field keeps its stored value and
+    is neither validated nor written. A changed field meets every rule.
+    """
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound:
+            return
+        for name in [n for n in self._errors if n in self._meta.fields and n not in self.changed_data]:
+            del self._errors[name]
+            self.cleaned_data[name] = self.initial.get(name)
+
+
+class ProfileForm(ChangedFieldsForm):
     """The user's own profile; the role is not here (only administrators change it)."""
 
     # The version the editor loaded: a save based on an older one is refused (no lost updates).

@@ -37,6 +37,9 @@ class ImageRefused(Exception):
     """The upload is not an image we accept; the message is for the user."""
 
 
+NOT_AN_IMAGE = "This file is not a JPEG, PNG, WebP or GIF image."
+
+
 @dataclass(frozen=True)
 class Renditions:
     """The encoded WebP bytes of each size."""
@@ -94,6 +97,11 @@ def _jpeg_scans_share_one_buffer(data: bytes, components: int) -> bool:
 # restart (RSTn sits inside a scan's entropy-coded data). Searching for it skips junk and entropy
 # data the way libjpeg's next_marker does, so the walk below sees every segment libjpeg will read.
 _JPEG_MARKER = re.compile(rb"\xff([^\x00\xd0-\xd7\xff])")
+# Before the first scan a marker must follow its segment at once, after at most a few fill bytes
+# (T.81 B.1.1.2 allows any number; encoders write none). Pillow's header parser steps through
+# anything else one byte per Python iteration: 5 MB of fill or junk took 2.5 s of CPU.
+MAX_JPEG_FILL_BYTES = 16
+_JPEG_HEADER_MARKER = re.compile(rb"\xff{1,%d}([^\x00\xd0-\xd7\xff])" % (MAX_JPEG_FILL_BYTES + 1))
 _JPEG_STANDALONE = frozenset({0x01, 0xD8})  # TEM, SOI: no length field
 _JPEG_SOS, _JPEG_EOI, _JPEG_COM = 0xDA, 0xD9, 0xFE
 # Real files: ~2 (EXIF, XMP, ICC in a few APP2 chunks, Photoshop, Adobe, MPF) to ~10 APPn/COM and
@@ -108,18 +116,31 @@ def _unusual_jpeg(what: str) -> ImageRefused:
     return ImageRefused(f"This JPEG is built in an unusual way ({what}); please re-save it.")
 
 
+def _next_jpeg_marker(data: bytes, offset: int, *, in_header: bool) -> re.Match[bytes] | None:
+    """The next marker from `offset`: right there in the header (the scans' data is skipped)."""
+    if not in_header:
+        return _JPEG_MARKER.search(data, offset)
+    match = _JPEG_HEADER_MARKER.match(data, offset)
+    if match is None and offset < len(data):
+        if not _JPEG_MARKER.search(data, offset):  # a JPEG's start, then anything: HTML, a script...
+            raise ImageRefused(NOT_AN_IMAGE)
+        raise _unusual_jpeg("bytes between its header segments")
+    return match  # None at the end of a truncated file: Pillow says it is damaged
+
+
 def _check_jpeg_structure(data: bytes) -> None:
     """Refuse a JPEG whose segments would cost CPU or memory its pixels do not account for.
 
     libjpeg decodes every scan, a repeated one included (only a warning): thousands of scans in a
     few MB take minutes of CPU. Pillow keeps every APPn/COM segment before the first scan, empty
     ones too (a million 4-byte COMs: +160 MB). Walked to the end of the first image (EOI), and
-    stopped as soon as a cap is passed, so the walk itself is bounded.
+    stopped as soon as a cap is passed, so the walk itself is bounded. Up to the first scan (what
+    Pillow parses in Python) segments must follow each other with at most a few fill bytes between.
     """
     max_scans = settings.AVATAR_MAX_JPEG_SCANS
     scans = metadata = segments = 0
     offset = 2  # after SOI
-    while match := _JPEG_MARKER.search(data, offset):
+    while match := _next_jpeg_marker(data, offset, in_header=scans == 0):
         marker, offset = match[1][0], match.end()
         if marker == _JPEG_EOI:
             return
@@ -203,7 +224,7 @@ def _open(data: bytes) -> Image.Image:
         # Pillow's own guard saw the header first: same answer as ours below.
         raise ImageRefused(_too_many_pixels(max_pixels)) from None
     except UnidentifiedImageError:
-        raise ImageRefused("This file is not a JPEG, PNG, WebP or GIF image.") from None
+        raise ImageRefused(NOT_AN_IMAGE) from None
     except _READ_ERRORS:  # a malformed header: a clear refusal, never a 500
         raise ImageRefused("This image could not be read: it may be damaged.") from None
     # Everything below is checked from the header, before a single pixel is decoded.

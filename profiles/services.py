@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from profiles.models import RESERVED_HANDLES, Profile
+from project import text
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
@@ -61,11 +62,20 @@ def handle_unique(*, stem: str) -> str:
     return candidate
 
 
+def _claim_text(claims: dict[str, Any], name: str, max_length: int) -> str:
+    """A single-line claim as the profile keeps it: without the characters the form refuses.
+
+    A user can write any characters into their own attributes with UpdateUserAttributes; the
+    sign-in goes on, the characters do not reach the profile (project.text holds the rule).
+    """
+    return text.without_refused(str(claims.get(name) or "")).strip()[:max_length]
+
+
 def _claims_fields(claims: dict[str, Any]) -> dict[str, str]:
     return {
-        "display_name": str(claims.get("name") or "").strip()[:100],
-        "college": str(claims.get("custom:college") or "").strip()[:100],
-        "role": str(claims.get("custom:role") or "").strip()[:64],
+        "display_name": _claim_text(claims, "name", 100),
+        "college": _claim_text(claims, "custom:college", 100),
+        "role": _claim_text(claims, "custom:role", 64),
     }
 
 

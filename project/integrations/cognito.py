@@ -72,6 +72,17 @@ def discovery_url() -> str:
     return f"{settings.COGNITO_IDP_URL}/{settings.COGNITO_USER_POOL_ID}/.well-known/openid-configuration"
 
 
+def _cache_key(kind: str) -> str:
+    """The shared-cache key of `kind` for the pool as configured now.
+
+    The discovery URL is part of it: after the endpoint changes (another port of the local stack
+    on the same data, another region) nothing cached for the old one is read again, so no code or
+    client secret goes to an old token endpoint.
+    """
+    digest = hashlib.sha256(discovery_url().encode()).hexdigest()[:16]
+    return f"cognito:{kind}:{settings.COGNITO_USER_POOL_ID}:{digest}"
+
+
 def hosted_page_url(page: str) -> str:
     """A hosted-UI page (`signup`, `forgotPassword`) that takes the authorize parameters."""
     return f"{settings.COGNITO_DOMAIN}/{page}"
@@ -118,8 +129,9 @@ class CognitoUserPool:
         # Every request it sends is reported to project.integrations.outbound (count calls there).
         self.http = ObservedSession()
         self._lock = threading.Lock()
-        self._discovery: dict[str, Any] | None = None
-        self._jwks: tuple[dict[str, jwt.PyJWK], float] | None = None
+        # In-process copies, each with the discovery URL it belongs to (settings can change).
+        self._discovery: tuple[str, dict[str, Any]] | None = None
+        self._jwks: tuple[str, dict[str, jwt.PyJWK], float] | None = None
         self._verified: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
         self._idp_client: Any = None
 
@@ -130,10 +142,7 @@ class CognitoUserPool:
             self._jwks = None
             self._verified.clear()
             self._idp_client = None
-        pool = settings.COGNITO_USER_POOL_ID
-        cache.delete_many(
-            [f"cognito:discovery:{pool}", f"cognito:jwks:{pool}", f"cognito:jwks-refetch:{pool}"]
-        )
+        cache.delete_many([_cache_key("discovery"), _cache_key("jwks"), _cache_key("jwks-refetch")])
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
@@ -154,20 +163,21 @@ class CognitoUserPool:
 
     def discovery(self) -> dict[str, Any]:
         """The pool's OpenID configuration: fetched once, cached in-process and in the shared cache."""
-        doc = self._discovery
-        if doc is not None:
-            return doc
-        cache_key = f"cognito:discovery:{settings.COGNITO_USER_POOL_ID}"
+        url = discovery_url()
+        memo = self._discovery
+        if memo is not None and memo[0] == url:
+            return memo[1]
+        cache_key = _cache_key("discovery")
         doc = cache.get(cache_key)
         if doc is None:
-            doc = self._get_json(discovery_url())
+            doc = self._get_json(url)
             if doc.get("issuer") != settings.COGNITO_ISSUER:
                 # The document must describe the pool we are configured for, or nothing it says holds.
                 raise CognitoUnavailable(
                     f"discovery issuer {doc.get('issuer')!r} is not {settings.COGNITO_ISSUER!r}"
                 )
             cache.set(cache_key, doc, DISCOVERY_CACHE_SECONDS)
-        self._discovery = doc
+        self._discovery = (url, doc)
         return doc
 
     def endpoint(self, name: str) -> str:
@@ -201,14 +211,14 @@ class CognitoUserPool:
     def _remember_jwks(self, raw: dict[str, dict[str, Any]]) -> dict[str, jwt.PyJWK]:
         keys = {kid: jwt.PyJWK(jwk, algorithm="RS256") for kid, jwk in raw.items()}
         # Re-read from the shared cache now and then, so a key withdrawn from the JWKS is dropped.
-        self._jwks = (keys, time.monotonic() + LOCAL_JWKS_SECONDS)
+        self._jwks = (discovery_url(), keys, time.monotonic() + LOCAL_JWKS_SECONDS)
         return keys
 
     def _keys(self) -> dict[str, jwt.PyJWK]:
         memo = self._jwks
-        if memo is not None and memo[1] > time.monotonic():
-            return memo[0]
-        cache_key = f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}"
+        if memo is not None and memo[2] > time.monotonic() and memo[0] == discovery_url():
+            return memo[1]
+        cache_key = _cache_key("jwks")
         raw = cache.get(cache_key)
         if raw is None:
             raw = self._fetch_jwks()
@@ -217,13 +227,12 @@ class CognitoUserPool:
 
     def _refetch_jwks(self) -> dict[str, jwt.PyJWK] | None:
         """Refetch the JWKS after an unknown kid, at most once a minute across all processes."""
-        gate = f"cognito:jwks-refetch:{settings.COGNITO_USER_POOL_ID}"
-        if not cache.add(gate, True, settings.COGNITO_JWKS_MIN_REFETCH):
+        if not cache.add(_cache_key("jwks-refetch"), True, settings.COGNITO_JWKS_MIN_REFETCH):
             # Another request (here or in another process) refetched recently: take its result.
-            raw = cache.get(f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}")
+            raw = cache.get(_cache_key("jwks"))
             return None if raw is None else self._remember_jwks(raw)
         raw = self._fetch_jwks()
-        cache.set(f"cognito:jwks:{settings.COGNITO_USER_POOL_ID}", raw, JWKS_CACHE_SECONDS)
+        cache.set(_cache_key("jwks"), raw, JWKS_CACHE_SECONDS)
         keys = self._remember_jwks(raw)
         logger.info("JWKS refetched after an unknown kid; %d key(s)", len(keys))
         return keys

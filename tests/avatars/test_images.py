@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from PIL import Image, ImageFile, JpegImagePlugin
 
-from profiles.images import ImageRefused, avatar_renditions
+from profiles.images import MAX_JPEG_FILL_BYTES, ImageRefused, avatar_renditions
 from tests.support import images as test_images
 
 pytestmark = pytest.mark.django_db  # the package's autouse fixture clears the guest cache
@@ -103,3 +103,36 @@ def test_a_png_of_many_chunks_is_refused_before_pillow_reads_them(monkeypatch):
 def test_metadata_segments_and_chunks_as_real_encoders_write_them_are_accepted():
     assert avatar_renditions(data=test_images.jpeg_with_empty_comments(60)).by_size
     assert avatar_renditions(data=test_images.png_with_chunks(1000)).by_size
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"\xff" * (MAX_JPEG_FILL_BYTES + 1),
+        b"\xff" * 100_000,
+        b"\x00" * 100_000,
+        b"\xff\x00" * 50_000,
+        b"\xff\xd0" * 50_000,
+    ],
+    ids=["17-fill-bytes", "fill", "zeros", "stuffed-zeros", "restart-markers"],
+)
+def test_bytes_between_header_segments_are_refused_before_pillow_reads_them(monkeypatch, junk):
+    """Pillow's header parser steps through them a byte per Python iteration: 5 MB took 2.5 s of CPU."""
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    with pytest.raises(ImageRefused) as refused:
+        avatar_renditions(data=test_images.jpeg_with_junk_after_app0(junk))
+    assert str(refused.value) == (
+        "This JPEG is built in an unusual way (bytes between its header segments); please re-save it."
+    )
+
+
+def test_a_few_fill_bytes_between_header_segments_are_accepted():
+    data = test_images.jpeg_with_junk_after_app0(b"\xff" * MAX_JPEG_FILL_BYTES)
+    assert sorted(avatar_renditions(data=data).by_size) == [128, 512]
+
+
+def test_a_jpeg_start_followed_by_no_marker_at_all_is_not_an_image_and_pillow_never_reads_it(monkeypatch):
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    start = test_images.encoded("JPEG", (64, 64))[:20]  # SOI and the JFIF APP0 segment
+    with pytest.raises(ImageRefused, match=r"^This file is not a JPEG, PNG, WebP or GIF image\.$"):
+        avatar_renditions(data=start + b"\x00" * 100_000)

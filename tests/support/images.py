@@ -138,3 +138,10 @@ def png_with_chunks(count: int) -> bytes:
     data = encoded("PNG")
     end_of_ihdr = 8 + 8 + 13 + 4
     return data[:end_of_ihdr] + _png_chunk(b"raNd", b"") * count + data[end_of_ihdr:]
+
+
+def jpeg_with_junk_after_app0(junk: bytes) -> bytes:
+    """A valid JPEG with `junk` between its APP0 (JFIF) segment and the next (the reviewer's 5 MB of fill)."""
+    data = encoded("JPEG", (64, 64))
+    end_of_app0 = 4 + struct.unpack(">H", data[4:6])[0]
+    return data[:end_of_app0] + junk + data[end_of_app0:]

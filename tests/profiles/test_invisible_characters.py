@@ -1,0 +1,153 @@
+"""Control and format characters: one rule (project.text) for the forms, the claims and stored rows."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from http import HTTPStatus
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from profiles.forms import multi_line_text, single_line_text
+from profiles.models import Profile
+from project import text
+from project.integrations import cognito
+from tests.support.users import make_member
+
+pytestmark = pytest.mark.django_db
+
+EVIL_NAME = "Mallory\u202eevil\u0007\u2028x"
+EVIL_COLLEGE = "C\u202eol\u200bl"
+
+
+def patch_me(token: str, body: dict):
+    return Client().patch(
+        "/api/user/me",
+        json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def refused_by(validator, char: str) -> bool:
+    try:
+        validator(f"a{char}b")
+    except ValidationError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(("validator", "multi_line"), [(single_line_text, False), (multi_line_text, True)])
+def test_the_forms_refuse_exactly_what_the_claims_sanitiser_removes(validator, multi_line):
+    chars = [chr(c) for c in range(0x3000)] + ["\ufeff", "\ufff9", "\U000e0041", "\U0001d173", "\ud800"]
+    for char in chars:
+        removed = text.without_refused(f"a{char}b", multi_line=multi_line) == "ab"
+        assert refused_by(validator, char) == removed, f"U+{ord(char):04X}"
+    for kept in ("\u200c", "\u200d", "\u00a0", "é"):
+        assert text.without_refused(kept) == kept
+
+
+def test_characters_a_user_wrote_into_cognito_do_not_reach_the_profile(new_user, sign_in, app_client):
+    email, password, sub = new_user(name="Plain Name")
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
+    # What anyone can do with their own access token: Cognito takes these characters.
+    cognito.user_pool().update_user_attributes(
+        access_token=token, attributes={"name": EVIL_NAME, "custom:college": EVIL_COLLEGE}
+    )
+
+    assert sign_in(email, password).status_code == HTTPStatus.FOUND  # the sign-in is not refused
+
+    profile = Profile.objects.get(user__cognito_sub=sub)
+    assert (profile.display_name, profile.college) == ("Malloryevilx", "Coll")
+    assert get_user_model().objects.get(cognito_sub=sub).name == "Malloryevilx"
+    Profile.objects.filter(pk=profile.pk).update(visibility=Profile.Visibility.PUBLIC)
+    directory = app_client.get("/people/", {"q": "mallory"}).content.decode()
+    assert "Malloryevilx" in directory and "\u202e" not in directory
+    assert patch_me(token, {"bio": "hello"}).status_code == HTTPStatus.OK
+
+
+def test_joiners_in_claims_are_kept(new_user, sign_in):
+    email, password, sub = new_user(name="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")  # Persian ZWNJ
+    sign_in(email, password)
+    assert (
+        Profile.objects.get(user__cognito_sub=sub).display_name
+        == "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    )
+
+
+def test_a_claim_of_invisible_characters_only_keeps_the_name_the_profile_has(new_user, sign_in, idp):
+    email, password, sub = new_user(name="Kept Name")
+    sign_in(email, password)
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
+    cognito.user_pool().update_user_attributes(access_token=token, attributes={"name": "\u202e\u200b"})
+    assert sign_in(email, password).status_code == HTTPStatus.FOUND
+    assert Profile.objects.get(user__cognito_sub=sub).display_name == "Kept Name"
+
+
+@pytest.fixture
+def stored_before_the_rule(new_user, sign_in, app_client):
+    """(client, profile, access token) of a user whose row holds what the rule refuses (an old row)."""
+    email, password, sub = new_user(name="Old Row")
+    sign_in(email, password)
+    Profile.objects.filter(user__cognito_sub=sub).update(display_name=EVIL_NAME, college=EVIL_COLLEGE)
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
+    return app_client, Profile.objects.get(user__cognito_sub=sub), token
+
+
+def test_an_api_patch_is_not_blocked_by_a_stored_value_it_does_not_send(stored_before_the_rule):
+    _, profile, token = stored_before_the_rule
+    response = patch_me(token, {"bio": "hello"})
+    assert response.status_code == HTTPStatus.OK, response.content
+    profile.refresh_from_db()
+    assert (profile.bio, profile.display_name) == ("hello", EVIL_NAME)  # unchanged fields not written
+    # A field the PATCH does send meets every rule.
+    refused = patch_me(token, {"college": "C\u202eol"})
+    assert refused.status_code == HTTPStatus.BAD_REQUEST and "college" in refused.json()["errors"]
+
+
+def test_a_form_edit_is_not_blocked_by_a_stored_value_it_does_not_change(stored_before_the_rule):
+    client, profile, _ = stored_before_the_rule
+    form = {
+        "display_name": profile.display_name,
+        "handle": profile.handle,
+        "college": profile.college,
+        "visibility": profile.visibility,
+        "version": profile.version,
+    }
+    response = client.post("/me/edit/", {**form, "bio": "hello"})
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    profile.refresh_from_db()
+    assert profile.bio == "hello"
+    retyped = client.post("/me/edit/", {**form, "version": profile.version, "display_name": "New\u202e"})
+    assert retyped.status_code == HTTPStatus.BAD_REQUEST and b"U+202E" in retyped.content
+
+
+def _migration(app: str, name: str):
+    return importlib.import_module(f"{app}.migrations.{name}")
+
+
+def test_the_data_migrations_clean_rows_stored_before_the_fix():
+    user, profile = make_member(name="Migrated")
+    _, blank = make_member(name="Blank")
+    Profile.objects.filter(pk=profile.pk).update(
+        display_name=EVIL_NAME,
+        college=EVIL_COLLEGE,
+        bio="line one\nline\u202e two\t\x07",
+        pronouns="they\u200d",
+    )
+    Profile.objects.filter(pk=blank.pk).update(display_name="\u202e\u2028")
+    get_user_model().objects.filter(pk=user.pk).update(name=EVIL_NAME)
+
+    _migration("profiles", "0003_text_without_refused_characters").clean_profile_text(apps, None)
+    _migration("accounts", "0003_names_without_refused_characters").clean_names(apps, None)
+
+    cleaned = Profile.objects.get(pk=profile.pk)
+    assert (cleaned.display_name, cleaned.college) == ("Malloryevilx", "Coll")
+    assert (cleaned.bio, cleaned.pronouns) == ("line one\nline two\t", "they\u200d")
+    assert cleaned.version == profile.version + 1  # an editor opened before must reload
+    assert Profile.objects.get(pk=blank.pk).display_name == blank.handle
+    assert get_user_model().objects.get(pk=user.pk).name == "Malloryevilx"
