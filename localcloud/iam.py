@@ -154,23 +154,6 @@ def operator_credentials(data_dir: Path) -> OperatorCredentials:
 
 
 # --- request verification ---------------------------------------------------------------------
-def _raw_path_and_query(request: Request) -> tuple[str, str]:
-    """The path and query as sent (the signature covers them, not werkzeug's decoding)."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
-    path, _, query = raw.partition("?")
-    if "://" in path:  # absolute-form request target
-        path = "/" + path.split("://", 1)[1].partition("/")[2]
-    return path, query
-
-
-def _lower_headers(request: Request) -> dict[str, str]:
-    """Headers by lower-case name, repeated ones joined with commas (as SigV4 wants)."""
-    headers: dict[str, list[str]] = {}
-    for name, value in request.headers.items():
-        headers.setdefault(name.lower(), []).append(value)
-    return {name: ",".join(values) for name, values in headers.items()}
-
-
 def _stamp(moment: datetime) -> str:
     return moment.strftime(sigv4.AMZ_DATE_FORMAT)
 
@@ -250,7 +233,7 @@ class Authorizer:
     def verify(self, request: Request, service: str, operation: str, body: bytes) -> None:
         """Check the SigV4 header signature and the principal's permission; IamError otherwise."""
         match, scope = _parse_authorization(request.headers.get("Authorization", ""))
-        headers = _lower_headers(request)
+        headers = sigv4.lower_headers(request)
         signed = match["signed"].split(";")
         if "host" not in signed:
             raise IamError(
@@ -276,7 +259,7 @@ class Authorizer:
             # The stack serves one region (moto would run the call in that region's empty backend).
             raise IamError("InvalidSignatureException", "Credential should be scoped to a valid region.")
         now = self._check_clock(moment, amz_date)
-        raw_path, raw_query = _raw_path_and_query(request)
+        raw_path, raw_query = sigv4.raw_path_and_query(request)
         try:
             to_sign = sigv4.string_to_sign(
                 method=request.method,

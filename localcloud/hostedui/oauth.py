@@ -98,6 +98,15 @@ class OAuthEndpoints:
                 return oauth_error("invalid_client", 401 if basic else 400)
         return pool, client
 
+    def authenticated_form(
+        self, request: Request, names: tuple[str, ...]
+    ) -> tuple[LocalUserPool, Any] | Response:
+        """A well-formed form from an authenticated client: (pool, client), or the OAuth error."""
+        problem = self.form_problem(request, names)
+        if problem:
+            return problem
+        return self.client_auth(request)
+
     @staticmethod
     def form_problem(request: Request, names: tuple[str, ...]) -> Response | None:
         """Reject non-form bodies and repeated parameters (invalid_request)."""
@@ -115,13 +124,10 @@ class OAuthEndpoints:
     # --- /oauth2/token ----------------------------------------------------------------------------
     def token(self, request: Request) -> Response:
         """The token endpoint: authorization_code and refresh_token grants."""
-        problem = self.form_problem(
+        authed = self.authenticated_form(
             request, ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token",
                       "client_id", "client_secret", "scope"),
         )  # fmt: skip
-        if problem:
-            return problem
-        authed = self.client_auth(request)
         if isinstance(authed, Response):
             return authed
         pool, client = authed
@@ -229,10 +235,7 @@ class OAuthEndpoints:
     # --- /oauth2/revoke ---------------------------------------------------------------------------
     def revoke(self, request: Request) -> Response:
         """RFC 7009 revocation of refresh tokens (access tokens: unsupported_token_type)."""
-        problem = self.form_problem(request, ("token", "client_id", "client_secret", "token_type_hint"))
-        if problem:
-            return problem
-        authed = self.client_auth(request)
+        authed = self.authenticated_form(request, ("token", "client_id", "client_secret", "token_type_hint"))
         if isinstance(authed, Response):
             return authed
         pool, client = authed

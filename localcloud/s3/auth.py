@@ -28,8 +28,10 @@ from localcloud.s3.sigv4 import (
     ALGORITHM,
     UNSIGNED_PAYLOAD,
     Scope,
+    lower_headers,
     parse_amz_date,
     parse_credential,
+    raw_path_and_query,
     sign,
     signing_key,
     string_to_sign,
@@ -82,23 +84,6 @@ def target_of(request: Request) -> Target:
     path = request.path.lstrip("/")
     bucket, _, key = path.partition("/")
     return Target(bucket, key)
-
-
-def raw_path_and_query(request: Request) -> tuple[str, str]:
-    """The path and query exactly as sent (the signature covers them, not werkzeug's decoding)."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
-    path, _, query = raw.partition("?")
-    if "://" in path:  # absolute-form request target
-        path = "/" + path.split("://", 1)[1].partition("/")[2]
-    return path, query
-
-
-def lower_headers(request: Request) -> dict[str, str]:
-    """Request headers by lower-case name (repeated headers joined with commas, as SigV4 wants)."""
-    headers: dict[str, list[str]] = {}
-    for name, value in request.headers.items():
-        headers.setdefault(name.lower(), []).append(value)
-    return {name: ",".join(values) for name, values in headers.items()}
 
 
 class Authenticator:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
+from werkzeug.wrappers import Request
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -179,3 +181,21 @@ def verify_chunks(body: bytes, key: bytes, amz_date: str, scope: Scope, seed_sig
         position = line_end + 2 + size + 2
         if size == 0:
             return bytes(data)
+
+
+# --- a werkzeug request's signed parts ----------------------------------------------------------
+def raw_path_and_query(request: Request) -> tuple[str, str]:
+    """The path and query exactly as sent (the signature covers them, not werkzeug's decoding)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    path, _, query = raw.partition("?")
+    if "://" in path:  # absolute-form request target
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    return path, query
+
+
+def lower_headers(request: Request) -> dict[str, str]:
+    """Request headers by lower-case name (repeated headers joined with commas, as SigV4 wants)."""
+    headers: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        headers.setdefault(name.lower(), []).append(value)
+    return {name: ",".join(values) for name, values in headers.items()}
