@@ -235,20 +235,27 @@ class LocalCloud:
             content_type="application/json",
         )
 
-    # --- the cognito-identity JSON API ----------------------------------------------------------------
-    def identity_call(self, request: Request, operation: str) -> Response:
-        """An identity-pool operation (unsigned JSON 1.1), answered by localcloud alone."""
+    # --- both Cognito JSON APIs -------------------------------------------------------------------------
+    def _checked_call(self, request: Request, service: str, operation: str) -> tuple[bytes, dict] | Response:
+        """The body of a call that passed every check (JSON, operation name, SigV4, parameters)."""
         body = awsjson.read_body(request)
         if isinstance(body, Response):
             return body
         raw, params = body
         if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
             return awsjson.error_response("UnknownOperationException", "Unknown operation")
-        denial = self.iam.check(request, "cognito-identity", operation, raw)
+        denial = self.iam.check(request, service, operation, raw)
         if denial is None:  # authenticated: now the parameters, against the service model
-            denial = validation.check("cognito-identity", operation, params)
-        if denial is not None:
-            return denial
+            denial = validation.check(service, operation, params)
+        return denial if denial is not None else (raw, params)
+
+    # --- the cognito-identity JSON API ----------------------------------------------------------------
+    def identity_call(self, request: Request, operation: str) -> Response:
+        """An identity-pool operation (unsigned JSON 1.1), answered by localcloud alone."""
+        checked = self._checked_call(request, "cognito-identity", operation)
+        if isinstance(checked, Response):
+            return checked
+        _raw, params = checked
         try:
             with self.lock:
                 return identity_api.handle(self.identity, operation, params)
@@ -259,17 +266,10 @@ class LocalCloud:
     # --- the cognito-idp JSON API ------------------------------------------------------------------
     def cognito_api(self, request: Request, operation: str) -> Response:
         """Our handlers for the operations we own; moto's cognito-idp for the rest (region fixed first)."""
-        body = awsjson.read_body(request)
-        if isinstance(body, Response):
-            return body
-        raw, params = body
-        if not re.fullmatch(r"[A-Za-z]{1,64}", operation):
-            return awsjson.error_response("UnknownOperationException", "Unknown operation")
-        denial = self.iam.check(request, "cognito-idp", operation, raw)
-        if denial is None:  # authenticated: now the parameters, against the service model
-            denial = validation.check("cognito-idp", operation, params)
-        if denial is not None:
-            return denial
+        checked = self._checked_call(request, "cognito-idp", operation)
+        if isinstance(checked, Response):
+            return checked
+        raw, params = checked
         try:
             with self.lock:
                 response = api.handle(operation, params)
