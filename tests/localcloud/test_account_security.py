@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.support.localcloud import ADMIN as ADMIN_LOGIN
 from tests.support.localcloud import ALICE as ALICE_LOGIN
-from tests.support.localcloud import Stack, authorize_params, form_of, stack_sign_in, submit
+from tests.support.localcloud import Stack, authorize_params, form_of, mfa_user, stack_sign_in, submit
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -34,19 +34,6 @@ def password_auth(stack: Stack, email: str, password: str) -> dict[str, Any]:
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": stack.secret_hash(email)},
     )
-
-
-def mfa_user(stack: Stack, new_stack_user: Callable) -> tuple[str, str, pyotp.TOTP]:
-    """A user with TOTP enabled: (email, password, their authenticator)."""
-    email, password = new_stack_user()
-    idp = stack.idp()
-    access = stack.api_login(email, password)["AccessToken"]
-    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
-    idp.verify_software_token(AccessToken=access, UserCode=totp.now())
-    idp.set_user_mfa_preference(
-        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
-    )
-    return email, password, totp
 
 
 def answer_mfa(stack: Stack, challenge: dict[str, Any], code: str) -> dict[str, Any]:

@@ -6,13 +6,12 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 
-import pyotp
 import pytest
 from botocore.exceptions import ClientError
 from moto.core.exceptions import JsonRESTError
 
 from localcloud.userpool.lockout import MAX_LOCKOUT, QUIET_RESET, Lockout
-from tests.support.localcloud import Stack, stack_sign_in
+from tests.support.localcloud import Stack, mfa_user, stack_sign_in
 
 KEY = ("us-east-1_pool", "user")
 EXCEEDED = "Password attempts exceeded"
@@ -270,16 +269,6 @@ def mfa_attempt(stack: Stack, session: str, email: str, code: str) -> str:
     except ClientError as exc:
         return str(exc.response["Error"]["Code"])
     return "ok"
-
-
-def mfa_user(stack: Stack, new_stack_user: Callable) -> tuple[str, str, pyotp.TOTP]:
-    email, password = new_stack_user()
-    idp = stack.idp()
-    access = stack.api_login(email, password)["AccessToken"]
-    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
-    idp.verify_software_token(AccessToken=access, UserCode=totp.now())
-    idp.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True})
-    return email, password, totp
 
 
 def challenge_session(stack: Stack, email: str, password: str) -> str:

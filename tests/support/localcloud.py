@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import jwt
+import pyotp
 import pytest
 import requests
 from botocore import UNSIGNED
@@ -396,3 +397,16 @@ def code_of(call: Callable[[], Any]) -> str:
     with pytest.raises(ClientError) as exc:
         call()
     return str(exc.value.response["Error"]["Code"])
+
+
+def mfa_user(stack: Stack, new_stack_user: Callable) -> tuple[str, str, pyotp.TOTP]:
+    """A user of stack with TOTP enabled and preferred: (email, password, their authenticator)."""
+    email, password = new_stack_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    idp.verify_software_token(AccessToken=access, UserCode=totp.now())
+    idp.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    return email, password, totp
