@@ -14,6 +14,7 @@ from django.test import Client
 
 from profiles.forms import multi_line_text, single_line_text
 from profiles.models import Profile
+from profiles.services import profile_sync_from_claims
 from project import text
 from project.integrations import cognito
 from tests.support.users import make_member
@@ -151,3 +152,16 @@ def test_the_data_migrations_clean_rows_stored_before_the_fix():
     assert cleaned.version == profile.version + 1  # an editor opened before must reload
     assert Profile.objects.get(pk=blank.pk).display_name == blank.handle
     assert get_user_model().objects.get(pk=user.pk).name == "Malloryevilx"
+
+
+@pytest.mark.parametrize(
+    ("email", "display_name"),
+    [("x\u202eevil\u200b@example.com", "xevil"), ("\u202e\u2028@example.com", "member")],
+    ids=["mixed", "only-refused"],
+)
+def test_the_mailbox_a_nameless_profile_falls_back_to_meets_the_rule(email, display_name):
+    """Reviewer D: an address set with UpdateUserAttributes (then verified) named the profile as it was."""
+    user = get_user_model().objects.create_user(username=f"nameless-{display_name}", email=email)
+    profile = profile_sync_from_claims(user=user, claims={"email": email, "email_verified": True})
+    assert profile.display_name == display_name
+    assert text.first_refused(profile.handle) is None
