@@ -40,3 +40,20 @@ def without_refused(value: str, *, multi_line: bool = False) -> str:
     return "".join(
         char for char in value if char in allowed or unicodedata.category(char) not in REFUSED_CATEGORIES
     )
+
+
+def shown(value: str, *, multi_line: bool = False) -> str:
+    """`value` with each refused character written out as its code point ("<U+202E>"), for staff.
+
+    For text kept as is because it is a fact, not a choice (an e-mail address Cognito verified):
+    HTML escaping leaves a bidi override working, so screens show where it is instead.
+    """
+    if first_refused(value, multi_line=multi_line) is None:
+        return value
+    allowed = _allowed(multi_line)
+    return "".join(
+        char
+        if char in allowed or unicodedata.category(char) not in REFUSED_CATEGORIES
+        else f"<U+{ord(char):04X}>"
+        for char in value
+    )
