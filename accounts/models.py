@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from project import text
+
 
 class User(AbstractUser):
     """A person who signs in through Cognito; keyed by the user pool's `sub`, never by email."""
@@ -18,7 +20,9 @@ class User(AbstractUser):
     pending_email = models.EmailField("e-mail pending verification", blank=True, editable=False)
 
     def __str__(self) -> str:
-        return self.name or self.email or self.username
+        # The name is cleaned at sign-in; the address is kept as verified (project.text.shown).
+        return self.name or text.shown(self.email) or self.username
 
     def get_short_name(self) -> str:
-        return self.name or self.email or self.username
+        # The name is cleaned at sign-in; the address is kept as verified (project.text.shown).
+        return self.name or text.shown(self.email) or self.username

@@ -251,13 +251,24 @@ def cpu_worst_cases() -> list[tuple[str, bytes]]:
         (f"PNG RGBA {2800}×{2800}", _encode(Image.new("RGBA", (2800, 2800), (1, 2, 3, 4)), "PNG")),
         # Refused since the header walk allows only a few fill bytes (Pillow took 2.5 s over them).
         ("JPEG 64×64, 5 MB of fill bytes after APP0", _with_fill_after_app0(Image.new("RGB", (64, 64)))),
+        # Refused since an EOI before the first scan is (the walk stopped there; Pillow read on).
+        (
+            "JPEG 64×64, EOI then 5 MB of fill after APP0",
+            _with_fill_after_app0(Image.new("RGB", (64, 64)), b"\xff\xd9"),
+        ),
+        (
+            "JPEG 64×64, EOI then 1.2 M empty COMs",
+            _with_fill_after_app0(Image.new("RGB", (64, 64)), b"\xff\xd9", b"\xff\xfe\x00\x02"),
+        ),
     ]
 
 
-def _with_fill_after_app0(image) -> bytes:
+def _with_fill_after_app0(image, prefix: bytes = b"", unit: bytes = b"\xff") -> bytes:
+    """`prefix`, then `unit` repeated to a ~5 MB file, between APP0 and the rest of the JPEG."""
     data = _encode(image, "JPEG")
     end_of_app0 = 4 + int.from_bytes(data[4:6], "big")
-    return data[:end_of_app0] + b"\xff" * (5 * 1024 * 1024 - len(data) - 16) + data[end_of_app0:]
+    fill = unit * ((5 * 1024 * 1024 - len(data) - 16 - len(prefix)) // len(unit))
+    return data[:end_of_app0] + prefix + fill + data[end_of_app0:]
 
 
 def cpu_seconds(data: bytes) -> tuple[float, str]:

@@ -14,6 +14,12 @@ MULTI_LINE_FIELDS = ("bio",)
 
 def _refuse_invisible(value: str, *, multi_line: bool) -> None:
     char = text.first_refused(value, multi_line=multi_line)
+    if char is not None and text.is_combining(char):
+        raise forms.ValidationError(
+            "Too many accents or marks on one letter (more than %(max)d): remove some.",
+            code="combining_marks",
+            params={"max": text.MAX_COMBINING_MARKS},
+        )
     if char is not None:
         raise forms.ValidationError(
             "Remove the control or invisible formatting character (U+%(code)04X) from this text.",
@@ -23,7 +29,7 @@ def _refuse_invisible(value: str, *, multi_line: bool) -> None:
 
 
 def single_line_text(value: str) -> None:
-    """No control, format or separator characters (ZWJ and ZWNJ allowed): project.text's rule."""
+    """No control, format, separator or blank filler characters, no pile of marks: project.text's rule."""
     _refuse_invisible(value, multi_line=False)
 
 

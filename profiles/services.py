@@ -89,7 +89,9 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
     profile = Profile.objects.filter(user=user).first()
     if profile is None:
         # The account's e-mail is the last verified one; the claims' may be anyone's address.
-        mailbox = user.email.split("@")[0][:100] or "member"
+        # Cognito takes any characters in an address too (UpdateUserAttributes, then verified):
+        # the name shown to others meets the same rule as a name claim.
+        mailbox = text.without_refused(user.email.split("@")[0]).strip()[:100] or "member"
         stem = handle_from_text(fields["display_name"] or mailbox)
         for _ in range(5):
             try:

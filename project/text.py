@@ -19,24 +19,65 @@ JOINERS = frozenset({"\u200c", "\u200d"})
 LINE_BREAKS = frozenset({"\n", "\r", "\t"})
 
 
+# Letters and symbols that draw nothing: Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), the
+# blank braille pattern (U+2800), the combining grapheme joiner (U+034F), Khmer's invisible vowels
+# (U+17B4, U+17B5). They are Lo, So or Mn, so the categories above let them through: a name of them
+# shows as blank.
+INVISIBLE_FILLERS = frozenset(
+    {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u034f", "\u17b4", "\u17b5"}
+)
+# Combining marks on one character: Vietnamese stacks 2, Indic and Tibetan clusters 3 or 4; more
+# only pile up over the lines around it ("Zalgo" text). A form refuses the first mark past this; a
+# claim keeps the first ones.
+MAX_COMBINING_MARKS = 4
+COMBINING_CATEGORIES = frozenset({"Mn", "Me"})
+
+
 def _allowed(multi_line: bool) -> frozenset[str]:
     return JOINERS | LINE_BREAKS if multi_line else JOINERS
 
 
+def _refused_positions(value: str, multi_line: bool):
+    """Indexes of the characters the rule refuses, in order."""
+    allowed = _allowed(multi_line)
+    marks = 0  # combining marks since the last base character
+    for index, char in enumerate(value):
+        category = unicodedata.category(char)
+        if char in INVISIBLE_FILLERS or (char not in allowed and category in REFUSED_CATEGORIES):
+            yield index  # removed from a claim: it does not part the marks around it
+        elif category in COMBINING_CATEGORIES:
+            marks += 1
+            if marks > MAX_COMBINING_MARKS:
+                yield index
+        elif char not in JOINERS:
+            marks = 0
+
+
 def first_refused(value: str, *, multi_line: bool = False) -> str | None:
     """The first character of `value` the rule refuses, or None."""
-    allowed = _allowed(multi_line)
-    for char in value:
-        if char not in allowed and unicodedata.category(char) in REFUSED_CATEGORIES:
-            return char
-    return None
+    return next((value[index] for index in _refused_positions(value, multi_line)), None)
 
 
 def without_refused(value: str, *, multi_line: bool = False) -> str:
     """`value` with every character the rule refuses removed."""
-    if first_refused(value, multi_line=multi_line) is None:
+    refused = set(_refused_positions(value, multi_line))
+    if not refused:
         return value  # the common case: no copy
-    allowed = _allowed(multi_line)
-    return "".join(
-        char for char in value if char in allowed or unicodedata.category(char) not in REFUSED_CATEGORIES
-    )
+    return "".join(char for index, char in enumerate(value) if index not in refused)
+
+
+def is_combining(char: str) -> bool:
+    """Whether `char` is a combining mark (refused only past MAX_COMBINING_MARKS in a row)."""
+    return unicodedata.category(char) in COMBINING_CATEGORIES and char not in INVISIBLE_FILLERS
+
+
+def shown(value: str, *, multi_line: bool = False) -> str:
+    """`value` with each refused character written out as its code point ("<U+202E>"), for staff.
+
+    For text kept as is because it is a fact, not a choice (an e-mail address Cognito verified):
+    HTML escaping leaves a bidi override working, so screens show where it is instead.
+    """
+    refused = set(_refused_positions(value, multi_line))
+    if not refused:
+        return value
+    return "".join(f"<U+{ord(char):04X}>" if index in refused else char for index, char in enumerate(value))

@@ -86,3 +86,17 @@ def test_staff_cannot_change_a_superuser(staff_client):
     assert client.post(f"/admin/accounts/user/{root.pk}/change/", {"is_active": ""}).status_code == 403
     root.refresh_from_db()
     assert root.is_active
+
+
+def test_staff_see_refused_characters_of_an_address_written_out(staff_client):
+    """Reviewer D: an address verified with U+202E is kept (mail goes there), never acts on a staff page."""
+    client, _ = staff_client
+    target = User.objects.create_user(
+        username="bidi", email="x\u202eevil@example.com", pending_email="y\u2028@example.com"
+    )
+    listing = client.get("/admin/accounts/user/", {"q": "evil"}).content.decode()
+    page = client.get(f"/admin/accounts/user/{target.pk}/change/").content.decode()
+    for html in (listing, page):
+        assert "x&lt;U+202E&gt;evil@example.com" in html and "\u202e" not in html
+    assert "y&lt;U+2028&gt;@example.com" in page and "\u2028" not in page
+    assert User.objects.get(pk=target.pk).email == "x\u202eevil@example.com"  # stored as verified

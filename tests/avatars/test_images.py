@@ -136,3 +136,24 @@ def test_a_jpeg_start_followed_by_no_marker_at_all_is_not_an_image_and_pillow_ne
     start = test_images.encoded("JPEG", (64, 64))[:20]  # SOI and the JFIF APP0 segment
     with pytest.raises(ImageRefused, match=r"^This file is not a JPEG, PNG, WebP or GIF image\.$"):
         avatar_renditions(data=start + b"\x00" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "after_eoi",
+    [b"\xff" * 100_000, b"\xff\xfe\x00\x02" * 10_000, b""],
+    ids=["fill", "empty-comments", "nothing"],
+)
+def test_an_end_marker_before_the_first_scan_is_refused_before_pillow_reads_the_file(monkeypatch, after_eoi):
+    """Reviewer D: the walk stopped at an early EOI, Pillow read on past it (5 MB of fill: 2.4 s CPU)."""
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    with pytest.raises(ImageRefused) as refused:
+        avatar_renditions(data=test_images.jpeg_with_junk_after_app0(b"\xff\xd9" + after_eoi))
+    assert str(refused.value) == (
+        "This JPEG is built in an unusual way (an end marker before its first scan); please re-save it."
+    )
+
+
+def test_bytes_after_the_end_of_a_jpeg_are_still_accepted():
+    """An EOI after the scans ends the walk: what follows (a phone's MPO frames, a trailer) is not read."""
+    data = test_images.encoded("JPEG", (64, 64)) + b"\xff" * 100_000 + b"trailer"
+    assert sorted(avatar_renditions(data=data).by_size) == [128, 512]

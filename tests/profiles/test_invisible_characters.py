@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import unicodedata
 from http import HTTPStatus
 
 import pytest
@@ -14,6 +15,7 @@ from django.test import Client
 
 from profiles.forms import multi_line_text, single_line_text
 from profiles.models import Profile
+from profiles.services import profile_sync_from_claims
 from project import text
 from project.integrations import cognito
 from tests.support.users import make_member
@@ -43,7 +45,14 @@ def refused_by(validator, char: str) -> bool:
 
 @pytest.mark.parametrize(("validator", "multi_line"), [(single_line_text, False), (multi_line_text, True)])
 def test_the_forms_refuse_exactly_what_the_claims_sanitiser_removes(validator, multi_line):
-    chars = [chr(c) for c in range(0x3000)] + ["\ufeff", "\ufff9", "\U000e0041", "\U0001d173", "\ud800"]
+    chars = [chr(c) for c in range(0x3000)] + [
+        "\ufeff",
+        "\ufff9",
+        "\U000e0041",
+        "\U0001d173",
+        "\ud800",
+        "\u3164",
+    ]
     for char in chars:
         removed = text.without_refused(f"a{char}b", multi_line=multi_line) == "ab"
         assert refused_by(validator, char) == removed, f"U+{ord(char):04X}"
@@ -151,3 +160,64 @@ def test_the_data_migrations_clean_rows_stored_before_the_fix():
     assert cleaned.version == profile.version + 1  # an editor opened before must reload
     assert Profile.objects.get(pk=blank.pk).display_name == blank.handle
     assert get_user_model().objects.get(pk=user.pk).name == "Malloryevilx"
+
+
+@pytest.mark.parametrize(
+    ("email", "display_name"),
+    [("x\u202eevil\u200b@example.com", "xevil"), ("\u202e\u2028@example.com", "member")],
+    ids=["mixed", "only-refused"],
+)
+def test_the_mailbox_a_nameless_profile_falls_back_to_meets_the_rule(email, display_name):
+    """Reviewer D: an address set with UpdateUserAttributes (then verified) named the profile as it was."""
+    user = get_user_model().objects.create_user(username=f"nameless-{display_name}", email=email)
+    profile = profile_sync_from_claims(user=user, claims={"email": email, "email_verified": True})
+    assert profile.display_name == display_name
+    assert text.first_refused(profile.handle) is None
+
+
+FILLERS = ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800", "\u034f", "\u17b4", "\u17b5"]
+ZALGO = "Z" + "\u0300\u0301\u0302\u0303\u0304\u0305\u0306" * 30 + "oe"  # 210 marks on one letter
+# Accents as people write them: precomposed and decomposed Spanish, Vietnamese with 2 marks on one
+# letter (decomposed), Hindi, Tibetan (3 marks), Persian with a ZWNJ, an emoji family (ZWJs).
+WRITTEN = [
+    "Niña",
+    "Nin\u0303a",
+    "Nguyễn Thị Ánh",
+    unicodedata.normalize("NFD", "Nguyễn Thị Ánh"),
+    "\u0928\u0940\u0932\u093e \u0936\u0930\u094d\u092e\u093e",
+    "\u0f56\u0f66\u0f92\u0fb2\u0f74\u0f56",
+    "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "a\u0300\u0301\u0302\u0303",  # as many marks as allowed
+]
+
+
+@pytest.mark.parametrize("char", FILLERS, ids=[f"U+{ord(c):04X}" for c in FILLERS])
+def test_blank_fillers_are_refused_by_the_forms_and_removed_from_claims(char):
+    """Reviewer D: Lo/So/Mn characters that draw nothing made visually blank names."""
+    with pytest.raises(ValidationError, match=f"U\\+{ord(char):04X}"):
+        single_line_text(char * 3)
+    assert refused_by(multi_line_text, char)
+    assert text.without_refused(f"Ann{char}a{char * 5}") == "Anna"
+    user = get_user_model().objects.create_user(username=f"filler-{ord(char)}", email="blank@example.com")
+    assert profile_sync_from_claims(user=user, claims={"name": char * 5}).display_name == "blank"
+
+
+def test_a_pile_of_combining_marks_is_refused_by_the_forms_and_trimmed_in_claims():
+    with pytest.raises(ValidationError, match=r"Too many accents or marks on one letter \(more than 4\)"):
+        single_line_text(ZALGO)
+    with pytest.raises(ValidationError, match="Too many accents"):
+        multi_line_text("line\n" + "a\u0301" + "\u0308" * 4)
+    trimmed = "Z\u0300\u0301\u0302\u0303oe"
+    assert text.without_refused(ZALGO) == trimmed
+    # Marks on either side of a removed character still sit on the same letter.
+    assert text.without_refused("a\u0300\u0301\u200b\u0302\u0303\u0304") == "a\u0300\u0301\u0302\u0303"
+    user = get_user_model().objects.create_user(username="zalgo", email="zalgo@example.com")
+    assert profile_sync_from_claims(user=user, claims={"name": ZALGO}).display_name == trimmed
+
+
+@pytest.mark.parametrize("written", WRITTEN)
+def test_accented_and_joined_text_as_people_write_it_is_accepted(written):
+    single_line_text(written)
+    multi_line_text(f"{written}\n{written}")
+    assert text.without_refused(written) == written
