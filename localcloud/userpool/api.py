@@ -27,6 +27,7 @@ from localcloud import moto_adapter as moto
 from localcloud.awsjson import json_response
 from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
+from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import ADMIN_SCOPE, LocalUserPool
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
@@ -370,10 +371,16 @@ def delete_user(params: dict[str, Any]) -> dict[str, Any]:
     """DeleteUser."""
     pool, user, _ = _token_user(params)
     pool.sign_out(user.username)
+    _delete(pool, user)
+    return {}
+
+
+def _delete(pool: LocalUserPool, user: CognitoIdpUser) -> None:
+    """Remove a user from the pool, its groups and the lockout store."""
     for group in list(user.groups):
         group.users.discard(user)
     del pool.users[user.username]
-    return {}
+    LOCKOUT.forget((pool.id, user.username))
 
 
 @op("RevokeToken")
@@ -522,6 +529,14 @@ def admin_update_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
     if email and email != user.attribute_lookup.get("email") and sv.find_user(pool, email):
         raise sv.error("AliasExistsException", "An account with the given email already exists.")
     user.update_attributes([{"Name": k, "Value": v} for k, v in attrs.items()])
+    return {}
+
+
+@op("AdminDeleteUser")
+def admin_delete_user(params: dict[str, Any]) -> dict[str, Any]:
+    """AdminDeleteUser (as moto's, and its lockout record goes too)."""
+    pool, user = _admin_user(params)
+    _delete(pool, user)
     return {}
 
 
