@@ -32,6 +32,51 @@ MAX_XML_DEPTH = 8
 Need = tuple[str, str, dict[str, str]]
 
 
+# Every other XML body (configurations, tagging, CompleteMultipartUpload, CreateBucket) is checked
+# for shape too before moto parses it; their schemas nest at most about 6 deep.
+MAX_CONFIG_DEPTH = 32
+# An object PUT/POST with only these parameters carries data (PutObject, UploadPart), not XML.
+_DATA_PARAMS = frozenset({"partNumber", "versionId", "x-id"}) | PRESIGN_PARAMS
+# S3's sub-resources; query parameters are case-sensitive, so "?Delete" is none of them.
+SUBRESOURCES = frozenset(
+    {"delete", "tagging", "cors", "lifecycle", "policy", "acl", "versioning", "website", "uploads",
+     "uploadId", "partNumber", "versionId", "versions", "location", "logging", "notification",
+     "replication", "encryption", "accelerate", "requestPayment", "object-lock", "retention",
+     "legal-hold", "restore", "select", "select-type", "ownershipControls", "publicAccessBlock",
+     "inventory", "analytics", "metrics", "intelligent-tiering", "attributes", "torrent",
+     "policyStatus", "list-type"}
+)  # fmt: skip
+_SUBRESOURCES_FOLDED = {name.lower(): name for name in SUBRESOURCES}
+
+
+def wrong_case_subresource(request: Request) -> str | None:
+    """A query parameter that is a sub-resource in the wrong case (moto would misroute it)."""
+    for name in request.args:
+        if name not in SUBRESOURCES and name.lower() in _SUBRESOURCES_FOLDED:
+            return name
+    return None
+
+
+def xml_body(request: Request) -> bool:
+    """Whether moto parses this request's body as XML (everything but object data and a JSON policy)."""
+    if request.method not in ("PUT", "POST") or "policy" in request.args:
+        return False
+    params = set(request.args)
+    if target_of(request).key and request.method == "PUT" and params <= _DATA_PARAMS | {"uploadId"}:
+        return False  # PutObject, UploadPart, CopyObject
+    return True
+
+
+def check_xml_body(body: bytes) -> None:
+    """MalformedXML for a DOCTYPE, deep nesting or broken XML in a body moto will parse."""
+    if not body:
+        return
+    try:
+        _check_xml_shape(body, MAX_CONFIG_DEPTH)
+    except (ExpatError, ValueError):
+        raise malformed_xml() from None
+
+
 def needs_body(request: Request) -> bool:
     """Whether the actions depend on the body (DeleteObjects names its keys there)."""
     return request.method == "POST" and "delete" in request.args
@@ -64,7 +109,7 @@ def delete_objects(body: bytes) -> list[tuple[str, str | None]]:
     return found
 
 
-def _check_xml_shape(body: bytes) -> None:
+def _check_xml_shape(body: bytes, max_depth: int = MAX_XML_DEPTH) -> None:
     """ValueError for a DOCTYPE (entities: billion laughs) or nesting beyond MAX_XML_DEPTH.
 
     A streaming expat pass that stops at the first offence, before xmltodict builds anything.
@@ -75,7 +120,7 @@ def _check_xml_shape(body: bytes) -> None:
     def start(name: str, attributes: object) -> None:
         nonlocal depth
         depth += 1
-        if depth > MAX_XML_DEPTH:
+        if depth > max_depth:
             raise ValueError("nested too deeply")
 
     def end(name: str) -> None:

@@ -12,7 +12,14 @@ from werkzeug.wrappers import Request, Response
 
 from localcloud.identitypool.pool import IdentityPool
 from localcloud.s3 import cors, policy
-from localcloud.s3.actions import delete_objects, needs_body, required_actions
+from localcloud.s3.actions import (
+    check_xml_body,
+    delete_objects,
+    needs_body,
+    required_actions,
+    wrong_case_subresource,
+    xml_body,
+)
 from localcloud.s3.auth import ANONYMOUS, Authenticator, PayloadCheck, Principal
 from localcloud.s3.errors import S3Error, access_denied
 from localcloud.s3.sigv4 import SigV4Error
@@ -67,6 +74,11 @@ class Gate:
     def check_head(self, request: Request, now: datetime) -> tuple[Principal, PayloadCheck]:
         """Authenticate and, unless the body names what to act on, authorise: before any body is read."""
         principal, payload = self.auth.authenticate(request, now)
+        wrong = wrong_case_subresource(request)
+        if wrong is not None:  # S3's parameters are case-sensitive; moto's routing is not
+            raise S3Error(
+                "InvalidArgument", f"Unknown sub-resource {wrong!r}: S3 parameters are case-sensitive.", 400
+            )
         if principal is ANONYMOUS or not needs_body(request):
             self.authorize(principal, request, b"", {})
         return principal, payload
@@ -78,6 +90,8 @@ class Gate:
             # Every DeleteObjects body, the admin's too: moto parses it next (entities, depth).
             delete_objects(body)
             self.authorize(principal, request, body, {})
+        elif xml_body(request):
+            check_xml_body(body)  # every other XML body moto parses, the admin's too
 
     def check_form(self, request: Request, now: datetime) -> None:
         """A browser POST upload, over a request whose body has been spooled."""

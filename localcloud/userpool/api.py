@@ -27,6 +27,7 @@ from localcloud import moto_adapter as moto
 from localcloud.awsjson import json_response
 from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
+from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import ADMIN_SCOPE, LocalUserPool
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
@@ -286,7 +287,7 @@ def get_user(params: dict[str, Any]) -> dict[str, Any]:
 def update_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
     """UpdateUserAttributes limited to the client's WriteAttributes."""
     pool, user, claims = _token_user(params)
-    attrs = sv.parse_attributes(pool, params.get("UserAttributes"))
+    attrs = _updatable(pool, params)
     if not attrs:
         raise InvalidParameterException("UserAttributes must not be empty")
     sv.check_writable(pool.clients[claims["client_id"]], set(attrs))
@@ -320,20 +321,36 @@ def verify_user_attribute(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _check_kept(pool: LocalUserPool, name: str, what: str) -> None:
+    """Refuse to delete or empty an attribute that is required (schema) or used to sign in."""
+    config = pool.extended_config
+    sign_in = {*(config.get("UsernameAttributes") or ()), *(config.get("AliasAttributes") or ())}
+    attribute = pool.schema_attributes.get(name)
+    if name == "sub" or (attribute is not None and attribute.required):
+        raise InvalidParameterException(f"user.{name}: Required attribute cannot be {what}.")
+    if name in sign_in:
+        raise InvalidParameterException(f"user.{name}: An attribute used to sign in cannot be {what}.")
+
+
 def _deletable_names(pool: LocalUserPool, params: dict[str, Any]) -> list[str]:
     """UserAttributeNames, refused when one is required (schema) or used to sign in (as Cognito does)."""
     names = params.get("UserAttributeNames")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
         raise InvalidParameterException("UserAttributeNames must be a list of strings")
-    config = pool.extended_config
-    sign_in = {*(config.get("UsernameAttributes") or ()), *(config.get("AliasAttributes") or ())}
     for name in names:
-        attribute = pool.schema_attributes.get(name)
-        if name == "sub" or (attribute is not None and attribute.required):
-            raise InvalidParameterException(f"user.{name}: Required attribute cannot be deleted.")
-        if name in sign_in:
-            raise InvalidParameterException(f"user.{name}: An attribute used to sign in cannot be deleted.")
+        _check_kept(pool, name, "deleted")
     return names
+
+
+def _updatable(pool: LocalUserPool, params: dict[str, Any]) -> dict[str, str]:
+    """UserAttributes of an update: no required or sign-in attribute emptied, a plausible email."""
+    attrs = sv.parse_attributes(pool, params.get("UserAttributes"))
+    for name, value in attrs.items():
+        if not value.strip():
+            _check_kept(pool, name, "empty")
+    if "email" in attrs and attrs["email"] and not sv.validate_username_format(attrs["email"], "email"):
+        raise InvalidParameterException("Invalid email address format.")
+    return attrs
 
 
 @op("DeleteUserAttributes")
@@ -370,10 +387,16 @@ def delete_user(params: dict[str, Any]) -> dict[str, Any]:
     """DeleteUser."""
     pool, user, _ = _token_user(params)
     pool.sign_out(user.username)
+    _delete(pool, user)
+    return {}
+
+
+def _delete(pool: LocalUserPool, user: CognitoIdpUser) -> None:
+    """Remove a user from the pool, its groups and the lockout store."""
     for group in list(user.groups):
         group.users.discard(user)
     del pool.users[user.username]
-    return {}
+    LOCKOUT.forget((pool.id, user.username))
 
 
 @op("RevokeToken")
@@ -517,11 +540,19 @@ def admin_reset_user_password(params: dict[str, Any]) -> dict[str, Any]:
 def admin_update_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
     """AdminUpdateUserAttributes with schema validation (admins may write any attribute)."""
     pool, user = _admin_user(params)
-    attrs = sv.parse_attributes(pool, params.get("UserAttributes"))
+    attrs = _updatable(pool, params)
     email = attrs.get("email")
     if email and email != user.attribute_lookup.get("email") and sv.find_user(pool, email):
         raise sv.error("AliasExistsException", "An account with the given email already exists.")
     user.update_attributes([{"Name": k, "Value": v} for k, v in attrs.items()])
+    return {}
+
+
+@op("AdminDeleteUser")
+def admin_delete_user(params: dict[str, Any]) -> dict[str, Any]:
+    """AdminDeleteUser (as moto's, and its lockout record goes too)."""
+    pool, user = _admin_user(params)
+    _delete(pool, user)
     return {}
 
 

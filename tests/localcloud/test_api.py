@@ -482,3 +482,57 @@ def test_admin_delete_user_attributes_refuses_required_attributes(
     idp.admin_delete_user_attributes(UserPoolId=stack.pool_id, Username=email, UserAttributeNames=["name"])
     attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
     assert {a["Name"] for a in attributes} >= {"email"} and "name" not in {a["Name"] for a in attributes}
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_update_user_attributes_refuses_emptying_required_attributes(
+    stack: Stack, new_stack_user: Callable[..., tuple[str, str]], value: str
+) -> None:
+    # Review D: UpdateUserAttributes [{"Name": "email", "Value": ""}] locked the user out.
+    email, password = new_stack_user()
+    access = stack.api_login(email, password)["AccessToken"]
+    idp = stack.idp()
+    with pytest.raises(ClientError) as exc:
+        idp.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "email", "Value": value}])
+    assert error_code(exc) == "InvalidParameterException"
+    assert exc.value.response["Error"]["Message"] == "user.email: Required attribute cannot be empty."
+    with pytest.raises(ClientError) as exc:
+        idp.admin_update_user_attributes(
+            UserPoolId=stack.pool_id, Username=email, UserAttributes=[{"Name": "email", "Value": value}]
+        )
+    assert error_code(exc) == "InvalidParameterException"
+    stack.api_login(email, password)  # still signs in
+    idp.update_user_attributes(
+        AccessToken=access, UserAttributes=[{"Name": "name", "Value": ""}]
+    )  # optional: fine
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "no-at-sign",
+        "two@@example.com",
+        "a b@example.com",
+        "ab@example.com ",
+        "a\u200b@example.com",
+        "a\n@x.io",
+    ],
+)
+def test_update_user_attributes_refuses_implausible_emails(
+    stack: Stack, new_stack_user: Callable[..., tuple[str, str]], address: str
+) -> None:
+    email, password = new_stack_user()
+    access = stack.api_login(email, password)["AccessToken"]
+    idp = stack.idp()
+    with pytest.raises(ClientError) as exc:
+        idp.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "email", "Value": address}])
+    assert (error_code(exc), exc.value.response["Error"]["Message"]) == (
+        "InvalidParameterException", "Invalid email address format.",
+    )  # fmt: skip
+    with pytest.raises(ClientError) as exc:
+        idp.admin_update_user_attributes(
+            UserPoolId=stack.pool_id, Username=email, UserAttributes=[{"Name": "email", "Value": address}]
+        )
+    assert error_code(exc) == "InvalidParameterException"
+    attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
+    assert {"Name": "email", "Value": email} in attributes

@@ -164,8 +164,9 @@ def test_the_store_is_a_bounded_lru_of_hashed_names() -> None:
         if i % 50 == 0:
             with pytest.raises(JsonRESTError):
                 lockout.check(victim)  # recently attempted: kept
-    assert len(lockout) == 100
-    assert all(len(name) == 32 for _, name in lockout._records)  # digests, not the names
+    assert len(lockout) == 100 + 1  # the locked victim is kept apart from the LRU
+    tables = (lockout._users, lockout._records, lockout._locked)
+    assert all(len(name) == 32 for table in tables for _, name in table)  # digests, not the names
 
 
 def test_evicted_least_recently_used_first() -> None:
@@ -175,6 +176,76 @@ def test_evicted_least_recently_used_first() -> None:
     lockout.check(("pool", "a"))  # used: now the most recent
     lockout.failed(("pool", "d"))
     assert set(lockout._records) == {Lockout._key(("pool", n)) for n in ("a", "c", "d")}
+
+
+def lock(lockout: Lockout, clock: FakeClock, key: tuple[str, str], known: bool = False) -> None:
+    """Five wrong passwords and more on the doubling schedule: locked for 16 s."""
+    for _ in range(5):
+        lockout.failed(key, known=known)
+    for wait in (1, 2, 4, 8):
+        clock.now += wait
+        lockout.failed(key, known=known)
+
+
+def is_locked(lockout: Lockout, key: tuple[str, str], known: bool = False) -> bool:
+    try:
+        lockout.check(key, known=known)
+    except JsonRESTError:
+        return True
+    return False
+
+
+def test_a_flood_of_names_does_not_unlock_an_existing_user() -> None:
+    # Review D: 10,000 unknown names on /login evicted a locked victim's record (then ~1,000
+    # guesses an hour instead of ~42).
+    clock = FakeClock()
+    lockout = Lockout(clock, max_records=50, max_locked=20)
+    victim = ("pool", "victim@example.com")
+    lock(lockout, clock, victim, known=True)
+    for i in range(5_000):
+        lockout.failed(("pool", f"flood{i:06d}@x.example"))
+        lockout.check(("pool", f"flood{i:06d}@x.example"))
+        assert len(lockout) <= 1 + 50 + 20
+    assert is_locked(lockout, victim, known=True)
+    lockout.forget(victim)  # the user is deleted: the record goes
+    assert len(lockout) == 50
+
+
+def test_a_flood_of_names_does_not_unlock_a_locked_unknown_name() -> None:
+    # Otherwise a flood would tell an unknown name (unlocked) from an existing one (still locked).
+    clock = FakeClock()
+    lockout = Lockout(clock, max_records=50, max_locked=20)
+    ghost = ("pool", "nobody@example.com")
+    lock(lockout, clock, ghost)
+    for i in range(5_000):
+        lockout.failed(("pool", f"flood{i:06d}@x.example"))
+    assert is_locked(lockout, ghost)
+    assert len(lockout) == 51
+
+
+def test_locked_unknown_names_are_bounded_nearest_quiet_reset_first() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock, max_records=50, max_locked=3)
+    names = [("pool", f"ghost{i}") for i in range(4)]
+    for name in names[:3]:
+        lock(lockout, clock, name)
+    is_locked(lockout, names[0])  # attempted again: its quiet reset moves furthest away
+    lock(lockout, clock, names[3])
+    assert len(lockout) == 3
+    assert set(lockout._locked) == {Lockout._key(n) for n in (names[0], names[2], names[3])}
+
+
+def test_a_record_moves_to_the_users_table_once_the_name_exists() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock, max_records=3, max_locked=3)
+    key = ("pool", "late@example.com")
+    for _ in range(3):
+        lockout.failed(key)  # before sign-up: an unknown name
+    lockout.failed(key, known=True)
+    for i in range(10):
+        lockout.failed(("pool", f"flood{i}"))
+    lockout.failed(key, known=True)
+    assert is_locked(lockout, key, known=True)  # the five failures all counted
 
 
 # --- over HTTP: API and hosted page -------------------------------------------------------------------
