@@ -190,8 +190,22 @@ class LocalCloud:
         # moto picks path-style or virtual-hosted addressing from Host; the gate read the path as
         # path-style, so moto must too (a Host of "<bucket>.s3.amazonaws.com" would shift the key).
         environ["HTTP_HOST"] = f"127.0.0.1:{environ.get('SERVER_PORT', '80')}"
-        with self.lock:
-            return Response.from_app(self.moto_s3, environ, buffered=True)
+        # moto raises (or answers 500) on configurations it cannot read: that is bad input, as on
+        # the Cognito side, and S3 answers a malformed configuration with a 400.
+        unreadable = S3Error(
+            "InvalidRequest", "The request could not be processed (localcloud: moto cannot read it).", 400
+        )
+        try:
+            with self.lock:
+                response = Response.from_app(self.moto_s3, environ, buffered=True)
+        except Exception:  # only moto's own code runs in the try
+            logger.exception("moto's S3 raised on %s %s", request.method, request.full_path)
+            return unreadable.response(request.path)
+        if response.status_code >= 500:
+            logger.warning("moto's S3 failed on %s %s: %s", request.method, request.full_path,
+                           response.get_data(as_text=True)[:300])  # fmt: skip
+            return unreadable.response(request.path)
+        return response
 
     # --- localcloud's own pages and endpoints -------------------------------------------------
     def local(self, request: Request) -> Response:

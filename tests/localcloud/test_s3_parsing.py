@@ -209,3 +209,19 @@ def test_plain_tagging_still_works(stack: Stack) -> None:
     assert s3.get_object_tagging(Bucket=stack.bucket, Key="public/tagged.txt")["TagSet"] == [
         {"Key": "k", "Value": "v"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("?notification", b"<NotificationConfiguration><QueueConfiguration><Queue/></QueueConfiguration>"
+                          b"</NotificationConfiguration>"),
+        ("?ownershipControls", b"<OwnershipControls/>"),
+        ("?publicAccessBlock", b"<PublicAccessBlockConfiguration/>"),
+    ],
+)  # fmt: skip
+def test_configurations_moto_cannot_read_are_a_400_not_a_500(stack: Stack, path: str, body: bytes) -> None:
+    # moto raised on each of these (500 InternalError): malformed input is the caller's error.
+    response = admin_raw(stack, "PUT", f"{stack.bucket}{path}", body)
+    assert response.status_code == 400, response.text[:300]
+    assert xml_code(response) == "InvalidRequest"
