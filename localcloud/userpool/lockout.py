@@ -8,24 +8,23 @@ lengthen it. The count goes back to zero when the user signs in successfully, or
 attempt at all is made for 15 consecutive minutes at any time after a lockout. Unknown usernames
 are counted the same way, so the lockout does not reveal which accounts exist.
 
-Kept in memory (lost on restart), keyed by (pool id, SHA-256 of the username), in three tables so
-that a flood of distinct names can neither grow memory nor unlock anyone:
+Kept in memory (lost on restart), keyed by (pool id, SHA-256 of the username), in ONE table for
+every name, existing or not: the store is never told whether a user exists, so nothing it keeps or
+drops can tell an existing name from an unknown one. The table is kept in last-attempt order and
+holds at most ``max_records`` records (MAX_RECORDS, 100,000). When it is full, a new name takes the
+place of a *quiet* record (no attempt for QUIET_RESET, 15 minutes: its state is what the quiet reset
+gives, or close to it), oldest first; if no record is quiet, nothing is evicted and the new name's
+attempt is refused with the lockout answer ("Password attempts exceeded") and a warning is logged
+(fail closed: a flood of names can neither unlock anyone nor grow memory; names already in the
+table keep being counted). ``forget`` drops a record (a completed sign-in, or the user was deleted).
 
-* users that exist in the pool (the caller says so): never evicted; bounded by the pools' sizes
-  (``forget`` drops a record when its user is deleted);
-* unknown names below the lockout threshold: an LRU of at most ``max_records`` (10,000);
-* unknown names at or past the threshold: at most ``max_locked`` (10,000), evicting the one whose
-  quiet reset is nearest (the oldest last attempt). A flood of fresh names only fills the first LRU,
-  so an unknown name that is locked stays locked like an existing one (no enumeration oracle for a
-  single flood); to push a locked unknown name out, 10,000 other names must each be locked.
-
-Memory: at most max_records + max_locked unknown-name records (20,000, a few MB) plus one record
-per existing user that failed a sign-in.
+Memory: at most max_records records, about 300 bytes each (some 30 MB at 100,000).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -39,13 +38,16 @@ FIRST_LOCKOUT = 1.0
 MAX_LOCKOUT = 15 * 60.0
 # After a lockout, this long without any sign-in attempt resets the count (AWS documents 15 minutes).
 QUIET_RESET = 15 * 60.0
-MAX_RECORDS = 10_000
-MAX_LOCKED = 10_000
+MAX_RECORDS = 100_000
+# A full table logs its warning at most this often (a flood must not flood the log too).
+WARN_EVERY = 60.0
+
+logger = logging.getLogger(__name__)
 
 Key = tuple[str, bytes]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Record:
     failures: int = 0
     locked_until: float = 0.0
@@ -53,28 +55,20 @@ class _Record:
 
 
 class Lockout:
-    """Failed-attempt counts per (pool, user) with an injectable clock."""
+    """Failed-attempt counts per (pool, name) with an injectable clock and a fixed capacity."""
 
-    def __init__(
-        self,
-        clock: Callable[[], float] = time.monotonic,
-        max_records: int = MAX_RECORDS,
-        max_locked: int = MAX_LOCKED,
-    ) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_records: int = MAX_RECORDS) -> None:
         """Start empty; clock returns seconds (monotonic in production, fake in tests)."""
         self.clock = clock
         self.max_records = max_records
-        self.max_locked = max_locked
-        # Existing users: never evicted. Unknown names: below / at or past the threshold. Both
-        # unknown tables are kept in last-attempt order (every touch moves a record to the end).
-        self._users: dict[Key, _Record] = {}
+        # Every name, in last-attempt order (each attempt moves its record to the end).
         self._records: OrderedDict[Key, _Record] = OrderedDict()
-        self._locked: OrderedDict[Key, _Record] = OrderedDict()
         self._lock = threading.Lock()
+        self._warned: float | None = None
 
     def __len__(self) -> int:
         """How many records are kept."""
-        return len(self._users) + len(self._records) + len(self._locked)
+        return len(self._records)
 
     @staticmethod
     def _key(key: tuple[str, str]) -> Key:
@@ -82,65 +76,68 @@ class Lockout:
         pool_id, username = key
         return pool_id, hashlib.sha256(username.encode("utf-8", "surrogatepass")).digest()
 
-    def _pop(self, key: Key) -> _Record | None:
-        """Remove the key's record from whichever table holds it."""
-        for table in (self._users, self._records, self._locked):
-            record = table.pop(key, None)
-            if record is not None:
-                return record
-        return None
-
-    def _store(self, key: Key, record: _Record, known: bool) -> None:
-        """(Re)file a record at the end of its table, evicting unknown names beyond the caps."""
-        if known:
-            self._users[key] = record
-        elif record.failures >= FREE_ATTEMPTS:
-            self._locked[key] = record
-            while len(self._locked) > self.max_locked:
-                self._locked.popitem(last=False)  # the nearest quiet reset
-        else:
-            self._records[key] = record
-            while len(self._records) > self.max_records:
-                self._records.popitem(last=False)
-
     def _current(self, key: Key, now: float) -> _Record | None:
-        """The key's record (taken out of its table), or None when quiet QUIET_RESET after a lockout."""
-        record = self._pop(key)
+        """The key's record, or None (dropped) when quiet QUIET_RESET after a lockout."""
+        record = self._records.get(key)
         if record is None:
             return None
         if record.failures >= FREE_ATTEMPTS and now - record.last_attempt >= QUIET_RESET:
+            del self._records[key]
             return None
         return record
 
-    def check(self, key: tuple[str, str], *, known: bool = False) -> None:
+    def _make_room(self, now: float) -> None:
+        """Before a new name's record: evict quiet records, oldest first, or refuse (fail closed)."""
+        while len(self._records) >= self.max_records:
+            oldest = next(iter(self._records.values()))
+            if now - oldest.last_attempt < QUIET_RESET:  # the oldest is not quiet: none is
+                if self._warned is None or now - self._warned >= WARN_EVERY:
+                    self._warned = now
+                    logger.warning(
+                        "lockout table full (%d records, none quiet for %d s): refusing new names",
+                        len(self._records), QUIET_RESET,
+                    )  # fmt: skip
+                raise NotAuthorizedError("Password attempts exceeded")
+            self._records.popitem(last=False)
+
+    def _touch(self, key: Key, now: float) -> _Record:
+        """The key's record (a new one if needed, room permitting), stamped with this attempt."""
+        record = self._current(key, now)
+        if record is None:
+            self._make_room(now)
+            record = self._records[key] = _Record()
+        else:
+            self._records.move_to_end(key)
+        record.last_attempt = now
+        return record
+
+    def check(self, key: tuple[str, str]) -> None:
         """A sign-in attempt begins: raise Cognito's error while the key is locked out.
 
-        known: the username belongs to a user of the pool (its record is then never evicted).
+        A name without a record gets none here, but is refused when the table is full and holds
+        no quiet record (fail closed).
         """
         now = self.clock()
         hashed = self._key(key)
         with self._lock:
-            record = self._current(hashed, now)
-            if record is None:
+            if self._current(hashed, now) is None:
+                self._make_room(now)
                 return
-            record.last_attempt = now
-            self._store(hashed, record, known)
+            record = self._touch(hashed, now)
             if now < record.locked_until:
                 raise NotAuthorizedError("Password attempts exceeded")
 
-    def failed(self, key: tuple[str, str], *, known: bool = False) -> None:
+    def failed(self, key: tuple[str, str]) -> None:
         """Count a wrong password; from the fifth on, lock for 1 s, doubling, at most 15 min."""
         now = self.clock()
         hashed = self._key(key)
         with self._lock:
-            record = self._current(hashed, now) or _Record()
-            record.last_attempt = now
+            record = self._touch(hashed, now)
             if now >= record.locked_until:  # attempts during a lockout do not lengthen it
                 record.failures += 1
                 if record.failures >= FREE_ATTEMPTS:
                     lockout = min(FIRST_LOCKOUT * 2 ** (record.failures - FREE_ATTEMPTS), MAX_LOCKOUT)
                     record.locked_until = now + lockout
-            self._store(hashed, record, known)
 
     def succeeded(self, key: tuple[str, str]) -> None:
         """A successful sign-in resets the count."""
@@ -149,7 +146,7 @@ class Lockout:
     def forget(self, key: tuple[str, str]) -> None:
         """Drop the key's record (a successful sign-in, or the user was deleted)."""
         with self._lock:
-            self._pop(self._key(key))
+            self._records.pop(self._key(key), None)
 
 
 LOCKOUT = Lockout()

@@ -363,14 +363,13 @@ def authenticate(pool: LocalUserPool, username: object, password: object) -> Cog
     user = find_user(pool, username)
     # Unknown names are counted too, so a lockout does not tell which accounts exist.
     key = (pool.id, user.username if user is not None else str(username).strip().lower())
-    known = user is not None  # an existing user's record is never evicted by a flood of names
-    LOCKOUT.check(key, known=known)
+    LOCKOUT.check(key)
     if (
         user is None
         or not isinstance(password, str)
         or not hmac.compare_digest((user.password or "").encode(), password.encode())
     ):
-        LOCKOUT.failed(key, known=known)
+        LOCKOUT.failed(key)
         raise NotAuthorizedError("Incorrect username or password.")
     # The count is not reset here: only a completed sign-in resets it (sign_in_completed), so the
     # password cannot wipe out failed TOTP codes.
@@ -440,12 +439,12 @@ def check_challenge_code(
     dies ("Invalid session for the user, session is expired.").
     """
     key = (challenge.pool_id, challenge.username)
-    LOCKOUT.check(key, known=True)
+    LOCKOUT.check(key)
     try:
         check(user, code)
     except JsonRESTError as exc:
         if exc.error_type in _WRONG_CODE:
-            LOCKOUT.failed(key, known=True)
+            LOCKOUT.failed(key)
             challenge.failures += 1
             if challenge.failures >= MAX_CHALLENGE_FAILURES:
                 end_challenge(session)

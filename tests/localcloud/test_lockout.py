@@ -153,99 +153,116 @@ def test_failures_before_any_lockout_do_not_decay() -> None:
     assert locked(lockout)
 
 
-def test_the_store_is_a_bounded_lru_of_hashed_names() -> None:
-    clock = FakeClock()
-    lockout = Lockout(clock, max_records=100)
-    victim = ("pool", "victim")
-    for _ in range(5):
-        lockout.failed(victim)
-    for i in range(1000):
-        lockout.failed(("pool", f"{i:08d}" + "x" * 10_000))
-        if i % 50 == 0:
-            with pytest.raises(JsonRESTError):
-                lockout.check(victim)  # recently attempted: kept
-    assert len(lockout) == 100 + 1  # the locked victim is kept apart from the LRU
-    tables = (lockout._users, lockout._records, lockout._locked)
-    assert all(len(name) == 32 for table in tables for _, name in table)  # digests, not the names
-
-
-def test_evicted_least_recently_used_first() -> None:
-    lockout = Lockout(FakeClock(), max_records=3)
-    for name in ("a", "b", "c"):
-        lockout.failed(("pool", name))
-    lockout.check(("pool", "a"))  # used: now the most recent
-    lockout.failed(("pool", "d"))
-    assert set(lockout._records) == {Lockout._key(("pool", n)) for n in ("a", "c", "d")}
-
-
-def lock(lockout: Lockout, clock: FakeClock, key: tuple[str, str], known: bool = False) -> None:
+def lock(lockout: Lockout, clock: FakeClock, key: tuple[str, str]) -> None:
     """Five wrong passwords and more on the doubling schedule: locked for 16 s."""
     for _ in range(5):
-        lockout.failed(key, known=known)
+        lockout.failed(key)
     for wait in (1, 2, 4, 8):
         clock.now += wait
-        lockout.failed(key, known=known)
+        lockout.failed(key)
 
 
-def is_locked(lockout: Lockout, key: tuple[str, str], known: bool = False) -> bool:
+def is_locked(lockout: Lockout, key: tuple[str, str]) -> bool:
     try:
-        lockout.check(key, known=known)
-    except JsonRESTError:
+        lockout.check(key)
+    except JsonRESTError as exc:
+        assert exc.message == EXCEEDED
         return True
     return False
 
 
-def test_a_flood_of_names_does_not_unlock_an_existing_user() -> None:
-    # Review D: 10,000 unknown names on /login evicted a locked victim's record (then ~1,000
-    # guesses an hour instead of ~42).
+def wrong(lockout: Lockout, key: tuple[str, str]) -> str:
+    """One wrong-password attempt as authenticate makes it: the answer the caller would see."""
+    try:
+        lockout.check(key)
+        lockout.failed(key)
+    except JsonRESTError as exc:
+        return str(exc.message)
+    return "Incorrect username or password."
+
+
+def test_one_table_of_hashed_names_bounded_by_its_capacity() -> None:
     clock = FakeClock()
-    lockout = Lockout(clock, max_records=50, max_locked=20)
-    victim = ("pool", "victim@example.com")
-    lock(lockout, clock, victim, known=True)
-    for i in range(5_000):
-        lockout.failed(("pool", f"flood{i:06d}@x.example"))
-        lockout.check(("pool", f"flood{i:06d}@x.example"))
-        assert len(lockout) <= 1 + 50 + 20
-    assert is_locked(lockout, victim, known=True)
-    lockout.forget(victim)  # the user is deleted: the record goes
-    assert len(lockout) == 50
+    lockout = Lockout(clock, max_records=100)
+    for i in range(1000):
+        wrong(lockout, ("pool", f"{i:08d}" + "x" * 10_000))
+        clock.now += 1
+        assert len(lockout) <= 100
+    assert len(lockout) == 100
+    assert all(len(name) == 32 for _, name in lockout._records)  # digests, not the names
 
 
-def test_a_flood_of_names_does_not_unlock_a_locked_unknown_name() -> None:
-    # Otherwise a flood would tell an unknown name (unlocked) from an existing one (still locked).
+def test_the_reviewers_flood_answers_alike_for_existing_and_unknown_names() -> None:
+    # Review E: 4 wrong passwords for an existing user and for an unknown name, a flood of fresh
+    # names, then a fifth: the existing user was locked, the unknown name (evicted) was not.
     clock = FakeClock()
-    lockout = Lockout(clock, max_records=50, max_locked=20)
-    ghost = ("pool", "nobody@example.com")
-    lock(lockout, clock, ghost)
-    for i in range(5_000):
-        lockout.failed(("pool", f"flood{i:06d}@x.example"))
-    assert is_locked(lockout, ghost)
-    assert len(lockout) == 51
+    lockout = Lockout(clock, max_records=200)
+    existing, unknown = ("pool", "alice@example.com"), ("pool", "ghost-nobody@example.com")
+    for name in (existing, unknown):
+        for _ in range(4):
+            assert wrong(lockout, name) == "Incorrect username or password."
+    for i in range(10_200):
+        wrong(lockout, ("pool", f"fl{i:06d}@x.example"))
+        assert len(lockout) <= 200
+    answers = [(wrong(lockout, name), wrong(lockout, name)) for name in (existing, unknown)]
+    assert answers[0] == answers[1] == ("Incorrect username or password.", EXCEEDED)
 
 
-def test_locked_unknown_names_are_bounded_nearest_quiet_reset_first() -> None:
+def test_a_full_table_of_recent_records_refuses_new_names_and_keeps_counting_old_ones(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     clock = FakeClock()
-    lockout = Lockout(clock, max_records=50, max_locked=3)
-    names = [("pool", f"ghost{i}") for i in range(4)]
-    for name in names[:3]:
-        lock(lockout, clock, name)
-    is_locked(lockout, names[0])  # attempted again: its quiet reset moves furthest away
-    lock(lockout, clock, names[3])
+    lockout = Lockout(clock, max_records=3)
+    names = [("pool", f"user{i}") for i in range(3)]
+    for name in names:
+        lockout.failed(name)
+    clock.now += QUIET_RESET - 1  # none quiet yet
+    with caplog.at_level("WARNING", logger="localcloud.userpool.lockout"):
+        assert wrong(lockout, ("pool", "newcomer")) == EXCEEDED
+        with pytest.raises(JsonRESTError):
+            lockout.failed(("pool", "another"))
+    assert "lockout table full" in caplog.text
     assert len(lockout) == 3
-    assert set(lockout._locked) == {Lockout._key(n) for n in (names[0], names[2], names[3])}
-
-
-def test_a_record_moves_to_the_users_table_once_the_name_exists() -> None:
-    clock = FakeClock()
-    lockout = Lockout(clock, max_records=3, max_locked=3)
-    key = ("pool", "late@example.com")
     for _ in range(3):
-        lockout.failed(key)  # before sign-up: an unknown name
-    lockout.failed(key, known=True)
-    for i in range(10):
-        lockout.failed(("pool", f"flood{i}"))
-    lockout.failed(key, known=True)
-    assert is_locked(lockout, key, known=True)  # the five failures all counted
+        assert wrong(lockout, names[0]) == "Incorrect username or password."
+    assert wrong(lockout, names[0]) == "Incorrect username or password."  # the fifth failure
+    assert is_locked(lockout, names[0])  # still counted: locked
+    lockout.forget(names[1])  # a completed sign-in (or a deleted user) makes room
+    assert wrong(lockout, ("pool", "newcomer")) == "Incorrect username or password."
+
+
+def test_quiet_records_are_evicted_first_oldest_first() -> None:
+    clock = FakeClock()
+    lockout = Lockout(clock, max_records=3)
+    a, b, c = (("pool", n) for n in "abc")
+    lock(lockout, clock, a)
+    clock.now += 10
+    lockout.failed(b)
+    clock.now += 10
+    lockout.failed(c)
+    clock.now += QUIET_RESET - 5  # a and b are quiet (a the oldest), c is not
+    lockout.failed(("pool", "d"))
+    assert set(lockout._records) == {Lockout._key(n) for n in (b, c, ("pool", "d"))}
+    lockout.check(b)  # an attempt: b is no longer quiet
+    clock.now += 10
+    lockout.failed(("pool", "e"))  # c is now the oldest, and quiet
+    assert set(lockout._records) == {Lockout._key(n) for n in (b, ("pool", "d"), ("pool", "e"))}
+    assert wrong(lockout, ("pool", "f")) == EXCEEDED  # none quiet: refused, nothing evicted
+    assert len(lockout) == 3
+
+
+def test_a_flood_of_names_does_not_unlock_anyone() -> None:
+    # Review D: 10,000 names on /login evicted a locked victim's record.
+    clock = FakeClock()
+    lockout = Lockout(clock, max_records=50)
+    victim = ("pool", "victim@example.com")
+    lock(lockout, clock, victim)
+    for i in range(5_000):
+        wrong(lockout, ("pool", f"flood{i:06d}@x.example"))
+        assert len(lockout) <= 50
+    assert is_locked(lockout, victim)
+    lockout.forget(victim)  # the user is deleted: the record goes
+    assert len(lockout) == 49
 
 
 # --- over HTTP: API and hosted page -------------------------------------------------------------------
