@@ -343,13 +343,19 @@ def _deletable_names(pool: LocalUserPool, params: dict[str, Any]) -> list[str]:
 
 
 def _updatable(pool: LocalUserPool, params: dict[str, Any]) -> dict[str, str]:
-    """UserAttributes of an update: no required or sign-in attribute emptied, a plausible email."""
+    """UserAttributes of an update: never sub, no required or sign-in attribute emptied, a plausible
+    email, verified flags "true" or "false"."""
     attrs = sv.parse_attributes(pool, params.get("UserAttributes"))
+    if "sub" in attrs:  # users are found by sub: one must never take another's
+        raise InvalidParameterException("user.sub: Attribute cannot be updated.")
     for name, value in attrs.items():
         if not value.strip():
             _check_kept(pool, name, "empty")
-    if "email" in attrs and attrs["email"] and not sv.validate_username_format(attrs["email"], "email"):
+    if "email" in attrs and attrs["email"] and not sv.valid_email(attrs["email"]):
         raise InvalidParameterException("Invalid email address format.")
+    for flag in ("email_verified", "phone_number_verified"):
+        if flag in attrs and attrs[flag] not in ("true", "false"):
+            raise InvalidParameterException(f"user.{flag}: Value must be 'true' or 'false'.")
     return attrs
 
 
@@ -504,7 +510,7 @@ def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
     else:
         if existing is not None:
             raise sv.error("UsernameExistsException", "An account with the given email already exists.")
-        if not sv.validate_username_format(username, "email"):
+        if not sv.valid_email(username):
             raise InvalidParameterException("Username should be an email.")
         if temp is None:
             temp = "Tmp-" + sv.secrets.token_urlsafe(6) + "1a!"

@@ -237,6 +237,19 @@ def send_signup_code(user: CognitoIdpUser) -> dict[str, str]:
     return _email_code(user, "signup", CODE_LIFETIME, what="verification code", kind="signup")
 
 
+# RFC 5321 (4.5.3.1): a local part of at most 64 octets; a path of at most 256, so an address of at
+# most 254 characters once its angle brackets are counted.
+MAX_EMAIL_LOCAL = 64
+MAX_EMAIL = 254
+
+
+def valid_email(value: object) -> bool:
+    """A plausible email address (moto's pattern) within RFC 5321's lengths."""
+    if not isinstance(value, str) or len(value) > MAX_EMAIL or not validate_username_format(value, "email"):
+        return False
+    return len(value.rpartition("@")[0].encode()) <= MAX_EMAIL_LOCAL
+
+
 def sign_up(
     pool: LocalUserPool,
     client: CognitoIdpUserPoolClient,
@@ -245,7 +258,7 @@ def sign_up(
     attributes: dict[str, str],
 ) -> tuple[CognitoIdpUser, dict[str, str]]:
     """Register an UNCONFIRMED user and email the code (SignUp / the hosted /signup page)."""
-    if not isinstance(username, str) or not validate_username_format(username, "email"):
+    if not isinstance(username, str) or not valid_email(username):
         raise InvalidParameterException("Username should be an email.")
     attributes = dict(attributes)
     attributes.pop("email_verified", None)

@@ -516,6 +516,8 @@ def test_update_user_attributes_refuses_emptying_required_attributes(
         "ab@example.com ",
         "a\u200b@example.com",
         "a\n@x.io",
+        "a" * 65 + "@example.com",  # RFC 5321: a local part of at most 64 octets
+        "a@" + "b" * 249 + ".com",  # and an address of at most 254 characters (this one: 255)
     ],
 )
 def test_update_user_attributes_refuses_implausible_emails(
@@ -536,3 +538,68 @@ def test_update_user_attributes_refuses_implausible_emails(
     assert error_code(exc) == "InvalidParameterException"
     attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
     assert {"Name": "email", "Value": email} in attributes
+
+
+def test_update_user_attributes_accepts_emails_at_the_rfc_5321_limits(
+    stack: Stack, new_stack_user: Callable[..., tuple[str, str]]
+) -> None:
+    email, _ = new_stack_user()
+    address = "a" * 64 + "@" + "b" * 181 + ".example"  # local part 64, address 254
+    assert len(address) == 254
+    idp = stack.idp()
+    attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
+    sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
+    idp.admin_update_user_attributes(
+        UserPoolId=stack.pool_id, Username=email, UserAttributes=[{"Name": "email", "Value": address}]
+    )
+    attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=sub)["UserAttributes"]
+    assert {"Name": "email", "Value": address} in attributes
+
+
+# --- sub never changes (users are found by sub); verified flags are booleans -----------------------------
+def test_update_user_attributes_refuse_any_change_to_sub(
+    stack: Stack, new_stack_user: Callable[..., tuple[str, str]]
+) -> None:
+    # Review E: AdminUpdateUserAttributes sub="x" made the user's sub "x" (one user could take another's).
+    email, password = new_stack_user()
+    other, _ = new_stack_user()
+    idp = stack.idp()
+
+    def sub(name: str) -> str:
+        attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=name)["UserAttributes"]
+        return next(a["Value"] for a in attributes if a["Name"] == "sub")
+
+    before = sub(email)
+    for value in ("x", sub(other), before):
+        with pytest.raises(ClientError) as exc:
+            idp.admin_update_user_attributes(
+                UserPoolId=stack.pool_id, Username=email, UserAttributes=[{"Name": "sub", "Value": value}]
+            )
+        assert (error_code(exc), exc.value.response["Error"]["Message"]) == (
+            "InvalidParameterException", "user.sub: Attribute cannot be updated.",
+        )  # fmt: skip
+    access = stack.api_login(email, password)["AccessToken"]
+    with pytest.raises(ClientError) as exc:
+        idp.update_user_attributes(AccessToken=access, UserAttributes=[{"Name": "sub", "Value": "x"}])
+    assert error_code(exc) == "InvalidParameterException"
+    assert sub(email) == before
+
+
+@pytest.mark.parametrize("flag", ["email_verified", "phone_number_verified"])
+def test_admin_update_user_attributes_takes_only_true_or_false_flags(
+    stack: Stack, new_stack_user: Callable[..., tuple[str, str]], flag: str
+) -> None:
+    email, _ = new_stack_user()
+    idp = stack.idp()
+    for value in ("yes", "True", "1", ""):
+        with pytest.raises(ClientError) as exc:
+            idp.admin_update_user_attributes(
+                UserPoolId=stack.pool_id, Username=email, UserAttributes=[{"Name": flag, "Value": value}]
+            )
+        assert error_code(exc) == "InvalidParameterException", value
+    for value in ("false", "true"):
+        idp.admin_update_user_attributes(
+            UserPoolId=stack.pool_id, Username=email, UserAttributes=[{"Name": flag, "Value": value}]
+        )
+    attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
+    assert {"Name": flag, "Value": "true"} in attributes
