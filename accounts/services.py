@@ -79,7 +79,7 @@ def user_update_from_claims(*, user, claims: dict[str, Any], access_token: str |
         # it is the user's wish, not a fact. Keep the last verified address as the e-mail.
         user.pending_email = "" if email == user.email else email
     # Cognito takes any characters in a name: the ones our pages refuse are dropped, not the sign-in.
-    user.name = text.without_refused(str(claims.get("name") or "")).strip()[:255]
+    user.name = text.clean_name(str(claims.get("name") or ""), 255)
     user.cognito_username = str(claims.get("cognito:username") or claims.get("username") or "")[:128]
     groups = _groups_from_claims(claims)
     user.is_staff = settings.COGNITO_STAFF_GROUP in groups

@@ -38,8 +38,18 @@ def multi_line_text(value: str) -> None:
     _refuse_invisible(value, multi_line=True)
 
 
+def visible_name(value: str) -> None:
+    """A name shows something: not only spaces and blank fillers (U+2001, U+3164...)."""
+    if not text.has_visible(value):
+        raise forms.ValidationError(
+            "Please enter the name to show: this one has nothing to see.", code="blank"
+        )
+
+
 def add_text_validators(form: forms.BaseForm) -> None:
     """The checks above on a profile form's text fields (the user's, which the API uses, and the admin's)."""
+    if "display_name" in form.fields:
+        form.fields["display_name"].validators.append(visible_name)
     for name, field in form.fields.items():
         if name in SINGLE_LINE_FIELDS:
             field.validators.append(single_line_text)

@@ -87,6 +87,9 @@ def _jpeg_scans_share_one_buffer(data: bytes, components: int) -> bool:
         if marker == 0xFF:  # fill byte
             offset += 1
             continue
+        if marker in JPEG_NO_LENGTH:
+            offset += 2
+            continue
         if marker == 0xDA:  # SOS: Ns, the number of components in this scan
             return data[offset + 4] >= components
         offset += 2 + int.from_bytes(data[offset + 2 : offset + 4], "big")
@@ -102,7 +105,13 @@ _JPEG_MARKER = re.compile(rb"\xff([^\x00\xd0-\xd7\xff])")
 # anything else one byte per Python iteration: 5 MB of fill or junk took 2.5 s of CPU.
 MAX_JPEG_FILL_BYTES = 16
 _JPEG_HEADER_MARKER = re.compile(rb"\xff{1,%d}([^\x00\xd0-\xd7\xff])" % (MAX_JPEG_FILL_BYTES + 1))
-_JPEG_STANDALONE = frozenset({0x01, 0xD8})  # TEM, SOI: no length field
+# JPG (C8) and JPG0–JPG13 (F0–FD): reserved for extensions no encoder writes, and libjpeg refuses.
+# Pillow reads them as markers with no length field (the payload a length would cover is parsed as
+# segments: one FF F0 hid 16,382 empty COMs from a walk that skipped it as a segment), so refused.
+_JPEG_RESERVED = frozenset({0xC8, *range(0xF0, 0xFE)})
+# Markers without a length field, as Pillow's JpegImagePlugin.MARKER has them (a None handler) plus
+# TEM (01, which Pillow refuses): TEM, RST0–7 (only found in a scan's data), SOI, EOI, the reserved.
+JPEG_NO_LENGTH = frozenset({0x01, *range(0xD0, 0xDA)}) | _JPEG_RESERVED
 _JPEG_SOS, _JPEG_EOI, _JPEG_COM = 0xDA, 0xD9, 0xFE
 # Real files: ~2 (EXIF, XMP, ICC in a few APP2 chunks, Photoshop, Adobe, MPF) to ~10 APPn/COM and
 # a few dozen segments in all; each is an iteration of Pillow's Python header parser.
@@ -128,6 +137,15 @@ def _next_jpeg_marker(data: bytes, offset: int, *, in_header: bool) -> re.Match[
     return match  # None at the end of a truncated file: Pillow says it is damaged
 
 
+def _check_jpeg_counts(scans: int, metadata: int, segments: int, max_scans: int) -> None:
+    if scans > max_scans:
+        raise _unusual_jpeg(f"more than {max_scans} scans")
+    if metadata > MAX_JPEG_METADATA_SEGMENTS:
+        raise _unusual_jpeg(f"more than {MAX_JPEG_METADATA_SEGMENTS} metadata segments")
+    if segments > MAX_JPEG_SEGMENTS:
+        raise _unusual_jpeg(f"more than {MAX_JPEG_SEGMENTS} segments")
+
+
 def _check_jpeg_structure(data: bytes) -> None:
     """Refuse a JPEG whose segments would cost CPU or memory its pixels do not account for.
 
@@ -149,19 +167,16 @@ def _check_jpeg_structure(data: bytes) -> None:
             if scans == 0:
                 raise _unusual_jpeg("an end marker before its first scan")
             return
+        if marker in _JPEG_RESERVED:
+            raise _unusual_jpeg(f"a reserved marker, FF {marker:02X}")
         segments += 1
-        if marker in _JPEG_STANDALONE:
+        if marker in JPEG_NO_LENGTH:
             continue
         if marker == _JPEG_SOS:
             scans += 1
         elif marker == _JPEG_COM or 0xE0 <= marker <= 0xEF:
             metadata += 1
-        if scans > max_scans:
-            raise _unusual_jpeg(f"more than {max_scans} scans")
-        if metadata > MAX_JPEG_METADATA_SEGMENTS:
-            raise _unusual_jpeg(f"more than {MAX_JPEG_METADATA_SEGMENTS} metadata segments")
-        if segments > MAX_JPEG_SEGMENTS:
-            raise _unusual_jpeg(f"more than {MAX_JPEG_SEGMENTS} segments")
+        _check_jpeg_counts(scans, metadata, segments, max_scans)
         # A scan's header only: its entropy-coded data is skipped by the next search.
         offset += int.from_bytes(data[offset : offset + 2], "big")
 

@@ -73,7 +73,8 @@ def _claim_text(claims: dict[str, Any], name: str, max_length: int) -> str:
 
 def _claims_fields(claims: dict[str, Any]) -> dict[str, str]:
     return {
-        "display_name": _claim_text(claims, "name", 100),
+        # A name with nothing to see (spaces, fillers) is no name: the profile keeps its own.
+        "display_name": text.clean_name(str(claims.get("name") or ""), 100),
         "college": _claim_text(claims, "custom:college", 100),
         "role": _claim_text(claims, "custom:role", 64),
     }
@@ -91,7 +92,7 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
         # The account's e-mail is the last verified one; the claims' may be anyone's address.
         # Cognito takes any characters in an address too (UpdateUserAttributes, then verified):
         # the name shown to others meets the same rule as a name claim.
-        mailbox = text.without_refused(user.email.split("@")[0]).strip()[:100] or "member"
+        mailbox = text.clean_name(user.email.split("@")[0], 100) or "member"
         stem = handle_from_text(fields["display_name"] or mailbox)
         for _ in range(5):
             try:

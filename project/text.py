@@ -21,20 +21,72 @@ LINE_BREAKS = frozenset({"\n", "\r", "\t"})
 
 # Letters and symbols that draw nothing: Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), the
 # blank braille pattern (U+2800), the combining grapheme joiner (U+034F), Khmer's invisible vowels
-# (U+17B4, U+17B5). They are Lo, So or Mn, so the categories above let them through: a name of them
-# shows as blank.
+# (U+17B4, U+17B5), the musical null notehead (U+1D159), the Khitan filler (U+16FE4). They are Lo,
+# So or Mn, so the categories above let them through: a name of them shows as blank.
 INVISIBLE_FILLERS = frozenset(
-    {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u034f", "\u17b4", "\u17b5"}
+    {
+        "\u115f",
+        "\u1160",
+        "\u3164",
+        "\uffa0",
+        "\u2800",
+        "\u034f",
+        "\u17b4",
+        "\u17b5",
+        "\U0001d159",
+        "\U00016fe4",
+    }
 )
-# Combining marks on one character: Vietnamese stacks 2, Indic and Tibetan clusters 3 or 4; more
-# only pile up over the lines around it ("Zalgo" text). A form refuses the first mark past this; a
-# claim keeps the first ones.
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt), first and last of each range:
+# drawn as nothing, so never the letter that combining marks sit on.
+DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+# Combining marks on one character, spacing ones (Mc: Indic vowel signs) too: Vietnamese stacks 2,
+# Indic and Tibetan clusters 3 or 4; more only pile up over the lines around it ("Zalgo" text). A
+# form refuses the first mark past this; a claim keeps the first ones.
 MAX_COMBINING_MARKS = 4
-COMBINING_CATEGORIES = frozenset({"Mn", "Me"})
+COMBINING_CATEGORIES = frozenset({"Mn", "Me", "Mc"})
+# What can be seen: a letter, number, punctuation or symbol that is not a filler.
+VISIBLE_CATEGORY_CLASSES = frozenset("LNPS")
 
 
 def _allowed(multi_line: bool) -> frozenset[str]:
     return JOINERS | LINE_BREAKS if multi_line else JOINERS
+
+
+def _default_ignorable(char: str) -> bool:
+    code = ord(char)
+    return any(first <= code <= last for first, last in DEFAULT_IGNORABLE)
+
+
+def _visible(char: str, category: str) -> bool:
+    return (
+        category[0] in VISIBLE_CATEGORY_CLASSES
+        and char not in INVISIBLE_FILLERS
+        and not _default_ignorable(char)
+    )
+
+
+def _carries_marks(char: str, category: str) -> bool:
+    """Whether marks after `char` sit on it (a new base): not after what draws nothing (no reset)."""
+    return _visible(char, category) or (category in {"Zs", "Co"} and not _default_ignorable(char))
 
 
 def _refused_positions(value: str, multi_line: bool):
@@ -49,7 +101,7 @@ def _refused_positions(value: str, multi_line: bool):
             marks += 1
             if marks > MAX_COMBINING_MARKS:
                 yield index
-        elif char not in JOINERS:
+        elif _carries_marks(char, category):
             marks = 0
 
 
@@ -64,6 +116,17 @@ def without_refused(value: str, *, multi_line: bool = False) -> str:
     if not refused:
         return value  # the common case: no copy
     return "".join(char for index, char in enumerate(value) if index not in refused)
+
+
+def has_visible(value: str) -> bool:
+    """Whether `value` shows anything: a name of only spaces, fillers and marks shows as blank."""
+    return any(_visible(char, unicodedata.category(char)) for char in value)
+
+
+def clean_name(value: str, max_length: int) -> str:
+    """A name from a claim as pages show it: without refused characters, or "" if nothing is left to see."""
+    name = without_refused(value).strip()[:max_length]
+    return name if has_visible(name) else ""
 
 
 def is_combining(char: str) -> bool:

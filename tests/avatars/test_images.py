@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from PIL import Image, ImageFile, JpegImagePlugin
 
-from profiles.images import MAX_JPEG_FILL_BYTES, ImageRefused, avatar_renditions
+from profiles.images import JPEG_NO_LENGTH, MAX_JPEG_FILL_BYTES, ImageRefused, avatar_renditions
 from tests.support import images as test_images
 
 pytestmark = pytest.mark.django_db  # the package's autouse fixture clears the guest cache
@@ -157,3 +157,25 @@ def test_bytes_after_the_end_of_a_jpeg_are_still_accepted():
     """An EOI after the scans ends the walk: what follows (a phone's MPO frames, a trailer) is not read."""
     data = test_images.encoded("JPEG", (64, 64)) + b"\xff" * 100_000 + b"trailer"
     assert sorted(avatar_renditions(data=data).by_size) == [128, 512]
+
+
+@pytest.mark.parametrize("marker", [0xF0, 0xF7, 0xFD, 0xC8], ids=["F0", "F7", "FD", "C8"])
+def test_comments_behind_a_reserved_marker_are_refused_before_pillow_reads_them(monkeypatch, marker):
+    """Reviewer E: the walk skipped `FF F0` as a segment with a length, Pillow parsed what it hid."""
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    with pytest.raises(ImageRefused) as refused:
+        avatar_renditions(data=test_images.jpeg_with_comments_behind_reserved_markers(2, marker))
+    assert str(refused.value) == (
+        f"This JPEG is built in an unusual way (a reserved marker, FF {marker:02X}); please re-save it."
+    )
+
+
+def test_the_walk_reads_a_length_exactly_where_pillow_does():
+    """Every marker Pillow's header parser knows: no handler means no length field (it reads none)."""
+    pillow_no_length = {
+        code & 0xFF for code, (_, _, handler) in JpegImagePlugin.MARKER.items() if handler is None
+    }
+    known = {code & 0xFF for code in JpegImagePlugin.MARKER}
+    assert {0xC8, 0xF0, 0xFD, 0xD8, 0xD9} <= pillow_no_length  # the table still marks them so
+    assert JPEG_NO_LENGTH & known == pillow_no_length
+    assert JPEG_NO_LENGTH - known == {0x01}  # TEM: Pillow refuses it ("no marker found")

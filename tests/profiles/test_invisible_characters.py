@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from profiles.forms import multi_line_text, single_line_text
+from accounts.services import user_update_from_claims
+from profiles.forms import ProfileForm, multi_line_text, single_line_text
 from profiles.models import Profile
 from profiles.services import profile_sync_from_claims
 from project import text
@@ -175,7 +176,18 @@ def test_the_mailbox_a_nameless_profile_falls_back_to_meets_the_rule(email, disp
     assert text.first_refused(profile.handle) is None
 
 
-FILLERS = ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800", "\u034f", "\u17b4", "\u17b5"]
+FILLERS = [
+    "\u3164",
+    "\u115f",
+    "\u1160",
+    "\uffa0",
+    "\u2800",
+    "\u034f",
+    "\u17b4",
+    "\u17b5",
+    "\U0001d159",
+    "\U00016fe4",
+]
 ZALGO = "Z" + "\u0300\u0301\u0302\u0303\u0304\u0305\u0306" * 30 + "oe"  # 210 marks on one letter
 # Accents as people write them: precomposed and decomposed Spanish, Vietnamese with 2 marks on one
 # letter (decomposed), Hindi, Tibetan (3 marks), Persian with a ZWNJ, an emoji family (ZWJs).
@@ -188,6 +200,10 @@ WRITTEN = [
     "\u0f56\u0f66\u0f92\u0fb2\u0f74\u0f56",
     "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
     "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "\u0939\u093f\u0928\u094d\u0926\u0940",  # Hindi: Mc vowel signs
+    "\u0d2e\u0d32\u0d2f\u0d3e\u0d33\u0d02",  # Malayalam: Mc signs
+    "\u1000\u103c\u1031\u102c\u1004\u103a\u1037",  # Burmese: 3 Mc signs on one letter
+    "\u2764\ufe0f \u0031\ufe0f\u20e3 \U0001f44b\U0001f3fd",  # emoji with selectors, keycap, skin tone
     "a\u0300\u0301\u0302\u0303",  # as many marks as allowed
 ]
 
@@ -221,3 +237,60 @@ def test_accented_and_joined_text_as_people_write_it_is_accepted(written):
     single_line_text(written)
     multi_line_text(f"{written}\n{written}")
     assert text.without_refused(written) == written
+
+
+# Reviewer E: the count of marks on one letter started again after a character that draws nothing.
+MARKS_PAST_INVISIBLES = {
+    "null-notehead": "a" + ("\u0300\u0301\u0302\u0303" + "\U0001d159") * 20,
+    "khitan-filler": "a" + ("\u0300\u0301\u0302\u0303" + "\U00016fe4") * 20,
+    "unassigned-ignorable": "a" + ("\u0300\u0301\u0302\u0303" + "\u2065") * 20,
+    "spacing-marks": "a" + "\u0903" * 30,
+    "mixed-marks": "a" + "\u0300\u0903\u20dd" * 10,
+}
+
+
+@pytest.mark.parametrize("value", MARKS_PAST_INVISIBLES.values(), ids=MARKS_PAST_INVISIBLES.keys())
+def test_marks_past_an_invisible_character_or_spacing_marks_still_count_on_one_letter(value):
+    assert text.first_refused(value) is not None
+    with pytest.raises(ValidationError):
+        single_line_text(value)
+    kept = text.without_refused(value)
+    assert text.first_refused(kept) is None
+    marks = sum(unicodedata.category(char)[0] == "M" for char in kept)
+    assert marks == text.MAX_COMBINING_MARKS
+
+
+BLANK_NAMES = {
+    "em-quad": "\u2001",
+    "space-and-mark": "\u2001\u0301",
+    "mark-only": "\u0301\u0302",
+    "selectors": "\ufe0f\ufe0f",
+    "unassigned-ignorable": "\u2065",
+    "null-notehead": "\U0001d159",
+    "khitan-filler": "\U00016fe4",
+}
+
+
+@pytest.mark.parametrize("name", BLANK_NAMES.values(), ids=BLANK_NAMES.keys())
+def test_a_name_with_nothing_to_see_is_refused_by_the_form_and_not_taken_from_claims(name):
+    user, profile = make_member(name="Kept Name")
+    form = ProfileForm(
+        data={
+            "display_name": name,
+            "handle": profile.handle,
+            "visibility": profile.visibility,
+            "version": profile.version,
+        },
+        instance=profile,
+    )
+    assert not form.is_valid() and "display_name" in form.errors
+    assert profile_sync_from_claims(user=user, claims={"name": name}).display_name == "Kept Name"
+    user_update_from_claims(user=user, claims={"name": name, "email": user.email})
+    assert get_user_model().objects.get(pk=user.pk).name == ""
+    nameless = get_user_model().objects.create_user(username="nameless", email=f"{name}@example.com")
+    assert profile_sync_from_claims(user=nameless, claims={}).display_name == "member"
+
+
+def test_a_name_with_something_to_see_among_spaces_is_kept():
+    user, _ = make_member(name="Kept Name")
+    assert profile_sync_from_claims(user=user, claims={"name": "\u2001\u00e9\u2001"}).display_name == "\u00e9"

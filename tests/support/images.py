@@ -145,3 +145,14 @@ def jpeg_with_junk_after_app0(junk: bytes) -> bytes:
     data = encoded("JPEG", (64, 64))
     end_of_app0 = 4 + struct.unpack(">H", data[4:6])[0]
     return data[:end_of_app0] + junk + data[end_of_app0:]
+
+
+def jpeg_with_comments_behind_reserved_markers(repeats: int, marker: int = 0xF0) -> bytes:
+    """Reviewer E: `FF F0` then 16,382 empty COMs, `repeats` times, after APP0 (a valid JPEG otherwise).
+
+    A walk that reads the reserved marker's next two bytes (FF FE) as its length skips the COMs;
+    Pillow gives it no length and keeps every COM (78 repeats in 5.1 MB: 1.28 M comments, +99 MB).
+    """
+    hidden = bytes((0xFF, marker)) + b"\xff\xfe\x00\x02" * 16_382 + b"\xff\xfe\x00\x04ab"
+    assert int.from_bytes(hidden[2:4], "big") == len(hidden) - 2  # exactly what the length would skip
+    return jpeg_with_junk_after_app0(hidden * repeats)
