@@ -174,6 +174,16 @@ def find_user(pool: LocalUserPool, username: object) -> CognitoIdpUser | None:
     return user
 
 
+def unknown_name_key(username: str) -> str:
+    """The lockout key of a name find_user does not know: the names it would take for one user share it.
+
+    find_user matches exactly (moto), an email case-insensitively, and nothing else (no strip): an
+    unknown name must be keyed just so, or " x" and "x" would share a count for an unknown name
+    but not for an existing one (an existence oracle).
+    """
+    return username.lower() if "@" in username else username
+
+
 def user_state(user: CognitoIdpUser) -> UserState:
     """localcloud's own state of a user (codes, TOTP secrets), kept by the user's pool."""
     pool = bk.pool_by_id(moto.user_pool_id(user))
@@ -375,7 +385,7 @@ def authenticate(pool: LocalUserPool, username: object, password: object) -> Cog
         raise NotAuthorizedError("Incorrect username or password.")
     user = find_user(pool, username)
     # Unknown names are counted too, so a lockout does not tell which accounts exist.
-    key = (pool.id, user.username if user is not None else str(username).strip().lower())
+    key = (pool.id, user.username if user is not None else unknown_name_key(username))
     LOCKOUT.check(key)
     if (
         user is None

@@ -408,3 +408,24 @@ def test_overlong_usernames_are_refused_without_being_counted(stack: Stack) -> N
     for _ in range(7):
         assert api_attempt(stack, email, "Wrong-pass-1") == "Incorrect username or password."
     assert page_attempt(stack, "y" * 200_000, "Wrong-pass-1") == "Incorrect username or password."
+
+
+@pytest.mark.parametrize("admin", [False, True])
+def test_a_name_spelt_another_way_answers_alike_for_existing_and_unknown_names(
+    stack: Stack, new_stack_user: Callable, admin: bool
+) -> None:
+    """The reviewer's oracle: 4 wrong for X, 1 for " X" (not X to the lookup), 1 more for X."""
+    existing, _ = new_stack_user()
+    unknown = "nobody-" + existing
+
+    def answers(email: str) -> list[str]:
+        first = [api_attempt(stack, email, "Wrong-pass-1", admin) for _ in range(4)]
+        return [
+            *first,
+            api_attempt(stack, " " + email, "Wrong-pass-1", admin),
+            api_attempt(stack, email, "Wrong-pass-1", admin),
+        ]
+
+    expected = ["Incorrect username or password."] * 6
+    assert answers(existing) == expected
+    assert answers(unknown) == expected
