@@ -15,14 +15,19 @@ import unicodedata
 # not text at all (no UTF-8 for them: Postgres could not store them).
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 JOINERS = frozenset({"\u200c", "\u200d"})
+# Unassigned (Cn) to Python's Unicode database (3.11: Unicode 14): newer combining marks (U+0897,
+# U+10EFD, U+1E08F) among them, which would be neither counted as marks nor refused. A name or other
+# single line refuses them (a claim loses them); a multi-line text (a bio) keeps them.
+SINGLE_LINE_REFUSED = frozenset({"Cn"})
 # In a multi-line text (a bio), line breaks and tabs are text.
 LINE_BREAKS = frozenset({"\n", "\r", "\t"})
 
 
 # Letters and symbols that draw nothing: Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), the
 # blank braille pattern (U+2800), the combining grapheme joiner (U+034F), Khmer's invisible vowels
-# (U+17B4, U+17B5), the musical null notehead (U+1D159), the Khitan filler (U+16FE4). They are Lo,
-# So or Mn, so the categories above let them through: a name of them shows as blank.
+# (U+17B4, U+17B5), the musical null notehead (U+1D159), the Khitan filler (U+16FE4), the ideographic
+# half fill space (U+303F). They are Lo, So or Mn, so the categories above let them through: a name
+# of them shows as blank.
 INVISIBLE_FILLERS = frozenset(
     {
         "\u115f",
@@ -35,6 +40,7 @@ INVISIBLE_FILLERS = frozenset(
         "\u17b5",
         "\U0001d159",
         "\U00016fe4",
+        "\u303f",
     }
 )
 # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt), first and last of each range:
@@ -71,6 +77,10 @@ def _allowed(multi_line: bool) -> frozenset[str]:
     return JOINERS | LINE_BREAKS if multi_line else JOINERS
 
 
+def _refused_categories(multi_line: bool) -> frozenset[str]:
+    return REFUSED_CATEGORIES if multi_line else REFUSED_CATEGORIES | SINGLE_LINE_REFUSED
+
+
 def _default_ignorable(char: str) -> bool:
     code = ord(char)
     return any(first <= code <= last for first, last in DEFAULT_IGNORABLE)
@@ -92,10 +102,11 @@ def _carries_marks(char: str, category: str) -> bool:
 def _refused_positions(value: str, multi_line: bool):
     """Indexes of the characters the rule refuses, in order."""
     allowed = _allowed(multi_line)
+    refused_categories = _refused_categories(multi_line)
     marks = 0  # combining marks since the last base character
     for index, char in enumerate(value):
         category = unicodedata.category(char)
-        if char in INVISIBLE_FILLERS or (char not in allowed and category in REFUSED_CATEGORIES):
+        if char in INVISIBLE_FILLERS or (char not in allowed and category in refused_categories):
             yield index  # removed from a claim: it does not part the marks around it
         elif category in COMBINING_CATEGORIES:
             marks += 1

@@ -294,3 +294,26 @@ def test_a_name_with_nothing_to_see_is_refused_by_the_form_and_not_taken_from_cl
 def test_a_name_with_something_to_see_among_spaces_is_kept():
     user, _ = make_member(name="Kept Name")
     assert profile_sync_from_claims(user=user, claims={"name": "\u2001\u00e9\u2001"}).display_name == "\u00e9"
+
+
+# Reviewer F: marks newer than Python's Unicode database are unassigned (Cn) to it, so they were
+# neither marks nor refused: "Al" and 40 of them passed. Names and single-line text refuse Cn.
+UNASSIGNED_TO_PYTHON = ["\U0001e08f", "\u0897", "\U00010efd", "\U000e0fff"]
+
+
+@pytest.mark.parametrize("char", UNASSIGNED_TO_PYTHON, ids=[f"U+{ord(c):04X}" for c in UNASSIGNED_TO_PYTHON])
+def test_unassigned_characters_are_refused_in_names_and_removed_from_claims(char):
+    assert unicodedata.category(char) == "Cn"
+    value = "Al" + char * 40
+    with pytest.raises(ValidationError, match=f"U\\+{ord(char):04X}"):
+        single_line_text(value)
+    assert text.clean_name(value, 100) == "Al"
+    user = get_user_model().objects.create_user(username=f"cn-{ord(char)}", email="cn@example.com")
+    assert profile_sync_from_claims(user=user, claims={"name": value}).display_name == "Al"
+
+
+def test_the_ideographic_half_fill_space_is_a_blank_filler():
+    with pytest.raises(ValidationError, match="U\\+303F"):
+        single_line_text("\u303f" * 3)
+    assert text.clean_name("\u303f\u303f", 100) == ""
+    assert text.without_refused("Ann\u303fa") == "Anna"
