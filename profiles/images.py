@@ -117,6 +117,23 @@ _JPEG_SOS, _JPEG_EOI, _JPEG_COM = 0xDA, 0xD9, 0xFE
 # a few dozen segments in all; each is an iteration of Pillow's Python header parser.
 MAX_JPEG_METADATA_SEGMENTS = 64
 MAX_JPEG_SEGMENTS = 1024
+# Frame headers: SOF0–3, 5–7, 9–11, 13–15 and DHP, which Pillow's SOF handler reads component by
+# component over the whole segment (76 SOFs of 64 kB in 5 MB: 1.1 s of CPU, +135 MB). A frame
+# header is 8 + 3 × Nf bytes for Nf components, and Pillow takes 1, 3 or 4 (L, RGB/YCbCr, CMYK).
+_JPEG_FRAME_HEADERS = frozenset(
+    {*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), *range(0xCD, 0xD0), 0xDE}
+)
+_JPEG_COMPONENT_COUNTS = frozenset({1, 3, 4})
+_JPEG_DHT, _JPEG_DQT = 0xC4, 0xDB
+# Table segments (T.81 B.2.4): a DQT holds at most 4 tables (destinations 0–3) of 1 + 128 bytes
+# (16-bit), a DHT at most 8 (DC and AC for 0–3) of 1 + 16 + 256 bytes; encoders write one table or
+# all of a kind per segment, before the first scan (and a progressive file's DHTs before each scan).
+# Pillow's DQT handler loops over each table in Python (76 segments of 1,008 tables: 0.3 s of CPU).
+# Per kind: (the longest segment, the most segments between two scans), with room to spare.
+_JPEG_TABLES = {
+    _JPEG_DQT: ("quantization", 4 * (1 + 128) + 2, 8),
+    _JPEG_DHT: ("Huffman", 8 * (1 + 16 + 256) + 2, 16),
+}
 # PNG: libpng writes 8 KiB IDAT chunks (640 for a 5 MB file); Pillow reads every chunk in Python.
 MAX_PNG_CHUNKS = 4096
 
@@ -146,6 +163,54 @@ def _check_jpeg_counts(scans: int, metadata: int, segments: int, max_scans: int)
         raise _unusual_jpeg(f"more than {MAX_JPEG_SEGMENTS} segments")
 
 
+@dataclass
+class _JpegWalk:
+    """What the walk has seen so far: scans, metadata and all segments, frame headers (before the
+    first scan) and table segments since the last scan, by kind."""
+
+    scans: int = 0
+    metadata: int = 0
+    segments: int = 0
+    frames: int = 0
+    tables: dict[int, int] | None = None
+
+
+def _check_jpeg_frame_header(data: bytes, offset: int, marker: int, walk: _JpegWalk) -> None:
+    """One frame header before the first scan, exactly as long as its components say."""
+    walk.frames += 1
+    if walk.frames > 1:
+        raise _unusual_jpeg("more than one frame header")
+    length = int.from_bytes(data[offset : offset + 2], "big")
+    components = data[offset + 7] if offset + 7 < len(data) else 0
+    if components not in _JPEG_COMPONENT_COUNTS or length != 8 + 3 * components:
+        raise _unusual_jpeg(f"a frame header, FF {marker:02X}, of {length} bytes for {components} components")
+
+
+def _check_jpeg_tables(data: bytes, offset: int, marker: int, walk: _JpegWalk) -> None:
+    """A table segment no longer than its tables can be, and few of them between two scans."""
+    kind, max_length, max_segments = _JPEG_TABLES[marker]
+    if int.from_bytes(data[offset : offset + 2], "big") > max_length:
+        raise _unusual_jpeg(f"a {kind} table segment longer than {max_length} bytes")
+    walk.tables = walk.tables or {}
+    walk.tables[marker] = walk.tables.get(marker, 0) + 1
+    if walk.tables[marker] > max_segments:
+        raise _unusual_jpeg(f"more than {max_segments} {kind} table segments before a scan")
+
+
+def _count_jpeg_segment(data: bytes, offset: int, marker: int, walk: _JpegWalk) -> None:
+    """Count the segment whose length field is at `offset`, and check the ones Pillow parses."""
+    if marker == _JPEG_SOS:
+        walk.scans += 1
+        walk.tables = None
+    elif marker == _JPEG_COM or 0xE0 <= marker <= 0xEF:
+        walk.metadata += 1
+    elif marker in _JPEG_TABLES:
+        _check_jpeg_tables(data, offset, marker, walk)
+    elif marker in _JPEG_FRAME_HEADERS and walk.scans == 0:
+        _check_jpeg_frame_header(data, offset, marker, walk)
+    _check_jpeg_counts(walk.scans, walk.metadata, walk.segments, settings.AVATAR_MAX_JPEG_SCANS)
+
+
 def _check_jpeg_structure(data: bytes) -> None:
     """Refuse a JPEG whose segments would cost CPU or memory its pixels do not account for.
 
@@ -154,29 +219,25 @@ def _check_jpeg_structure(data: bytes) -> None:
     ones too (a million 4-byte COMs: +160 MB). Walked to the end of the first image (an EOI after a
     scan; one before any scan is refused, as Pillow does not stop there), and
     stopped as soon as a cap is passed, so the walk itself is bounded. Up to the first scan (what
-    Pillow parses in Python) segments must follow each other with at most a few fill bytes between.
+    Pillow parses in Python) segments must follow each other with at most a few fill bytes between,
+    with one frame header of its exact length; table segments are capped in length and number.
     """
-    max_scans = settings.AVATAR_MAX_JPEG_SCANS
-    scans = metadata = segments = 0
+    walk = _JpegWalk()
     offset = 2  # after SOI
-    while match := _next_jpeg_marker(data, offset, in_header=scans == 0):
+    while match := _next_jpeg_marker(data, offset, in_header=walk.scans == 0):
         marker, offset = match[1][0], match.end()
         if marker == _JPEG_EOI:
             # An end before any scan ends nothing for Pillow: its header parser reads on past it
             # (5 MB of fill after an early EOI took 2.4 s of CPU, a million empty COMs +86 MB).
-            if scans == 0:
+            if walk.scans == 0:
                 raise _unusual_jpeg("an end marker before its first scan")
             return
         if marker in _JPEG_RESERVED:
             raise _unusual_jpeg(f"a reserved marker, FF {marker:02X}")
-        segments += 1
+        walk.segments += 1
         if marker in JPEG_NO_LENGTH:
             continue
-        if marker == _JPEG_SOS:
-            scans += 1
-        elif marker == _JPEG_COM or 0xE0 <= marker <= 0xEF:
-            metadata += 1
-        _check_jpeg_counts(scans, metadata, segments, max_scans)
+        _count_jpeg_segment(data, offset, marker, walk)
         # A scan's header only: its entropy-coded data is skipped by the next search.
         offset += int.from_bytes(data[offset : offset + 2], "big")
 

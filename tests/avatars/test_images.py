@@ -179,3 +179,71 @@ def test_the_walk_reads_a_length_exactly_where_pillow_does():
     assert {0xC8, 0xF0, 0xFD, 0xD8, 0xD9} <= pillow_no_length  # the table still marks them so
     assert JPEG_NO_LENGTH & known == pillow_no_length
     assert JPEG_NO_LENGTH - known == {0x01}  # TEM: Pillow refuses it ("no marker found")
+
+
+@pytest.mark.parametrize(
+    "segments",
+    [
+        [test_images.frame_header(0xC0)] * 76,
+        [test_images.frame_header(0xC2)] * 2,
+        [test_images.frame_header(0xDE)],
+        [test_images.frame_header(0xC0, 8 + 3 * 3 + 3)],  # one component entry too many
+        [test_images.jpeg_segment(0xC1, bytes([8, 0, 64, 0, 64, 2]) + b"\x01\x11\x00\x02\x11\x00")],  # Nf 2
+    ],
+    ids=["76-long-SOF0s", "long-SOF2s", "long-DHP", "SOF0-one-entry-too-long", "two-components"],
+)
+def test_a_frame_header_of_an_unusual_length_is_refused_before_pillow_reads_it(monkeypatch, segments):
+    """Reviewer F: Pillow's SOF reads a whole segment entry by entry (76 × 64 kB: 1.1 s CPU, +135 MB)."""
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    with pytest.raises(ImageRefused, match=r"^This JPEG is built in an unusual way \(a frame header, FF "):
+        avatar_renditions(data=test_images.jpeg_with_junk_after_app0(b"".join(segments)))
+
+
+@pytest.mark.parametrize("marker", [0xC0, 0xC2, 0xDE])
+def test_a_second_frame_header_before_the_first_scan_is_refused_before_pillow_reads_it(monkeypatch, marker):
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    extra = test_images.frame_header(marker, 8 + 3 * 3)  # well-formed, but the file has its own
+    with pytest.raises(ImageRefused) as refused:
+        avatar_renditions(data=test_images.jpeg_with_junk_after_app0(extra))
+    assert str(refused.value) == (
+        "This JPEG is built in an unusual way (more than one frame header); please re-save it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("segments", "refusal"),
+    [
+        ([test_images.table_segment(0xDB, 1008)] * 76, r"a quantization table segment longer than 518 bytes"),
+        (
+            [test_images.table_segment(0xDB, 5, largest=True)],
+            r"a quantization table segment longer than 518 bytes",
+        ),
+        ([test_images.table_segment(0xDB, 1)] * 9, r"more than 8 quantization table segments before a scan"),
+        (
+            [test_images.table_segment(0xC4, 9, largest=True)],
+            r"a Huffman table segment longer than 2186 bytes",
+        ),
+        ([test_images.table_segment(0xC4, 1)] * 17, r"more than 16 Huffman table segments before a scan"),
+    ],
+    ids=["76-DQTs-of-1008-tables", "DQT-of-5-tables", "9-DQTs", "DHT-of-9-tables", "17-DHTs"],
+)
+def test_table_segments_beyond_what_encoders_write_are_refused_before_pillow_reads_them(
+    monkeypatch, segments, refusal
+):
+    """Reviewer F: Pillow's DQT loops over every table (76 segments of 1,008 tables: 0.3 s CPU)."""
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
+    data = test_images.jpeg_with_junk_after_app0(b"".join(segments))
+    with pytest.raises(ImageRefused, match=rf"^This JPEG is built in an unusual way \({refusal}\)"):
+        avatar_renditions(data=data)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+@pytest.mark.parametrize(
+    "save",
+    [{}, {"progressive": True}, {"subsampling": 0}, {"subsampling": 2, "optimize": True}, {"quality": 100}],
+    ids=["baseline", "progressive", "4:4:4", "4:2:0-optimized", "quality-100"],
+)
+def test_frame_headers_and_tables_as_real_encoders_write_them_are_accepted(mode, save):
+    """Pillow's (libjpeg's) JPEGs: grayscale, YCbCr at each subsampling, CMYK with its Adobe APP14."""
+    data = test_images.encoded("JPEG", (300, 200), mode, **save)
+    assert sorted(avatar_renditions(data=data).by_size) == [128, 512]

@@ -156,3 +156,27 @@ def jpeg_with_comments_behind_reserved_markers(repeats: int, marker: int = 0xF0)
     hidden = bytes((0xFF, marker)) + b"\xff\xfe\x00\x02" * 16_382 + b"\xff\xfe\x00\x04ab"
     assert int.from_bytes(hidden[2:4], "big") == len(hidden) - 2  # exactly what the length would skip
     return jpeg_with_junk_after_app0(hidden * repeats)
+
+
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def frame_header(marker: int = 0xC0, length: int = 65535) -> bytes:
+    """Reviewer F: a 64×64 three-component frame header, padded with component entries to `length`."""
+    payload = bytes([8]) + struct.pack(">HH", 64, 64) + bytes([3])
+    payload += b"\x01\x11\x00" * ((length - 2 - len(payload)) // 3)
+    return jpeg_segment(marker, payload)
+
+
+def table_segment(marker: int, tables: int, *, largest: bool = False) -> bytes:
+    """A DQT or DHT of `tables` tables for destination 0: small ones, or the largest of their kind.
+
+    DQT: 8-bit (1 + 64 bytes) or 16-bit (1 + 128). DHT: one 1-bit code (1 + 16 + 1) or 256 codes'
+    worth of bytes (1 + 16 + 256; the walk reads no table's contents).
+    """
+    if marker == 0xDB:
+        table = b"\x10" + bytes(128) if largest else b"\x00" + bytes(range(1, 65))
+    else:
+        table = b"\x00" + (bytes(16) + bytes(256) if largest else b"\x01" + bytes(15) + b"\x00")
+    return jpeg_segment(marker, table * tables)
