@@ -13,6 +13,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	&& { echo $$p; break; }; done)
 # Extra pytest arguments: make test ARGS="-k sign_in -x"
 ARGS ?=
+# The browser tests' live server; tests/localcloud-test.json allows 8000-8012.
+LIVE_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help venv dev services services-down test bench chromium lint fmt clean-data
@@ -28,7 +30,7 @@ dev: venv ## Start Postgres and the local Cognito stack, migrate, serve http://l
 	@devtools/services.sh exec dev -- devtools/dev.sh
 
 test: venv chromium ## Run the whole suite against fresh test services (ARGS="..." for pytest)
-	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:8001 \
+	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:$(LIVE_PORT) \
 		devtools/services.sh exec test -- $(PY) -m pytest $(ARGS)
 
 # Each script moves to a *_bench database of its own (never `app`); gunicorn listens on BENCH_PORT (83xx).
