@@ -77,7 +77,7 @@ TEMPLATE_ONLY = {
     "WebClient.UserPoolId": "the one pool",
     "IdentityPool.IdentityPoolName": "names are per deployment",
     "IdentityPool.AllowClassicFlow": "false; localcloud has no classic flow at all",
-    "IdentityPool.CognitoIdentityProviders": "localcloud adds the web client at start-up (test_identity_pool_providers)",
+    "IdentityPool.CognitoIdentityProviders": "localcloud adds the web client at start-up (wiring test)",
     "AvatarBucket.BucketName": "names are per deployment",
     "AvatarBucket.OwnershipControls": "AWS only: localcloud's bucket has no ACLs to disable",
     "AvatarBucket.PublicAccessBlockConfiguration": "AWS only: localcloud's bucket is private by construction",
