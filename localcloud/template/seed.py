@@ -2,7 +2,7 @@
 
 Each resource type localcloud understands has a row in ``KINDS``: what its ``Ref`` and attributes
 are here, and where it goes in the config. Any other type is refused, by name. Ids that Cognito
-assigns at creation (pool, client and identity-pool ids) are ``<LogicalId>`` placeholders: the config
+assigns at creation (pool, client and identity-pool ids) are ``__LogicalId__`` placeholders: the config
 never holds them (localcloud makes them at start-up), and references between resources are turned
 into the names the config uses (a client's ``ClientName``, a role's ARN).
 """
@@ -19,12 +19,12 @@ from localcloud.template import intrinsics
 from localcloud.template.loader import TemplateError, load
 
 STACK_NAME = "localcloud"
-_PLACEHOLDER = re.compile(r"<([A-Za-z0-9]+)>")
+_PLACEHOLDER = re.compile(r"__([A-Za-z0-9]+)__")
 
 
 def placeholder(logical_id: str) -> str:
     """What an id assigned at creation (pool, client, identity pool) resolves to."""
-    return f"<{logical_id}>"
+    return f"__{logical_id}__"
 
 
 @dataclass

@@ -170,7 +170,7 @@ def test_identity_pool_providers_and_roles_are_wired(template):
     providers = template_value(template, "IdentityPool.CognitoIdentityProviders")
     pool_provider = template.reference("UserPool", "ProviderName")
     assert {
-        "ClientId": "<WebClient>",
+        "ClientId": "__WebClient__",
         "ProviderName": pool_provider,
         "ServerSideTokenCheck": False,
     } in providers
