@@ -6,6 +6,7 @@ The short forms become the long ones CloudFormation defines: ``!Ref X`` is ``{"R
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,16 @@ _FUNCTIONS = (
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader (no arbitrary objects) that knows CloudFormation's tags."""
+
+
+# YAML 1.1 reads on/off/yes/no as booleans; CloudFormation reads them as strings (a condition On).
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _node_value(loader: _Loader, node: yaml.Node) -> Any:
