@@ -9,6 +9,7 @@ import pytest
 
 from infra.env_from_stack import env_from_outputs, env_name, render, write_private
 from localcloud.template.loader import load
+from profiles.avatars import upload_key_is_own
 from tests.support.infra import ENV_EXAMPLE, TEMPLATE, resolved_template, template_value
 
 PROVIDERS = {
@@ -130,8 +131,10 @@ def test_abandoned_raw_uploads_expire(template):
     rules = template_value(template, "AvatarBucket.LifecycleConfiguration.Rules")
     (expiry,) = [r for r in rules if "ExpirationInDays" in r]
     assert expiry["Status"] == "Enabled" and expiry["ExpirationInDays"] == 1
-    # A lifecycle prefix is literal: it must not reach the avatars themselves.
-    assert not "protected/x/avatars/y".startswith(expiry["Prefix"])
+    # A lifecycle prefix is literal: it must hold the app's raw uploads and not the avatars.
+    identity = "us-east-1:0a1b2c3d-0000-4000-8000-000000000000"
+    assert upload_key_is_own(key=f"{expiry['Prefix']}{identity}/{'a' * 32}", identity_id=identity)
+    assert not f"protected/{identity}/avatars/x-512.webp".startswith(expiry["Prefix"])
 
 
 def test_the_identity_pool_has_guests_and_no_classic_flow(template):
