@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.env_from_stack", description=__doc__)
     parser.add_argument("--stack", required=True)
     parser.add_argument(
-        "--region", default=None, help="the stack's region (default: boto3's, e.g. AWS_REGION)"
+        "--region", default=None, help="the stack's region (default: boto3's, e.g. AWS_DEFAULT_REGION)"
     )
     parser.add_argument("--output", default=None, help="the env file to write (default .env.<stack>)")
     args = parser.parse_args(argv)

@@ -2,7 +2,7 @@
 
 An operator tool, not used by the running app: it reads no Django setting, so it works before the
 app's environment exists. Credentials and region come from boto3's usual chain (AWS_PROFILE,
-AWS_REGION, an instance role...).
+AWS_DEFAULT_REGION, an instance role...).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ def stack_outputs(
     *, stack_name: str, region: str | None = None, endpoint_url: str | None = None
 ) -> dict[str, str]:
     """OutputKey -> OutputValue of a stack whose last create or update completed."""
-    client: Any = outbound.observe_client(
-        boto3.session.Session().client("cloudformation", region_name=region, endpoint_url=endpoint_url)
-    )
     try:
+        client: Any = outbound.observe_client(
+            boto3.session.Session().client("cloudformation", region_name=region, endpoint_url=endpoint_url)
+        )
         stacks = client.describe_stacks(StackName=stack_name)["Stacks"]
     except (ClientError, BotoCoreError) as exc:
         raise StackError(f"cannot read stack {stack_name!r}: {exc}") from exc

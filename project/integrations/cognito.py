@@ -431,10 +431,10 @@ class CognitoUserPool:
 
 def client_secret(*, region: str, user_pool_id: str, client_id: str, endpoint_url: str | None = None) -> str:
     """DescribeUserPoolClient's ClientSecret (operator tools: reads no setting; boto3's credentials)."""
-    client: Any = outbound.observe_client(
-        boto3.session.Session().client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
-    )
     try:
+        client: Any = outbound.observe_client(
+            boto3.session.Session().client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
+        )
         answer = client.describe_user_pool_client(UserPoolId=user_pool_id, ClientId=client_id)
     except (ClientError, BotoCoreError) as exc:
         raise CognitoUnavailable(f"describe_user_pool_client: {exc}") from exc

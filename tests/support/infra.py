@@ -91,6 +91,20 @@ def _groups(template_groups: Any, seed_groups: Any) -> bool:
     return key(template_groups) == key(seed_groups)
 
 
+def _role_mapping(template_mapping: Any, seed_mapping: Any) -> bool:
+    """Same mapping, rules in the same order; role ARNs are per account (the policies are compared)."""
+
+    def shape(mapping: dict[str, Any]) -> dict[str, Any]:
+        rules = [
+            {k: v for k, v in r.items() if k != "RoleARN"} for r in mapping["RulesConfiguration"]["Rules"]
+        ]
+        same_role = len({r["RoleARN"] for r in mapping["RulesConfiguration"]["Rules"]})
+        kept = {k: v for k, v in mapping.items() if k not in ("IdentityProvider", "RulesConfiguration")}
+        return {**kept, "rules": rules, "roles": same_role}
+
+    return shape(template_mapping) == shape(seed_mapping)
+
+
 COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "same": lambda t, s: bool(t == s),
     "same set": lambda t, s: t is not MISSING and s is not MISSING and sorted(t) == sorted(s),
@@ -101,4 +115,5 @@ COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "policy": _policy,
     "cors": _cors,
     "groups": _groups,
+    "role mapping": _role_mapping,
 }
