@@ -226,9 +226,9 @@ class _Converter:
             "region": self.resolved.region,
             "user_pool": self._user_pool(),
             **self._clients(),
-            "groups": [self._group(lid, props) for lid, props in self._in_pool("UserPoolGroup").items()],
+            "groups": [_without_pool(props) for props in self._in_pool("UserPoolGroup").values()],
         }
-        providers = [self._provider(props) for props in self._in_pool("UserPoolIdentityProvider").values()]
+        providers = [_without_pool(props) for props in self._in_pool("UserPoolIdentityProvider").values()]
         if providers:
             config["identity_providers"] = providers
         config.update(self._identity_pool())
@@ -257,7 +257,7 @@ class _Converter:
         """The client with a secret is app_client (the Django app's); one without is spa_client."""
         sections: dict[str, Any] = {}
         for lid, props in self._in_pool("UserPoolClient").items():
-            client = {k: v for k, v in props.items() if k != "UserPoolId"}
+            client = _without_pool(props)
             client.setdefault("ClientName", lid)
             key = "app_client" if client.get("GenerateSecret") else "spa_client"
             if key in sections:
@@ -275,14 +275,6 @@ class _Converter:
         if not match or match.group(1) not in self.clients:
             raise TemplateError(f"{where}: {client_id!r} is not a client of the template's user pool")
         return str(self.clients[match.group(1)].get("ClientName", match.group(1)))
-
-    @staticmethod
-    def _group(lid: str, props: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in props.items() if k != "UserPoolId"}
-
-    @staticmethod
-    def _provider(props: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in props.items() if k != "UserPoolId"}
 
     def _identity_pool(self) -> dict[str, Any]:
         pools = self.resolved.of_type("AWS::Cognito::IdentityPool")
@@ -379,6 +371,11 @@ _CORS_KEYS = {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds", "Id"
 def cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """A CloudFormation CorsRule in PutBucketCors shape."""
     return {_CORS_KEYS.get(key, key): value for key, value in rule.items()}
+
+
+def _without_pool(properties: dict[str, Any]) -> dict[str, Any]:
+    """A pool resource's properties as the config holds them (localcloud has one pool)."""
+    return {k: v for k, v in properties.items() if k != "UserPoolId"}
 
 
 def _as_list(value: Any) -> list[Any]:
