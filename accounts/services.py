@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from accounts.signals import user_signed_in
@@ -156,3 +158,40 @@ def sign_out(*, refresh_token: str | None) -> None:
     except cognito.CognitoError as exc:
         # The local session is gone either way; the token dies with its own expiry.
         logger.warning("could not revoke the refresh token at sign-out: %s", exc)
+
+
+# --- Sessions ended by an operator ------------------------------------------------------------
+
+# Why a session ended, for the person whose browser still holds its cookie.
+ENDED_DISABLED = "disabled"
+ENDED_SIGNED_OUT = "signed_out"
+
+
+def _ended_key(session_key: str) -> str:
+    # A digest: the cache never holds a usable session key.
+    return "accounts:ended:" + hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def session_mark_ended(*, session_key: str, reason: str) -> None:
+    """Remember, for the cookie's lifetime, why this session is about to be ended."""
+    cache.set(_ended_key(session_key), reason, settings.SESSION_COOKIE_AGE)
+
+
+def session_end_reason(*, session: SessionBase, cookie: str | None) -> str | None:
+    """Why this anonymous request's session ended, if an operator ended it; the session is flushed.
+
+    Two cases: the session still names a user whose account is now disabled (the backend no
+    longer signs them in), or the cookie names a session an operator deleted.
+    """
+    user_id = session.get(SESSION_KEY)
+    if user_id is not None:
+        user = get_user_model().objects.filter(pk=user_id).only("is_active").first()
+        session.flush()
+        return ENDED_DISABLED if user is not None and not user.is_active else ENDED_SIGNED_OUT
+    if cookie and session.session_key is None:
+        key = _ended_key(cookie)
+        reason = cache.get(key)
+        if reason is not None:
+            cache.delete(key)
+        return reason
+    return None

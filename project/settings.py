@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Why an operator ended this browser's session (disabled account: a page, not a sign-in loop).
+    "accounts.middleware.EndedSessionMiddleware",
     # Renews Cognito tokens with the refresh token before they expire (not prompt=none).
     "accounts.middleware.TokenRefreshMiddleware",
     # Pushes profile edits that Cognito missed (it was down) on the next request.

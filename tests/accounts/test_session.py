@@ -224,7 +224,7 @@ def test_a_refused_sign_in_leaves_no_foreign_tokens_in_the_session(sign_in, app_
 
     response = finish_sign_in(app_client, hosted_ui_sign_in(start_sign_in(app_client), email, password))
 
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.FORBIDDEN  # "your account is disabled"
     assert {key: app_client.session.get(key) for key in services.TOKEN_KEYS} == before
     claims = cognito.user_pool().verify_token(app_client.session[services.ID_TOKEN], token_use="id")
     assert claims["email"] == "alice@example.com"
