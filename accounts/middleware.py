@@ -11,7 +11,7 @@ from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 
-from accounts import services
+from accounts import services, sessions
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
@@ -77,3 +77,21 @@ class TokenRefreshMiddleware:
             # Cognito is down or slow: keep the current tokens and try again next request.
             logger.warning("token refresh postponed: %s", exc)
         return None
+
+
+class SessionActivityMiddleware:
+    """Keeps the signed-in session's index row (last seen, browser, address) current, cheaply:
+    one UPDATE at most every SESSION_INDEX_TOUCH seconds per session, none for visitors."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        if getattr(view_func, "bearer_only", False):  # the API never uses the session
+            return
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            sessions.session_index_touch(request=request)

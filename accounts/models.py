@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 from project import text
 
@@ -68,3 +69,33 @@ class OperatorAction(models.Model):
     def __str__(self) -> str:
         outcome = "done" if self.succeeded else "failed"
         return f"{self.actor_email}: {self.action} {self.target_email or self.target_sub} ({outcome})"
+
+
+class UserSession(models.Model):
+    """An index of who is signed in where: Django's session table has no user column.
+
+    One row per signed-in Django session, deleted with it (ORM cascade: sign-out, cycled keys,
+    `clearsessions`, and `accounts.sessions.user_sessions_end`), so "this user's sessions" is one
+    indexed query however many sessions the site holds. Sessions are the database backend's
+    (settings.SESSION_ENGINE), which this index depends on.
+    """
+
+    session = models.OneToOneField(
+        "sessions.Session", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="signed_in_sessions")
+    created = models.DateTimeField("signed in at", default=timezone.now)
+    last_seen = models.DateTimeField()
+    user_agent = models.CharField(max_length=512, blank=True)
+    # Approximate on purpose (IPv4 /24, IPv6 /48): enough to recognise a place, not to track a person.
+    ip_prefix = models.CharField("approximate IP address", max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} since {self.created:%Y-%m-%d %H:%M}"
+
+    @property
+    def session_key(self) -> str:
+        return self.session_id

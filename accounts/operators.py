@@ -20,8 +20,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import services
-from accounts.models import OperatorAction
+from accounts import services, sessions
+from accounts.models import OperatorAction, UserSession
+from accounts.signals import AccountDeletionBlocked, user_deleting
 from project import text
 from project.integrations import cognito
 
@@ -228,19 +229,18 @@ def _operate(
 # --- Local side effects -----------------------------------------------------------------------
 
 
-def end_django_sessions(user: Any) -> None:
-    """End every Django session of the user (their next request is signed out)."""
-    # An inactive user is signed out at their next request by the backend (accounts.auth);
-    # this also deletes the sessions themselves once the session index exists.
-    end = getattr(services, "user_sessions_end", None)
-    if end is not None:
-        end(user=user)
+def end_django_sessions(user: Any, reason: str = services.ENDED_SIGNED_OUT) -> int:
+    """End every Django session of the user now (accounts.sessions' index); each browser's next
+    request is signed out and told why (services.session_end_reason). Returns how many ended."""
+    for key in UserSession.objects.filter(user=user).values_list("session_id", flat=True):
+        services.session_mark_ended(session_key=key, reason=reason)
+    return sessions.user_sessions_end(user=user)
 
 
 def _deactivate(user: Any) -> None:
     get_user_model().objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
-    end_django_sessions(user)
+    end_django_sessions(user, services.ENDED_DISABLED)
 
 
 def _user_mark_missing(user: Any) -> None:
@@ -381,6 +381,12 @@ def user_delete(*, operator: Operator, user: Any) -> Outcome:
     """AdminDeleteUser, then the local account with its sessions (and, by cascade, its profile)."""
 
     def steps() -> str:
+        # Other apps delete what they keep outside the database (profiles: the avatar in S3);
+        # a receiver that cannot raises AccountDeletionBlocked and nothing is deleted anywhere.
+        try:
+            user_deleting.send(sender=type(user), user=user, request=operator.request, operator=operator.user)
+        except AccountDeletionBlocked as exc:
+            raise PartlyDone(f"Not deleted: {exc}") from exc
         try:
             cognito.user_pool().admin_delete_user(username=_username(user))
         except cognito.UserNotFound:

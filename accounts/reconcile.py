@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import operators
+from accounts import operators, services
 from accounts.models import OperatorAction
 from project.integrations import cognito
 
@@ -92,7 +92,7 @@ def _sweep(started: Any, result: ReconcileResult) -> None:
             pool_missing_since=started, is_active=False
         )
         for user in User.objects.filter(pk__in=batch).only("pk"):
-            operators.end_django_sessions(user)
+            operators.end_django_sessions(user, services.ENDED_DISABLED)
     result.missing = not_seen.count()
 
 
