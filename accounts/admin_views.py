@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts import operators, reconcile
+from project import roles
 from project.integrations import cognito
 
 # Actions on one user and the form field each takes (if any).
@@ -40,10 +41,7 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [
-            ("", "No role"),
-            *((r, r.capitalize()) for r in operators.role_names()),
-        ]
+        self.fields["role"].choices = roles.role_choices()
 
 
 def _context(model_admin, request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -124,7 +122,7 @@ def _page_context(
         pool_email=state.attributes.get("email", "") if state else "",
         error=error,
         may=may,
-        roles=operators.role_names(),
+        roles=roles.roles(),
         groups=[g for g in groups if not state or g not in state.groups],
         history=user.operator_actions.all()[:20],
     )

@@ -23,14 +23,14 @@ from django.utils import timezone
 from accounts import services, sessions
 from accounts.models import OperatorAction, UserSession
 from accounts.signals import AccountDeletionBlocked, user_deleting
-from project import text
+from project import roles, text
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
 
 OPERATE = "accounts.operate_user"
 MANAGE = "accounts.manage_user"
-ADMIN_ROLE = "admin"
+ADMIN_ROLE = roles.ADMIN
 
 
 @dataclass(frozen=True)
@@ -108,13 +108,8 @@ def operator_from_request(request: HttpRequest) -> Operator:
             claims = cognito.user_pool().verify_token(token, token_use="id")
         except cognito.InvalidToken:
             claims = {}
-        value = claims.get("custom:role")
-        role = value if isinstance(value, str) and value in role_names() else None
+        role = roles.role_from_claims(claims)
     return Operator(user=request.user, role=role, request=request)
-
-
-def role_names() -> tuple[str, ...]:
-    return tuple(getattr(settings, "ROLES", ("member", "moderator", "admin")))
 
 
 def user_label(user: Any) -> str:
@@ -334,13 +329,18 @@ def user_reset_mfa(*, operator: Operator, user: Any) -> Outcome:
 
 def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
     """custom:role from the closed list (AdminUpdateUserAttributes), mirrored here at once."""
-    if role and role not in role_names():
+    if role and roles.role_from_value(role) is None:
         return Outcome(user_label(user), False, f"“{role}” is not a role.")
 
     def steps() -> str:
-        cognito.user_pool().admin_update_user_attributes(
-            username=_username(user), attributes={"custom:role": role}
-        )
+        if role:
+            cognito.user_pool().admin_update_user_attributes(
+                username=_username(user), attributes={roles.ROLE_CLAIM: role}
+            )
+        else:
+            cognito.user_pool().admin_delete_user_attributes(
+                username=_username(user), names=[roles.ROLE_CLAIM]
+            )
         _mirror_from_pool(user)
         return f"Role set to “{role}”." if role else "Role removed."
 
@@ -405,7 +405,7 @@ def user_invite(*, operator: Operator, email: str, name: str = "", role: str = "
     action = ACTIONS["invite"]
     try:
         _check_operator(operator, action)
-        if role and role not in role_names():
+        if role and roles.role_from_value(role) is None:
             raise OperatorRefused(f"“{role}” is not a role.")
     except OperatorRefused as exc:
         _record(operator, action, email=email, error=f"refused: {exc}", succeeded=False)

@@ -8,6 +8,23 @@ from django.forms.models import BaseInlineFormSet
 from profiles import services
 from profiles.forms import ChangedFieldsForm, HandleField, add_text_validators
 from profiles.models import RESERVED_HANDLES, Profile
+from project import roles
+
+
+def role_field(*, current: str) -> forms.ChoiceField:
+    """The role, picked from the closed list (project/roles.py), never typed.
+
+    A stored value no longer in the list (saved before the list existed) stays offered, marked,
+    so an edit of another field keeps it; the next sign-in drops it (no role).
+    """
+    choices = roles.role_choices()
+    if current and roles.role_from_value(current) is None:
+        choices.append((current, f"{current} (not a known role)"))
+    return forms.ChoiceField(
+        choices=choices,
+        required=False,
+        help_text="Written to the user's custom:role in Cognito; it takes effect at their next sign-in.",
+    )
 
 
 class ProfileAdminForm(ChangedFieldsForm):
@@ -24,6 +41,7 @@ class ProfileAdminForm(ChangedFieldsForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["version"] = self.instance.version
+        self.fields["role"] = role_field(current=self.instance.role)
         add_text_validators(self)
 
     def clean_handle(self) -> str:

@@ -419,11 +419,8 @@ class CognitoUserPool:
 
     def admin_update_user_attributes(self, *, username: str, attributes: dict[str, str]) -> None:
         """AdminUpdateUserAttributes with the server's AWS credentials (admin edits, retries)."""
-        self._call(
-            "admin_update_user_attributes",
-            UserPoolId=settings.COGNITO_USER_POOL_ID,
-            Username=username,
-            UserAttributes=_attribute_list(attributes),
+        self._admin_call(
+            "admin_update_user_attributes", Username=username, UserAttributes=_attribute_list(attributes)
         )
 
     def get_user(self, *, access_token: str) -> dict[str, str]:
@@ -514,6 +511,9 @@ class CognitoUserPool:
         user["Attributes"] = {a["Name"]: a["Value"] for a in user.pop("Attributes", [])}
         return user
 
+    def admin_delete_user_attributes(self, *, username: str, names: list[str]) -> None:
+        self._admin_call("admin_delete_user_attributes", Username=username, UserAttributeNames=names)
+
     def admin_delete_user(self, *, username: str) -> None:
         self._admin_call("admin_delete_user", Username=username)
 
@@ -545,6 +545,18 @@ class CognitoUserPool:
 
 
 _THROTTLED = frozenset({"TooManyRequestsException", "LimitExceededException", "ThrottlingException"})
+# The server's own credentials are wrong or not allowed: not about the user, and not fixed by retrying
+# the same request differently (an operator's configuration problem, reported as unavailable).
+_CREDENTIALS = frozenset(
+    {
+        "InvalidSignatureException",
+        "UnrecognizedClientException",
+        "MissingAuthenticationTokenException",
+        "IncompleteSignatureException",
+        "AccessDeniedException",
+        "ExpiredTokenException",
+    }
+)
 
 
 def _admin_error(operation: str, exc: ClientError) -> CognitoError:
@@ -555,7 +567,7 @@ def _admin_error(operation: str, exc: ClientError) -> CognitoError:
         return UserNotFound(message or "User does not exist.")
     if code in _THROTTLED:
         return Throttled(f"{operation}: {code} {message}")
-    if 400 <= status < 500 and code:
+    if 400 <= status < 500 and code and code not in _CREDENTIALS:
         return AdminCallRefused(code, message)
     return CognitoUnavailable(f"{operation}: {code} {message}")
 

@@ -24,25 +24,29 @@ class PoolUser(NamedTuple):
 
 
 class PoolUsers:
-    """new_user(groups=(), name=...) → a fresh confirmed PoolUser; deleted again by cleanup()."""
+    """new_user(groups=(), name=..., role=None) → a fresh confirmed PoolUser; deleted by cleanup()."""
 
     def __init__(self, idp: Any) -> None:
         self.idp = idp
         self.made: list[str] = []
 
-    def __call__(self, groups: tuple[str, ...] = (), name: str = "Test Person", role: str = "") -> PoolUser:
+    def __call__(
+        self, groups: tuple[str, ...] = (), name: str = "Test Person", role: str | None = None
+    ) -> PoolUser:
         email = f"user-{uuid.uuid4().hex[:10]}@example.com"
         password = "Test-pass-1"
         pool = settings.COGNITO_USER_POOL_ID
+        attributes = [
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "name", "Value": name},
+        ]
+        if role is not None:  # custom:role, as an administrator sets it
+            attributes.append({"Name": "custom:role", "Value": role})
         self.idp.admin_create_user(
             UserPoolId=pool,
             Username=email,
-            UserAttributes=[
-                {"Name": "email", "Value": email},
-                {"Name": "email_verified", "Value": "true"},
-                {"Name": "name", "Value": name},
-                *([{"Name": "custom:role", "Value": role}] if role else []),
-            ],
+            UserAttributes=attributes,
             MessageAction="SUPPRESS",
         )
         self.idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
