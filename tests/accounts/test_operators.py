@@ -119,6 +119,10 @@ def test_sign_out_everywhere_revokes_the_refresh_token(admin_client, target, idp
     with pytest.raises(cognito.TokenRejected):
         cognito.user_pool().refresh(refresh_token)
     assert pool_user(idp, pool.email)["Enabled"] is True
+    # Her Django session ended at once: the next request is signed out, and says so.
+    response = alice.get("/me/", follow=True)
+    assert response.redirect_chain[0][0].startswith("/accounts/sign-in/")
+    assert "You have been signed out" in response.content.decode()
     assert last_audit("sign_out").succeeded
 
 
