@@ -66,8 +66,9 @@ class TokenRefreshMiddleware:
             services.session_refresh_tokens(session=request.session, user=user)
         except services.SessionEnded as exc:
             logger.info("session of user %s ended: refresh refused (%s)", user.pk, exc)
+            disabled = services.user_disabled_in_pool(user=user)
             auth.logout(request)
-            if "disabled" in str(exc):  # Cognito: "User is disabled."
+            if disabled:  # disabled in Cognito (by us or in its console): say so, no sign-in loop
                 return HttpResponseRedirect(resolve_url("accounts:account_disabled"))
             messages.info(request, "Your session has ended. Please sign in again.")
             query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""

@@ -149,6 +149,25 @@ def session_refresh_tokens(*, session: SessionBase, user) -> None:
     user_update_from_claims(user=user, claims=claims)
 
 
+def user_disabled_in_pool(*, user) -> bool:
+    """After Cognito refused a refresh: was it because the user is disabled there? Then mirror it.
+
+    The token endpoint only says `invalid_grant`; one admin read tells a disabled account (which
+    gets its own page) from an ended session. Unknown (Cognito unreachable) counts as not disabled.
+    """
+    if not user.cognito_sub:
+        return False
+    try:
+        state = cognito.user_pool().admin_get_user(username=user.cognito_username or user.cognito_sub)
+    except cognito.CognitoError as exc:
+        logger.info("could not tell whether user %s is disabled: %s", user.pk, exc)
+        return False
+    if state.get("Enabled", True):
+        return False
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    return True
+
+
 def sign_out(*, refresh_token: str | None) -> None:
     """Revoke the refresh token (and its access tokens) at Cognito; best effort."""
     if not refresh_token:
