@@ -85,6 +85,8 @@ class Outcome:
     user: str
     ok: bool
     message: str
+    # Cognito was unreachable or throttling: later calls in a bulk action would fare no better.
+    cognito_down: bool = False
 
 
 class OperatorRefused(Exception):
@@ -208,6 +210,9 @@ def _operate(
         return Outcome(label, False, str(exc))
     try:
         message = steps()
+    except OperatorRefused as exc:
+        _record(operator, action, user=user, detail=detail, error=f"refused: {exc}", succeeded=False)
+        return Outcome(label, False, str(exc))
     except cognito.UserNotFound:
         _user_mark_missing(user)
         message = "No longer exists in the user pool (deleted there): marked here, and signed out here."
@@ -216,7 +221,7 @@ def _operate(
     except (cognito.CognitoError, PartlyDone) as exc:
         message = _failure_message(exc)
         _record(operator, action, user=user, detail=detail, error=f"{message} ({exc})", succeeded=False)
-        return Outcome(label, False, message)
+        return Outcome(label, False, message, cognito_down=isinstance(exc, cognito.CognitoUnavailable))
     _record(operator, action, user=user, detail=detail, succeeded=True)
     return Outcome(label, True, message)
 
@@ -350,7 +355,7 @@ def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
 def _check_group(operator: Operator, group: str) -> None:
     superuser_group = settings.COGNITO_SUPERUSER_GROUP
     if superuser_group and group == superuser_group and not operator.user.is_superuser:
-        raise cognito.AdminCallRefused("Refused", "Only a superuser may change the superuser group.")
+        raise OperatorRefused("Only a superuser may change the superuser group.")
 
 
 def user_add_group(*, operator: Operator, user: Any, group: str) -> Outcome:
@@ -437,7 +442,7 @@ def users_bulk(*, operator: Operator, action_name: str, users: Iterable[Any]) ->
             continue
         outcome = run(operator=operator, user=user)
         outcomes.append(outcome)
-        if not outcome.ok and outcome.message.startswith(("Cognito is throttling", "Cognito could not")):
+        if outcome.cognito_down:
             stopped = outcome.message
     return outcomes
 

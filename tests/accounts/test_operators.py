@@ -434,3 +434,14 @@ def test_cognito_unreachable_in_a_bulk_action(admin_client, new_user, idp, setti
     text = " ".join(shown(response))
     assert "could not be reached" in text and text.count("Not tried") == 2
     assert all(User.objects.get(pk=u.pk).is_active for _, u in made)
+
+
+def test_only_a_superuser_adds_to_the_superuser_group(admin_client, target, idp, settings):
+    client, _ = admin_client
+    pool, _, user = target
+    settings.COGNITO_SUPERUSER_GROUP = "admin"  # members of "admin" would become superusers
+    response = act(client, user, "add_group", group="admin")
+    assert "Only a superuser" in " ".join(shown(response))
+    assert pool_user(idp, pool.email)["Groups"] == []
+    user.refresh_from_db()
+    assert not user.is_superuser
