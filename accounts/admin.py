@@ -127,8 +127,9 @@ class CognitoUserAdmin(UserAdmin):
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        """Deleting happens on the operator page, in Cognito and here together, never here alone."""
-        return False
+        """Deleting happens on the operator page, in Cognito and here together, never here alone;
+        only a local account (no Cognito identity, e.g. createsuperuser's) is deleted here, by a superuser."""
+        return obj is not None and not obj.cognito_sub and request.user.is_superuser
 
     def has_operate_permission(self, request) -> bool:
         return request.user.has_perm(operators.OPERATE)

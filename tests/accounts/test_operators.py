@@ -264,6 +264,8 @@ def test_same_names_are_told_apart_in_the_list(admin_client, new_user):
     listing = client.get("/admin/accounts/user/", {"q": "Alice Example"}).content.decode()
     for email, sub in subs:
         assert email in listing and sub in listing
+    assert "Invite a user" in listing and "Reconcile with the pool" in listing
+    assert "Disable in Cognito and sign out" in listing  # the bulk actions
 
 
 # --- Who may not ----------------------------------------------------------------------------------
@@ -445,3 +447,24 @@ def test_only_a_superuser_adds_to_the_superuser_group(admin_client, target, idp,
     assert pool_user(idp, pool.email)["Groups"] == []
     user.refresh_from_db()
     assert not user.is_superuser
+
+
+def test_bad_operator_input_is_an_answer_not_an_error(admin_client, target, idp):
+    client, _ = admin_client
+    pool, _, user = target
+    for action, fields in (("bogus", {}), ("add_group", {"group": ""}), ("add_group", {"group": "nosuch"})):
+        response = act(client, user, action, **fields)
+        assert response.status_code == HTTPStatus.FOUND, action
+        assert shown(response), action  # a message says what went wrong
+    assert client.get(f"/admin/accounts/user/{user.pk}/cognito/", {"x": "\x00"}).status_code == HTTPStatus.OK
+    assert client.get("/admin/accounts/user/999999/cognito/").status_code == HTTPStatus.NOT_FOUND
+    assert client.put(f"/admin/accounts/user/{user.pk}/cognito/").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert pool_user(idp, pool.email)["Groups"] == []
+
+
+def test_cognito_accounts_are_never_deleted_by_the_plain_admin(admin_client, target, idp):
+    client, _ = admin_client
+    pool, _, user = target
+    response = client.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert User.objects.filter(pk=user.pk).exists() and pool_user(idp, pool.email) is not None
