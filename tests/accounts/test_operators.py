@@ -468,3 +468,15 @@ def test_cognito_accounts_are_never_deleted_by_the_plain_admin(admin_client, tar
     response = client.post(f"/admin/accounts/user/{user.pk}/delete/", {"post": "yes"})
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert User.objects.filter(pk=user.pk).exists() and pool_user(idp, pool.email) is not None
+
+
+def test_operator_posts_need_the_csrf_token(admin_client, target, idp):
+    client, _ = admin_client
+    pool, _, user = target
+    forged = Client(HTTP_HOST=APP_HOST, enforce_csrf_checks=True)
+    forged.cookies = client.cookies  # the operator's own session, from another site's form
+    assert act(forged, user, "disable").status_code == HTTPStatus.FORBIDDEN
+    assert forged.post(
+        "/admin/accounts/user/", {"action": "bulk_disable", "_selected_action": [user.pk]}
+    ).status_code == (HTTPStatus.FORBIDDEN)
+    assert pool_user(idp, pool.email)["Enabled"] is True
