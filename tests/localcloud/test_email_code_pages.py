@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import time
 from http import HTTPStatus
 
+import pytest
 import requests
 
 from tests.support.localcloud import (
@@ -165,3 +167,20 @@ def test_the_public_client_signs_in_with_a_code_and_pkce(stack: Stack, new_stack
         timeout=5,
     ).json()  # fmt: skip
     assert stack.verify(tokens["access_token"], "access", client_id=stack.spa_client_id)["username"]
+
+
+def test_wrong_codes_on_the_page_lock_out_like_passwords(stack: Stack, new_stack_user: Callable) -> None:
+    email, _ = new_stack_user()
+    browser, page, _ = code_page(stack, email)
+    code = stack.sign_in_codes(email)[0]
+    bad = "000000" if code != "000000" else "111111"
+    for _ in range(4):
+        page = submit(browser, stack, page, code=bad)
+    before_fifth = time.monotonic()
+    submit(browser, stack, page, code=bad)
+    _, again, _ = code_page(stack, email)
+    if time.monotonic() - before_fifth >= 1.0:
+        pytest.skip("the machine is too slow to observe a 1 s lockout")
+    assert again.status_code == HTTPStatus.BAD_REQUEST
+    assert "Password attempts exceeded" in again.text
+    assert len(stack.sign_in_codes(email)) == 1

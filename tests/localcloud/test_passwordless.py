@@ -326,3 +326,45 @@ def test_without_prevent_user_existence_errors_unknown_users_are_told(stack: Sta
             stack, "nobody-legacy@example.com", client_id=client["ClientId"], PREFERRED_CHALLENGE="EMAIL_OTP"
         )
     ) == ("UserNotFoundException", "User does not exist.")
+
+
+def test_the_admin_calls_run_the_same_flow(stack: Stack, new_stack_user: Callable) -> None:
+    email, _ = new_stack_user()
+    idp = stack.idp()
+    first = idp.admin_initiate_auth(
+        UserPoolId=stack.pool_id, ClientId=stack.client_id, AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": email, "SECRET_HASH": stack.secret_hash(email)},
+    )  # fmt: skip
+    assert first["ChallengeName"] == "SELECT_CHALLENGE"
+    second = idp.admin_respond_to_auth_challenge(
+        UserPoolId=stack.pool_id, ClientId=stack.client_id, ChallengeName="SELECT_CHALLENGE",
+        Session=first["Session"],
+        ChallengeResponses={"USERNAME": email, "ANSWER": "EMAIL_OTP",
+                            "SECRET_HASH": stack.secret_hash(email)},
+    )  # fmt: skip
+    tokens = idp.admin_respond_to_auth_challenge(
+        UserPoolId=stack.pool_id, ClientId=stack.client_id, ChallengeName="EMAIL_OTP",
+        Session=second["Session"],
+        ChallengeResponses={"USERNAME": email, "EMAIL_OTP_CODE": stack.sign_in_codes(email)[0],
+                            "SECRET_HASH": stack.secret_hash(email)},
+    )  # fmt: skip
+    assert "AccessToken" in tokens["AuthenticationResult"]
+
+
+def test_a_session_of_another_client_or_step_is_refused(stack: Stack, new_stack_user: Callable) -> None:
+    email, _ = new_stack_user()
+    session = auth(stack, email, client_id=stack.spa_client_id, PREFERRED_CHALLENGE="EMAIL_OTP")["Session"]
+    code = stack.sign_in_codes(email)[0]
+    # The web client cannot finish the SPA client's sign-in.
+    assert error_of(lambda: respond(stack, "EMAIL_OTP", session, email, EMAIL_OTP_CODE=code)) == (
+        "NotAuthorizedException",
+        "Invalid session for the user.",
+    )
+    # Nor can the code answer a challenge of another name.
+    web_session = email_otp(stack, email)
+    assert (
+        error_of(
+            lambda: respond(stack, "SOFTWARE_TOKEN_MFA", web_session, email, SOFTWARE_TOKEN_MFA_CODE="123456")
+        )[0]
+        == "InvalidParameterException"
+    )
