@@ -99,6 +99,12 @@ def _recipient(pool: LocalUserPool, name: str, *, hide: bool) -> CognitoIdpUser 
     raise problem
 
 
+def _check_length(name: str) -> None:
+    """Longer than any Cognito username: nobody's, and never a lockout key (as for passwords)."""
+    if len(name) > sv.MAX_USERNAME:
+        raise NotAuthorizedError("Incorrect username or password.")
+
+
 def _lockout_name(pool: LocalUserPool, name: str) -> str:
     """The name the lockout counts this sign-in under (the same as a password attempt's)."""
     user = sv.find_user(pool, name)
@@ -114,8 +120,7 @@ def initiate(
     name = auth.get("USERNAME", "")
     if not name:
         raise InvalidParameterException("Missing required parameter USERNAME")
-    if len(name) > sv.MAX_USERNAME:
-        raise NotAuthorizedError("Incorrect username or password.")
+    _check_length(name)
     sv.check_secret_hash(client, [name], auth.get("SECRET_HASH"))
     available = first_factors(pool)
     preferred = auth.get("PREFERRED_CHALLENGE")
@@ -165,6 +170,7 @@ def _factor(
 
 def send_code(pool: LocalUserPool, client: CognitoIdpUserPoolClient, name: str) -> dict[str, Any]:
     """Start an EMAIL_OTP challenge: a fresh code to the outbox (nothing for a hidden non-user)."""
+    _check_length(name)
     LOCKOUT.check((pool.id, _lockout_name(pool, name)))
     user = _recipient(pool, name, hide=sv.hides_existence(client))
     code = f"{secrets.randbelow(1_000_000):06d}"

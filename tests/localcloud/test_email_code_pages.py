@@ -184,3 +184,19 @@ def test_wrong_codes_on_the_page_lock_out_like_passwords(stack: Stack, new_stack
     assert again.status_code == HTTPStatus.BAD_REQUEST
     assert "Password attempts exceeded" in again.text
     assert len(stack.sign_in_codes(email)) == 1
+
+
+def test_bad_input_gets_a_page_never_an_error(stack: Stack) -> None:
+    browser, page, _ = code_page(stack, ALICE[0])
+    ask_url = page.url
+    csrf = browser.cookies["XSRF-TOKEN"]
+    for data in (
+        {"step": "email", "username": "x" * 5000 + "@example.com"},
+        {"step": "email", "username": ""},
+        {"step": "code", "session": "forged", "code": "123456", "username": ALICE[0]},
+        {"step": "code", "code": "1" * 10_000, "username": ALICE[0]},
+        {"step": "elsewhere"},
+    ):
+        response = browser.post(ask_url, data={"_csrf": csrf, **data}, timeout=5)
+        assert response.status_code == HTTPStatus.BAD_REQUEST, (data, response.text[:300])
+        assert "Internal" not in response.text
