@@ -298,6 +298,11 @@ def test_non_users_get_a_real_users_answers_and_no_code(stack: Stack, new_stack_
     )
     disabled, _ = new_stack_user()
     stack.idp().admin_disable_user(UserPoolId=stack.pool_id, Username=disabled)
+    real, _ = new_stack_user()
+    # Typed in capitals, a real user's masked destination is that of an unknown address so typed.
+    for typed in (real.upper(), "NOBODY-OTP@EXAMPLE.COM"):
+        result = auth(stack, typed, PREFERRED_CHALLENGE="EMAIL_OTP")
+        assert result["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"] == f"{typed[0]}***@E***", typed
     for email in ("nobody-otp@example.com", unverified, disabled):
         first = auth(stack, email)
         assert first["AvailableChallenges"] == ["PASSWORD", "EMAIL_OTP"], email
