@@ -15,10 +15,10 @@ from tests.support.localcloud import ROOT, start_stack
 def test_test_config_is_the_default_plus_overrides() -> None:
     base = Config.load(DEFAULT_CONFIG)
     test = Config.load(ROOT / "tests" / "localcloud-test.json")
-    # The browser tests' live server may be any of localhost:8000-8012 (make test LIVE_PORT=...).
+    # The browser tests' live server may run on any of 8000-8012 (`make test LIVE_PORT=...`).
     origins = [f"http://localhost:{port}" for port in range(8000, 8013)]
-    assert test.app_client["CallbackURLs"] == [f"{o}/oidc/callback/" for o in origins]
-    assert test.app_client["LogoutURLs"] == [f"{o}/" for o in origins]
+    assert test.app_client["CallbackURLs"] == [f"{origin}/oidc/callback/" for origin in origins]
+    assert test.app_client["LogoutURLs"] == [f"{origin}/" for origin in origins]
     assert test.cors_rules[0]["AllowedOrigins"] == origins
     # The SPA client's URLs: localhost:5173-5179 (tests serve spa/ on their own port).
     spa = [f"http://localhost:{port}/" for port in range(5173, 5180)]
