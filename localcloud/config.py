@@ -113,6 +113,18 @@ class Config:
         return {k: v for k, v in self.raw["app_client"].items() if not k.startswith("_")}
 
     @property
+    def spa_client(self) -> dict[str, Any] | None:
+        """CreateUserPoolClient parameters of the public single-page-app client, or None."""
+        raw = self.raw.get("spa_client")
+        return {k: v for k, v in raw.items() if not k.startswith("_")} if raw else None
+
+    @property
+    def email_code_seconds(self) -> int | None:
+        """Lifetime of an e-mailed sign-in code (None: its session's, 3 minutes; tests shorten it)."""
+        value = (self.raw.get("passwordless") or {}).get("code_seconds")
+        return None if value is None else int(value)
+
+    @property
     def groups(self) -> list[dict[str, Any]]:
         """CreateGroup parameters for each seeded group."""
         return list(self.raw.get("groups", []))

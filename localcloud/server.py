@@ -40,7 +40,7 @@ from localcloud.s3.errors import S3Error, internal_error
 from localcloud.s3.gate import Gate, as_s3_error
 from localcloud.s3.sigv4 import SigV4Error
 from localcloud.store import Store
-from localcloud.userpool import api
+from localcloud.userpool import api, passwordless
 from localcloud.userpool import backend as bk
 from localcloud.userpool.models import install
 
@@ -72,9 +72,13 @@ class LocalCloud:
         outbox.configure(data_dir)
         self.store = Store(data_dir)
         self.store.load()
-        from localcloud.userpool.seed import seed
+        from localcloud.userpool.seed import client_named, seed
 
         self.pool, self.client = seed(config)
+        self.spa_client = (
+            client_named(self.pool, config.spa_client["ClientName"]) if config.spa_client else None
+        )
+        passwordless.configure(config.email_code_seconds)
         self.store.save()
         self.identity = IdentityPool(config, data_dir, self.pool, self.client, self.keys)
         from localcloud.s3 import seed as s3_seed

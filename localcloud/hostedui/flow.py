@@ -96,6 +96,10 @@ def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
         raise fail("invalid_request", f"identity_provider {provider} is not configured")
     scopes = _scopes(config, params, fail)
     _check_pkce(params, fail)
+    if not client.generate_secret and not params.get("code_challenge"):
+        # A public client proves nothing at the token endpoint but the PKCE verifier: OAuth 2.1 and
+        # RFC 9700 §2.1.1 require PKCE of it (Cognito leaves it optional; localcloud refuses).
+        raise fail("invalid_request", "code_challenge is required for a public client (PKCE)")
 
     return AuthorizeRequest(
         pool=pool,

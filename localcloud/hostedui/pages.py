@@ -17,6 +17,8 @@ from localcloud.hostedui.flow import AuthorizeRequest, ErrorPage, RedirectError,
 from localcloud.hostedui.stores import CodeStore, SessionStore
 from localcloud.hostedui.web import SESSION_COOKIE, csrf_ok, error_page, redirect, render
 from localcloud.userpool import services as sv
+from localcloud.userpool.passwordless import CHALLENGES as PASSWORDLESS_STEPS
+from localcloud.userpool.passwordless import offered
 
 FIELD_LABELS = {"name": "Name", "given_name": "Given name", "family_name": "Family name"}
 
@@ -97,13 +99,12 @@ class Pages:
     def _login(self, request: Request, auth: AuthorizeRequest) -> Response:
         if request.method == "GET":
             return render(request, "login.html", query=auth.query, username=auth.login_hint or "",
-                               notice=_notice(request))  # fmt: skip
+                          notice=_notice(request), email_code=offered(auth.pool, auth.client))  # fmt: skip
         step = request.form.get("step", "password")
         if step == "password":
             return self._password_step(request, auth)
-        try:
-            challenge = sv.get_challenge(request.form.get("session"), auth.client.id)
-        except JsonRESTError:
+        challenge = _login_challenge(request, auth)
+        if challenge is None:
             return render(request, "login.html", query=auth.query, username="",
                                error="Your session has expired. Please sign in again.")  # fmt: skip
         user = auth.pool.user(challenge.username)
@@ -144,8 +145,8 @@ class Pages:
             if exc.error_type == "PasswordResetRequiredException":
                 sv.forgot_password(auth.pool, username)
                 return redirect("/confirmforgotPassword?" + _with(auth, username=username))
-            return render(request, "login.html", status=400, query=auth.query,
-                               username=username, error=exc.message)  # fmt: skip
+            return render(request, "login.html", status=400, query=auth.query, username=username,
+                          error=exc.message, email_code=offered(auth.pool, auth.client))  # fmt: skip
         return self._after_password(request, auth, user)
 
     def _after_password(
@@ -286,6 +287,16 @@ class Pages:
     def outbox_json(request: Request) -> Response:
         """/_outbox.json: the messages, newest first."""
         return Response(json.dumps(outbox.OUTBOX.newest_first()), content_type="application/json")
+
+
+def _login_challenge(request: Request, auth: AuthorizeRequest) -> sv.Challenge | None:
+    """The live challenge a /login step answers (None: expired, another client's, or not /login's)."""
+    try:
+        challenge = sv.get_challenge(request.form.get("session"), auth.client.id)
+    except JsonRESTError:
+        return None
+    # An e-mail code session is not a /login step (and may stand for nobody).
+    return None if challenge.name in PASSWORDLESS_STEPS else challenge
 
 
 NOTICES = {

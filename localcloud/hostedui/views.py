@@ -7,6 +7,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.config import Config
+from localcloud.hostedui.email_code import EmailCodePages
 from localcloud.hostedui.oauth import OAuthEndpoints
 from localcloud.hostedui.pages import Pages
 from localcloud.hostedui.stores import CodeStore, SessionStore
@@ -21,10 +22,11 @@ class HostedUI:
         self.sessions = SessionStore(config.session_seconds)
         self.pages = Pages(self.codes, self.sessions)
         self.oauth = OAuthEndpoints(self.codes, self.sessions)
+        self.email_code = EmailCodePages(self.pages)
 
     def routes(self) -> dict[str, Any]:
         """Path → handler."""
-        return {**self.pages.routes(), **self.oauth.routes()}
+        return {**self.pages.routes(), **self.oauth.routes(), **self.email_code.routes()}
 
     def outbox_page(self, request: Request) -> Response:
         """/_outbox: the messages as HTML."""

@@ -22,6 +22,26 @@ def _client_secret() -> str:
     return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(51))
 
 
+def client_named(pool: LocalUserPool, name: str) -> CognitoIdpUserPoolClient | None:
+    """The pool's app client called name, or None."""
+    return next((c for c in pool.clients.values() if c.extended_config.get("ClientName") == name), None)
+
+
+def _client(
+    pool: LocalUserPool, region_backend: Any, client_params: dict[str, Any]
+) -> CognitoIdpUserPoolClient:
+    """Create an app client (a secret only when GenerateSecret), or re-sync its settings."""
+    client = client_named(pool, client_params["ClientName"])
+    if client is None:
+        settings = {k: v for k, v in client_params.items() if k != "GenerateSecret"}
+        generate = bool(client_params.get("GenerateSecret"))
+        client = region_backend.create_user_pool_client(pool.id, generate, settings)
+        if generate:
+            client.secret = _client_secret()
+    client.extended_config.update({k: v for k, v in client_params.items() if k not in _CLIENT_IMMUTABLE})
+    return client
+
+
 def seed(config: Config) -> tuple[LocalUserPool, CognitoIdpUserPoolClient]:
     """Ensure the configured pool exists; return it and the app client."""
     region_backend = bk.backend(config.region)
@@ -37,22 +57,9 @@ def seed(config: Config) -> tuple[LocalUserPool, CognitoIdpUserPoolClient]:
     pool.token_mfa_config = token_mfa
     pool.extended_config["Policies"] = pool_params.get("Policies", pool.extended_config["Policies"])
 
-    client_params = config.app_client
-    client = next(
-        (
-            c
-            for c in pool.clients.values()
-            if c.extended_config.get("ClientName") == client_params["ClientName"]
-        ),
-        None,
-    )
-    if client is None:
-        settings = {k: v for k, v in client_params.items() if k != "GenerateSecret"}
-        client = region_backend.create_user_pool_client(
-            pool.id, bool(client_params.get("GenerateSecret")), settings
-        )
-        client.secret = _client_secret()
-    client.extended_config.update({k: v for k, v in client_params.items() if k not in _CLIENT_IMMUTABLE})
+    client = _client(pool, region_backend, config.app_client)
+    if config.spa_client:
+        _client(pool, region_backend, config.spa_client)
 
     for group in config.groups:
         if group["GroupName"] not in pool.groups:

@@ -61,6 +61,11 @@ def secret_hash(client: CognitoIdpUserPoolClient, username: str) -> str:
 def check_secret_hash(client: CognitoIdpUserPoolClient, usernames: list[str], received: object) -> None:
     """Require a valid SECRET_HASH from a client with a secret (any of the user's names)."""
     if not client.generate_secret:
+        if received:
+            # A public client has no secret to hash: Cognito refuses one rather than ignore it.
+            raise InvalidParameterException(
+                f"Client {client.id} is not configured for secret but secret hash was received"
+            )
         return
     if not received:
         raise NotAuthorizedError(
@@ -84,7 +89,7 @@ def check_auth_flow(client: CognitoIdpUserPoolClient, flow: str) -> None:
     if flow == "REFRESH_TOKEN":
         flow = "REFRESH_TOKEN_AUTH"
     if flows and flow not in allowed:
-        raise InvalidParameterException("Auth flow not enabled for this client")
+        raise InvalidParameterException(f"{flow} flow not enabled for this client")
 
 
 # --- password policy and attributes -------------------------------------------------------------
