@@ -14,4 +14,5 @@ urlpatterns = [
         name="forgot_password",
     ),
     path("sign-out/", views.sign_out, name="sign_out"),
+    path("linked-providers/unlink/", views.unlink_provider, name="unlink_provider"),
 ]
