@@ -39,7 +39,8 @@ HANDLERS: dict[str, Handler] = {}
 READ_ONLY = {
     "GetUser", "AdminGetUser", "ListUsers", "ListGroups", "GetGroup", "DescribeUserPool",
     "DescribeUserPoolClient", "ListUserPools", "ListUserPoolClients", "AdminListGroupsForUser",
-    "ListUsersInGroup", "GetUserPoolMfaConfig", "DescribeUserPoolDomain",
+    "ListUsersInGroup", "GetUserPoolMfaConfig", "DescribeUserPoolDomain", "DescribeIdentityProvider",
+    "ListIdentityProviders",
 }  # fmt: skip
 
 

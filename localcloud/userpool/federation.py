@@ -343,3 +343,24 @@ def _check_provider(name: str, ptype: str, details: dict[str, Any]) -> None:
         raise InvalidParameterException("ProviderDetails must include client_id.")
     if ptype == "OIDC" and not details.get("oidc_issuer"):
         raise InvalidParameterException("ProviderDetails must include oidc_issuer for an OIDC provider.")
+
+
+@op("DescribeIdentityProvider")
+def describe_identity_provider(params: dict[str, Any]) -> dict[str, Any]:
+    """The stored provider; as on AWS, Sign in with Apple's private_key is never returned."""
+    pool = _admin_pool(params)
+    provider = _provider(pool, _str(params, "ProviderName"))
+    config = provider_config(provider)
+    details = {k: v for k, v in (config.get("ProviderDetails") or {}).items() if k != "private_key"}
+    return {
+        "IdentityProvider": {
+            "UserPoolId": pool.id,
+            "ProviderName": provider.name,
+            "ProviderType": config.get("ProviderType"),
+            "ProviderDetails": details,
+            "AttributeMapping": config.get("AttributeMapping") or {},
+            "IdpIdentifiers": config.get("IdpIdentifiers") or [],
+            "LastModifiedDate": provider.last_modified_date.timestamp(),
+            "CreationDate": provider.creation_date.timestamp(),
+        }
+    }

@@ -295,6 +295,9 @@ def test_identity_provider_api(stack: Stack) -> None:
         "IdentityProvider"
     ]
     assert described["ProviderType"] == "Google" and described["IdpIdentifiers"] == ["gmail"]
+    apple = idp.describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="SignInWithApple")
+    apple_details = apple["IdentityProvider"]["ProviderDetails"]
+    assert "private_key" not in apple_details and {"key_id", "team_id"} <= set(apple_details)
     names = {p["ProviderName"] for p in idp.list_identity_providers(UserPoolId=stack.pool_id)["Providers"]}
     assert names >= {"Google", "Facebook", "SignInWithApple", "ExampleOIDC"}
     duplicate = {
@@ -373,3 +376,19 @@ def test_provider_that_never_answers_times_out(rogue_stack) -> None:
     rogue.release.set()
     # The stack kept answering others meanwhile and still does.
     assert requests.get(f"{stack.base}/_health", timeout=5).status_code == HTTPStatus.OK
+
+
+def test_native_sign_up_with_an_email_a_federated_profile_has(stack: Stack) -> None:
+    email = new_email("later")
+    federated = claims_of(stack, federated_tokens(stack, "Facebook", email=email))
+    idp = stack.idp()
+    idp.sign_up(
+        ClientId=stack.client_id,
+        Username=email,
+        Password="Test-pass-1",
+        SecretHash=stack.secret_hash(email),
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    idp.admin_confirm_sign_up(UserPoolId=stack.pool_id, Username=email)
+    native = stack.verify(stack.api_login(email, "Test-pass-1")["IdToken"], "id")
+    assert native["sub"] != federated["sub"] and "identities" not in native
