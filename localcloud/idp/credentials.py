@@ -12,7 +12,8 @@ import functools
 import json
 import secrets
 import string
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +43,34 @@ def load_private(pem: str) -> Any:
     return serialization.load_pem_private_key(pem.encode(), password=None)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Credentials:
     """Everything in idp.json."""
 
+    path: Path
     client_secrets: dict[str, str]
     signing: dict[str, dict[str, str]]  # slug → {kid, pem}
     apple_key: dict[str, str]  # the developer's Sign in with Apple key: {key_id, team_id, pem}
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def signing_key(self, slug: str) -> dict[str, str]:
+        """{kid, pem} of a provider's ID-token key, made (and saved) at its first use: three RSA
+        keys at every first start would slow it down for nothing."""
+        with self._lock:
+            if slug not in self.signing:
+                key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                self.signing[slug] = {"kid": secrets.token_hex(20), "pem": _pem(key)}
+                data = {
+                    "client_secrets": self.client_secrets,
+                    "signing": self.signing,
+                    "apple_key": self.apple_key,
+                }
+                write_private(self.path, json.dumps(data, indent=1))
+            return self.signing[slug]
 
     def jwks(self, slug: str) -> dict[str, list[dict[str, str]]]:
         """The provider's public signing key as a JWKS."""
-        entry = self.signing[slug]
+        entry = self.signing_key(slug)
         numbers = load_private(entry["pem"]).public_key().public_numbers()
         jwk = {"kty": "RSA", "alg": "RS256", "use": "sig", "kid": entry["kid"],
                "n": _b64url_uint(numbers.n), "e": _b64url_uint(numbers.e)}  # fmt: skip
@@ -67,14 +85,7 @@ def _new() -> dict[str, Any]:
     alphabet = string.ascii_letters + string.digits
     return {
         "client_secrets": {slug: "".join(secrets.choice(alphabet) for _ in range(40)) for slug in PROVIDERS},
-        "signing": {
-            slug: {
-                "kid": secrets.token_hex(20),
-                "pem": _pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-            }  # fmt: skip
-            for slug, provider in PROVIDERS.items()
-            if provider.issuer
-        },
+        "signing": {},  # made at first use (signing_key)
         "apple_key": {
             "key_id": "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(10)),
             "team_id": "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(10)),
@@ -91,4 +102,4 @@ def load(data_dir: Path) -> Credentials:
     else:
         data = _new()
         write_private(path, json.dumps(data, indent=1))
-    return Credentials(**data)
+    return Credentials(path=path, **data)

@@ -225,7 +225,7 @@ class FakeIdPs:
             claims.update(_names(identity["name"]))
         if nonce:
             claims["nonce"] = nonce
-        signing = self.credentials.signing[provider.slug]
+        signing = self.credentials.signing_key(provider.slug)
         return jwt.encode(
             claims, load_private(signing["pem"]), algorithm="RS256", headers={"kid": signing["kid"]}
         )

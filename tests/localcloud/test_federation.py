@@ -392,3 +392,21 @@ def test_native_sign_up_with_an_email_a_federated_profile_has(stack: Stack) -> N
     idp.admin_confirm_sign_up(UserPoolId=stack.pool_id, Username=email)
     native = stack.verify(stack.api_login(email, "Test-pass-1")["IdToken"], "id")
     assert native["sub"] != federated["sub"] and "identities" not in native
+
+
+def test_an_email_claimed_by_two_providers(stack: Stack, new_stack_user: Callable) -> None:
+    # With a native owner, both verified claims link to it; without one, nobody is merged.
+    email, password = new_stack_user()
+    native = stack.verify(stack.api_login(email, password)["IdToken"], "id")
+    for provider in ("Google", "SignInWithApple"):
+        assert claims_of(stack, federated_tokens(stack, provider, email=email))["sub"] == native["sub"]
+    providers = [
+        i["providerName"]
+        for i in claims_of(stack, federated_tokens(stack, "Google", email=email))["identities"]
+    ]
+    assert sorted(providers) == ["Google", "SignInWithApple"]
+    orphan = new_email("orphan")
+    google = claims_of(stack, federated_tokens(stack, "Google", email=orphan))
+    apple = claims_of(stack, federated_tokens(stack, "SignInWithApple", email=orphan))
+    assert google["sub"] != apple["sub"]
+    assert apple["cognito:username"].startswith("SignInWithApple_")
