@@ -11,6 +11,7 @@ import base64
 import binascii
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -29,6 +30,8 @@ from localcloud.idp.credentials import Credentials, load_private
 CODE_SECONDS = 120
 TOKEN_SECONDS = 3600
 CSRF_COOKIE = "idp-csrf"
+# A typed account id (optional: the same id with another e-mail is an account whose e-mail changed).
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 APPLE_AUDIENCE = "https://appleid.apple.com"
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=select_autoescape(["html"])
@@ -145,7 +148,10 @@ class FakeIdPs:
             email = request.form.get("email", "").strip()
             if email.count("@") != 1 or len(email) > 254 or any(c.isspace() for c in email):
                 return "Type a valid e-mail address."
-            spec = {"name": request.form.get("name", "").strip()[:200], "email": email,
+            sub = request.form.get("sub", "").strip()
+            if sub and not ACCOUNT_ID.fullmatch(sub):
+                return "An account id is 1-64 letters, digits, '.', '_' or '-'."
+            spec = {"sub": sub, "name": request.form.get("name", "").strip()[:200], "email": email,
                     "email_verified": request.form.get("email_verified") == "true"}  # fmt: skip
         return {**spec, "sub": spec.get("sub") or provider.user_id(spec["email"])}
 

@@ -410,3 +410,29 @@ def test_an_email_claimed_by_two_providers(stack: Stack, new_stack_user: Callabl
     apple = claims_of(stack, federated_tokens(stack, "SignInWithApple", email=orphan))
     assert google["sub"] != apple["sub"]
     assert apple["cognito:username"].startswith("SignInWithApple_")
+
+
+def test_provider_account_whose_email_changes(stack: Stack, new_stack_user: Callable) -> None:
+    account = f"acct-{new_email()[4:14]}"
+    first = claims_of(stack, federated_tokens(stack, "Google", email=new_email(), account_id=account))
+    changed_to = new_email("changed")
+    after = claims_of(
+        stack, federated_tokens(stack, "Google", email=changed_to, verified=False, account_id=account)
+    )
+    # The same provider account is the same user; the new address is taken, unverified as the provider says.
+    assert after["sub"] == first["sub"] and after["email"] == changed_to and after["email_verified"] is False
+    # A later change never links it to a native user who has that address: linking is for first sign-ins.
+    email, password = new_stack_user()
+    moved = claims_of(stack, federated_tokens(stack, "Google", email=email, account_id=account))
+    assert moved["sub"] == first["sub"]
+    assert stack.verify(stack.api_login(email, password)["IdToken"], "id")["sub"] != first["sub"]
+
+
+def test_fake_provider_refuses_a_malformed_account_id(stack: Stack) -> None:
+    session, response, _ = to_provider(stack, "Google")
+    page = consent(stack, session, response.headers["Location"], email=new_email(), sub="<script>")
+    assert (
+        page.status_code == HTTPStatus.BAD_REQUEST
+        and "account id" in page.text
+        and "<script>" not in page.text
+    )

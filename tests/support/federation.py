@@ -47,12 +47,24 @@ def consent(
 
 
 def federated_code(
-    stack: Stack, provider: str, *, email: str, name: str = "Fed Person", verified: bool = True, **extra: str
+    stack: Stack,
+    provider: str,
+    *,
+    email: str,
+    name: str = "Fed Person",
+    verified: bool = True,
+    account_id: str = "",
+    **extra: str,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """A whole round trip as a typed identity: (callback query, authorize params)."""
     session, response, params = to_provider(stack, provider, **extra)
     assert response.status_code == 302, response.text
-    fields = {"name": name, "email": email, **({"email_verified": "true"} if verified else {})}
+    fields = {
+        "name": name,
+        "email": email,
+        "sub": account_id,
+        **({"email_verified": "true"} if verified else {}),
+    }
     back = consent(stack, session, response.headers["Location"], **fields)
     assert back.status_code == 302 and "/oauth2/idpresponse?" in back.headers["Location"], back.text
     final = session.get(back.headers["Location"], allow_redirects=False, timeout=10)
