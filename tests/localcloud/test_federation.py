@@ -21,6 +21,7 @@ from tests.support.federation import (
     rogue_provider,
     rogue_round_trip,
     to_provider,
+    unsigned_idp,
 )
 from tests.support.localcloud import (
     Stack,
@@ -436,3 +437,28 @@ def test_fake_provider_refuses_a_malformed_account_id(stack: Stack) -> None:
         and "account id" in page.text
         and "<script>" not in page.text
     )
+
+
+def test_provider_and_linking_operations_need_the_operators_signature(stack: Stack) -> None:
+    anonymous = unsigned_idp(stack)
+    source = {
+        "ProviderName": "Google",
+        "ProviderAttributeName": "Cognito_Subject",
+        "ProviderAttributeValue": "1",
+    }
+    calls = [
+        lambda: anonymous.admin_link_provider_for_user(
+            UserPoolId=stack.pool_id,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": "alice@example.com"},
+            SourceUser=source,
+        ),
+        lambda: anonymous.admin_disable_provider_for_user(UserPoolId=stack.pool_id, User=source),
+        lambda: anonymous.describe_identity_provider(
+            UserPoolId=stack.pool_id, ProviderName="SignInWithApple"
+        ),
+        lambda: anonymous.list_identity_providers(UserPoolId=stack.pool_id),
+        lambda: anonymous.delete_identity_provider(UserPoolId=stack.pool_id, ProviderName="Google"),
+    ]
+    for call in calls:
+        assert code_of(call) == "MissingAuthenticationTokenException"
+    assert stack.idp().describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="Google")

@@ -13,8 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import jwt
 import requests
+from botocore import UNSIGNED
+from botocore.config import Config
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support.localcloud import Stack, authorize_params, callback_query, exchange, form_of
@@ -100,6 +103,12 @@ def fake_provider_id(stack: Stack, provider: str, email: str) -> str:
     jwks = requests.get(f"{base}/jwks.json", timeout=5).json()
     key = jwt.PyJWK(jwks["keys"][0]).key
     return str(jwt.decode(token, key, algorithms=["RS256"], audience=client_id)["sub"])
+
+
+def unsigned_idp(stack: Stack) -> Any:
+    """A cognito-idp client that signs nothing (as a browser or an attacker would call)."""
+    return boto3.client("cognito-idp", region_name="us-east-1", endpoint_url=stack.base,
+                        config=Config(signature_version=UNSIGNED))  # fmt: skip
 
 
 # --- a provider of the test's own, which can forge or stall -------------------------------------
