@@ -29,6 +29,7 @@ from localcloud.userpool.federation import FederationError, federated_sign_in
 ROUND_TRIP_SECONDS = 300  # Cognito drops a round trip after 5 minutes
 BINDING_COOKIE = "lc-idp"
 CALLBACK_PATH = "/oauth2/idpresponse"
+MAX_PENDING = 10_000
 # Labels of the provider buttons (other providers show their ProviderName).
 LABELS = {"Google": "Google", "Facebook": "Facebook", "SignInWithApple": "Apple", "LoginWithAmazon": "Amazon"}
 
@@ -87,6 +88,8 @@ class Federation:
         now = time.time()
         for key in [k for k, p in self._pending.items() if p.expires < now]:
             del self._pending[key]
+        while len(self._pending) >= MAX_PENDING:  # bounded memory: the oldest round trip goes first
+            del self._pending[next(iter(self._pending))]
         self._pending[state] = Pending(auth.pool.id, dict(auth.params), provider_name, nonce,
                                        _hash(binding), now + ROUND_TRIP_SECONDS)  # fmt: skip
         details = config.get("ProviderDetails") or {}
