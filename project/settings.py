@@ -176,6 +176,11 @@ COGNITO_LEEWAY = env.int("COGNITO_LEEWAY", default=30)
 COGNITO_JWKS_MIN_REFETCH = env.int("COGNITO_JWKS_MIN_REFETCH", default=60)
 # Timeout (connect, read) in seconds of every outbound call to Cognito.
 COGNITO_TIMEOUT = env.float("COGNITO_TIMEOUT", default=5.0)
+# External identity providers of the app client (their ProviderName in the user pool) that the
+# sign-in page offers as "Continue with …" and that /oidc/authenticate/?identity_provider= may name.
+COGNITO_IDENTITY_PROVIDERS = env.list(
+    "COGNITO_IDENTITY_PROVIDERS", default=["Google", "Facebook", "SignInWithApple"]
+)
 
 # --- Identity pool and S3 (avatars) -----------------------------------------------------------
 # The identity pool that trades a user's ID token for temporary AWS credentials (and gives guests

@@ -33,13 +33,15 @@ from localcloud.userpool.models import ADMIN_SCOPE, LocalUserPool
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 
-Handler = Callable[[dict[str, Any]], dict[str, Any]]
+# A handler returns the response body, or None to let moto answer after its checks passed.
+Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
 HANDLERS: dict[str, Handler] = {}
 # Operations that change state (a snapshot is written after them).
 READ_ONLY = {
     "GetUser", "AdminGetUser", "ListUsers", "ListGroups", "GetGroup", "DescribeUserPool",
     "DescribeUserPoolClient", "ListUserPools", "ListUserPoolClients", "AdminListGroupsForUser",
-    "ListUsersInGroup", "GetUserPoolMfaConfig", "DescribeUserPoolDomain",
+    "ListUsersInGroup", "GetUserPoolMfaConfig", "DescribeUserPoolDomain", "DescribeIdentityProvider",
+    "ListIdentityProviders",
 }  # fmt: skip
 
 
@@ -408,6 +410,9 @@ def _delete(pool: LocalUserPool, user: CognitoIdpUser) -> None:
         group.users.discard(user)
     del pool.users[user.username]
     LOCKOUT.forget((pool.id, user.username))
+    # Identities linked to the user go with it.
+    for key in [k for k, v in pool.provider_links.items() if v == user.username]:
+        del pool.provider_links[key]
 
 
 @op("RevokeToken")
@@ -632,4 +637,5 @@ def handle(operation: str, params: dict[str, Any]) -> Response | None:
     handler = HANDLERS.get(operation)
     if handler is None:
         return None
-    return json_response(handler(params))
+    result = handler(params)
+    return None if result is None else json_response(result)

@@ -10,6 +10,8 @@ from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, Use
 
 from localcloud import moto_adapter as moto
 from localcloud.config import Config
+from localcloud.idp.catalog import for_provider
+from localcloud.idp.credentials import Credentials
 from localcloud.userpool import backend as bk
 from localcloud.userpool.models import LocalUserPool
 
@@ -82,3 +84,27 @@ def seed(config: Config) -> tuple[LocalUserPool, CognitoIdpUserPoolClient]:
             group.users.add(user)
             user.groups.add(group)
     return pool, client
+
+
+def seed_identity_providers(config: Config, pool: LocalUserPool, credentials: Credentials) -> None:
+    """Create or re-sync the seeded external providers (CreateIdentityProvider shapes).
+
+    A provider a fake stands in for gets the fake's secrets from the data dir (idp.json), so no
+    secret is kept in the config: Google/Facebook/OIDC a client secret, Apple the developer key.
+    """
+    region_backend = bk.backend(config.region)
+    for spec in config.identity_providers:
+        name = spec["ProviderName"]
+        details = dict(spec.get("ProviderDetails") or {})
+        fake = for_provider(spec.get("ProviderType", ""), details)
+        if fake is not None and fake.slug == "apple":
+            key = credentials.apple_key
+            details.update({"private_key": key["pem"], "key_id": key["key_id"], "team_id": key["team_id"]})
+        elif fake is not None:
+            details["client_secret"] = credentials.client_secrets[fake.slug]
+        settings = {k: v for k, v in spec.items() if k != "ProviderName" and not k.startswith("_")}
+        settings["ProviderDetails"] = details
+        if name in pool.identity_providers:
+            pool.identity_providers[name].extended_config.update(settings)
+        else:
+            region_backend.create_identity_provider(pool.id, name, settings)

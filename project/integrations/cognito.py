@@ -423,6 +423,18 @@ class CognitoUserPool:
             "admin_update_user_attributes", Username=username, UserAttributes=_attribute_list(attributes)
         )
 
+    def admin_disable_provider_for_user(self, *, provider_name: str, provider_user_id: str) -> None:
+        """AdminDisableProviderForUser: unlink one external identity from its (native) user."""
+        self._call(
+            "admin_disable_provider_for_user",
+            UserPoolId=settings.COGNITO_USER_POOL_ID,
+            User={
+                "ProviderName": provider_name,
+                "ProviderAttributeName": "Cognito_Subject",
+                "ProviderAttributeValue": provider_user_id,
+            },
+        )
+
     def get_user(self, *, access_token: str) -> dict[str, str]:
         """GetUser: the user's attributes; TokenRejected if Cognito no longer honours the token."""
         answer = self._call("get_user", AccessToken=access_token)
