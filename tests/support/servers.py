@@ -129,6 +129,27 @@ def database_connections(name: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _local_postgres(command: str) -> subprocess.CompletedProcess:
+    """devtools/postgres.sh <command> for the cluster DATABASE_URL points at (its port)."""
+    port = urlsplit(os.environ["DATABASE_URL"]).port or 5432
+    env = {**os.environ, "DATABASE_URL": "", "PGPORT_LOCAL": str(port)}
+    script = str(ROOT / "devtools" / "postgres.sh")
+    return subprocess.run([script, command], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def local_postgres_is_ours() -> bool:
+    """Whether DATABASE_URL is the project-local cluster devtools/postgres.sh runs (so it may restart)."""
+    host = urlsplit(os.environ["DATABASE_URL"]).hostname
+    return host in ("127.0.0.1", "localhost") and _local_postgres("status").returncode == 0
+
+
+def restart_local_postgres() -> None:
+    """Stop the project-local cluster (fast: every connection is cut) and start it again."""
+    for command in ("stop", "start"):
+        done = _local_postgres(command)
+        assert done.returncode == 0, done.stderr
+
+
 def make_stack_user(stack: Stack, name: str = "Server Person") -> tuple[str, str]:
     """(email, password) of a fresh confirmed user of stack's pool."""
     email, password = f"user-{secrets.token_hex(5)}@example.com", "Test-pass-1"
