@@ -36,6 +36,10 @@ test: venv chromium ## Run the whole suite against fresh test services (ARGS="..
 servers: venv ## Two gunicorn servers on one Postgres and one localcloud (tests/servers; also in `make test`)
 	@DJANGO_DEBUG=true devtools/services.sh exec test -- $(PY) -m pytest tests/servers $(ARGS)
 
+# Locust, headless: LOAD_SECONDS per worker count (LOAD_WORKERS), LOAD_USERS people; bench/load.py.
+load: venv ## Load test: a realistic mix against gunicorn with 1, 2 and 4 workers (0 errors or it fails)
+	@devtools/services.sh exec test -- $(PY) bench/load.py
+
 # Each script moves to a *_bench database of its own (never `app`); gunicorn listens on BENCH_PORT (83xx).
 # localcloud adds LOCALCLOUD_LATENCY_MS to every Cognito call (the API bench's (b)); BENCH picks scripts.
 LOCALCLOUD_LATENCY_MS ?= 20

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.servers.conftest import CONFIRM_TTL
+from tests.support import images
 from tests.support.servers import PROXY_HEADERS, Browser, make_stack_user
 from tests.support.waiting import wait_until
 
@@ -95,3 +96,22 @@ def test_a_disabled_users_access_token_stops_working_within_the_bound_on_every_s
         refused = api_me(server.base, token)
         assert refused.status_code == 401
         assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+
+
+def test_an_avatar_changed_on_one_is_never_served_stale_by_the_other(cluster):
+    """Presigned URLs are cached per process by object key; a new picture is a new key, the old
+    objects are deleted, so no server hands out a URL of a picture that is gone."""
+    one, two = cluster.servers
+    email, password = make_stack_user(cluster.stack)
+    browser = Browser()
+    browser.sign_in(one.base, email, password)
+    token = cluster.stack.api_login(email, password)["AccessToken"]
+    assert browser.upload_avatar(one.base, images.jpeg()).status_code == 302
+    first = api_me(two.base, token).json()["profile"]["avatar"]
+    assert first and requests.get(first, timeout=15).status_code == 200
+    assert api_me(two.base, token).json()["profile"]["avatar"] == first  # cached in server two
+    assert browser.upload_avatar(one.base, images.jpeg()).status_code == 302
+    second = api_me(two.base, token).json()["profile"]["avatar"]
+    assert second != first
+    assert requests.get(second, timeout=15).status_code == 200
+    assert requests.get(first, timeout=15).status_code in (403, 404)  # the old objects are gone

@@ -210,11 +210,13 @@ class Browser:
         assert match, page.text[:500]
         return match.group(1), page.text
 
-    def post(self, base: str, path: str, data: dict[str, str], token: str) -> requests.Response:
-        """POST a form to server base, as its page would (CSRF token and Referer)."""
+    def post(
+        self, base: str, path: str, data: dict[str, str], token: str, **kwargs: Any
+    ) -> requests.Response:
+        """POST a form to server base, as its page would (CSRF token and Referer); files= for uploads."""
         headers = {"Referer": base.replace("http://", "https://", 1) + path}  # the page, over HTTPS
         response = self.app.post(base + path, data={**data, "csrfmiddlewaretoken": token}, headers=headers,
-                                 allow_redirects=False, timeout=15)  # fmt: skip
+                                 allow_redirects=False, timeout=30, **kwargs)  # fmt: skip
         return self._behind_tls(response)
 
     def edit_profile(self, base: str, **changes: str) -> requests.Response:
@@ -224,6 +226,11 @@ class Browser:
         fields.pop("csrfmiddlewaretoken", None)
         data = {"visibility": "members", **fields, **changes}
         return self.post(base, "/me/edit/", data, token)
+
+    def upload_avatar(self, base: str, picture: bytes) -> requests.Response:
+        """The avatar form of server base (no JavaScript), with a JPEG."""
+        token, _ = self.csrf(base, "/me/avatar/")
+        return self.post(base, "/me/avatar/", {}, token, files={"image": ("me.jpg", picture, "image/jpeg")})
 
     def sign_out(self, base: str) -> requests.Response:
         """The header's Sign out button on server base."""
