@@ -128,7 +128,11 @@ def initiate(
         if preferred not in available:
             raise InvalidParameterException(f"The preferred challenge {preferred} is not available.")
         return _factor(pool, client, name, preferred, auth, after)
-    session = _start(pool, client, name, sv.find_user(pool, name), "SELECT_CHALLENGE")
+    # Hiding existence, a user who cannot receive a code (disabled, unconfirmed, ...) gets a simulated
+    # session like an unknown name's: a "known" session would answer the USERNAME check differently.
+    hide = sv.hides_existence(client)
+    user = _recipient(pool, name, hide=True) if hide else sv.find_user(pool, name)
+    session = _start(pool, client, name, user, "SELECT_CHALLENGE")
     return {
         "ChallengeName": "SELECT_CHALLENGE",
         "Session": session,
@@ -220,9 +224,11 @@ def respond(
     """Answer SELECT_CHALLENGE or EMAIL_OTP."""
     typed = str(challenge.data.get("typed", ""))
     user = pool.user(challenge.username) if challenge.data.get("known") else None
-    names = [typed, *([user.username, sv.user_email(user)] if user is not None else [])]
+    given = _check_username(pool, responses.get("USERNAME"), typed, user)
+    # The hash may be over the typed name or the USERNAME answered (it names the session's user), so
+    # a real user's and a simulated session take the same hashes (no existence oracle).
+    names = [typed, given, *([user.username, sv.user_email(user)] if user is not None else [])]
     sv.check_secret_hash(client, names, responses.get("SECRET_HASH"))
-    _check_username(pool, responses.get("USERNAME"), typed, user)
     if name != challenge.name:
         raise InvalidParameterException(f"Unexpected challenge {name}; expected {challenge.name}")
     if name == "SELECT_CHALLENGE":
@@ -247,13 +253,21 @@ def verify_code(pool: LocalUserPool, session: str, challenge: sv.Challenge, code
     return user
 
 
-def _check_username(pool: LocalUserPool, given: object, typed: str, user: CognitoIdpUser | None) -> None:
-    """ChallengeResponses.USERNAME is required and must name the session's user."""
+def _check_username(pool: LocalUserPool, given: object, typed: str, user: CognitoIdpUser | None) -> str:
+    """ChallengeResponses.USERNAME is required and must name the session's user; the name given.
+
+    A simulated session accepts the names find_user would take for one user (an e-mail in any
+    case), as a real user's does: otherwise "alice@x" after "Alice@x" tells who exists.
+    """
     if not isinstance(given, str) or not given:
         raise InvalidParameterException("Missing required parameter USERNAME")
-    same = given == typed or (user is not None and sv.find_user(pool, given) is user)
+    if user is not None:
+        same = given == typed or sv.find_user(pool, given) is user
+    else:
+        same = sv.unknown_name_key(given) == sv.unknown_name_key(typed)
     if not same:
         raise NotAuthorizedError("Invalid session for the user.")
+    return given
 
 
 def _code_check(session: str, challenge: sv.Challenge) -> Callable[[object, object], None]:

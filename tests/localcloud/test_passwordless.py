@@ -373,3 +373,69 @@ def test_a_session_of_another_client_or_step_is_refused(stack: Stack, new_stack_
         )[0]
         == "InvalidParameterException"
     )
+
+
+def outcome(call: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> tuple[int, str, str]:
+    """(HTTP status, error code or ChallengeName, message) of call(*args, **kwargs)."""
+    try:
+        result = call(*args, **kwargs)
+    except ClientError as exc:
+        error = exc.response["Error"]
+        return exc.response["ResponseMetadata"]["HTTPStatusCode"], error["Code"], error["Message"]
+    return result["ResponseMetadata"]["HTTPStatusCode"], str(result.get("ChallengeName", "")), ""
+
+
+def answer(
+    stack: Stack, client_id: str, name: str, previous: dict[str, Any], username: str, **more: str
+) -> Any:
+    """RespondToAuthChallenge as `client_id` (SECRET_HASH over the USERNAME for the web client)."""
+    responses = {"USERNAME": username, **more}
+    if client_id == stack.client_id:
+        responses["SECRET_HASH"] = stack.secret_hash(username)
+    return stack.idp().respond_to_auth_challenge(
+        ClientId=client_id, ChallengeName=name, Session=previous["Session"], ChallengeResponses=responses
+    )
+
+
+def test_an_answer_in_another_case_tells_nobody_who_exists(stack: Stack, new_stack_user: Callable) -> None:
+    """Typed "X@EXAMPLE.COM", answered "x@example.com": a real user's answers are an unknown name's."""
+    real, _ = new_stack_user()
+    disabled, _ = new_stack_user()
+    stack.idp().admin_disable_user(UserPoolId=stack.pool_id, Username=disabled)
+    unknown = f"nobody-{real}"
+    for client in (stack.client_id, stack.spa_client_id):
+        select, wrong_code = {}, {}
+        for email in (real, disabled, unknown):
+            typed, given = email.upper(), email.lower()
+            first = auth(stack, typed, client_id=client)
+            select[email] = outcome(
+                answer, stack, client, "SELECT_CHALLENGE", first, given, ANSWER="EMAIL_OTP"
+            )
+            started = auth(stack, typed, client_id=client, PREFERRED_CHALLENGE="EMAIL_OTP")
+            wrong_code[email] = outcome(
+                answer, stack, client, "EMAIL_OTP", started, given, EMAIL_OTP_CODE="000000"
+            )
+        assert select[real] == select[disabled] == select[unknown] == (200, "EMAIL_OTP", ""), select
+        assert wrong_code[real] == wrong_code[disabled] == wrong_code[unknown], wrong_code
+        assert wrong_code[real] == (400, "CodeMismatchException", "Invalid code received for user")
+
+
+def test_a_disabled_user_is_not_told_apart_by_another_of_their_names(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    """SELECT_CHALLENGE answered with the user's sub: a user who cannot get a code is an unknown name."""
+    disabled, _ = new_stack_user()
+    idp = stack.idp()
+    attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=disabled)["UserAttributes"]
+    sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
+    idp.admin_disable_user(UserPoolId=stack.pool_id, Username=disabled)
+    seen = {}
+    for email, other_name in (
+        (disabled, sub),
+        (f"nobody-{disabled}", "0f8fad5b-d9cb-469f-a165-70867728950e"),
+    ):
+        first = auth(stack, email, client_id=stack.spa_client_id)
+        seen[email] = outcome(
+            answer, stack, stack.spa_client_id, "SELECT_CHALLENGE", first, other_name, ANSWER="EMAIL_OTP"
+        )
+    assert set(seen.values()) == {(400, "NotAuthorizedException", "Invalid session for the user.")}, seen
