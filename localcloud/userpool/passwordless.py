@@ -80,23 +80,26 @@ def _check_client(pool: LocalUserPool, client: CognitoIdpUserPoolClient) -> None
 def _recipient(pool: LocalUserPool, name: str, *, hide: bool) -> CognitoIdpUser | None:
     """The user a code may be sent to, or None (hidden existence: the session is simulated)."""
     user = sv.find_user(pool, name)
-    problem: Exception | None = None
-    if user is None:
-        problem = UserNotFoundError("User does not exist.")
-    elif not user.enabled:
-        problem = NotAuthorizedError("User is disabled.")
-    elif user.status is UserStatus.UNCONFIRMED:
-        problem = UserNotConfirmedException("User is not confirmed.")
-    elif user.status is UserStatus.RESET_REQUIRED:
-        problem = sv.error("PasswordResetRequiredException", "Password reset required for the user")
-    elif user.attribute_lookup.get("email_verified") != "true":
-        # A code proves control of an address only if the address was ever proven to be theirs.
-        problem = InvalidParameterException("The user has no verified email to send a code to.")
+    problem = UserNotFoundError("User does not exist.") if user is None else _refusal(user)
     if problem is None:
         return user
     if hide:
         return None
     raise problem
+
+
+def _refusal(user: CognitoIdpUser) -> Exception | None:
+    """Why a code may not be sent to, or sign in, this user; None if it may."""
+    if not user.enabled:
+        return NotAuthorizedError("User is disabled.")
+    if user.status is UserStatus.UNCONFIRMED:
+        return UserNotConfirmedException("User is not confirmed.")
+    if user.status is UserStatus.RESET_REQUIRED:
+        return sv.error("PasswordResetRequiredException", "Password reset required for the user")
+    if user.attribute_lookup.get("email_verified") != "true":
+        # A code proves control of an address only if the address was ever proven to be theirs.
+        return InvalidParameterException("The user has no verified email to send a code to.")
+    return None
 
 
 def _check_length(name: str) -> None:
@@ -184,7 +187,7 @@ def send_code(pool: LocalUserPool, client: CognitoIdpUserPoolClient, name: str) 
     session = _start(
         pool, client, name, user, "EMAIL_OTP",
         code=code if user is not None else None, code_expires=time.time() + _settings["code_seconds"],
-        destination=destination,
+        destination=destination, sent_to=sv.user_email(user) if user is not None else None,
     )  # fmt: skip
     if user is not None:
         outbox.send(
@@ -248,8 +251,13 @@ def verify_code(pool: LocalUserPool, session: str, challenge: sv.Challenge, code
     sv.end_challenge(session)
     if user is None:  # a simulated session has no code: the check above always refuses
         raise NotAuthorizedError("Invalid session for the user.")
-    if not user.enabled:  # disabled since the code was sent
-        raise NotAuthorizedError("User is disabled.")
+    # Since the code was sent the user may have been disabled, reset (AdminResetUserPassword), lost
+    # their verified e-mail or changed it: the rules that let a code be sent must still hold.
+    problem = _refusal(user)
+    if problem is None and sv.user_email(user) != challenge.data.get("sent_to"):
+        problem = NotAuthorizedError("Invalid session for the user.")
+    if problem is not None:
+        raise problem
     return user
 
 

@@ -439,3 +439,46 @@ def test_a_disabled_user_is_not_told_apart_by_another_of_their_names(
             answer, stack, stack.spa_client_id, "SELECT_CHALLENGE", first, other_name, ANSWER="EMAIL_OTP"
         )
     assert set(seen.values()) == {(400, "NotAuthorizedException", "Invalid session for the user.")}, seen
+
+
+def test_a_code_sent_before_the_account_changed_no_longer_signs_in(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    """A reset, an unverified or a changed e-mail since the code was sent: the right code is refused."""
+    idp = stack.idp()
+    changes: dict[str, Callable[[str], Any]] = {
+        "reset": lambda email: idp.admin_reset_user_password(UserPoolId=stack.pool_id, Username=email),
+        "unverified": lambda email: idp.admin_update_user_attributes(
+            UserPoolId=stack.pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email_verified", "Value": "false"}],
+        ),
+        "new address": lambda email: idp.admin_update_user_attributes(
+            UserPoolId=stack.pool_id,
+            Username=email,
+            UserAttributes=[
+                {"Name": "email", "Value": f"moved-{email}"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+        ),  # fmt: skip
+        "disabled": lambda email: idp.admin_disable_user(UserPoolId=stack.pool_id, Username=email),
+    }
+    expected = {
+        "reset": ("PasswordResetRequiredException", "Password reset required for the user"),
+        "unverified": ("InvalidParameterException", "The user has no verified email to send a code to."),
+        "new address": ("NotAuthorizedException", "Invalid session for the user."),
+        "disabled": ("NotAuthorizedException", "User is disabled."),
+    }
+    for change, apply in changes.items():
+        email, _ = new_stack_user()
+        session = email_otp(stack, email)
+        [code] = stack.sign_in_codes(email)
+        apply(email)
+        assert (
+            error_of(lambda s=session, e=email, c=code: respond(stack, "EMAIL_OTP", s, e, EMAIL_OTP_CODE=c))
+            == (expected[change])
+        ), change
+        # The session is used up: the code cannot be tried again once the account is back.
+        assert error_of(
+            lambda s=session, e=email, c=code: respond(stack, "EMAIL_OTP", s, e, EMAIL_OTP_CODE=c)
+        )[1].startswith("Invalid session for the user"), change
