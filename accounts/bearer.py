@@ -71,8 +71,13 @@ def _user_for(token: str, claims: dict[str, Any]):
     user = selectors.user_for_api(sub=claims["sub"])
     if user is not None:
         return _active(user)
-    # First sight of this person: the access token has no e-mail, so ask Cognito once.
-    attributes = cognito.user_pool().get_user(access_token=token)
+    # First sight of this person: the access token has no e-mail, so ask Cognito once. Cognito
+    # refusing the token (revoked, user deleted) is the client's 401, not an outage's 503.
+    try:
+        attributes = cognito.user_pool().get_user(access_token=token)
+    except cognito.TokenRejected as exc:
+        logger.info("API access token refused by Cognito: %s", exc)
+        raise ApiRefused(_challenge(401, "The access token was revoked.", "invalid_token")) from exc
     user = services.user_create_from_claims(
         claims={
             **attributes,

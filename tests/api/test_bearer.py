@@ -13,6 +13,7 @@ import jwt
 import pytest
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from profiles.models import Profile
 from project.integrations import cognito, outbound, s3
@@ -226,3 +227,33 @@ def test_a_signed_out_users_token_stays_valid_unless_confirmation_is_on(api, set
         "AccessToken"
     ]
     assert api("GET", "/api/user/me", fresh).status_code == 200
+
+
+def test_a_token_cognito_refuses_is_401_for_a_user_never_seen(api, new_user, idp, faults):
+    """First sight of a user asks Cognito (GetUser): its refusal is the client's 401, an outage a 503.
+
+    RFC 6750 §3.1: the SPA refreshes on 401 only; a 503 for a revoked token would leave it stuck.
+    """
+    revoked, deleted, outage = new_user(), new_user(), new_user()
+
+    def token_of(person) -> str:
+        return cognito.user_pool().password_sign_in(username=person.email, password=person.password)[
+            "AccessToken"
+        ]
+
+    revoked_token, deleted_token, outage_token = token_of(revoked), token_of(deleted), token_of(outage)
+    idp.global_sign_out(AccessToken=revoked_token)
+    idp.admin_delete_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=deleted.email)
+    for token in (revoked_token, deleted_token):
+        response = api("GET", "/api/user/me", token)
+        assert_invalid_token(response)
+        assert response.json()["detail"] == "The access token was revoked."
+    assert not get_user_model().objects.filter(email__in=(revoked.email, deleted.email)).exists()
+
+    # Cognito failing (not refusing) is the only 503 (faults: the local stack cannot fail by itself).
+    faults.put("GetUser", ErrorType="InternalErrorException", Status=500, Count=0)
+    response = api("GET", "/api/user/me", outage_token)
+    assert response.status_code == 503, response.content
+    assert response.json()["detail"] == "The sign-in service cannot be reached. Try again shortly."
+    faults.clear()
+    assert api("GET", "/api/user/me", outage_token).status_code == 200
