@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -21,6 +22,9 @@ from localcloud.hostedui.web import SESSION_COOKIE, bearer_error, error_page, no
 from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
 from localcloud.userpool.models import LocalUserPool
+
+# RFC 7636 §4.1: code_verifier = 43*128unreserved. A shorter one is guessable whatever its hash.
+PKCE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 
 class OAuthEndpoints:
@@ -265,6 +269,12 @@ class OAuthEndpoints:
 
 
 def _pkce_verified(verifier: str, challenge: str) -> bool:
-    """RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) equals the S256 code_challenge."""
+    """RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) equals the S256 code_challenge.
+
+    A verifier outside §4.1 (43–128 unreserved characters) never matches: invalid_grant, as for a
+    wrong one (RFC 6749 §5.2; cognito-reference.md "PKCE verifier mismatch").
+    """
+    if not PKCE_VERIFIER.fullmatch(verifier):
+        return False
     digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    return bool(verifier) and hmac.compare_digest(digest.decode(), challenge)
+    return hmac.compare_digest(digest.decode(), challenge)

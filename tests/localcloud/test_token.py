@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from http import HTTPStatus
 
 import jwt
@@ -340,3 +341,28 @@ def test_basic_auth_header_format(stack: Stack) -> None:
         headers={"Authorization": f"Basic {header}"},
     )
     assert response.status_code == HTTPStatus.OK
+
+
+def s256(verifier: str) -> str:
+    """The S256 code_challenge of a verifier (RFC 7636 §4.2)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def test_pkce_verifier_must_be_43_to_128_unreserved_characters(stack: Stack) -> None:
+    """RFC 7636 §4.1: a verifier matching its own challenge is still refused if it is malformed."""
+    for verifier in (
+        "a",
+        "a" * 42,
+        "a" * 129,
+        "a" * 42 + "+",
+        "a" * 42 + "/",
+        "a" * 42 + "=",
+        "a" * 43 + "\n",
+    ):
+        code, _ = code_for(stack, *ALICE, code_challenge=s256(verifier), code_challenge_method="S256")
+        refused = exchange(stack, code, code_verifier=verifier)
+        assert refused.status_code == HTTPStatus.BAD_REQUEST, (len(verifier), refused.text)
+        assert refused.json() == {"error": "invalid_grant"}, verifier
+    for verifier in ("a" * 43, "Az09-._~" * 16):  # the shortest and the longest, every character class
+        code, _ = code_for(stack, *ALICE, code_challenge=s256(verifier), code_challenge_method="S256")
+        assert exchange(stack, code, code_verifier=verifier).status_code == HTTPStatus.OK, len(verifier)
