@@ -228,9 +228,11 @@ def respond(
     typed = str(challenge.data.get("typed", ""))
     user = pool.user(challenge.username) if challenge.data.get("known") else None
     given = _check_username(pool, responses.get("USERNAME"), typed, user)
-    # The hash may be over the typed name or the USERNAME answered (it names the session's user), so
-    # a real user's and a simulated session take the same hashes (no existence oracle).
-    names = [typed, given, *([user.username, sv.user_email(user)] if user is not None else [])]
+    # The hash may be over the typed name, its lower-case e-mail form, or the USERNAME answered (it
+    # names the session's user): a real user's session and a simulated one take the same hashes
+    # (no existence oracle for the secret's holder), bar a stored e-mail's exact mixed case.
+    typed_key = sv.unknown_name_key(typed)
+    names = [typed, typed_key, given, *([user.username, sv.user_email(user)] if user is not None else [])]
     sv.check_secret_hash(client, names, responses.get("SECRET_HASH"))
     if name != challenge.name:
         raise InvalidParameterException(f"Unexpected challenge {name}; expected {challenge.name}")

@@ -418,6 +418,20 @@ def test_an_answer_in_another_case_tells_nobody_who_exists(stack: Stack, new_sta
         assert select[real] == select[disabled] == select[unknown] == (200, "EMAIL_OTP", ""), select
         assert wrong_code[real] == wrong_code[disabled] == wrong_code[unknown], wrong_code
         assert wrong_code[real] == (400, "CodeMismatchException", "Invalid code received for user")
+    # The web client's SECRET_HASH over the lower-case address, USERNAME as typed: alike too.
+    hashed = {}
+    for email in (real, unknown):
+        first = auth(stack, email.upper())
+        responses = {
+            "USERNAME": email.upper(),
+            "ANSWER": "EMAIL_OTP",
+            "SECRET_HASH": stack.secret_hash(email),
+        }
+        hashed[email] = outcome(
+            stack.idp().respond_to_auth_challenge, ClientId=stack.client_id, ChallengeName="SELECT_CHALLENGE",
+            Session=first["Session"], ChallengeResponses=responses,
+        )  # fmt: skip
+    assert hashed[real] == hashed[unknown] == (200, "EMAIL_OTP", ""), hashed
 
 
 def test_a_disabled_user_is_not_told_apart_by_another_of_their_names(
