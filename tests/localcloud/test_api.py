@@ -37,7 +37,7 @@ def test_initiate_auth_tokens_verify_and_work_with_get_user(stack: Stack) -> Non
     access = stack.verify(tokens["AccessToken"], "access")
     assert access["scope"] == "aws.cognito.signin.user.admin"
     assert id_claims["email"] == ALICE[0]
-    assert id_claims["custom:role"] == "student"
+    assert id_claims["custom:role"] == "member"
     user = stack.idp().get_user(AccessToken=tokens["AccessToken"])
     attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     assert attrs["email"] == ALICE[0]
