@@ -7,7 +7,7 @@ from django.forms.models import BaseInlineFormSet
 
 from profiles import services
 from profiles.forms import ChangedFieldsForm, HandleField, add_text_validators
-from profiles.models import RESERVED_HANDLES, Profile
+from profiles.models import RESERVED_HANDLES, Moderation, Profile
 from project import roles
 
 
@@ -94,6 +94,25 @@ class ProfileAdmin(admin.ModelAdmin):
             return
         if not updated.synced:
             messages.warning(request, "Saved here; Cognito is unreachable, the change will be retried.")
+
+
+@admin.register(Moderation)
+class ModerationAdmin(admin.ModelAdmin):
+    """The moderation log, read-only: moderators act on the site (/moderation/), not here."""
+
+    list_display = ("created_at", "actor_email", "actor_role", "action", "profile", "reason")
+    list_filter = ("action", "actor_role")
+    search_fields = ("actor_email", "profile__handle", "profile__display_name", "reason")
+    list_select_related = ("profile",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ProfileInlineFormSet(BaseInlineFormSet):
