@@ -53,13 +53,6 @@ def profile_get_for_viewer(*, handle: str, viewer) -> Profile | None:
     return profile
 
 
-def profile_get_for_moderation(*, handle: str) -> Profile | None:
-    """Any profile by handle, with its user (moderation decides itself who may act on whom)."""
-    if not HANDLE_PATTERN.fullmatch(handle.lower()):
-        return None
-    return Profile.objects.select_related("user").filter(handle=handle.lower()).first()
-
-
 def moderations_for_profile(*, profile: Profile) -> list[Moderation]:
     """What moderators did to this profile, newest first (none read when it was never moderated)."""
     if profile.moderated_at is None:

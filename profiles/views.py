@@ -129,7 +129,8 @@ def moderate(request: HttpRequest, handle: str, action: str) -> HttpResponse:
     """A moderator's action on a profile (POST only; the services check who may act on whom)."""
     if action not in MODERATION_DONE:
         raise Http404("No such action")
-    target = selectors.profile_get_for_moderation(handle=handle)
+    # Only a profile the actor may see (hidden ones included, for moderators): the page they act on.
+    target = selectors.profile_get_for_viewer(handle=handle, viewer=request.user)
     if target is None:
         raise Http404("No such profile")
     form = ModerationForm(request.POST)
@@ -154,10 +155,8 @@ def moderate(request: HttpRequest, handle: str, action: str) -> HttpResponse:
 
 def _moderation_form_error(request: HttpRequest, target, form: ModerationForm, action: str) -> HttpResponse:
     """The page again with the form's errors; only someone who may moderate learns the reason was wrong."""
-    role = moderation.actor_role(actor=request.user)
-    if not moderation.moderation_allowed(actor=request.user, role=role, target=target):
+    if not moderation.moderation_allowed(actor=request.user, role=target.viewer_role, target=target):
         raise PermissionDenied("You may not moderate this profile.")
-    target.viewer_role = role
     return _public_page(request, target, form=form, action=action, status=HTTPStatus.BAD_REQUEST)
 
 

@@ -226,3 +226,16 @@ def test_a_page_without_moderation_costs_no_extra_query(member, django_assert_ma
         assert client.get("/me/").status_code == HTTPStatus.OK
     with django_assert_max_num_queries(3):
         assert client.get(f"/u/{profile.handle}/").status_code == HTTPStatus.OK
+
+
+def test_a_moderator_acts_only_on_profiles_they_may_see(moderator):
+    actor, _ = moderator
+    _, private = make_member(name="Priya Private", visibility=V.PRIVATE, role="member")
+    client = client_for(actor)
+    assert client.get(f"/u/{private.handle}/").status_code == HTTPStatus.NOT_FOUND
+    for reason in ("", "Spam"):  # an empty reason must not show the page either
+        response = hide(client, private, reason=reason)
+        assert response.status_code == HTTPStatus.NOT_FOUND
+        assert "Priya" not in response.content.decode()
+    private.refresh_from_db()
+    assert private.hidden_at is None
