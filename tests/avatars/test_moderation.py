@@ -125,6 +125,8 @@ def test_a_promotion_takes_effect_at_the_next_sign_in(signed_in, victim, keys_un
     mod_email, password, _ = new_user(name="Soon Moderator", role="member")
     client = Client(HTTP_HOST=APP_HOST)
     sign_in(mod_email, password, client=client)
+    # Member-role credentials now in the session: they must not outlive the token they came from.
+    assert upload(client, test_images.jpeg(200, 200)).status_code == HTTPStatus.FOUND
     idp.admin_update_user_attributes(
         UserPoolId=settings.COGNITO_USER_POOL_ID,
         Username=mod_email,
