@@ -37,7 +37,7 @@ def victim(stack: Stack) -> tuple[Person, dict[str, str]]:
     owner = person(stack, "member")
     keys = {
         "avatar": owner.key("protected", f"avatars/{secrets.token_hex(8)}-512.webp"),
-        "upload": owner.key("protected", f"uploads/{secrets.token_hex(8)}"),
+        "upload": owner.key("uploads", secrets.token_hex(8)),
         "private": owner.key("private", "notes.txt"),
     }
     for key in keys.values():
@@ -70,6 +70,7 @@ def test_a_moderator_may_do_nothing_more(stack: Stack, victim) -> None:
     new_key = owner.key("protected", "avatars/planted-512.webp")
     assert code_of(lambda: moderator.s3.put_object(Bucket=bucket, Key=new_key, Body=b"x")) == "AccessDenied"
     assert code_of(lambda: moderator.s3.delete_object(Bucket=bucket, Key=keys["upload"])) == "AccessDenied"
+    assert code_of(lambda: moderator.s3.get_object(Bucket=bucket, Key=keys["upload"])) == "AccessDenied"
     assert code_of(lambda: moderator.s3.delete_object(Bucket=bucket, Key=keys["private"])) == "AccessDenied"
     assert code_of(lambda: moderator.s3.get_object(Bucket=bucket, Key=keys["private"])) == "AccessDenied"
     listing = f"protected/{owner.identity_id}/"
