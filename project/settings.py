@@ -46,8 +46,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Why an operator ended this browser's session (disabled account: a page, not a sign-in loop).
+    "accounts.middleware.EndedSessionMiddleware",
     # Renews Cognito tokens with the refresh token before they expire (not prompt=none).
     "accounts.middleware.TokenRefreshMiddleware",
+    # Keeps the index of each user's sessions (accounts.models.UserSession) current.
+    "accounts.middleware.SessionActivityMiddleware",
     # Pushes profile edits that Cognito missed (it was down) on the next request.
     "profiles.middleware.ProfileSyncRetryMiddleware",
     # Default-deny: every view needs a signed-in user unless marked @login_not_required.
@@ -99,13 +103,14 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
 SESSION_COOKIE_HTTPONLY = True
+# Each signed-in session's "last seen" (accounts.models.UserSession) is written at most this often.
+SESSION_INDEX_TOUCH = env.int("DJANGO_SESSION_INDEX_TOUCH", default=300)
 SESSION_COOKIE_SAMESITE = "Lax"  # the hosted UI returns with a top-level GET: Lax keeps the cookie
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
-)
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)

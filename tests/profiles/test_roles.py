@@ -71,7 +71,7 @@ def test_the_role_follows_the_token_at_each_sign_in(new_user, sign_in, idp):
 
 @pytest.fixture
 def admin_client(new_user) -> Client:
-    email, password, _ = new_user(groups=("admin",), name="Site Admin")
+    email, password, _ = new_user(groups=("admin",), name="Site Admin", role="admin")
     client = Client(HTTP_HOST=APP_HOST)
     finish_sign_in(client, hosted_ui_sign_in(start_sign_in(client), email, password))
     return client
@@ -124,3 +124,20 @@ def test_a_stored_role_no_longer_listed_survives_an_edit_of_another_field(admin_
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
     profile.refresh_from_db()
     assert (profile.college, profile.role) == ("Kept Role College", "student")
+
+
+def test_a_moderator_on_staff_cannot_set_a_role_through_the_profile_admin(new_user, sign_in, idp):
+    """The operator console's rule holds on the profile form too: only administrators set roles."""
+    email, password, _ = new_user(groups=("admin",), name="Staff Moderator", role="moderator")
+    moderator = Client(HTTP_HOST=APP_HOST)
+    finish_sign_in(moderator, hosted_ui_sign_in(start_sign_in(moderator), email, password))
+    target_email, target_password, sub = new_user(name="Managed")
+    sign_in(target_email, target_password)
+    profile = Profile.objects.get(user__cognito_sub=sub)
+    url = f"/admin/profiles/profile/{profile.pk}/change/"
+    response = moderator.post(url, admin_form_data(profile, role="admin", college="Moderated College"))
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    profile.refresh_from_db()
+    assert (profile.college, profile.role) == ("Moderated College", "")  # the rest of the edit stands
+    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=target_email)
+    assert {a["Name"]: a["Value"] for a in attributes["UserAttributes"]}.get("custom:role", "") == ""

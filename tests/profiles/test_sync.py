@@ -156,7 +156,7 @@ def test_the_pool_client_refuses_custom_role_from_the_user(signed_in, idp):
 
 
 def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
-    admin_email, admin_password, _ = new_user(groups=("admin",), name="Site Admin")
+    admin_email, admin_password, _ = new_user(groups=("admin",), name="Site Admin", role="admin")
     email, password, sub = new_user(name="Managed Person")
     sign_in(email, password)
     from django.test import Client

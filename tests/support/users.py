@@ -79,3 +79,24 @@ def make_member(
     Profile.objects.filter(pk=profile.pk).update(visibility=visibility, **fields)
     profile.refresh_from_db()
     return user, profile
+
+
+def outbox(recipient: str) -> list[dict[str, Any]]:
+    """What the local pool 'e-mailed' to `recipient`, newest first (its /_outbox.json)."""
+    import requests
+
+    messages = requests.get(f"{settings.COGNITO_DOMAIN}/_outbox.json", timeout=5).json()
+    return [m for m in messages if m["recipient"] == recipient]
+
+
+def pool_user(idp: Any, username: str) -> dict[str, Any] | None:
+    """The pool's AdminGetUser answer (attributes as a dict, plus `Groups`), None if it has no such user."""
+    pool = settings.COGNITO_USER_POOL_ID
+    try:
+        answer = idp.admin_get_user(UserPoolId=pool, Username=username)
+    except idp.exceptions.UserNotFoundException:
+        return None
+    answer["Attributes"] = {a["Name"]: a["Value"] for a in answer.pop("UserAttributes", [])}
+    groups = idp.admin_list_groups_for_user(UserPoolId=pool, Username=username)["Groups"]
+    answer["Groups"] = sorted(g["GroupName"] for g in groups)
+    return answer
