@@ -46,6 +46,14 @@ def _invalid(message: str) -> MappingError:
     return MappingError("InvalidParameterException", message)
 
 
+def _null_error(where: str) -> MappingError:
+    """A null (or non-object) where the model wants a structure: the validation error AWS gives."""
+    return _invalid(
+        f"1 validation error detected: Value null at '{where}' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+
+
 def _enum_error(value: object, where: str, allowed: tuple[str, ...]) -> MappingError:
     """The service's validation message for a value outside an enum (as cognito-idp words it)."""
     return _invalid(
@@ -99,8 +107,14 @@ def check_mappings(
 
 
 def _check_mapping(name: str, mapping: Any, known_roles: Mapping[str, Any]) -> dict[str, Any]:
-    """One provider's mapping (botocore's model has already checked its JSON types)."""
+    """One provider's mapping.
+
+    botocore's model has checked the JSON types of what is present, but reads a null as absent: a
+    null mapping, rule list or rule reaches here and is refused as AWS refuses it (400).
+    """
     where = f"roleMappings.{name}.member"
+    if not isinstance(mapping, dict):
+        raise _null_error(where)
     kind = mapping.get("Type")
     if kind not in MAPPING_TYPES:
         raise _enum_error(kind, f"{where}.type", MAPPING_TYPES)
@@ -111,8 +125,9 @@ def _check_mapping(name: str, mapping: Any, known_roles: Mapping[str, Any]) -> d
         raise _enum_error(resolution, f"{where}.ambiguousRoleResolution", AMBIGUOUS_RESOLUTIONS)
     checked: dict[str, Any] = {"Type": kind, "AmbiguousRoleResolution": resolution}
     if kind == "Rules":
-        rules = (mapping.get("RulesConfiguration") or {}).get("Rules")
-        if not rules:
+        configuration = mapping.get("RulesConfiguration")
+        rules = configuration.get("Rules") if isinstance(configuration, dict) else None
+        if not rules or not isinstance(rules, list):
             raise _invalid("RulesConfiguration must be specified for Rules based role mapping.")
         if len(rules) > MAX_RULES:
             raise _invalid(f"A role mapping may have at most {MAX_RULES} rules.")
@@ -120,11 +135,17 @@ def _check_mapping(name: str, mapping: Any, known_roles: Mapping[str, Any]) -> d
     return checked
 
 
-def _check_rule(where: str, rule: dict[str, Any], known_roles: Mapping[str, Any]) -> dict[str, str]:
-    """One rule: a known MatchType and a role the pool may pass."""
+def _check_rule(where: str, rule: Any, known_roles: Mapping[str, Any]) -> dict[str, str]:
+    """One rule: a known MatchType, a role the pool may pass, a claim and a value."""
+    where = f"{where}.rulesConfiguration.rules.member"
+    if not isinstance(rule, dict):
+        raise _null_error(where)
+    for key in ("Claim", "Value"):
+        if not isinstance(rule.get(key), str) or not rule[key]:
+            raise _null_error(f"{where}.{key[0].lower()}{key[1:]}")
     match_type = rule.get("MatchType")
     if match_type not in MATCH_TYPES:
-        raise _enum_error(match_type, f"{where}.rulesConfiguration.rules.member.matchType", MATCH_TYPES)
+        raise _enum_error(match_type, f"{where}.matchType", MATCH_TYPES)
     if rule.get("RoleARN") not in known_roles:
         raise forbidden_role(rule.get("RoleARN"))
     return {k: str(rule[k]) for k in ("Claim", "MatchType", "Value", "RoleARN")}

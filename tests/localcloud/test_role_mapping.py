@@ -14,11 +14,12 @@ from typing import Any
 import boto3
 import jwt
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.support.localcloud import Stack, start_stack, write_config
+from tests.support.localcloud import Stack, signed_json_call, start_stack, write_config
 
 ACCOUNT = "arn:aws:iam::123456789012:role/"
 AUTHENTICATED = ACCOUNT + "localcloud-identity-authenticated"
@@ -194,11 +195,28 @@ def _bad(stack: Stack, case: str) -> dict[str, Any]:
             }
         },
         "too many rules": {"RoleMappings": {key: rules(*[("custom:role", "Equals", "x", ROLE_A)] * 26)}},
+        "null mapping": {"RoleMappings": {key: None}},
+        "mapping not an object": {"RoleMappings": {key: "Rules"}},
+        "null rules configuration": {"RoleMappings": {key: {**rules(), "RulesConfiguration": None}}},
+        "null rules": {"RoleMappings": {key: {**rules(), "RulesConfiguration": {"Rules": None}}}},
+        "rules not a list": {"RoleMappings": {key: {**rules(), "RulesConfiguration": {"Rules": "x"}}}},
+        "null rule": {"RoleMappings": {key: {**rules(), "RulesConfiguration": {"Rules": [None]}}}},
+        "rule not an object": {"RoleMappings": {key: {**rules(), "RulesConfiguration": {"Rules": ["x"]}}}},
+        "null rule after a good one": {
+            "RoleMappings": {key: {**rules(), "RulesConfiguration": {"Rules": [good_rule, None]}}}
+        },
         "role type": {"Roles": {"admin": ROLE_A}},
         "unknown role": {"Roles": {"authenticated": ACCOUNT + "nobody"}},
         "role name not arn": {"Roles": {"authenticated": "localcloud-identity-authenticated-x"}},
     }
     return cases[case]
+
+
+def set_raw(stack: Stack, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """SetIdentityPoolRoles with any JSON (no SDK checks or serializer): (status, JSON answer)."""
+    keys = (stack.env["AWS_ACCESS_KEY_ID"], stack.env["AWS_SECRET_ACCESS_KEY"])
+    response = signed_json_call(stack.base, "AWSCognitoIdentityService.SetIdentityPoolRoles", params, keys)
+    return response.status_code, response.json()
 
 
 @pytest.mark.parametrize(
@@ -216,26 +234,69 @@ def _bad(stack: Stack, case: str) -> dict[str, Any]:
         ("empty value", "InvalidParameterException", "Invalid length for parameter"),
         ("rule without value", "InvalidParameterException", "Missing required parameter in RoleMappings"),
         ("too many rules", "InvalidParameterException", "at most 25 rules"),
+        ("null mapping", "InvalidParameterException", "Member must not be null"),
+        ("mapping not an object", "SerializationException", "Invalid type for parameter"),
+        ("null rules configuration", "InvalidParameterException", "RulesConfiguration must be specified"),
+        ("null rules", "InvalidParameterException", "Missing required parameter"),
+        ("rules not a list", "SerializationException", "Invalid type for parameter"),
+        ("null rule", "SerializationException", "Invalid type for parameter"),
+        ("rule not an object", "SerializationException", "Invalid type for parameter"),
+        ("null rule after a good one", "SerializationException", "Invalid type for parameter"),
         ("role type", "InvalidParameterException", "(un)?authenticated"),
         ("unknown role", "NotAuthorizedException", "is forbidden"),
         ("role name not arn", "NotAuthorizedException", "is forbidden"),
     ],
 )
 def test_set_refuses_what_aws_refuses_and_changes_nothing(rbac: Stack, seeded, case, code, message) -> None:
-    # Without the SDK's own checks, as any client could send it.
-    admin = boto3.client(
-        "cognito-identity",
-        region_name="us-east-1",
-        endpoint_url=rbac.base,
-        aws_access_key_id=rbac.env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=rbac.env["AWS_SECRET_ACCESS_KEY"],
-        config=Config(parameter_validation=False),
-    )
     params = {"IdentityPoolId": rbac.identity_pool_id, "Roles": SEED_ROLES, "RoleMappings": {}}
-    got_code, got_message = refusal(lambda: admin.set_identity_pool_roles(**{**params, **_bad(rbac, case)}))
-    assert (got_code, message in got_message) == (code, True), got_message
-    now = admin.get_identity_pool_roles(IdentityPoolId=rbac.identity_pool_id)
+    status, answer = set_raw(rbac, {**params, **_bad(rbac, case)})
+    assert (status, answer.get("__type"), message in answer.get("message", "")) == (400, code, True), answer
+    now = rbac.identity_admin().get_identity_pool_roles(IdentityPoolId=rbac.identity_pool_id)
     assert (now["Roles"], now.get("RoleMappings")) == (seeded["Roles"], seeded["RoleMappings"])
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+GOOD_RULE = {"Claim": "custom:role", "MatchType": "Equals", "Value": "x", "RoleARN": ROLE_A}
+
+
+@given(
+    where=st.sampled_from(["mapping", "rules configuration", "rules", "rule", "rule member"]),
+    value=JSON,
+    member=st.sampled_from(sorted(GOOD_RULE)),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_set_with_any_json_in_a_mapping_is_a_400_never_a_500(
+    rbac: Stack, seeded, where, value, member
+) -> None:
+    """Any JSON where a mapping, its rules or a rule go: refused (400) or taken, never a 500."""
+    mapping: Any = {"Type": "Rules", "AmbiguousRoleResolution": "Deny"}
+    if where == "mapping":
+        mapping = value
+    elif where == "rules configuration":
+        mapping["RulesConfiguration"] = value
+    elif where == "rules":
+        mapping["RulesConfiguration"] = {"Rules": value}
+    elif where == "rule":
+        mapping["RulesConfiguration"] = {"Rules": [GOOD_RULE, value]}
+    else:
+        mapping["RulesConfiguration"] = {"Rules": [{**GOOD_RULE, member: value}]}
+    params = {"IdentityPoolId": rbac.identity_pool_id, "Roles": SEED_ROLES}
+    status, answer = set_raw(rbac, {**params, "RoleMappings": {mapping_key(rbac): mapping}})
+    if status != 200:
+        assert status == 400, answer
+        assert answer["__type"] in (
+            "InvalidParameterException",
+            "SerializationException",
+            "NotAuthorizedException",
+        ), answer
+        return
+    # Taken: then it reads back as a well-formed mapping.
+    got = rbac.identity_admin().get_identity_pool_roles(IdentityPoolId=rbac.identity_pool_id)
+    assert got["RoleMappings"][mapping_key(rbac)]["Type"] == "Rules"
 
 
 def test_set_on_another_pool_is_not_found(rbac: Stack, seeded) -> None:
