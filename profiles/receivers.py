@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from profiles import services
+from accounts.signals import AccountDeletionBlocked
+from profiles import avatars, images, services
+from profiles.models import Profile
 
 
 def profile_take_claims(
@@ -17,3 +19,45 @@ def profile_take_claims(
     profile = services.profile_sync_from_claims(user=user, claims=claims)
     if access_token and profile.sync_pending:
         services.profile_push_to_cognito(profile=profile, access_token=access_token)
+
+
+def profile_before_account_deletion(sender: Any, *, user: Any, request: Any, **kwargs: Any) -> None:
+    """A user is deleting their account: their picture goes first, with their own credentials.
+
+    The profile row itself goes with the user's (cascade). Raises AccountDeletionBlocked if the
+    picture cannot be deleted now; nothing is deleted at Cognito then, and deleting again retries.
+    """
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        return
+    try:
+        avatars.avatar_delete_for_account(request=request, profile=profile)
+    except avatars.AvatarStoreFailed as exc:
+        raise AccountDeletionBlocked(str(exc)[:1].upper() + str(exc)[1:]) from exc
+
+
+def profile_data_for_export(sender: Any, *, user: Any, request: Any, **kwargs: Any) -> tuple[str, Any]:
+    """The profile section of "download my data", with presigned links to the picture."""
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        return ("profile", None)
+    fields = [
+        "display_name",
+        "handle",
+        "college",
+        "role",
+        "bio",
+        "pronouns",
+        "location",
+        "website",
+        "visibility",
+    ]
+    data: dict[str, Any] = {name: getattr(profile, name) for name in fields}
+    data["created_at"] = profile.created_at.isoformat()
+    data["updated_at"] = profile.updated_at.isoformat()
+    data["avatar"] = None
+    if profile.avatar_key:
+        keys = {size: avatars.object_key(profile.avatar_key, size) for size in images.SIZES}
+        urls = avatars.avatar_urls(request=request, keys=list(keys.values()))
+        data["avatar"] = {f"{size}px": urls.get(key) for size, key in keys.items()}
+    return ("profile", data)
