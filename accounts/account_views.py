@@ -60,12 +60,14 @@ def _back(section: str) -> HttpResponseRedirect:
 def _failed(
     request: HttpRequest, exc: security.ActionFailed, form: Any = None, name: str = ""
 ) -> HttpResponse:
-    """The page again: the sentence on the field it concerns, or above the form."""
-    if form is not None and name:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return _page(request, HTTPStatus.BAD_REQUEST, **{name: form})
-    messages.error(request, exc.message)
-    return _page(request, HTTPStatus.BAD_REQUEST)
+    """The page again, the input kept: the sentence on the field it concerns, else at the top
+    (a message, shown whatever state the section is in now: a form may no longer be displayed)."""
+    kept = {name: form} if form is not None and name else {}
+    if form is not None and exc.field in form.fields:
+        form.add_error(exc.field, exc.message)
+    else:
+        messages.error(request, exc.message)
+    return _page(request, HTTPStatus.BAD_REQUEST, **kept)
 
 
 @never_cache
@@ -211,6 +213,9 @@ def email_change(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def email_verify(request: HttpRequest) -> HttpResponse:
+    if not request.user.pending_email:  # a second tab, or a code used already
+        messages.info(request, "No change of address is waiting for a code (it may be done already).")
+        return _back("email")
     form = forms.EmailCodeForm(request.POST)
     if not form.is_valid():
         return _page(request, HTTPStatus.BAD_REQUEST, email_code_form=form)

@@ -304,3 +304,23 @@ def test_download_my_data_holds_account_profile_and_picture_links_only_mine(pers
     assert re.match(r"^http://127\.0\.0\.1:\d+/", data["profile"]["avatar"]["512px"])
     assert len(data["sessions"]) == 1
     assert other_email not in response.content.decode() and "Someone Else" not in response.content.decode()
+
+
+def test_another_users_code_and_a_used_code_are_refused(person, new_user, sign_in):
+    client, _, _, sub = person
+    other_email, other_password, _ = new_user()
+    other = Client(HTTP_HOST=APP_HOST)
+    sign_in(other_email, other_password, client=other)
+    mine, theirs = new_address(), new_address()
+    client.post("/account/email/", {"email": mine})
+    other.post("/account/email/", {"email": theirs})
+    their_code = latest_code(theirs)
+    if their_code != latest_code(mine):  # codes are random: equal once in a million
+        response = client.post("/account/email/verify/", {"code": their_code})
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert "That code is not right." in response.content.decode()
+    code = latest_code(mine)
+    assert client.post("/account/email/verify/", {"code": code}).status_code == HTTPStatus.FOUND
+    again = client.post("/account/email/verify/", {"code": code}, follow=True)
+    assert "No change of address is waiting for a code" in again.content.decode()
+    assert user_of(sub).email == mine

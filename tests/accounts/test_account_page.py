@@ -420,3 +420,43 @@ def test_the_reauthentication_link_goes_through_cognitos_logout_and_back(person)
     for evil in ("https://evil.example/", "//evil.example/"):
         client.get("/account/reauthenticate/", {"next": evil})
         assert "evil" not in str(client.session.get("oidc_login_next"))
+
+
+def test_a_code_from_another_users_authenticator_is_refused(person, new_user, sign_in, idp):
+    client, email, _ = person
+    other_email, other_password, _ = new_user()
+    other = browser()
+    sign_in(other_email, other_password, client=other)
+    _, their_secret = totp_start(other)
+    setup, my_secret = totp_start(client)
+    their_code = pyotp.TOTP(their_secret).now()
+    if their_code != pyotp.TOTP(my_secret).now():  # random secrets: equal codes once in a million
+        response = client.post("/account/mfa/verify/", {"setup": setup, "code": their_code})
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert security.WRONG_TOTP in response.content.decode()
+    assert cognito_mfa(idp, email) == [] and cognito_mfa(idp, other_email) == []
+
+
+def test_sessions_signed_in_before_the_index_are_indexed_by_the_migration(person):
+    import importlib
+
+    from django.apps import apps
+
+    client, _, _ = person
+    key = client.session.session_key
+    UserSession.objects.filter(session_id=key).delete()
+    migration = importlib.import_module("accounts.migrations.0004_user_sessions")
+    migration.index_signed_in_sessions(apps, None)
+    assert UserSession.objects.get(session_id=key).user.email == person[1]
+
+
+def test_a_set_up_finished_in_another_tab_is_reported_in_the_first(person, idp):
+    client, email, _ = person
+    setup, secret = totp_start(client)
+    totp = pyotp.TOTP(secret)
+    assert client.post("/account/mfa/verify/", {"setup": setup, "code": totp.now()}).status_code == 302
+    late = client.post("/account/mfa/verify/", {"setup": setup, "code": totp.now()})  # the other tab
+    assert late.status_code == HTTPStatus.BAD_REQUEST
+    html = late.content.decode()
+    assert "This set-up has ended." in html and "On: signing in asks for a code" in html
+    assert cognito_mfa(idp, email) == ["SOFTWARE_TOKEN_MFA"]
