@@ -9,6 +9,7 @@ from django import forms
 from project import text
 
 CODE_RE = re.compile(r"[0-9]{6}")
+CODE_INPUT = {"inputmode": "numeric", "autocomplete": "one-time-code"}
 
 
 def _code(value: str) -> str:
@@ -21,7 +22,7 @@ def _code(value: str) -> str:
 
 class TotpVerifyForm(forms.Form):
     setup = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    code = forms.CharField(label="Code from the app", max_length=20)
+    code = forms.CharField(label="Code from the app", max_length=20, widget=forms.TextInput(attrs=CODE_INPUT))
     device_name = forms.CharField(
         label="Name of this authenticator (optional)", max_length=60, required=False
     )
@@ -72,7 +73,9 @@ class EmailChangeForm(forms.Form):
 
 
 class EmailCodeForm(forms.Form):
-    code = forms.CharField(label="Code from the e-mail", max_length=20)
+    code = forms.CharField(
+        label="Code from the e-mail", max_length=20, widget=forms.TextInput(attrs=CODE_INPUT)
+    )
 
     def clean_code(self) -> str:
         return _code(self.cleaned_data["code"])
