@@ -196,6 +196,11 @@ def _to_cognito_logout(request: HttpRequest) -> HttpResponse:
 # --- E-mail --------------------------------------------------------------------------------------
 
 
+def _nothing_pending(request: HttpRequest) -> HttpResponse:
+    messages.info(request, "No change of address is waiting for a code (it may be done already).")
+    return _back("email")
+
+
 @require_POST
 def email_change(request: HttpRequest) -> HttpResponse:
     form = forms.EmailChangeForm(request.POST, current=request.user.email)
@@ -214,8 +219,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
 @require_POST
 def email_verify(request: HttpRequest) -> HttpResponse:
     if not request.user.pending_email:  # a second tab, or a code used already
-        messages.info(request, "No change of address is waiting for a code (it may be done already).")
-        return _back("email")
+        return _nothing_pending(request)
     form = forms.EmailCodeForm(request.POST)
     if not form.is_valid():
         return _page(request, HTTPStatus.BAD_REQUEST, email_code_form=form)
@@ -229,6 +233,8 @@ def email_verify(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def email_resend(request: HttpRequest) -> HttpResponse:
+    if not request.user.pending_email:
+        return _nothing_pending(request)
     try:
         security.email_change_resend(request=request)
     except security.ActionFailed as exc:
@@ -239,6 +245,8 @@ def email_resend(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def email_cancel(request: HttpRequest) -> HttpResponse:
+    if not request.user.pending_email:
+        return _nothing_pending(request)
     try:
         security.email_change_cancel(request=request)
     except security.ActionFailed as exc:

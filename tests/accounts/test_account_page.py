@@ -460,3 +460,22 @@ def test_a_set_up_finished_in_another_tab_is_reported_in_the_first(person, idp):
     html = late.content.decode()
     assert "This set-up has ended." in html and "On: signing in asks for a code" in html
     assert cognito_mfa(idp, email) == ["SOFTWARE_TOKEN_MFA"]
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/account/mfa/start/", {}),
+        ("/account/mfa/switch-on/", {}),
+        ("/account/mfa/remove/", {}),
+        ("/account/email/cancel/", {}),
+    ],
+)
+def test_cognito_unreachable_at_each_other_step_is_said_plainly(person, outage, url, data):
+    client, email, _ = person
+    get_user_model().objects.filter(email=email).update(pending_email="waiting@example.com")
+    with outage():
+        response = client.post(url, data)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert security.UNAVAILABLE in response.content.decode()
+    assert signed_in(client)
