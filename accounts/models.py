@@ -19,6 +19,18 @@ class User(AbstractUser):
     # An address the user set in Cognito but has not verified yet (`email_verified: false`).
     # `email` keeps the last verified one: only that is shown to others, listed or trusted.
     pending_email = models.EmailField("e-mail pending verification", blank=True, editable=False)
+    # Reconciliation with the pool (accounts/reconcile.py): when a complete ListUsers pass last
+    # saw this sub, and since when it has been missing from the pool (deleted there).
+    pool_seen_at = models.DateTimeField("last seen in the user pool", null=True, blank=True, editable=False)
+    pool_missing_since = models.DateTimeField(
+        "missing from the user pool since", null=True, blank=True, editable=False
+    )
+
+    class Meta(AbstractUser.Meta):
+        permissions = [
+            ("operate_user", "Can disable, enable, sign out and reset users in Cognito"),
+            ("manage_user", "Can set roles and groups, invite and delete users in Cognito"),
+        ]
 
     def __str__(self) -> str:
         # The name is cleaned at sign-in; the address is kept as verified (project.text.shown).
@@ -27,6 +39,36 @@ class User(AbstractUser):
     def get_short_name(self) -> str:
         # The name is cleaned at sign-in; the address is kept as verified (project.text.shown).
         return self.name or text.shown(self.email) or self.username
+
+
+class OperatorAction(models.Model):
+    """The audit trail of the operator console: who did what to whom in Cognito, and how it went.
+
+    Names are copied, not only linked: the trail outlives deleted accounts, and it names the
+    operator by e-mail (what a person recognises), not by a database id or a sub.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_email = models.CharField("operator", max_length=254)
+    target = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="operator_actions"
+    )
+    target_email = models.CharField("user", max_length=254, blank=True)
+    target_sub = models.CharField("user's sub", max_length=64, blank=True, db_index=True)
+    action = models.CharField(max_length=32)
+    detail = models.CharField(max_length=255, blank=True)
+    succeeded = models.BooleanField()
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        outcome = "done" if self.succeeded else "failed"
+        return f"{self.actor_email}: {self.action} {self.target_email or self.target_sub} ({outcome})"
 
 
 class UserSession(models.Model):

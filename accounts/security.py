@@ -420,8 +420,8 @@ def _gone_at_cognito(user: Any) -> bool:
     """Whether an earlier attempt's DeleteUser went through (the token is refused then)."""
     try:
         cognito.user_pool().admin_get_user(username=user.cognito_username or user.cognito_sub)
-    except cognito.TokenRejected as exc:
-        return exc.error == "UserNotFoundException"
+    except cognito.UserNotFound:
+        return True
     except cognito.CognitoError:
         return False
     return False

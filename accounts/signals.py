@@ -16,6 +16,9 @@ user_signed_in = Signal()
 # `AccountDeletionBlocked` (with a sentence for the user): the deletion then stops before
 # Cognito, the user stays signed in, and deleting again retries every receiver (so receivers
 # must be idempotent: what is already gone is not an error).
+# Also sent when an operator deletes a user from the admin (accounts.operators.user_delete): then
+# `request` is the operator's request, not the user's, and `operator` (else absent) is the
+# operator's user; blocking stops the deletion there too.
 user_deleting = Signal()
 
 # A user asked for a copy of their data (GDPR Art. 20). Arguments: `user`, `request`.

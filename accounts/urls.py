@@ -13,5 +13,6 @@ urlpatterns = [
         views.CognitoAuthenticationRequestView.as_view(hosted_page="forgotPassword"),
         name="forgot_password",
     ),
+    path("disabled/", views.account_disabled, name="account_disabled"),
     path("sign-out/", views.sign_out, name="sign_out"),
 ]

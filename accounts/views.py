@@ -113,6 +113,12 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
         return response
 
     def login_failure(self) -> HttpResponse:
+        user = getattr(self, "user", None)
+        if user is not None and not user.is_active:
+            # Cognito let them in, this site has the account disabled: say so, and stop here
+            # (a "try again" would sign the same person straight back in through the hosted UI).
+            logger.info("sign-in of disabled user %s refused", user.pk)
+            return account_disabled_page(self.request)
         self._failed = True
         return HttpResponse(status=HTTPStatus.BAD_REQUEST)
 
@@ -128,6 +134,17 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
     def success_url(self) -> str:
         # Sanitised by get_next_url() when the sign-in started.
         return self.request.session.get("oidc_login_next") or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def account_disabled_page(request: HttpRequest, status: int = HTTPStatus.FORBIDDEN) -> HttpResponse:
+    return render(request, "accounts/account_disabled.html", status=status)
+
+
+@login_not_required
+@never_cache
+def account_disabled(request: HttpRequest) -> HttpResponse:
+    """Where an operator's "disable" leaves the person: signed out, and told why."""
+    return account_disabled_page(request, HTTPStatus.OK)
 
 
 @login_not_required

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from accounts.signals import AccountDeletionBlocked
 from profiles import avatars, images, services
 from profiles.models import Profile
+
+logger = logging.getLogger(__name__)
 
 
 def profile_take_claims(
@@ -28,7 +31,17 @@ def profile_before_account_deletion(sender: Any, *, user: Any, request: Any, **k
     picture cannot be deleted now; nothing is deleted at Cognito then, and deleting again retries.
     """
     profile = Profile.objects.filter(user=user).first()
-    if profile is None:
+    if profile is None or not profile.avatar_key:
+        return
+    if getattr(request, "user", None) != user:
+        # An operator deletes the user (accounts.operators): the app holds no S3 key and the
+        # operator's identity may not delete another identity's objects, so the picture's
+        # objects stay behind under their random, unlisted key; the row goes by cascade.
+        logger.warning(
+            "account %s deleted by an operator: avatar objects %s-*.webp left in S3",
+            user.pk,
+            profile.avatar_key,
+        )
         return
     try:
         avatars.avatar_delete_for_account(request=request, profile=profile)

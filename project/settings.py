@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Why an operator ended this browser's session (disabled account: a page, not a sign-in loop).
+    "accounts.middleware.EndedSessionMiddleware",
     # Renews Cognito tokens with the refresh token before they expire (not prompt=none).
     "accounts.middleware.TokenRefreshMiddleware",
     # Keeps the index of each user's sessions (accounts.models.UserSession) current.
@@ -153,6 +155,13 @@ COGNITO_SCOPES = env("COGNITO_SCOPES", default="openid email profile aws.cognito
 # Members of this Cognito group become Django staff; superuser only when a group is named here.
 COGNITO_STAFF_GROUP = env("COGNITO_STAFF_GROUP", default="admin")
 COGNITO_SUPERUSER_GROUP = env("COGNITO_SUPERUSER_GROUP", default="")
+# The closed list of roles `custom:role` may hold (project/roles.py); any other value is no role.
+# The identity pool's role mapping must use the same names (README: Roles and moderation).
+ROLES = env.list("ROLES", default=["member", "moderator", "admin"])
+# The roles that may moderate (remove another's avatar, hide a profile); each must be in ROLES.
+MODERATOR_ROLES = env.list("MODERATOR_ROLES", default=["moderator", "admin"])
+if not set(MODERATOR_ROLES) <= set(ROLES):
+    raise ImproperlyConfigured("MODERATOR_ROLES must all be in ROLES.")
 # Where Cognito's /logout sends the browser back; must be one of the client's sign-out URLs.
 # Empty: the absolute URL of LOGOUT_REDIRECT_URL on the requested host.
 COGNITO_LOGOUT_URI = env("COGNITO_LOGOUT_URI", default="")

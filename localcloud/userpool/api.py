@@ -588,6 +588,17 @@ def admin_reset_user_password(params: dict[str, Any]) -> dict[str, Any]:
     _, user = _admin_user(params)
     if not user.enabled:
         raise NotAuthorizedError("User is disabled")
+    # As AWS (and moto): only a confirmed user with somewhere to send the code. An invited user
+    # who never chose a password (FORCE_CHANGE_PASSWORD) gets a new invitation instead.
+    if user.status not in (UserStatus.CONFIRMED, UserStatus.RESET_REQUIRED):
+        raise NotAuthorizedError("User password cannot be reset in the current state.")
+    if (
+        user.attribute_lookup.get("email_verified") != "true"
+        and user.attribute_lookup.get("phone_number_verified") != "true"
+    ):
+        raise InvalidParameterException(
+            "Cannot reset password for the user as there is no registered/verified email or phone_number"
+        )
     user.status = UserStatus.RESET_REQUIRED
     code = sv._new_code(user, "reset", sv.RESET_CODE_LIFETIME)
     sv.outbox.send(

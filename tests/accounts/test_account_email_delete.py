@@ -16,9 +16,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from accounts import services
+from accounts.signals import user_deleting
+from profiles import credentials as creds
 from profiles.models import Profile
 from project.integrations import cognito, s3
 from tests.support.avatars import upload
@@ -324,3 +326,23 @@ def test_another_users_code_and_a_used_code_are_refused(person, new_user, sign_i
     again = client.post("/account/email/verify/", {"code": code}, follow=True)
     assert "No change of address is waiting for a code" in again.content.decode()
     assert user_of(sub).email == mine
+
+
+def test_an_operator_deletion_never_uses_the_operators_credentials_for_the_users_picture(
+    person, new_user, sign_in, caplog
+):
+    """user_deleting from the operator console: the request is the operator's, not the user's."""
+    client, email, _, sub = person
+    upload(client, jpeg())
+    operator_email, operator_password, _ = new_user()
+    operator = Client(HTTP_HOST=APP_HOST)
+    sign_in(operator_email, operator_password, client=operator)
+    request = RequestFactory().post("/admin/")
+    request.user = get_user_model().objects.get(email=operator_email)
+    request.session = operator.session
+    victim = user_of(sub)
+
+    user_deleting.send(sender=type(victim), user=victim, request=request, operator=request.user)
+
+    assert "left in S3" in caplog.text
+    assert creds.SESSION_CREDENTIALS not in operator.session  # nothing fetched or cached as the operator
