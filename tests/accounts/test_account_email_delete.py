@@ -345,4 +345,4 @@ def test_an_operator_deletion_never_uses_the_operators_credentials_for_the_users
     user_deleting.send(sender=type(victim), user=victim, request=request, operator=request.user)
 
     assert "left in S3" in caplog.text
-    assert creds.SESSION_CREDENTIALS not in operator.session  # nothing fetched or cached as the operator
+    assert creds.SESSION_CREDENTIALS not in request.session  # nothing fetched or cached as the operator
