@@ -17,7 +17,7 @@ ARGS ?=
 LIVE_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv dev services services-down test bench chromium lint fmt clean-data env-from-stack
+.PHONY: help venv dev services services-down spa test servers load bench chromium lint fmt clean-data env-from-stack
 
 help: ## List the commands
 	@echo "Usage: make <target>"
@@ -32,6 +32,13 @@ dev: venv ## Start Postgres and the local Cognito stack, migrate, serve http://l
 test: venv chromium ## Run the whole suite against fresh test services (ARGS="..." for pytest)
 	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:$(LIVE_PORT) \
 		devtools/services.sh exec test -- $(PY) -m pytest $(ARGS)
+
+servers: venv ## Two gunicorn servers on one Postgres and one localcloud (tests/servers; also in `make test`)
+	@DJANGO_DEBUG=true devtools/services.sh exec test -- $(PY) -m pytest tests/servers $(ARGS)
+
+# Locust, headless: LOAD_SECONDS per worker count (LOAD_WORKERS), LOAD_USERS people; bench/load.py.
+load: venv ## Load test: a realistic mix against gunicorn with 1, 2 and 4 workers (0 errors or it fails)
+	@devtools/services.sh exec test -- $(PY) bench/load.py
 
 # Each script moves to a *_bench database of its own (never `app`); gunicorn listens on BENCH_PORT (83xx).
 # localcloud adds LOCALCLOUD_LATENCY_MS to every Cognito call (the API bench's (b)); BENCH picks scripts.
@@ -51,6 +58,12 @@ services: venv ## Start only the dev services, for `python manage.py runserver`
 	@echo "  $(PY) manage.py migrate && $(PY) manage.py createcachetable"
 	@echo "  $(PY) manage.py runserver localhost:8000"
 	@echo "Stop them with: make services-down"
+
+# The single-page app (spa/README.md) on its own origin; its config comes from the dev stack's env.
+SPA_PORT ?= 5173
+spa: venv ## Serve the single-page app on http://localhost:5173 (needs `make dev` or `make services` running)
+	@if [ ! -f .run/dev.env ]; then echo "spa: start the stack first (make dev, or make services) in another terminal" >&2; exit 1; fi
+	@set -a; . .run/dev.env; set +a; exec $(PY) spa/serve.py --port $(SPA_PORT)
 
 services-down: ## Stop the services started by `make services`
 	@devtools/services.sh down dev

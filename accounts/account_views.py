@@ -43,6 +43,7 @@ def _page(request: HttpRequest, status: int = HTTPStatus.OK, **forms_given: Any)
         "password_rules": security.password_rules(),
         "sessions": selectors.user_sessions(user=user, current_key=request.session.session_key),
         "pending_email": user.pending_email,
+        "linked_providers": _linked_providers(user),
         "totp_form": forms.TotpVerifyForm(),
         "password_form": forms.PasswordChangeForm(),
         "email_form": forms.EmailChangeForm(current=user.email),
@@ -51,6 +52,15 @@ def _page(request: HttpRequest, status: int = HTTPStatus.OK, **forms_given: Any)
         **forms_given,
     }
     return render(request, "accounts/account.html", context, status=status)
+
+
+def _linked_providers(user: Any) -> list[selectors.LinkedProvider] | None:
+    """The sign-in methods section's list (issue 11); None when Cognito cannot say."""
+    try:
+        return selectors.user_linked_providers(user=user)
+    except cognito.CognitoError as exc:
+        logger.warning("linked providers unavailable: %s", exc)
+        return None
 
 
 def _back(section: str) -> HttpResponseRedirect:

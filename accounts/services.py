@@ -14,6 +14,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
+from accounts.selectors import user_linked_providers
 from accounts.signals import user_signed_in
 from project import text
 from project.integrations import cognito
@@ -99,6 +100,27 @@ def user_update_from_claims(*, user, claims: dict[str, Any], access_token: str |
     # Other apps take in what they keep of the claims (profiles: name, college, role).
     user_signed_in.send(sender=type(user), user=user, claims=claims, access_token=access_token)
     return user
+
+
+# --- Linked identity providers -------------------------------------------------------------
+
+
+class UnlinkRefused(Exception):
+    """The provider is not linked, or unlinking it would leave no way to sign in."""
+
+
+def user_unlink_provider(*, user, provider_name: str) -> None:
+    """Unlink an external provider from the user's Cognito account (AdminDisableProviderForUser).
+
+    Decided on the pool's current state, never on what a form says: only a linked, non-primary
+    identity of a password account goes, so the user can always still sign in.
+    """
+    linked = next((p for p in user_linked_providers(user=user) if p.provider_name == provider_name), None)
+    if linked is None or not linked.can_unlink:
+        raise UnlinkRefused(provider_name)
+    cognito.user_pool().admin_disable_provider_for_user(
+        provider_name=linked.provider_name, provider_user_id=linked.provider_user_id
+    )
 
 
 # --- Tokens in the session -------------------------------------------------------------------

@@ -15,4 +15,5 @@ urlpatterns = [
     ),
     path("disabled/", views.account_disabled, name="account_disabled"),
     path("sign-out/", views.sign_out, name="sign_out"),
+    path("linked-providers/unlink/", views.unlink_provider, name="unlink_provider"),
 ]

@@ -44,6 +44,8 @@ def app_values(server: LocalCloud, host: str, port: int, s3_port: int) -> dict[s
         "COGNITO_USER_POOL_ID": server.pool.id,
         "COGNITO_CLIENT_ID": server.client.id,
         "COGNITO_CLIENT_SECRET": server.client.secret,
+        # The public client (no secret, PKCE) of single-page apps such as spa/; empty without one.
+        "COGNITO_SPA_CLIENT_ID": server.spa_client.id if server.spa_client else "",
         "COGNITO_DOMAIN": base,
         "COGNITO_IDP_URL": base,
         "COGNITO_ISSUER": server.pool.issuer,
@@ -88,7 +90,7 @@ def serve(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir)
     try:
-        app = LocalCloud(_config(args), data_dir, latency_ms=args.latency_ms)
+        app = LocalCloud(_config(args), data_dir, latency_ms=args.latency_ms, fault_switch=args.faults)
     except (StateError, TemplateError) as exc:
         print(f"localcloud: {exc}", file=sys.stderr)
         return 1
@@ -115,6 +117,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"  demo user: {spec['username']} / {spec['password']}")
     print(f"  outbox: {values['COGNITO_DOMAIN']}/_outbox")
     print(f"  identity pool: {app.identity.id}; bucket: {app.bucket}")
+    if args.faults:
+        print(f"  fault switch: POST {values['COGNITO_DOMAIN']}/_faults (operator-signed; tests only)")
     if args.latency_ms:
         print(f"  latency: every Cognito request waits {args.latency_ms} ms")
     s3_thread = threading.Thread(target=s3_server.serve_forever, name="localcloud-s3", daemon=True)
@@ -208,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a template parameter (repeatable); others take their Default",
     )
     parser.add_argument("--allow-non-loopback", action="store_true")
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="serve the fault switch, POST /_faults (operator-signed; for tests: localcloud/faults.py)",
+    )
     parser.add_argument(
         "--allowed-host",
         action="append",

@@ -28,19 +28,26 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import ClosingIterator
 
-from localcloud import awsjson, iam, moto_adapter, outbox, validation
+from localcloud import awsjson, faults, iam, moto_adapter, outbox, validation
 from localcloud.config import Config
 from localcloud.files import private_dir
 from localcloud.hostedui import discovery
 from localcloud.hostedui.views import HostedUI
 from localcloud.identitypool import api as identity_api
 from localcloud.identitypool.pool import IdentityPool
+from localcloud.idp import credentials as idp_files
+from localcloud.idp.catalog import PREFIX as IDP_PREFIX
+from localcloud.idp.server import FakeIdPs, clients_from_config
 from localcloud.keys import KeyStore
 from localcloud.s3.errors import S3Error, internal_error
 from localcloud.s3.gate import Gate, as_s3_error
 from localcloud.s3.sigv4 import SigV4Error
 from localcloud.store import Store
-from localcloud.userpool import api
+from localcloud.userpool import (
+    api,
+    federation,  # noqa: F401 - registers the federation operations
+    passwordless,
+)
 from localcloud.userpool import backend as bk
 from localcloud.userpool.models import install
 
@@ -62,8 +69,13 @@ WELL_KNOWN = re.compile(
 class LocalCloud:
     """The localcloud WSGI application."""
 
-    def __init__(self, config: Config, data_dir: Path, latency_ms: int = 0) -> None:
-        """Load keys and state, seed the pool and bucket, and prepare moto's two backend apps."""
+    def __init__(
+        self, config: Config, data_dir: Path, latency_ms: int = 0, fault_switch: bool = False
+    ) -> None:
+        """Load keys and state, seed the pool and bucket, and prepare moto's two backend apps.
+
+        fault_switch turns on POST /_faults (localcloud/faults.py; operator-signed calls only).
+        """
         self.config = config
         self.data_dir = data_dir
         private_dir(data_dir)
@@ -72,10 +84,19 @@ class LocalCloud:
         outbox.configure(data_dir)
         self.store = Store(data_dir)
         self.store.load()
-        from localcloud.userpool.seed import seed
+        from localcloud.userpool.seed import client_named, seed, seed_identity_providers
 
         self.pool, self.client = seed(config)
+        self.spa_client = (
+            client_named(self.pool, config.spa_client["ClientName"]) if config.spa_client else None
+        )
+        passwordless.configure(config.email_code_seconds)
+        idp_credentials = idp_files.load(data_dir)
+        seed_identity_providers(config, self.pool, idp_credentials)
         self.store.save()
+        # The fake Google/Facebook/Apple/OIDC providers (localcloud/idp), with their own state.
+        clients = clients_from_config(config.identity_providers, idp_credentials)
+        self.fake_idps = FakeIdPs(idp_credentials, clients, config.fake_identities)
         self.identity = IdentityPool(config, data_dir, self.pool, self.client, self.keys)
         from localcloud.s3 import seed as s3_seed
 
@@ -85,22 +106,25 @@ class LocalCloud:
         self.gate = Gate(
             self.identity, config.region, self.operator.access_key_id, self.operator.secret_access_key
         )
-        self.hosted = HostedUI(config)
+        # moto's backends are not thread-safe; one lock serialises localcloud's own handlers and
+        # every cognito-idp call (a development server has no need for more).
+        self.lock = threading.RLock()
+        self.hosted = HostedUI(config, self.lock, self.store.save)
         self.routes = self.hosted.routes()
+        # Handlers that take the lock themselves (they call a provider over HTTP in between).
+        self.unlocked = self.hosted.unlocked_routes()
         # localcloud's own pages: read-only, so nothing to save after them.
         self.own_pages = {
             "/_health": self.health,
             "/_outbox": self.hosted.outbox_page,
             "/_outbox.json": self.hosted.outbox_json,
         }
-        self.own_paths = set(self.routes) | set(self.own_pages)
+        self.own_paths = set(self.routes) | set(self.own_pages) | set(self.unlocked)
         # Each origin reaches exactly one moto service, never moto's dispatcher.
         self.moto_idp = moto_adapter.backend_app("cognito-idp")
         self.moto_s3 = moto_adapter.backend_app("s3")
         self.latency = max(latency_ms, 0) / 1000
-        # moto's backends are not thread-safe; one lock serialises localcloud's own handlers and
-        # every cognito-idp call (a development server has no need for more).
-        self.lock = threading.RLock()
+        self.faults = faults.FaultSwitch() if fault_switch else None
 
     # --- the Cognito origin -----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -113,7 +137,18 @@ class LocalCloud:
         request.max_content_length = MAX_BODY
         path = request.path
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith(identity_api.TARGET_PREFIX):
+        if path == faults.PATH and self.faults is not None:
+            response = self.fault_call(request, target)
+        else:
+            response = self._route(request, path, target)
+        return response(environ, start_response)
+
+    def _route(self, request: Request, path: str, target: str) -> Response:
+        """The response of the Cognito origin: by X-Amz-Target, else by path."""
+        injected = None if target else self._fault(faults.match_key(path, target), faults.PAGE)
+        if injected is not None:
+            response = injected
+        elif target.startswith(identity_api.TARGET_PREFIX):
             response = self.identity_call(request, target[len(identity_api.TARGET_PREFIX) :])
         elif target.startswith(api.TARGET_PREFIX):
             response = self.cognito_api(request, target[len(api.TARGET_PREFIX) :])
@@ -121,12 +156,12 @@ class LocalCloud:
             response = awsjson.error_response(
                 "UnknownOperationException", "Only cognito-idp and cognito-identity are served here"
             )
-        elif path in self.own_paths or WELL_KNOWN.match(path):
+        elif path in self.own_paths or WELL_KNOWN.match(path) or path.startswith(IDP_PREFIX):
             response = self.local(request)
         else:
             # Not moto's: S3 has its own origin, and no other AWS API is emulated.
             response = awsjson.error_response("UnknownOperationException", "No such endpoint", 404)
-        return response(environ, start_response)
+        return response
 
     # --- the S3 origin --------------------------------------------------------------------------------
     def s3(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -173,6 +208,9 @@ class LocalCloud:
                     raise _too_large() from None
                 finally:
                     checked.close()
+                injected = self._fault("s3:PutObject", faults.S3)
+                if injected is not None:
+                    return injected
                 body.seek(0)
                 return self._moto_s3(request, body, size)
         with self.lock:
@@ -181,6 +219,9 @@ class LocalCloud:
         data = _read(request, limit)
         with self.lock:
             self.gate.check_body(principal, payload, request, data)
+        injected = self._fault(faults.s3_action(request), faults.S3)
+        if injected is not None:
+            return injected
         request.environ[moto_adapter.RAW_BODY] = True  # moto reads the body the gate read, never a form
         return self._moto_s3(request, io.BytesIO(data), len(data))
 
@@ -214,6 +255,10 @@ class LocalCloud:
         if (request.content_length or 0) > MAX_BODY:
             return too_large(path)
         try:
+            if path.startswith(IDP_PREFIX):
+                return self.fake_idps(request)  # a separate "provider": its own state and lock
+            if path in self.unlocked:
+                return self.unlocked[path](request)
             with self.lock:
                 return self._local_route(request, path)
         except RequestEntityTooLarge:
@@ -261,7 +306,31 @@ class LocalCloud:
         denial = self.iam.check(request, service, operation, raw)
         if denial is None:  # authenticated: now the parameters, against the service model
             denial = validation.check(service, operation, params)
+        if denial is None:  # a request that would run: the fault switch may fail it instead
+            denial = self._fault(operation, faults.COGNITO)
         return denial if denial is not None else (raw, params)
+
+    # --- the fault switch (localcloud/faults.py; off unless serve --faults) -----------------------------
+    def _fault(self, key: str, service: str) -> Response | None:
+        """An injected failure for this request, or None (after any injected delay or hang)."""
+        return None if self.faults is None else self.faults.inject(key, service)
+
+    def fault_call(self, request: Request, target: str) -> Response:
+        """POST /_faults: a LocalCloudFaults operation, signed by the operator (service "localcloud")."""
+        if self.faults is None:
+            return awsjson.error_response("UnknownOperationException", "No such endpoint", 404)
+        body = awsjson.read_body(request)
+        if isinstance(body, Response):
+            return body
+        raw, params = body
+        operation = target.removeprefix(faults.TARGET_PREFIX)
+        if not target.startswith(faults.TARGET_PREFIX) or not re.fullmatch(r"[A-Za-z]{1,64}", operation):
+            return awsjson.error_response("UnknownOperationException", "Unknown operation")
+        denial = self.iam.check(request, faults.SERVICE, operation, raw)
+        if denial is not None:
+            logger.warning("refused a fault-switch call (%s)", operation)
+            return denial
+        return self.faults.handle(operation, params)
 
     # --- the cognito-identity JSON API ----------------------------------------------------------------
     def identity_call(self, request: Request, operation: str) -> Response:

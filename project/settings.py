@@ -33,12 +33,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "mozilla_django_oidc",
+    "corsheaders",
     "accounts",
     "profiles",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CORS for /api/ only (API_CORS_ORIGINS), answering preflights before anything else runs.
+    "corsheaders.middleware.CorsMiddleware",
     # A malformed Content-Length is a 400 here, not a 500 where Django reads the body.
     "project.middleware.MalformedRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,6 +181,11 @@ COGNITO_LEEWAY = env.int("COGNITO_LEEWAY", default=30)
 COGNITO_JWKS_MIN_REFETCH = env.int("COGNITO_JWKS_MIN_REFETCH", default=60)
 # Timeout (connect, read) in seconds of every outbound call to Cognito.
 COGNITO_TIMEOUT = env.float("COGNITO_TIMEOUT", default=5.0)
+# External identity providers of the app client (their ProviderName in the user pool) that the
+# sign-in page offers as "Continue with …" and that /oidc/authenticate/?identity_provider= may name.
+COGNITO_IDENTITY_PROVIDERS = env.list(
+    "COGNITO_IDENTITY_PROVIDERS", default=["Google", "Facebook", "SignInWithApple"]
+)
 
 # --- Identity pool and S3 (avatars) -----------------------------------------------------------
 # The identity pool that trades a user's ID token for temporary AWS credentials (and gives guests
@@ -221,8 +229,23 @@ AVATAR_UPLOAD_SECONDS = env.int("AVATAR_UPLOAD_SECONDS", default=300)
 # --- JSON API (Bearer access tokens) ---------------------------------------------------------
 # Who an API request acts for (project/api.py calls it): Cognito access tokens, checked locally.
 API_AUTHENTICATOR = "accounts.bearer.authenticate"
-# App clients whose access tokens the API accepts (the `client_id` claim).
-API_CLIENT_IDS = env.list("API_CLIENT_IDS", default=[COGNITO_CLIENT_ID])
+# The public app client (no secret, PKCE) of single-page apps such as spa/, if there is one.
+COGNITO_SPA_CLIENT_ID = env("COGNITO_SPA_CLIENT_ID", default="")
+# App clients whose access tokens the API accepts (the `client_id` claim): by default this app's
+# client and the single-page app's.
+API_CLIENT_IDS = env.list(
+    "API_CLIENT_IDS", default=[COGNITO_CLIENT_ID, *([COGNITO_SPA_CLIENT_ID] if COGNITO_SPA_CLIENT_ID else [])]
+)
+# Web origins (scheme://host[:port]) whose pages may call the API from a browser (CORS). /api/ only:
+# pages, forms and the admin never answer another origin. No credentials (the API takes only Bearer
+# tokens, never the session cookie). Default: the local SPA (make spa) in debug, none otherwise.
+CORS_ALLOWED_ORIGINS = env.list("API_CORS_ORIGINS", default=["http://localhost:5173"] if DEBUG else [])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "PATCH", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "if-match"]
+CORS_EXPOSE_HEADERS = ["ETag"]
+CORS_PREFLIGHT_MAX_AGE = 600
 # Scope every API call needs; Cognito grants it to hosted-UI and InitiateAuth tokens alike.
 API_SCOPE = env("API_SCOPE", default="aws.cognito.signin.user.admin")
 # A signed-out user's access token stays valid until it expires (Cognito's model). When on, the

@@ -126,9 +126,10 @@ def test_the_page_needs_a_signed_in_user(app_client):
 def test_the_page_shows_each_section_from_cognito_and_is_linked(person):
     client, email, _ = person
     html = page_of(client)
-    for section in ("mfa", "password", "sessions", "email", "data"):
+    for section in ("mfa", "password", "sessions", "email", "providers", "data"):
         assert f'data-testid="section-{section}"' in html
     assert "Off: signing in asks for your password only." in html
+    assert "Sign-in methods" in html and "Only your e-mail and password." in html  # issue 11's part
     assert f'data-testid="account-email">{email}<' in html
     assert 'href="/account/"' in client.get("/me/").content.decode()  # header and /me/
 
@@ -137,7 +138,9 @@ def test_the_state_is_read_once_then_no_other_page_calls_cognito(person):
     client, _, _ = person
     page_of(client)
     with outbound.recording() as calls:
-        page_of(client)
+        page_of(client)  # GetUser's answer is reused (the linked providers are read afresh)
+    assert [c.operation for c in calls if c.operation.endswith(".GetUser")] == []
+    with outbound.recording() as calls:
         client.get("/me/")
         client.get("/people/")
     assert calls == []

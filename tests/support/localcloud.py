@@ -27,7 +27,10 @@ import pyotp
 import pytest
 import requests
 from botocore import UNSIGNED
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +100,11 @@ class Stack:
         return self.env["COGNITO_CLIENT_ID"]
 
     @property
+    def spa_client_id(self) -> str:
+        """The public (single-page app) client's id: no secret, PKCE required."""
+        return self.env["COGNITO_SPA_CLIENT_ID"]
+
+    @property
     def client_secret(self) -> str:
         """The web client's secret."""
         return self.env["COGNITO_CLIENT_SECRET"]
@@ -138,8 +146,9 @@ class Stack:
         """The pool's JWKS."""
         return requests.get(f"{self.base}/{self.pool_id}/.well-known/jwks.json", timeout=5).json()
 
-    def verify(self, token: str, token_use: str) -> dict[str, Any]:
+    def verify(self, token: str, token_use: str, client_id: str | None = None) -> dict[str, Any]:
         """Verify a token the way AWS prescribes (kid from JWKS, RS256, exp, iss, aud/client_id, use)."""
+        client_id = client_id or self.client_id
         header = jwt.get_unverified_header(token)
         assert header["alg"] == "RS256"
         keys = {k["kid"]: k for k in self.jwks()["keys"]}
@@ -149,12 +158,12 @@ class Stack:
             key,
             algorithms=["RS256"],
             issuer=self.issuer,
-            audience=self.client_id if token_use == "id" else None,
+            audience=client_id if token_use == "id" else None,
             options={"verify_aud": token_use == "id", "require": ["exp", "iat", "iss", "sub"]},
         )
         assert claims["token_use"] == token_use
         if token_use == "access":
-            assert claims["client_id"] == self.client_id
+            assert claims["client_id"] == client_id
             assert "aud" not in claims
         return claims
 
@@ -236,6 +245,10 @@ class Stack:
         payload = {k: v for k, v in payload.items() if v is not None}
         return jwt.encode(payload, pem, algorithm="RS256", headers={"kid": kid})
 
+    def faults(self) -> Faults:
+        """The fault switch (the stack must run with --faults), signed with the operator's keys."""
+        return Faults(self.base, (self.env["AWS_ACCESS_KEY_ID"], self.env["AWS_SECRET_ACCESS_KEY"]))
+
     def outbox(self) -> list[dict[str, Any]]:
         """The outbox, newest first."""
         return requests.get(f"{self.base}/_outbox.json", timeout=5).json()
@@ -243,6 +256,10 @@ class Stack:
     def latest_code(self, recipient: str) -> str:
         """The newest code sent to recipient."""
         return next(m["code"] for m in self.outbox() if m["recipient"] == recipient)
+
+    def sign_in_codes(self, recipient: str) -> list[str]:
+        """The e-mailed sign-in codes (USER_AUTH / EMAIL_OTP) sent to recipient, newest first."""
+        return [m["code"] for m in self.outbox() if m["recipient"] == recipient and m["kind"] == "email_otp"]
 
     def stop(self) -> None:
         """Stop the process (by its own pid)."""
@@ -290,6 +307,54 @@ def _drain(process: subprocess.Popen, sink: list[str]) -> None:
     assert process.stdout is not None
     for line in process.stdout:
         sink.append(line)
+
+
+# --- the fault switch (localcloud/faults.py) -------------------------------------------------------------
+def fault_request(
+    base: str,
+    operation: str,
+    params: dict[str, Any],
+    keys: tuple[str, ...] | None,
+    service: str = "localcloud",
+) -> requests.Response:
+    """POST /_faults: LocalCloudFaults.<operation>, signed with keys (id, secret[, token]) or unsigned."""
+    body = json.dumps(params).encode()
+    headers = {"X-Amz-Target": f"LocalCloudFaults.{operation}", "Content-Type": "application/x-amz-json-1.1"}
+    if keys is not None:
+        signed = AWSRequest(method="POST", url=f"{base}/_faults", data=body, headers=headers)
+        SigV4Auth(Credentials(*keys), service, "us-east-1").add_auth(signed)
+        headers = dict(signed.headers.items())
+    return requests.post(f"{base}/_faults", data=body, headers=headers, timeout=10)
+
+
+@dataclass
+class Faults:
+    """The operator's client for a stack's fault switch; put(match, kind, **options) → fault id."""
+
+    base: str
+    keys: tuple[str, str]
+
+    def call(self, operation: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One operation; fails the test if the switch refuses it."""
+        response = fault_request(self.base, operation, params or {}, self.keys)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def put(self, match: str, kind: str = "error", **options: Any) -> str:
+        """Add a fault (options: Count, Skip, ErrorType, Status, Message, Seconds)."""
+        return str(self.call("PutFault", {"Match": match, "Kind": kind, **options})["FaultId"])
+
+    def list(self) -> list[dict[str, Any]]:
+        """The faults in force, with their hits."""
+        return list(self.call("ListFaults")["Faults"])
+
+    def hits(self, match: str) -> int:
+        """How many requests the faults on match have hit."""
+        return sum(fault["Hits"] for fault in self.list() if fault["Match"] == match)
+
+    def clear(self) -> None:
+        """Remove every fault and release hung requests."""
+        self.call("ClearFaults")
 
 
 # --- hosted-UI helpers -----------------------------------------------------------------------------------
