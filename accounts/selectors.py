@@ -5,13 +5,17 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, router
+from django.utils.crypto import constant_time_compare, salted_hmac
+from ua_parser import parse as ua_parse
 
+from accounts.models import UserSession
 from project.integrations import cognito
 
 # What people call each provider (other providers show their ProviderName).
@@ -73,6 +77,66 @@ def user_for_api(*, sub: str):
         values = [loaded[f.attname] for f in profile_model._meta.concrete_fields]
         user.profile = profile_model.from_db(alias, list(loaded), values)  # cached both ways
     return user
+
+
+# --- The account page's session list -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One signed-in browser as the account page lists it (never its session key)."""
+
+    id: str
+    browser: str
+    ip_prefix: str
+    signed_in_at: datetime
+    last_seen: datetime
+    current: bool
+
+
+def session_public_id(session_key: str) -> str:
+    """What a page may show and post for a session: its key is a bearer credential (the cookie)."""
+    return salted_hmac("accounts.session-id", session_key).hexdigest()[:32]
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """ "Firefox 133 on Linux", "Mobile Safari 17 on iOS (iPhone)"; "Unknown browser" if unparsable."""
+    if not user_agent:
+        return "Unknown browser"
+    parsed = ua_parse(user_agent)
+    browser = parsed.user_agent
+    name = f"{browser.family} {browser.major}".strip() if browser and browser.major else "Unknown browser"
+    if browser and not browser.major and browser.family:
+        name = browser.family
+    where = parsed.os.family if parsed.os else ""
+    device = parsed.device.family if parsed.device and parsed.device.family not in ("Other", "Mac") else ""
+    if where and device and device != where:
+        where = f"{where} ({device})"
+    return f"{name} on {where}" if where else name
+
+
+def user_sessions(*, user, current_key: str | None) -> list[SessionRow]:
+    """The user's signed-in browsers, the current one first, then by last activity."""
+    rows = [
+        SessionRow(
+            id=session_public_id(row.session_id),
+            browser=describe_user_agent(row.user_agent),
+            ip_prefix=row.ip_prefix,
+            signed_in_at=row.created,
+            last_seen=row.last_seen,
+            current=row.session_id == current_key,
+        )
+        for row in UserSession.objects.filter(user=user).order_by("-last_seen")
+    ]
+    return sorted(rows, key=lambda r: not r.current)
+
+
+def user_session_key(*, user, public_id: str) -> str | None:
+    """The key of the user's own session with this public id (never another user's), or None."""
+    for key in UserSession.objects.filter(user=user).values_list("session_id", flat=True):
+        if constant_time_compare(session_public_id(key), public_id):
+            return key
+    return None
 
 
 def identity_provider_buttons(*, next_url: str | None) -> list[dict[str, str]]:

@@ -26,7 +26,9 @@ ACCESS_TOKEN = "oidc_access_token"
 ID_TOKEN = "oidc_id_token"
 REFRESH_TOKEN = "cognito_refresh_token"
 EXPIRES_AT = "cognito_tokens_expire_at"
-TOKEN_KEYS = (ACCESS_TOKEN, ID_TOKEN, REFRESH_TOKEN, EXPIRES_AT)
+# When the user last proved presence at the hosted UI (the ID token's `auth_time`, kept by refreshes).
+AUTH_TIME = "cognito_auth_time"
+TOKEN_KEYS = (ACCESS_TOKEN, ID_TOKEN, REFRESH_TOKEN, EXPIRES_AT, AUTH_TIME)
 
 
 # --- Users -----------------------------------------------------------------------------------
@@ -76,7 +78,10 @@ def user_update_from_claims(*, user, claims: dict[str, Any], access_token: str |
     """Refresh email, name, groups and staff status from verified claims (each sign-in)."""
     email = str(claims.get("email") or "")[:254]
     if _email_verified(claims):
-        user.email, user.pending_email = email, ""
+        if email != user.email:  # a new verified address: any change that was waiting is done
+            user.email, user.pending_email = email, ""
+        # The same verified address: a change made on the account page, still waiting for its
+        # code, stays pending (the pool keeps the old address until then).
     else:
         # Anyone can type any address into Cognito (UpdateUserAttributes): until it is verified
         # it is the user's wish, not a fact. Keep the last verified address as the e-mail.
@@ -128,6 +133,8 @@ def session_values_for_tokens(*, tokens: dict[str, Any], id_claims: dict[str, An
         ID_TOKEN: tokens["id_token"],
         EXPIRES_AT: cognito.token_expiry(tokens, id_claims),
     }
+    if isinstance(id_claims.get("auth_time"), int):
+        values[AUTH_TIME] = id_claims["auth_time"]
     # A refresh grant returns no new refresh token (unless rotation is on): keep the one we have.
     if tokens.get("refresh_token"):
         values[REFRESH_TOKEN] = tokens["refresh_token"]

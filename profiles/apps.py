@@ -27,8 +27,14 @@ class ProfilesConfig(AppConfig):
     verbose_name = "Profiles"
 
     def ready(self) -> None:
-        from accounts.signals import user_signed_in
-        from profiles.receivers import profile_take_claims
+        from accounts.signals import user_data_requested, user_deleting, user_signed_in
+        from profiles.receivers import (
+            profile_before_account_deletion,
+            profile_data_for_export,
+            profile_take_claims,
+        )
 
         post_migrate.connect(grant_staff_group_permissions, sender=self)
         user_signed_in.connect(profile_take_claims, dispatch_uid="profiles.take_claims")
+        user_deleting.connect(profile_before_account_deletion, dispatch_uid="profiles.account_deletion")
+        user_data_requested.connect(profile_data_for_export, dispatch_uid="profiles.data_export")

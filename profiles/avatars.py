@@ -309,3 +309,31 @@ def guest_url(key: str) -> str | None:
 def api_avatar_url(profile: Profile, size: int = LARGE) -> str | None:
     """The API's avatar URL: the API holds access tokens only, so the guest identity signs it."""
     return guest_url(object_key(profile.avatar_key, size)) if profile.avatar_key else None
+
+
+# --- Account deletion --------------------------------------------------------------------------
+
+
+def avatar_delete_for_account(*, request: HttpRequest, profile: Profile) -> None:
+    """Delete the avatar's objects with the user's own credentials, then forget it (idempotent).
+
+    Unlike a picture change this is not quiet: the account is about to go, so any object left
+    behind would outlive it. AvatarStoreFailed (with a sentence) when S3 or the identity pool fails;
+    the profile then still points at its picture and nothing was forgotten.
+    """
+    if not profile.avatar_key:
+        return
+    credentials = _user_credentials(request, profile)
+    for size in images.SIZES:
+        try:
+            s3.bucket().delete(credentials, key=object_key(profile.avatar_key, size))
+        except s3.S3Error as exc:
+            logger.warning("avatar of profile %s not deleted: %s", profile.pk, exc)
+            raise AvatarStoreFailed(
+                "your picture could not be deleted (the storage service failed)."
+            ) from exc
+    Profile.objects.filter(pk=profile.pk).update(
+        avatar_key="", version=F("version") + 1, updated_at=timezone.now()
+    )
+    profile.avatar_key = ""
+    _remember_own(request, "")

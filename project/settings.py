@@ -170,6 +170,11 @@ if not set(MODERATOR_ROLES) <= set(ROLES):
 COGNITO_LOGOUT_URI = env("COGNITO_LOGOUT_URI", default="")
 # Renew tokens this many seconds before they expire.
 COGNITO_REFRESH_MARGIN = env.int("COGNITO_REFRESH_MARGIN", default=300)
+# The account page (/account/): how long it trusts its last GetUser, how recent a sign-in must be
+# for removing MFA, changing the e-mail or deleting the account, and the authenticator apps' label.
+ACCOUNT_STATE_SECONDS = env.int("ACCOUNT_STATE_SECONDS", default=60)
+ACCOUNT_REAUTH_SECONDS = env.int("ACCOUNT_REAUTH_SECONDS", default=300)
+ACCOUNT_TOTP_ISSUER = env.str("ACCOUNT_TOTP_ISSUER", default="Profiles")
 # Seconds allowed for clock skew when checking exp/iat.
 COGNITO_LEEWAY = env.int("COGNITO_LEEWAY", default=30)
 # Minimum seconds between two JWKS fetches triggered by an unknown kid.

@@ -19,6 +19,7 @@ urlpatterns = [
         name="oidc_authentication_callback",
     ),
     path("accounts/", include("accounts.urls")),
+    path("account/", include("accounts.account_urls")),
     path("api/", include("profiles.api_urls")),
     path("admin/login/", account_views.admin_login),
     path("admin/", admin.site.urls),

@@ -290,40 +290,93 @@ def get_user(params: dict[str, Any]) -> dict[str, Any]:
     return _user_json(pool, user, claims.get("client_id"))
 
 
+def _verify_before_update(pool: LocalUserPool) -> set[str]:
+    """Attributes whose new value waits for its code (UserAttributeUpdateSettings)."""
+    settings = pool.extended_config.get("UserAttributeUpdateSettings") or {}
+    return set(settings.get("AttributesRequireVerificationBeforeUpdate") or ())
+
+
+def _send_email_code(user: CognitoIdpUser, address: str) -> dict[str, str]:
+    """A fresh email-verification code to `address` (which may be a pending one)."""
+    code = sv._new_code(user, "verify_email", sv.CODE_LIFETIME)
+    sv.outbox.send(
+        recipient=address, subject="Your verification code",
+        body=f"Your verification code is {code}", code=code, kind="verify_email",
+    )  # fmt: skip
+    return {"Destination": sv.mask(address), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+
+def _change_email(pool: LocalUserPool, user: CognitoIdpUser, email: str) -> dict[str, str] | None:
+    """A new email in an update: pending until verified, or changed at once and unverified.
+
+    With `email` in AttributesRequireVerificationBeforeUpdate the stored address (and with it
+    sign-in and the tokens) stays as it was until VerifyUserAttribute; without it the address
+    changes now with `email_verified: "false"`. Returns the code's delivery details, or None
+    when nothing changes (an update back to the current address cancels a pending one).
+    """
+    state = pool.user_state(user)
+    if email == user.attribute_lookup.get("email"):
+        state.pending_email = None  # back to the address in use: nothing waits (unconfirmed on AWS)
+        return None
+    if sv.find_user(pool, email) is not None:
+        raise sv.error("AliasExistsException", "An account with the given email already exists.")
+    if "email" in _verify_before_update(pool):
+        state.pending_email = email
+    else:
+        state.pending_email = None
+        user.update_attributes(
+            [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "false"}]
+        )
+    return _send_email_code(user, email)
+
+
 @op("UpdateUserAttributes")
 def update_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
-    """UpdateUserAttributes limited to the client's WriteAttributes."""
+    """UpdateUserAttributes limited to the client's WriteAttributes; email changes need a code."""
     pool, user, claims = _token_user(params)
     attrs = _updatable(pool, params)
     if not attrs:
         raise InvalidParameterException("UserAttributes must not be empty")
     sv.check_writable(pool.clients[claims["client_id"]], set(attrs))
     result: dict[str, Any] = {}
-    email = attrs.get("email")
-    if email and email != user.attribute_lookup.get("email"):
-        if sv.find_user(pool, email) is not None:
-            raise sv.error("AliasExistsException", "An account with the given email already exists.")
-        # Cognito un-verifies a changed email and sends a code to the new address.
-        attrs["email_verified"] = "false"
-        user.update_attributes([{"Name": k, "Value": v} for k, v in attrs.items()])
-        code = sv._new_code(user, "verify_email", sv.CODE_LIFETIME)
-        sv.outbox.send(
-            recipient=email, subject="Your verification code",
-            body=f"Your verification code is {code}", code=code, kind="verify_email",
-        )  # fmt: skip
-        result["CodeDeliveryDetailsList"] = [sv._delivery(user)]
-    else:
+    email = attrs.pop("email", None)
+    if email:
+        attrs.pop("email_verified", None)  # verification is the code's business, not the caller's
+        delivery = _change_email(pool, user, email)
+        if delivery is not None:
+            result["CodeDeliveryDetailsList"] = [delivery]
+    if attrs:
         user.update_attributes([{"Name": k, "Value": v} for k, v in attrs.items()])
     return result
 
 
-@op("VerifyUserAttribute")
-def verify_user_attribute(params: dict[str, Any]) -> dict[str, Any]:
-    """VerifyUserAttribute for email."""
-    _, user, _ = _token_user(params)
+def _email_attribute(params: dict[str, Any]) -> None:
     if _str(params, "AttributeName") != "email":
         raise InvalidParameterException("Only email verification is emulated")
+
+
+@op("GetUserAttributeVerificationCode")
+def get_user_attribute_verification_code(params: dict[str, Any]) -> dict[str, Any]:
+    """A new code for the pending address if there is one, else for the address in use."""
+    pool, user, _ = _token_user(params)
+    _email_attribute(params)
+    address = pool.user_state(user).pending_email or sv.user_email(user)
+    return {"CodeDeliveryDetails": _send_email_code(user, address)}
+
+
+@op("VerifyUserAttribute")
+def verify_user_attribute(params: dict[str, Any]) -> dict[str, Any]:
+    """VerifyUserAttribute for email: applies a pending address, or marks the current one verified."""
+    pool, user, _ = _token_user(params)
+    _email_attribute(params)
     sv._check_code(user, "verify_email", _str(params, "Code"))
+    state = pool.user_state(user)
+    pending, state.pending_email = state.pending_email, None
+    if pending:
+        other = sv.find_user(pool, pending)
+        if other is not None and other is not user:  # taken by someone else meanwhile
+            raise sv.error("AliasExistsException", "An account with the given email already exists.")
+        user.update_attributes([{"Name": "email", "Value": pending}])
     user.update_attributes([{"Name": "email_verified", "Value": "true"}])
     return {}
 
@@ -458,9 +511,11 @@ def associate_software_token(params: dict[str, Any]) -> dict[str, Any]:
     """AssociateSoftwareToken with a per-user secret (moto hands everyone the same one)."""
     if params.get("Session"):
         challenge, user = _setup_challenge(params["Session"])
+        sv.check_totp_available(_challenge_pool(challenge.pool_id))
         challenge.data.pop("totp_verified", None)
         return {"SecretCode": sv.new_totp_secret(user), "Session": params["Session"]}
-    _, user, _ = _token_user(params)
+    pool, user, _ = _token_user(params)
+    sv.check_totp_available(pool)
     return {"SecretCode": sv.new_totp_secret(user)}
 
 

@@ -73,6 +73,10 @@ class UserState:
     totp_secret: str | None = None
     totp_pending_secret: str | None = None
     temporary_password_expires: float | None = None
+    # The last 30-s time step whose TOTP code signed in: a code is accepted once (RFC 6238 §5.2).
+    totp_last_step: int = 0
+    # An email change waiting for its code (AttributesRequireVerificationBeforeUpdate).
+    pending_email: str | None = None
 
 
 # Attributes older snapshots set directly on moto's user objects, and their UserState fields.

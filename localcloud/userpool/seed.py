@@ -58,6 +58,7 @@ def seed(config: Config) -> tuple[LocalUserPool, CognitoIdpUserPoolClient]:
     pool.mfa_config = pool_params.get("MfaConfiguration", "OFF")
     pool.token_mfa_config = token_mfa
     pool.extended_config["Policies"] = pool_params.get("Policies", pool.extended_config["Policies"])
+    pool.extended_config["UserAttributeUpdateSettings"] = pool_params.get("UserAttributeUpdateSettings") or {}
 
     client = _client(pool, region_backend, config.app_client)
     if config.spa_client:

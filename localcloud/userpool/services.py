@@ -524,6 +524,14 @@ def set_new_password(pool: LocalUserPool, user: CognitoIdpUser, password: object
     user.status = UserStatus.CONFIRMED
 
 
+def check_totp_available(pool: LocalUserPool) -> None:
+    """AssociateSoftwareToken needs the pool's SoftwareTokenMfaConfiguration enabled."""
+    if not (pool.token_mfa_config or {}).get("Enabled"):
+        raise error(
+            "SoftwareTokenMFANotFoundException", "Software Token MFA has not been enabled by the userPool"
+        )
+
+
 def new_totp_secret(user: CognitoIdpUser) -> str:
     """AssociateSoftwareToken: a per-user secret, pending until verified."""
     secret = pyotp.random_base32()
@@ -537,18 +545,37 @@ def verify_new_totp(user: CognitoIdpUser, code: object) -> None:
     secret = state.totp_pending_secret
     if not secret:
         raise error("InvalidParameterException", "No software token is associated with the user.")
-    if not isinstance(code, str) or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
-        raise error("EnableSoftwareTokenMFAException", "Code mismatch")
+    if _totp_step(secret, code) is None:
+        # The wording AWS sends (aws-samples/aws-amplify-auth-starters#15; reference-2 §3.1).
+        raise error("EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA")
     state.totp_secret = secret
     state.totp_pending_secret = None
     user.token_verified = True  # moto's own flag
 
 
+def _totp_step(secret: str, code: object) -> int | None:
+    """The 30-s time step (one early or late allowed, as Cognito) whose code this is, or None."""
+    if not isinstance(code, str) or not code.strip().isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(time.time()) // totp.interval
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.at(step * totp.interval), code.strip()):
+            return step
+    return None
+
+
 def check_totp(user: CognitoIdpUser, code: object) -> None:
-    """Answer SOFTWARE_TOKEN_MFA with the user's own secret (moto uses one fixed secret)."""
-    secret = user_state(user).totp_secret
-    if not secret or not isinstance(code, str) or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
-        raise CodeMismatchException("Invalid code received for user")
+    """Answer SOFTWARE_TOKEN_MFA with the user's own secret (moto uses one fixed secret).
+
+    A code is taken once: the same code again (a replay, or a second sign-in within its 30 s)
+    is refused like a wrong one, with AWS's wording for both (reference-2 §3.1).
+    """
+    state = user_state(user)
+    step = _totp_step(state.totp_secret, code) if state.totp_secret else None
+    if step is None or step <= (state.totp_last_step or 0):
+        raise CodeMismatchException("Invalid code or auth state for the user.")
+    state.totp_last_step = step
 
 
 def set_mfa_preference(user: CognitoIdpUser, settings: object) -> None:

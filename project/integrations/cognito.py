@@ -34,6 +34,8 @@ MAX_TOKEN_LENGTH = 8192
 DISCOVERY_CACHE_SECONDS = 24 * 60 * 60
 JWKS_CACHE_SECONDS = 24 * 60 * 60
 LOCAL_JWKS_SECONDS = 10 * 60
+PASSWORD_POLICY_CACHE_SECONDS = 60 * 60
+
 # After a refetch that failed (Cognito unreachable), the next may come this soon, not a minute later:
 # sign-ins with a rotated key work again within seconds of the JWKS coming back, and an outage
 # still costs at most one fetch per this many seconds across all processes.
@@ -66,6 +68,19 @@ class InvalidToken(CognitoError):
 
 class AttributeUpdateRefused(CognitoError):
     """Cognito refused the attribute values themselves (not a transient failure)."""
+
+
+class CognitoRefused(CognitoError):
+    """Cognito answered a self-service call with a client error (a wrong code, a bad password...).
+
+    `code` is AWS's error type (`CodeMismatchException`), `message` its text: for logs, never
+    for the user (the account page maps codes to sentences).
+    """
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
 
 
 class UserNotFound(CognitoError):
@@ -163,7 +178,7 @@ class CognitoUserPool:
             self._jwks = None
             self._verified.clear()
             self._idp_client = None
-        cache.delete_many([_cache_key("discovery"), _cache_key("jwks"), _cache_key("jwks-refetch")])
+        cache.delete_many([_cache_key(k) for k in ("discovery", "jwks", "jwks-refetch", "password-policy")])
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
@@ -422,6 +437,35 @@ class CognitoUserPool:
             raise CognitoUnavailable(f"{operation}: {code} {message}") from exc
         except BotoCoreError as exc:
             raise CognitoUnavailable(f"{operation}: {exc}") from exc
+
+    def account_call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """A self-service call with the user's access token (reference-2 §3), e.g.
+        `account_call("change_password", AccessToken=..., PreviousPassword=..., ...)`.
+
+        Every answer Cognito gives as a client error is CognitoRefused with its error type; a
+        server error, throttling or no answer at all is CognitoUnavailable.
+        """
+        try:
+            return getattr(self._client(), operation)(**kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if status >= 500 or not code or code.isdigit() or code == "InternalErrorException":
+                raise CognitoUnavailable(f"{operation}: {code} {message}") from exc
+            raise CognitoRefused(code, message) from exc
+        except BotoCoreError as exc:
+            raise CognitoUnavailable(f"{operation}: {exc}") from exc
+
+    def password_policy(self) -> dict[str, Any]:
+        """The pool's PasswordPolicy (DescribeUserPool with the server's credentials), cached an hour."""
+        cache_key = _cache_key("password-policy")
+        policy = cache.get(cache_key)
+        if policy is None:
+            answer = self._call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)
+            policy = answer.get("UserPool", {}).get("Policies", {}).get("PasswordPolicy", {})
+            cache.set(cache_key, policy, PASSWORD_POLICY_CACHE_SECONDS)
+        return policy
 
     def update_user_attributes(self, *, access_token: str, attributes: dict[str, str]) -> None:
         """UpdateUserAttributes as the user (the client's WriteAttributes apply)."""

@@ -6,6 +6,7 @@ import uuid
 from http import HTTPStatus
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -21,16 +22,30 @@ def ceo() -> str:
     return f"ceo-{uuid.uuid4().hex[:8]}@example.com"
 
 
+def unverified(idp, email: str, new_address: str) -> None:
+    """Set a user's address to new_address, unverified (as a pool that does not wait for the code)."""
+    idp.admin_update_user_attributes(
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        Username=email,
+        UserAttributes=[
+            {"Name": "email", "Value": new_address},
+            {"Name": "email_verified", "Value": "false"},
+        ],
+    )
+
+
 @pytest.fixture
 def changed_to_unverified(new_user, sign_in, idp, ceo):
-    """A user who signed in, then set their e-mail to ceo as themselves (UpdateUserAttributes)."""
+    """A user who signed in, then whose e-mail became ceo, unverified.
+
+    The stack's pool keeps the old address until the new one is verified (as this project's pool
+    should), so the user cannot do this: a pool without AttributesRequireVerificationBeforeUpdate
+    would let them (UpdateUserAttributes). The operator's call stands in for that pool here.
+    """
     email, password, sub = new_user(name="Eve Changer")
     client = Client(HTTP_HOST=APP_HOST)
     sign_in(email, password, client=client)
-    tokens = cognito.user_pool().password_sign_in(username=email, password=password)
-    idp.update_user_attributes(
-        AccessToken=tokens["AccessToken"], UserAttributes=[{"Name": "email", "Value": ceo}]
-    )
+    unverified(idp, email, ceo)
     # The address is the sign-in name: the user now signs in with the one they typed.
     claims = cognito.user_pool().verify_token(
         cognito.user_pool().password_sign_in(username=ceo, password=password)["IdToken"], token_use="id"
@@ -79,9 +94,7 @@ def test_the_api_returns_the_verified_address(changed_to_unverified, ceo):
 def test_a_user_first_seen_by_the_api_with_an_unverified_address_has_none(new_user, idp, ceo):
     email, password, sub = new_user(name="Api Only")
     tokens = cognito.user_pool().password_sign_in(username=email, password=password)
-    idp.update_user_attributes(
-        AccessToken=tokens["AccessToken"], UserAttributes=[{"Name": "email", "Value": ceo}]
-    )
+    unverified(idp, email, ceo)
     me = Client().get("/api/user/me", headers={"Authorization": f"Bearer {tokens['AccessToken']}"}).json()
     assert me["email"] == "" and me["pending_email"] == ceo
     assert get_user_model().objects.get(cognito_sub=sub).email == ""

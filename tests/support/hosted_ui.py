@@ -85,6 +85,34 @@ def sign_in_as_alice(page, base_url: str) -> None:
     page.wait_for_url(f"{base_url}/me/")
 
 
+def hosted_ui_sign_in_with_code(
+    authorize_url: str, email: str, password: str, code: str, browser: requests.Session | None = None
+) -> str:
+    """Like hosted_ui_sign_in for a user with an authenticator app: password, then its code."""
+    browser = browser or requests.Session()
+    page = browser.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text[:500]
+    challenge = submit_hosted_form(browser, page, {"username": email, "password": password})
+    assert challenge.status_code == 200 and 'name="code"' in challenge.text, challenge.text[:1000]
+    response = submit_hosted_form(browser, challenge, {"code": code})
+    assert response.status_code in (302, 303), response.text[:1000]
+    return response.headers["Location"]
+
+
+def sign_in_again(
+    client: Client, next_url: str, email: str, password: str, code: str | None = None
+) -> HttpResponseBase:
+    """The account page's "sign in again": the app's re-authentication link, the hosted UI afresh
+    (its own session ended first), back to the app's callback. Returns the app's response."""
+    response = client.get("/account/reauthenticate/", {"next": next_url})
+    assert response.status_code == 302, response
+    if code is None:
+        callback = hosted_ui_sign_in(response["Location"], email, password)
+    else:
+        callback = hosted_ui_sign_in_with_code(response["Location"], email, password, code)
+    return finish_sign_in(client, callback)
+
+
 def provider_round_trip(
     client: Client,
     provider: str = "Google",

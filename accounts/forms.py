@@ -1,0 +1,99 @@
+"""The account page's forms: what is checked before anything is sent to Cognito."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from project import text
+
+CODE_RE = re.compile(r"[0-9]{6}")
+CODE_INPUT = {"inputmode": "numeric", "autocomplete": "one-time-code"}
+
+
+def _code(value: str) -> str:
+    """A 6-digit code, spaces and dashes allowed as typed from an app or an e-mail."""
+    code = re.sub(r"[\s-]", "", value or "")
+    if not CODE_RE.fullmatch(code):
+        raise forms.ValidationError("Enter the 6-digit code.")
+    return code
+
+
+class TotpVerifyForm(forms.Form):
+    setup = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    code = forms.CharField(label="Code from the app", max_length=20, widget=forms.TextInput(attrs=CODE_INPUT))
+    device_name = forms.CharField(
+        label="Name of this authenticator (optional)", max_length=60, required=False
+    )
+
+    def clean_code(self) -> str:
+        return _code(self.cleaned_data["code"])
+
+    def clean_device_name(self) -> str:
+        return text.clean_name(self.cleaned_data.get("device_name") or "", 60)
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(
+        label="Current password", max_length=256, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )  # fmt: skip
+    new_password1 = forms.CharField(
+        label="New password", max_length=256, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+    new_password2 = forms.CharField(
+        label="New password again", max_length=256, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("new_password1"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "The two new passwords differ.")
+        if first and first == data.get("current_password"):
+            self.add_error("new_password1", "The new password is the same as the current one.")
+        return data
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="New e-mail address", max_length=254)
+
+    def __init__(self, *args, current: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if email.lower() == self.current.lower():
+            raise forms.ValidationError("That is already your address.")
+        return email
+
+
+class EmailCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the e-mail", max_length=20, widget=forms.TextInput(attrs=CODE_INPUT)
+    )
+
+    def clean_code(self) -> str:
+        return _code(self.cleaned_data["code"])
+
+
+class SessionEndForm(forms.Form):
+    session = forms.CharField(max_length=64)
+
+
+class DeleteAccountForm(forms.Form):
+    confirm_email = forms.CharField(label="Type your e-mail address to confirm", max_length=254)
+
+    def __init__(self, *args, email: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_confirm_email(self) -> str:
+        typed = self.cleaned_data["confirm_email"].strip()
+        if not self.email or typed.lower() != self.email.lower():
+            raise forms.ValidationError("This is not your account's e-mail address.")
+        return typed
