@@ -144,9 +144,38 @@ def federated_sign_in(
         return _create(pool, provider, user_id, attributes)
     if not user.enabled:
         raise FederationError("invalid_request", "User is disabled.")
+    if not is_external(user):
+        attributes = _onto_native(pool, user, attributes)
     if attributes:
         user.update_attributes([{"Name": k, "Value": v} for k, v in attributes.items()])
     return user
+
+
+def _onto_native(pool: LocalUserPool, user: CognitoIdpUser, attributes: dict[str, str]) -> dict[str, str]:
+    """The mapped attributes a linked native user takes: never another user's e-mail.
+
+    The e-mail is a sign-in alias of the native user, so the mapping follows AdminUpdateUserAttributes'
+    rule (AliasExistsException): an address another user has is not taken, nor is an unverified
+    provider address over a verified native one (nor is a verified address un-verified). Cognito's
+    exact behaviour here is unconfirmed; leaving the e-mail as it was keeps both accounts safe and
+    the sign-in working, and the other mapped attributes are still written (reference-2 §1.5).
+    """
+    email = attributes.get("email")
+    if email is None:
+        return attributes
+    kept = {k: v for k, v in attributes.items() if k not in ("email", "email_verified")}
+    current = str(user.attribute_lookup.get("email", ""))
+    native_verified = user.attribute_lookup.get("email_verified") == "true"
+    if email.lower() == current.lower():
+        if native_verified or "email_verified" not in attributes:
+            return kept
+        return {**kept, "email_verified": attributes["email_verified"]}
+    other = sv.find_user(pool, email)
+    if (other is not None and other.username != user.username) or (
+        native_verified and attributes.get("email_verified") != "true"
+    ):
+        return kept
+    return attributes
 
 
 def _linked_user(pool: LocalUserPool, provider_name: str, user_id: str) -> CognitoIdpUser | None:

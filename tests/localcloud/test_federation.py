@@ -462,3 +462,34 @@ def test_provider_and_linking_operations_need_the_operators_signature(stack: Sta
     for call in calls:
         assert code_of(call) == "MissingAuthenticationTokenException"
     assert stack.idp().describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="Google")
+
+
+# --- a linked identity never takes another user's e-mail (review finding 1) -----------------------------
+def test_linked_identity_cannot_take_another_users_email(stack: Stack, new_stack_user: Callable) -> None:
+    eve_email, _ = new_stack_user()
+    vic_email, vic_password = new_stack_user()
+    eve_password = "Eve-pass-123"  # not vic's
+    stack.idp().admin_set_user_password(
+        UserPoolId=stack.pool_id, Username=eve_email, Password=eve_password, Permanent=True
+    )
+    account = f"acct-{new_email()[4:14]}"
+    eve = stack.verify(stack.api_login(eve_email, eve_password)["IdToken"], "id")
+    linked = claims_of(stack, federated_tokens(stack, "Google", email=eve_email, account_id=account))
+    assert linked["sub"] == eve["sub"]
+    # The same Google account now says vic's address (unverified, then verified): eve keeps hers.
+    for verified in (False, True):
+        again = claims_of(
+            stack, federated_tokens(stack, "Google", email=vic_email, verified=verified, account_id=account)
+        )
+        assert again["sub"] == eve["sub"] and again["email"] == eve_email and again["email_verified"] is True
+    assert stack.verify(stack.api_login(vic_email, vic_password)["IdToken"], "id")["email"] == vic_email
+    assert code_of(lambda: stack.api_login(vic_email, eve_password)) == "NotAuthorizedException"
+    users = stack.idp().list_users(UserPoolId=stack.pool_id, Filter=f'email = "{vic_email}"')["Users"]
+    assert len(users) == 1
+    # An unverified address nobody has does not replace eve's verified one either.
+    fresh = new_email("unverified")
+    third = claims_of(
+        stack, federated_tokens(stack, "Google", email=fresh, verified=False, account_id=account)
+    )
+    assert third["email"] == eve_email and third["email_verified"] is True
+    assert stack.verify(stack.api_login(eve_email, eve_password)["IdToken"], "id")["sub"] == eve["sub"]
