@@ -35,7 +35,7 @@ from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, Use
 from localcloud import outbox
 from localcloud.userpool import services as sv
 from localcloud.userpool.lockout import LOCKOUT
-from localcloud.userpool.models import LocalUserPool
+from localcloud.userpool.models import LocalUserPool, is_external
 
 # The first factors localcloud can check (PASSWORD_SRP, SMS_OTP and WEB_AUTHN are not emulated).
 FACTORS = ("PASSWORD", "EMAIL_OTP")
@@ -85,6 +85,8 @@ def _recipient(pool: LocalUserPool, name: str, *, hide: bool) -> CognitoIdpUser 
         problem = UserNotFoundError("User does not exist.")
     elif not user.enabled:
         problem = NotAuthorizedError("User is disabled.")
+    elif is_external(user):  # federated users have no SDK sign-in (reference-2 §1.2, §1.4)
+        problem = NotAuthorizedError("User is not authorized to get auth details.")
     elif user.status is UserStatus.UNCONFIRMED:
         problem = UserNotConfirmedException("User is not confirmed.")
     elif user.status is UserStatus.RESET_REQUIRED:

@@ -493,3 +493,42 @@ def test_linked_identity_cannot_take_another_users_email(stack: Stack, new_stack
     )
     assert third["email"] == eve_email and third["email_verified"] is True
     assert stack.verify(stack.api_login(eve_email, eve_password)["IdToken"], "id")["sub"] == eve["sub"]
+
+
+# --- no e-mailed code for federated users (review finding 2) --------------------------------------------
+def test_federated_user_cannot_sign_in_with_an_emailed_code(stack: Stack) -> None:
+    email = new_email("otp")
+    username = claims_of(stack, federated_tokens(stack, "Google", email=email))["cognito:username"]
+    idp = stack.idp()
+    # With PreventUserExistenceErrors (the web client), a non-user's answers: a session, no code.
+    started = idp.initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="USER_AUTH",
+        AuthParameters={
+            "USERNAME": username,
+            "SECRET_HASH": stack.secret_hash(username),
+            "PREFERRED_CHALLENGE": "EMAIL_OTP",
+        },
+    )
+    assert started["ChallengeName"] == "EMAIL_OTP" and stack.sign_in_codes(email) == []
+    answer = {"USERNAME": username, "SECRET_HASH": stack.secret_hash(username), "EMAIL_OTP_CODE": "123456"}
+    refused = lambda: idp.respond_to_auth_challenge(  # noqa: E731
+        ClientId=stack.client_id,
+        ChallengeName="EMAIL_OTP",
+        Session=started["Session"],
+        ChallengeResponses=answer,
+    )
+    assert code_of(refused) == "CodeMismatchException"
+    # Without it, told as the password flows tell it.
+    legacy = idp.create_user_pool_client(
+        UserPoolId=stack.pool_id, ClientName="legacy-otp", GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="LEGACY",
+    )["UserPoolClient"]  # fmt: skip
+    with pytest.raises(idp.exceptions.NotAuthorizedException, match="not authorized to get auth details"):
+        idp.initiate_auth(
+            ClientId=legacy["ClientId"],
+            AuthFlow="USER_AUTH",
+            AuthParameters={"USERNAME": username, "PREFERRED_CHALLENGE": "EMAIL_OTP"},
+        )
+    assert stack.sign_in_codes(email) == []
