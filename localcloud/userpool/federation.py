@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from typing import Any
 
 from moto.cognitoidp.exceptions import (
@@ -42,9 +43,9 @@ class FederationError(Exception):
         self.description = description
 
 
-def link_key(provider_name: str, provider_user_id: str) -> str:
-    """The key of a linked identity in ``pool.provider_links``."""
-    return f"{provider_name}:{provider_user_id}"
+def link_key(provider_name: str, provider_user_id: str) -> tuple[str, str]:
+    """The key of a linked identity in ``pool.provider_links`` (a pair: names may hold any separator)."""
+    return (provider_name, provider_user_id)
 
 
 def provider_config(provider: CognitoIdpIdentityProvider) -> dict[str, Any]:
@@ -336,6 +337,7 @@ def create_identity_provider(params: dict[str, Any]) -> None:
     name, ptype = _str(params, "ProviderName"), _str(params, "ProviderType")
     if name in pool.identity_providers:
         raise JsonRESTError("DuplicateProviderException", f"A provider with the name {name} already exists.")
+    _check_name(name)
     _check_provider(name, ptype, params.get("ProviderDetails") or {})
     return None
 
@@ -358,9 +360,24 @@ def delete_identity_provider(params: dict[str, Any]) -> None:
     """Deleting a provider drops its links (moto then deletes it)."""
     pool = _admin_pool(params)
     name = _provider(pool, _str(params, "ProviderName")).name
-    for key in [k for k in pool.provider_links if k.startswith(f"{name}:")]:
+    for key in [k for k in pool.provider_links if k[0] == name]:
         del pool.provider_links[key]
     return None
+
+
+def _check_name(name: str) -> None:
+    """CreateIdentityProvider's ProviderName pattern (botocore ProviderNameTypeV2), which the
+    generic validation leaves out: ``[^_\\p{Z}][\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}][^_\\p{Z}]+``."""
+    categories = [unicodedata.category(c)[0] for c in name]
+    if (
+        len(name) < 3  # noqa: PLR2004 - the pattern's three parts
+        or any(c == "_" or k == "Z" for i, (c, k) in enumerate(zip(name, categories, strict=True)) if i != 1)
+        or categories[1] not in "LMSNP"
+    ):
+        raise InvalidParameterException(
+            "1 validation error detected: Value at 'providerName' failed to satisfy constraint: Member must "
+            "satisfy regular expression pattern: [^_\\p{Z}][\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}][^_\\p{Z}]+"
+        )
 
 
 def _check_provider(name: str, ptype: str, details: dict[str, Any]) -> None:

@@ -7,8 +7,10 @@ provider (tests/support/federation.py) forges tokens, relays errors or never ans
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 import requests
@@ -532,3 +534,51 @@ def test_federated_user_cannot_sign_in_with_an_emailed_code(stack: Stack) -> Non
             AuthParameters={"USERNAME": username, "PREFERRED_CHALLENGE": "EMAIL_OTP"},
         )
     assert stack.sign_in_codes(email) == []
+
+
+# --- provider names (review finding 5) ------------------------------------------------------------------
+def _oidc(stack: Stack, name: str) -> dict[str, Any]:
+    return {
+        "UserPoolId": stack.pool_id,
+        "ProviderName": name,
+        "ProviderType": "OIDC",
+        "ProviderDetails": {
+            "client_id": "c",
+            "client_secret": "s",
+            "authorize_scopes": "openid",
+            "oidc_issuer": "https://issuer.example.com",
+        },  # fmt: skip
+    }
+
+
+def test_provider_name_pattern_and_links_of_names_with_a_colon(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    idp = stack.idp()
+    for bad in ("Ab", "_Acme", "Ac me", "Acm_e", " Acme"):
+        assert code_of(lambda b=bad: idp.create_identity_provider(**_oidc(stack, b))) == (
+            "InvalidParameterException"
+        ), bad
+    suffix = secrets.token_hex(3)
+    # "<name>:<id>" would be the same text for both identities: each still links to its own user.
+    short, colon = f"Ac{suffix}", f"Ac{suffix}:x"
+    for name in (short, colon):
+        idp.create_identity_provider(**_oidc(stack, name))
+    first, _ = new_stack_user()
+    second, _ = new_stack_user()
+
+    def link(user: str, provider: str, value: str) -> None:
+        idp.admin_link_provider_for_user(
+            UserPoolId=stack.pool_id,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": user},
+            SourceUser={"ProviderName": provider, "ProviderAttributeName": "Cognito_Subject",
+                        "ProviderAttributeValue": value},
+        )  # fmt: skip
+
+    link(first, colon, "1")
+    link(second, short, "x:1")
+    idp.delete_identity_provider(UserPoolId=stack.pool_id, ProviderName=short)
+    user = idp.admin_get_user(UserPoolId=stack.pool_id, Username=first)
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert [i["providerName"] for i in json.loads(attrs["identities"])] == [colon]
+    assert code_of(lambda: link(second, colon, "1")) == "AliasExistsException"  # still first's
