@@ -196,7 +196,8 @@ def _pre_sign_up_link(
 
     Only when the provider says the e-mail is verified AND the native user's e-mail is verified
     too: otherwise anyone could claim an address at some provider (or sign up with it here) and
-    take over the other person's account.
+    take over the other person's account. Nor when the user unlinked this identity before
+    (``pool.unlinked``): unlinking must stay true (the real Lambda needs the same record).
     """
     email = claims.get("email")
     if not isinstance(email, str) or not email or not provider_says_verified(claims):
@@ -210,6 +211,8 @@ def _pre_sign_up_link(
     )  # fmt: skip
     if native is None or len(identities(native)) >= MAX_LINKS:
         return None
+    if (provider.name, user_id, native.username) in pool.unlinked:
+        return None  # the user removed this link: it signs in on its own now
     link(pool, provider, user_id, native)
     return native
 
@@ -304,6 +307,7 @@ def admin_link_provider_for_user(params: dict[str, Any]) -> dict[str, Any]:
     if owner is None and len(identities(native)) >= MAX_LINKS:
         raise JsonRESTError("LimitExceededException", "A user can be linked to at most 5 identities.")
     link(pool, provider, user_id, native)
+    pool.unlinked.discard((provider.name, user_id, native.username))  # an explicit link wins
     return {}
 
 
@@ -314,6 +318,7 @@ def admin_disable_provider_for_user(params: dict[str, Any]) -> dict[str, Any]:
     provider, user_id = _source(pool, params, "User")
     username = pool.provider_links.pop(link_key(provider.name, user_id), None)
     if username is not None:
+        pool.unlinked.add((provider.name, user_id, username))
         native = pool.users.get(username)
         if native is not None:
             kept = [

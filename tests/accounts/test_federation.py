@@ -120,6 +120,22 @@ def test_unlinking_keeps_a_way_to_sign_in(app_client, new_user):
     assert len(selectors.user_linked_providers(user=google_user)) == 1
 
 
+def test_unlinked_google_no_longer_signs_in_to_the_account(app_client, new_user):
+    person = new_user(name="Ulla Unlinked")
+    provider_round_trip(app_client, "Google", email=person.email, verified=True)
+    user = User.objects.get(cognito_sub=person.sub)
+    page = app_client.post(
+        "/accounts/linked-providers/unlink/", {"provider": "Google", "next": "/me/"}, follow=True
+    )
+    assert "Google no longer signs you in to this account." in page.content.decode()
+    app_client.post("/accounts/sign-out/")
+    # The same Google account and verified e-mail again: as promised, not this account.
+    provider_round_trip(app_client, "Google", email=person.email, verified=True)
+    signed_in = User.objects.get(pk=app_client.session["_auth_user_id"])
+    assert signed_in.pk != user.pk and signed_in.cognito_username.startswith("Google_")
+    assert selectors.user_linked_providers(user=user) == []
+
+
 def test_linked_providers_partial_renders_forms_with_csrf(rf, new_user, app_client):
     from django.template.loader import render_to_string
 

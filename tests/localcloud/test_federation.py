@@ -285,9 +285,9 @@ def test_admin_link_and_disable(stack: Stack, new_stack_user: Callable) -> None:
     assert code_of(lambda: idp.admin_link_provider_for_user(**bad_attribute)) == "InvalidParameterException"
     # Unlinked: the next Google sign-in makes its own profile.
     idp.admin_disable_provider_for_user(UserPoolId=stack.pool_id, User=link["SourceUser"])
-    # (unverified this time: the native profile now has this e-mail, and the emulated
-    # pre-sign-up trigger would link a verified one again)
-    after = claims_of(stack, federated_tokens(stack, "Google", email=other_email, verified=False))
+    # Verified, and the native user has this e-mail now: the emulated pre-sign-up trigger
+    # still does not link again what was unlinked.
+    after = claims_of(stack, federated_tokens(stack, "Google", email=other_email, verified=True))
     assert after["sub"] != native_sub and after["cognito:username"] == f"Google_{google_id}"
 
 
@@ -582,3 +582,23 @@ def test_provider_name_pattern_and_links_of_names_with_a_colon(
     attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     assert [i["providerName"] for i in json.loads(attrs["identities"])] == [colon]
     assert code_of(lambda: link(second, colon, "1")) == "AliasExistsException"  # still first's
+
+
+# --- unlinking stays true (review finding 3) ------------------------------------------------------------
+def test_an_unlinked_identity_is_not_linked_again(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
+    native = stack.verify(stack.api_login(email, password)["IdToken"], "id")
+    linked = claims_of(stack, federated_tokens(stack, "Google", email=email))
+    assert linked["sub"] == native["sub"]
+    stack.idp().admin_disable_provider_for_user(
+        UserPoolId=stack.pool_id,
+        User={"ProviderName": "Google", "ProviderAttributeName": "Cognito_Subject",
+              "ProviderAttributeValue": linked["identities"][0]["userId"]},
+    )  # fmt: skip
+    for _ in range(2):  # the same verified e-mail, again and again: its own profile
+        again = claims_of(stack, federated_tokens(stack, "Google", email=email))
+        assert again["sub"] != native["sub"] and again["cognito:username"].startswith("Google_")
+    assert stack.verify(stack.api_login(email, password)["IdToken"], "id")["sub"] == native["sub"]
+    # Another provider's verified claim of the address still links (only the removed link is remembered).
+    apple = claims_of(stack, federated_tokens(stack, "SignInWithApple", email=email))
+    assert apple["sub"] == native["sub"]
