@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from tests.support.federation import (
+    browser_from,
     consent,
     fake_provider_id,
     federated_tokens,
@@ -126,9 +127,35 @@ def test_state_is_single_use(stack: Stack) -> None:
 
 
 def test_state_is_bound_to_the_browser_that_started(stack: Stack) -> None:
-    _, url = _to_idpresponse(stack)
+    session, url = _to_idpresponse(stack)
     other = requests.get(url, allow_redirects=False, timeout=10)  # no binding cookie
     assert other.status_code == HTTPStatus.BAD_REQUEST and "another browser" in other.text
+    forged = requests.get(url, cookies={"lc-idp": "guess"}, allow_redirects=False, timeout=10)
+    assert forged.status_code == HTTPStatus.BAD_REQUEST and "another browser" in forged.text
+    # Neither burnt the real browser's round trip.
+    final = session.get(url, allow_redirects=False, timeout=10)
+    assert final.status_code == HTTPStatus.FOUND and "code" in callback_query(final)
+
+
+def test_a_flood_of_round_trips_does_not_evict_anyone_elses(private_stack: Callable[..., Stack]) -> None:
+    stack = private_stack(federation={"max_round_trips": 6, "max_round_trips_per_address": 2})
+    session, url = _to_idpresponse(stack)  # from 127.0.0.1
+    flood = browser_from("127.0.0.2")
+    params = authorize_params(stack, identity_provider="Google")
+    for _ in range(20):  # anonymous authorize?identity_provider=Google, many times over
+        started = flood.get(f"{stack.base}/oauth2/authorize", params=params, allow_redirects=False, timeout=5)
+        assert started.status_code == HTTPStatus.FOUND
+    # A flood from several addresses fills the table: new round trips are refused, none evicted.
+    for last in range(3, 6):
+        browser_from(f"127.0.0.{last}").get(
+            f"{stack.base}/oauth2/authorize", params=params, allow_redirects=False, timeout=5
+        )
+    full = browser_from("127.0.0.9").get(
+        f"{stack.base}/oauth2/authorize", params=params, allow_redirects=False, timeout=5
+    )
+    assert callback_query(full)["error"] == "invalid_request"
+    final = session.get(url, allow_redirects=False, timeout=10)
+    assert final.status_code == HTTPStatus.FOUND and "code" in callback_query(final)
 
 
 def test_unknown_state_is_an_error_page(stack: Stack) -> None:
