@@ -362,11 +362,13 @@ def update_identity_provider(params: dict[str, Any]) -> None:
 
 @op("DeleteIdentityProvider")
 def delete_identity_provider(params: dict[str, Any]) -> None:
-    """Deleting a provider drops its links (moto then deletes it)."""
+    """Deleting a provider drops its links and their ``identities`` entries (moto then deletes it)."""
     pool = _admin_pool(params)
     name = _provider(pool, _str(params, "ProviderName")).name
     for key in [k for k in pool.provider_links if k[0] == name]:
-        del pool.provider_links[key]
+        native = pool.users.get(pool.provider_links.pop(key))
+        if native is not None:
+            _set_identities(native, [e for e in identities(native) if e.get("providerName") != name])
     return None
 
 

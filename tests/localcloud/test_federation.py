@@ -629,3 +629,27 @@ def test_an_unlinked_identity_is_not_linked_again(stack: Stack, new_stack_user: 
     # Another provider's verified claim of the address still links (only the removed link is remembered).
     apple = claims_of(stack, federated_tokens(stack, "SignInWithApple", email=email))
     assert apple["sub"] == native["sub"]
+
+
+# --- deleting a provider (review finding 7) -------------------------------------------------------------
+def test_deleting_a_provider_removes_its_identities_from_linked_users(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    idp = stack.idp()
+    name = f"Gone{secrets.token_hex(3)}"
+    idp.create_identity_provider(**_oidc(stack, name))
+    email, _ = new_stack_user()
+    idp.admin_link_provider_for_user(
+        UserPoolId=stack.pool_id,
+        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": email},
+        SourceUser={"ProviderName": name, "ProviderAttributeName": "Cognito_Subject",
+                    "ProviderAttributeValue": "42"},
+    )  # fmt: skip
+
+    def attrs() -> dict[str, str]:
+        user = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)
+        return {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+
+    assert [i["providerName"] for i in json.loads(attrs()["identities"])] == [name]
+    idp.delete_identity_provider(UserPoolId=stack.pool_id, ProviderName=name)
+    assert "identities" not in attrs()  # nothing stale to count toward the 5 links or to list
