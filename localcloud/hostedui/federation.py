@@ -183,7 +183,11 @@ class Federation:
                 if provider is None:
                     raise FederationError("invalid_request", f"{pending.provider} is not configured")
                 user = federated_sign_in(
-                    auth.pool, provider, claims, link_verified_email=self.link_verified_email
+                    auth.pool,
+                    provider,
+                    claims,
+                    link_verified_email=self.link_verified_email,
+                    client=auth.client,
                 )
                 response = self.finish(auth, user)
                 self.save()

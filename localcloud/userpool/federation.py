@@ -10,6 +10,7 @@ import json
 import time
 import unicodedata
 from typing import Any
+from urllib.parse import urlsplit
 
 from moto.cognitoidp.exceptions import (
     AliasExistsException,
@@ -17,9 +18,16 @@ from moto.cognitoidp.exceptions import (
     ResourceNotFoundError,
     UserNotFoundError,
 )
-from moto.cognitoidp.models import CognitoIdpGroup, CognitoIdpIdentityProvider, CognitoIdpUser
+from moto.cognitoidp.models import (
+    CognitoIdpGroup,
+    CognitoIdpIdentityProvider,
+    CognitoIdpUser,
+    CognitoIdpUserPoolClient,
+)
 from moto.core.exceptions import JsonRESTError
+from moto.core.utils import utcnow
 
+from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
 from localcloud.userpool.api import _admin_pool, _dict, _str, op
 from localcloud.userpool.models import EXTERNAL_PROVIDER, LocalUserPool, is_external
@@ -30,6 +38,9 @@ SOCIAL = {"Facebook", "Google", "LoginWithAmazon", "SignInWithApple"}
 # Where each provider puts its user id when the mapping names no "username" claim.
 DEFAULT_ID_CLAIM = {"Facebook": "id", "LoginWithAmazon": "user_id"}
 MAX_LINKS = 5
+# ProviderDetails that are URLs (https on AWS) and the hosts localcloud also takes over http.
+URL_DETAILS = {"authorize_url", "token_url", "attributes_url", "jwks_uri", "oidc_issuer"}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_VALUE = 2048
 
 
@@ -134,8 +145,11 @@ def federated_sign_in(
     claims: dict[str, Any],
     *,
     link_verified_email: bool,
+    client: CognitoIdpUserPoolClient | None = None,
 ) -> CognitoIdpUser:
     """The user a verified provider response signs in: linked native user, existing or new profile."""
+    if client is not None:
+        _check_client_writes(provider, client)
     user_id = provider_user_id(provider, claims)
     user = _linked_user(pool, provider.name, user_id) or pool.users.get(f"{provider.name}_{user_id}")
     if user is None and link_verified_email:
@@ -150,6 +164,20 @@ def federated_sign_in(
     if attributes:
         user.update_attributes([{"Name": k, "Value": v} for k, v in attributes.items()])
     return user
+
+
+def _check_client_writes(provider: CognitoIdpIdentityProvider, client: CognitoIdpUserPoolClient) -> None:
+    """A mapped custom attribute must be one the app client may write (reference-2 §1.1), or the
+    sign-in fails: no provider can set custom:role (or anything else the client cannot)."""
+    writable = client.extended_config.get("WriteAttributes")
+    mapping = provider_config(provider).get("AttributeMapping") or {}
+    refused = sorted(
+        a for a in mapping if a.startswith("custom:") and writable is not None and a not in writable
+    )
+    if refused:
+        raise FederationError(
+            "invalid_request", f"The app client cannot write the mapped attribute(s) {', '.join(refused)}."
+        )
 
 
 def _onto_native(pool: LocalUserPool, user: CognitoIdpUser, attributes: dict[str, str]) -> dict[str, str]:
@@ -335,29 +363,37 @@ def admin_disable_provider_for_user(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+STORED = ("ProviderDetails", "AttributeMapping", "IdpIdentifiers", "AcrMapping")
+
+
 @op("CreateIdentityProvider")
-def create_identity_provider(params: dict[str, Any]) -> None:
-    """Cognito's checks, then moto stores it (moto overwrites duplicates and takes any type)."""
+def create_identity_provider(params: dict[str, Any]) -> dict[str, Any]:
+    """Cognito's checks (moto overwrites duplicates and takes any type), then moto's backend stores it."""
     pool = _admin_pool(params)
     name, ptype = _str(params, "ProviderName"), _str(params, "ProviderType")
     if name in pool.identity_providers:
         raise JsonRESTError("DuplicateProviderException", f"A provider with the name {name} already exists.")
     _check_name(name)
     _check_provider(name, ptype, params.get("ProviderDetails") or {})
-    return None
+    _check_mapping(pool, params.get("AttributeMapping") or {})
+    config = {"ProviderType": ptype, **{k: params[k] for k in STORED if params.get(k) is not None}}
+    provider = bk.backend(pool.region).create_identity_provider(pool.id, name, config)
+    return _described(pool, provider)
 
 
 @op("UpdateIdentityProvider")
-def update_identity_provider(params: dict[str, Any]) -> None:
-    """The provider must exist; the details are checked as at creation."""
+def update_identity_provider(params: dict[str, Any]) -> dict[str, Any]:
+    """The details are checked as at creation (given ProviderDetails are merged into the stored ones)."""
     pool = _admin_pool(params)
     provider = _provider(pool, _str(params, "ProviderName"))
-    details = {
-        **(provider_config(provider).get("ProviderDetails") or {}),
-        **(params.get("ProviderDetails") or {}),
-    }
-    _check_provider(provider.name, provider_config(provider).get("ProviderType", ""), details)
-    return None
+    config = provider_config(provider)
+    details = {**(config.get("ProviderDetails") or {}), **(params.get("ProviderDetails") or {})}
+    _check_provider(provider.name, config.get("ProviderType", ""), details)
+    _check_mapping(pool, params.get("AttributeMapping") or {})
+    config.update({k: params[k] for k in STORED if params.get(k) is not None})
+    config["ProviderDetails"] = details
+    provider.last_modified_date = utcnow()
+    return _described(pool, provider)
 
 
 @op("DeleteIdentityProvider")
@@ -388,6 +424,8 @@ def _check_name(name: str) -> None:
 
 
 def _check_provider(name: str, ptype: str, details: dict[str, Any]) -> None:
+    if name.lower() == "cognito":
+        raise InvalidParameterException("ProviderName Cognito is reserved.")
     if ptype not in PROVIDER_TYPES:
         raise InvalidParameterException(f"ProviderType {ptype} is not supported.")
     if ptype in SOCIAL and name != ptype:
@@ -396,13 +434,46 @@ def _check_provider(name: str, ptype: str, details: dict[str, Any]) -> None:
         raise InvalidParameterException("ProviderDetails must include client_id.")
     if ptype == "OIDC" and not details.get("oidc_issuer"):
         raise InvalidParameterException("ProviderDetails must include oidc_issuer for an OIDC provider.")
+    for key in URL_DETAILS & set(details):
+        if not _acceptable_url(details[key]):
+            raise InvalidParameterException(f"ProviderDetails {key} must be an https URL.")
+
+
+def _acceptable_url(value: object) -> bool:
+    """An https URL, as AWS requires; localcloud also takes http to this machine (its fakes, tests)."""
+    if not isinstance(value, str) or any(c.isspace() or not c.isprintable() for c in value):
+        return False
+    try:
+        url = urlsplit(value)
+        host = url.hostname
+        url.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    if not host or url.username is not None or url.password is not None:
+        return False
+    return url.scheme == "https" or (url.scheme == "http" and host in LOOPBACK)
+
+
+def _check_mapping(pool: LocalUserPool, mapping: dict[str, Any]) -> None:
+    """AttributeMapping keys: pool attributes (or username); a custom one must be mutable."""
+    known = sv.schema_names(pool) | {"username"}
+    for attribute in mapping:
+        if attribute not in known:
+            raise InvalidParameterException(f"Attribute {attribute} does not exist in the user pool schema.")
+        schema = pool.schema_attributes.get(attribute)
+        if attribute.startswith("custom:") and schema is not None and not schema.mutable:
+            raise InvalidParameterException(f"Attribute {attribute} is immutable and cannot be mapped.")
 
 
 @op("DescribeIdentityProvider")
 def describe_identity_provider(params: dict[str, Any]) -> dict[str, Any]:
-    """The stored provider; as on AWS, Sign in with Apple's private_key is never returned."""
+    """The stored provider."""
     pool = _admin_pool(params)
-    provider = _provider(pool, _str(params, "ProviderName"))
+    return _described(pool, _provider(pool, _str(params, "ProviderName")))
+
+
+def _described(pool: LocalUserPool, provider: CognitoIdpIdentityProvider) -> dict[str, Any]:
+    """Create/Update/DescribeIdentityProvider's answer: as on AWS, Apple's private_key never returned."""
     config = provider_config(provider)
     details = {k: v for k, v in (config.get("ProviderDetails") or {}).items() if k != "private_key"}
     return {

@@ -19,6 +19,7 @@ from tests.support.federation import (
     browser_from,
     consent,
     fake_provider_id,
+    federated_code,
     federated_tokens,
     new_email,
     rogue_provider,
@@ -653,3 +654,68 @@ def test_deleting_a_provider_removes_its_identities_from_linked_users(
     assert [i["providerName"] for i in json.loads(attrs()["identities"])] == [name]
     idp.delete_identity_provider(UserPoolId=stack.pool_id, ProviderName=name)
     assert "identities" not in attrs()  # nothing stale to count toward the 5 links or to list
+
+
+# --- what CreateIdentityProvider / UpdateIdentityProvider take and return (review finding 8) ---------------
+def test_provider_names_and_urls_are_checked_as_aws_does(stack: Stack) -> None:
+    idp = stack.idp()
+    for reserved in ("COGNITO", "Cognito"):
+        assert code_of(lambda r=reserved: idp.create_identity_provider(**_oidc(stack, r))) == (
+            "InvalidParameterException"
+        )
+    name = f"Url{secrets.token_hex(3)}"
+    for key in ("authorize_url", "token_url", "jwks_uri", "attributes_url", "oidc_issuer"):
+        for url in ("javascript:alert(1)", "file:///etc/passwd", "http://evil.example/x", "https://"):
+            spec = _oidc(stack, name)
+            spec["ProviderDetails"][key] = url
+            assert code_of(lambda s=spec: idp.create_identity_provider(**s)) == "InvalidParameterException", (
+                url
+            )
+    spec = _oidc(stack, name)
+    spec["ProviderDetails"]["authorize_url"] = "http://127.0.0.1:9/authorize"  # localcloud's own fakes
+    created = idp.create_identity_provider(**spec)["IdentityProvider"]
+    assert created["ProviderName"] == name
+    bad_update = {"UserPoolId": stack.pool_id, "ProviderName": name,
+                  "ProviderDetails": {"token_url": "javascript:alert(1)"}}  # fmt: skip
+    assert code_of(lambda: idp.update_identity_provider(**bad_update)) == "InvalidParameterException"
+    unknown = {**_oidc(stack, f"Map{secrets.token_hex(3)}"), "AttributeMapping": {"custom:nope": "x"}}
+    assert code_of(lambda: idp.create_identity_provider(**unknown)) == "InvalidParameterException"
+
+
+def test_update_never_returns_apples_private_key(stack: Stack) -> None:
+    idp = stack.idp()
+    mapping = idp.describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="SignInWithApple")[
+        "IdentityProvider"
+    ]["AttributeMapping"]
+    updated = idp.update_identity_provider(
+        UserPoolId=stack.pool_id,
+        ProviderName="SignInWithApple",
+        ProviderDetails={"authorize_scopes": "email name"},
+        AttributeMapping=mapping,
+    )["IdentityProvider"]
+    assert "private_key" not in updated["ProviderDetails"] and updated["ProviderDetails"]["key_id"]
+    # The stored key is kept: Apple sign-in still works (its client secret is signed with it).
+    assert claims_of(stack, federated_tokens(stack, "SignInWithApple", email=new_email("apple")))["sub"]
+
+
+def test_a_provider_cannot_set_an_attribute_the_client_cannot_write(stack: Stack) -> None:
+    idp = stack.idp()
+    mapping = idp.describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="SignInWithApple")[
+        "IdentityProvider"
+    ]["AttributeMapping"]
+    idp.update_identity_provider(
+        UserPoolId=stack.pool_id,
+        ProviderName="SignInWithApple",
+        AttributeMapping={**mapping, "custom:role": "email"},
+    )
+    email = new_email("role")
+    try:
+        query, _ = federated_code(stack, "SignInWithApple", email=email)
+    finally:
+        idp.update_identity_provider(
+            UserPoolId=stack.pool_id, ProviderName="SignInWithApple", AttributeMapping=mapping
+        )
+    assert query["error"] == "invalid_request" and "custom:role" in query["error_description"]
+    assert "code" not in query
+    users = idp.list_users(UserPoolId=stack.pool_id, Filter=f'email = "{email}"')["Users"]
+    assert users == []
