@@ -375,7 +375,18 @@ def rogue_stack(tmp_path_factory: pytest.TempPathFactory):
         running.stop()
 
 
-@pytest.mark.parametrize("mode", ["wrong_iss", "wrong_aud", "bad_signature", "expired", "wrong_nonce"])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "wrong_iss",
+        "wrong_aud",
+        "bad_signature",
+        "expired",
+        "wrong_nonce",
+        "aud_list_without_azp",
+        "aud_list_wrong_azp",
+    ],
+)
 def test_forged_provider_tokens_are_refused(rogue_stack, mode: str) -> None:
     stack, rogue = rogue_stack
     rogue.mode = mode
@@ -385,10 +396,11 @@ def test_forged_provider_tokens_are_refused(rogue_stack, mode: str) -> None:
     assert query["state"] == back.app_state and "id_token" in query["error_description"]
 
 
-def test_honest_rogue_provider_signs_in(rogue_stack) -> None:
+@pytest.mark.parametrize("mode", ["ok", "aud_list_with_azp"])
+def test_honest_rogue_provider_signs_in(rogue_stack, mode: str) -> None:
     stack, rogue = rogue_stack
-    rogue.mode = "ok"
-    query = callback_query(rogue_round_trip(stack, rogue, ROGUE, "honest"))
+    rogue.mode = mode
+    query = callback_query(rogue_round_trip(stack, rogue, ROGUE, f"honest-{mode}"))
     assert "code" in query, query
 
 

@@ -169,6 +169,12 @@ class RogueProvider:
             key = self.other_key
         elif self.mode == "wrong_nonce":
             claims["nonce"] = "not-the-nonce"
+        elif self.mode == "aud_list_without_azp":
+            claims["aud"] = [self.client_id, "someone-else"]
+        elif self.mode == "aud_list_wrong_azp":
+            claims["aud"], claims["azp"] = [self.client_id, "someone-else"], "someone-else"
+        elif self.mode == "aud_list_with_azp":
+            claims["aud"], claims["azp"] = [self.client_id, "someone-else"], self.client_id
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "rogue-1"})
 
     def jwks(self) -> dict[str, Any]:
