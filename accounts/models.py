@@ -34,11 +34,17 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         # The name is cleaned at sign-in; the address is kept as verified (project.text.shown).
-        return self.name or text.shown(self.email) or self.username
+        return self.get_short_name()
 
     def get_short_name(self) -> str:
-        # The name is cleaned at sign-in; the address is kept as verified (project.text.shown).
-        return self.name or text.shown(self.email) or self.username
+        # The name is cleaned at sign-in; the address is kept as verified (project.text.shown);
+        # a nameless provider sign-in is "Apple user", not its sub.
+        return (
+            self.name
+            or text.shown(self.email)
+            or text.provider_user_label(self.cognito_username)
+            or self.username
+        )
 
 
 class OperatorAction(models.Model):

@@ -199,9 +199,12 @@ class Config:
 
     @property
     def federation(self) -> dict[str, Any]:
-        """link_verified_email (the emulated pre-sign-up trigger) and the provider-call timeout."""
+        """link_verified_email (the emulated pre-sign-up trigger), the provider-call timeout and the
+        bounds on pending round trips (in all, per client address)."""
         raw = self.raw.get("federation") or {}
         return {
             "link_verified_email": bool(raw.get("link_verified_email", False)),
             "idp_timeout_seconds": float(raw.get("idp_timeout_seconds", 10)),
+            "max_round_trips": max(1, int(raw.get("max_round_trips", 10_000))),
+            "max_round_trips_per_address": max(1, int(raw.get("max_round_trips_per_address", 20))),
         }

@@ -97,7 +97,12 @@ def profile_sync_from_claims(*, user, claims: dict[str, Any]) -> Profile:
         # The account's e-mail is the last verified one; the claims' may be anyone's address.
         # Cognito takes any characters in an address too (UpdateUserAttributes, then verified):
         # the name shown to others meets the same rule as a name claim.
-        mailbox = text.clean_name(user.email.split("@")[0], 100) or "member"
+        # No name, no verified address: the provider ("Apple user"), else "member".
+        mailbox = (
+            text.clean_name(user.email.split("@")[0], 100)
+            or text.provider_user_label(user.cognito_username)
+            or "member"
+        )
         stem = handle_from_text(fields["display_name"] or mailbox)
         for _ in range(5):
             try:

@@ -155,3 +155,19 @@ def shown(value: str, *, multi_line: bool = False) -> str:
     if not refused:
         return value
     return "".join(f"<U+{ord(char):04X}>" if index in refused else char for index, char in enumerate(value))
+
+
+# What a person who signed in only with a provider that gave no name (Apple never does; an
+# unverified address is not shown) is called: the provider, never the raw sub.
+PROVIDER_USER_LABELS = {
+    "google": "Google user",
+    "facebook": "Facebook user",
+    "signinwithapple": "Apple user",
+    "loginwithamazon": "Amazon user",
+}
+
+
+def provider_user_label(cognito_username: str) -> str:
+    """ "Apple user" for ``SignInWithApple_…`` (Cognito may lowercase the prefix); "" for anyone else."""
+    prefix, separator, _ = cognito_username.partition("_")
+    return PROVIDER_USER_LABELS.get(prefix.lower(), "") if separator else ""

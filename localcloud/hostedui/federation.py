@@ -2,7 +2,13 @@
 
 The round trip's ``state`` is Cognito's own: random, single use, 5 minutes, and bound to the browser
 that started it by a cookie whose hash the pending record keeps, so a code+state pair lifted from
-one browser (or replayed) cannot complete a sign-in in another.
+one browser (or replayed) cannot complete a sign-in in another. The cookie is checked before the
+state is used up, so another browser presenting it burns nothing.
+
+Pending round trips are bounded (memory): at most ``max_per_address`` per client address (its
+oldest goes first) and ``max_pending`` in all; a full table refuses new round trips rather than
+evicting anyone's. So a flood from one address only evicts its own; a flood from many addresses
+can delay new sign-ins until its round trips expire (5 minutes), never break one in flight.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ ROUND_TRIP_SECONDS = 300  # Cognito drops a round trip after 5 minutes
 BINDING_COOKIE = "lc-idp"
 CALLBACK_PATH = "/oauth2/idpresponse"
 MAX_PENDING = 10_000
+MAX_PER_ADDRESS = 20
 # Labels of the provider buttons (other providers show their ProviderName).
 LABELS = {"Google": "Google", "Facebook": "Facebook", "SignInWithApple": "Apple", "LoginWithAmazon": "Amazon"}
 
@@ -44,6 +51,7 @@ class Pending:
     nonce: str
     binding: str  # SHA-256 of the browser's cookie
     expires: float
+    address: str  # the client address that started it (the per-address bound)
 
 
 def provider_buttons(auth: AuthorizeRequest) -> list[dict[str, str]]:
@@ -65,8 +73,11 @@ class Federation:
     """The start of a round trip (from /oauth2/authorize) and its end (/oauth2/idpresponse)."""
 
     def __init__(self, finish: Callable[[AuthorizeRequest, Any], Response], lock: threading.RLock,
-                 save: Callable[[], None], link_verified_email: bool, timeout: float) -> None:  # fmt: skip
-        """finish: issue the app's code and the hosted session (Pages.finish)."""
+                 save: Callable[[], None], link_verified_email: bool, timeout: float,
+                 limits: tuple[int, int] = (MAX_PENDING, MAX_PER_ADDRESS)) -> None:  # fmt: skip
+        """finish: issue the app's code and the hosted session (Pages.finish); limits: pending
+        round trips in all and per client address."""
+        self.max_pending, self.max_per_address = limits
         self.finish = finish
         self.lock = lock
         self.save = save
@@ -84,14 +95,14 @@ class Federation:
             ends = endpoints(config, origin)
         except FederationError as exc:
             return redirect(auth.error(exc.error, exc.description).url)
+        address = request.remote_addr or ""
+        if not self._make_room(address):
+            return redirect(
+                auth.error("invalid_request", "Too many sign-ins in progress; try again shortly.").url
+            )
         state, nonce, binding = (secrets.token_urlsafe(32) for _ in range(3))
-        now = time.time()
-        for key in [k for k, p in self._pending.items() if p.expires < now]:
-            del self._pending[key]
-        while len(self._pending) >= MAX_PENDING:  # bounded memory: the oldest round trip goes first
-            del self._pending[next(iter(self._pending))]
         self._pending[state] = Pending(auth.pool.id, dict(auth.params), provider_name, nonce,
-                                       _hash(binding), now + ROUND_TRIP_SECONDS)  # fmt: skip
+                                       _hash(binding), time.time() + ROUND_TRIP_SECONDS, address)  # fmt: skip
         details = config.get("ProviderDetails") or {}
         query = {"client_id": details.get("client_id", ""), "redirect_uri": origin + CALLBACK_PATH,
                  "response_type": "code", "scope": details.get("authorize_scopes", "openid email"),
@@ -102,6 +113,16 @@ class Federation:
         response.set_cookie(BINDING_COOKIE, binding, max_age=ROUND_TRIP_SECONDS, httponly=True,
                             samesite="Lax", path=CALLBACK_PATH)  # fmt: skip
         return response
+
+    def _make_room(self, address: str) -> bool:
+        """Drop expired round trips and this address's oldest beyond its bound; False when full."""
+        now = time.time()
+        for key in [k for k, p in self._pending.items() if p.expires < now]:
+            del self._pending[key]
+        mine = [k for k, p in self._pending.items() if p.address == address]  # oldest first
+        for key in mine[: max(0, len(mine) - self.max_per_address + 1)]:
+            del self._pending[key]
+        return len(self._pending) < self.max_pending
 
     # --- back from the provider (takes the lock itself: the provider is called without it) -----
     def idpresponse(self, request: Request) -> Response:
@@ -121,13 +142,16 @@ class Federation:
     def _take(
         self, request: Request, state: str
     ) -> tuple[Pending, AuthorizeRequest, dict[str, Any]] | Response:
-        pending = self._pending.pop(state, None)  # single use, whatever comes next
+        pending = self._pending.get(state)
         if pending is None or pending.expires < time.time():
+            self._pending.pop(state, None)
             return error_page(request, "Something went wrong: this sign-in is unknown, used or expired. "
                                        "Please start again from the application.")  # fmt: skip
         cookie = request.cookies.get(BINDING_COOKIE, "")
         if not hmac.compare_digest(_hash(cookie), pending.binding):
+            # Not used up: another browser (or a guess) must not burn the real round trip.
             return error_page(request, "Something went wrong: this sign-in was started in another browser.")
+        del self._pending[state]  # single use, whatever comes next
         try:
             auth = parse_authorize(MultiDict(pending.params))
         except ErrorPage as exc:
@@ -159,7 +183,11 @@ class Federation:
                 if provider is None:
                     raise FederationError("invalid_request", f"{pending.provider} is not configured")
                 user = federated_sign_in(
-                    auth.pool, provider, claims, link_verified_email=self.link_verified_email
+                    auth.pool,
+                    provider,
+                    claims,
+                    link_verified_email=self.link_verified_email,
+                    client=auth.client,
                 )
                 response = self.finish(auth, user)
                 self.save()

@@ -111,7 +111,7 @@ class ProviderCall:
         )  # fmt: skip
 
     def _verified_id_token(self, token: Any, nonce: str) -> dict[str, Any]:
-        """The ID token checked as OIDC Core §3.1.3.7 says: signature by a JWKS key, iss, aud, exp, nonce."""
+        """The ID token checked per OIDC Core §3.1.3.7: signature by a JWKS key, iss, aud, azp, exp, nonce."""
         if not isinstance(token, str):
             raise FederationError("invalid_request", f"{self.name} returned no id_token")
         try:
@@ -128,6 +128,10 @@ class ProviderCall:
             raise FederationError("invalid_request", f"Invalid id_token: {exc}") from None
         if claims.get("nonce") != nonce:
             raise FederationError("invalid_request", "Invalid id_token: nonce mismatch")
+        # OIDC Core §3.1.3.7: several audiences need azp; an azp present must be our client_id.
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if ("azp" in claims or len(audiences) > 1) and claims.get("azp") != self.details.get("client_id"):
+            raise FederationError("invalid_request", "Invalid id_token: azp is not the client_id")
         return claims
 
     def _call(

@@ -30,6 +30,7 @@ class HostedUI:
         self.federation = Federation(
             self.pages.finish, lock, save,
             link_verified_email=federation["link_verified_email"], timeout=federation["idp_timeout_seconds"],
+            limits=(federation["max_round_trips"], federation["max_round_trips_per_address"]),
         )  # fmt: skip
         self.pages.federation = self.federation
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from typing import Any
+from urllib.parse import urlsplit
 
 from moto.cognitoidp.exceptions import (
     AliasExistsException,
@@ -16,9 +18,16 @@ from moto.cognitoidp.exceptions import (
     ResourceNotFoundError,
     UserNotFoundError,
 )
-from moto.cognitoidp.models import CognitoIdpGroup, CognitoIdpIdentityProvider, CognitoIdpUser
+from moto.cognitoidp.models import (
+    CognitoIdpGroup,
+    CognitoIdpIdentityProvider,
+    CognitoIdpUser,
+    CognitoIdpUserPoolClient,
+)
 from moto.core.exceptions import JsonRESTError
+from moto.core.utils import utcnow
 
+from localcloud.userpool import backend as bk
 from localcloud.userpool import services as sv
 from localcloud.userpool.api import _admin_pool, _dict, _str, op
 from localcloud.userpool.models import EXTERNAL_PROVIDER, LocalUserPool, is_external
@@ -29,6 +38,9 @@ SOCIAL = {"Facebook", "Google", "LoginWithAmazon", "SignInWithApple"}
 # Where each provider puts its user id when the mapping names no "username" claim.
 DEFAULT_ID_CLAIM = {"Facebook": "id", "LoginWithAmazon": "user_id"}
 MAX_LINKS = 5
+# ProviderDetails that are URLs (https on AWS) and the hosts localcloud also takes over http.
+URL_DETAILS = {"authorize_url", "token_url", "attributes_url", "jwks_uri", "oidc_issuer"}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_VALUE = 2048
 
 
@@ -42,9 +54,9 @@ class FederationError(Exception):
         self.description = description
 
 
-def link_key(provider_name: str, provider_user_id: str) -> str:
-    """The key of a linked identity in ``pool.provider_links``."""
-    return f"{provider_name}:{provider_user_id}"
+def link_key(provider_name: str, provider_user_id: str) -> tuple[str, str]:
+    """The key of a linked identity in ``pool.provider_links`` (a pair: names may hold any separator)."""
+    return (provider_name, provider_user_id)
 
 
 def provider_config(provider: CognitoIdpIdentityProvider) -> dict[str, Any]:
@@ -133,8 +145,11 @@ def federated_sign_in(
     claims: dict[str, Any],
     *,
     link_verified_email: bool,
+    client: CognitoIdpUserPoolClient | None = None,
 ) -> CognitoIdpUser:
     """The user a verified provider response signs in: linked native user, existing or new profile."""
+    if client is not None:
+        _check_client_writes(provider, client)
     user_id = provider_user_id(provider, claims)
     user = _linked_user(pool, provider.name, user_id) or pool.users.get(f"{provider.name}_{user_id}")
     if user is None and link_verified_email:
@@ -144,9 +159,52 @@ def federated_sign_in(
         return _create(pool, provider, user_id, attributes)
     if not user.enabled:
         raise FederationError("invalid_request", "User is disabled.")
+    if not is_external(user):
+        attributes = _onto_native(pool, user, attributes)
     if attributes:
         user.update_attributes([{"Name": k, "Value": v} for k, v in attributes.items()])
     return user
+
+
+def _check_client_writes(provider: CognitoIdpIdentityProvider, client: CognitoIdpUserPoolClient) -> None:
+    """A mapped custom attribute must be one the app client may write (reference-2 §1.1), or the
+    sign-in fails: no provider can set custom:role (or anything else the client cannot)."""
+    writable = client.extended_config.get("WriteAttributes")
+    mapping = provider_config(provider).get("AttributeMapping") or {}
+    refused = sorted(
+        a for a in mapping if a.startswith("custom:") and writable is not None and a not in writable
+    )
+    if refused:
+        raise FederationError(
+            "invalid_request", f"The app client cannot write the mapped attribute(s) {', '.join(refused)}."
+        )
+
+
+def _onto_native(pool: LocalUserPool, user: CognitoIdpUser, attributes: dict[str, str]) -> dict[str, str]:
+    """The mapped attributes a linked native user takes: never another user's e-mail.
+
+    The e-mail is a sign-in alias of the native user, so the mapping follows AdminUpdateUserAttributes'
+    rule (AliasExistsException): an address another user has is not taken, nor is an unverified
+    provider address over a verified native one (nor is a verified address un-verified). Cognito's
+    exact behaviour here is unconfirmed; leaving the e-mail as it was keeps both accounts safe and
+    the sign-in working, and the other mapped attributes are still written (reference-2 §1.5).
+    """
+    email = attributes.get("email")
+    if email is None:
+        return attributes
+    kept = {k: v for k, v in attributes.items() if k not in ("email", "email_verified")}
+    current = str(user.attribute_lookup.get("email", ""))
+    native_verified = user.attribute_lookup.get("email_verified") == "true"
+    if email.lower() == current.lower():
+        if native_verified or "email_verified" not in attributes:
+            return kept
+        return {**kept, "email_verified": attributes["email_verified"]}
+    other = sv.find_user(pool, email)
+    if (other is not None and other.username != user.username) or (
+        native_verified and attributes.get("email_verified") != "true"
+    ):
+        return kept
+    return attributes
 
 
 def _linked_user(pool: LocalUserPool, provider_name: str, user_id: str) -> CognitoIdpUser | None:
@@ -166,7 +224,8 @@ def _pre_sign_up_link(
 
     Only when the provider says the e-mail is verified AND the native user's e-mail is verified
     too: otherwise anyone could claim an address at some provider (or sign up with it here) and
-    take over the other person's account.
+    take over the other person's account. Nor when the user unlinked this identity before
+    (``pool.unlinked``): unlinking must stay true (the real Lambda needs the same record).
     """
     email = claims.get("email")
     if not isinstance(email, str) or not email or not provider_says_verified(claims):
@@ -180,6 +239,8 @@ def _pre_sign_up_link(
     )  # fmt: skip
     if native is None or len(identities(native)) >= MAX_LINKS:
         return None
+    if (provider.name, user_id, native.username) in pool.unlinked:
+        return None  # the user removed this link: it signs in on its own now
     link(pool, provider, user_id, native)
     return native
 
@@ -274,6 +335,7 @@ def admin_link_provider_for_user(params: dict[str, Any]) -> dict[str, Any]:
     if owner is None and len(identities(native)) >= MAX_LINKS:
         raise JsonRESTError("LimitExceededException", "A user can be linked to at most 5 identities.")
     link(pool, provider, user_id, native)
+    pool.unlinked.discard((provider.name, user_id, native.username))  # an explicit link wins
     return {}
 
 
@@ -284,6 +346,7 @@ def admin_disable_provider_for_user(params: dict[str, Any]) -> dict[str, Any]:
     provider, user_id = _source(pool, params, "User")
     username = pool.provider_links.pop(link_key(provider.name, user_id), None)
     if username is not None:
+        pool.unlinked.add((provider.name, user_id, username))
         native = pool.users.get(username)
         if native is not None:
             kept = [
@@ -300,41 +363,69 @@ def admin_disable_provider_for_user(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+STORED = ("ProviderDetails", "AttributeMapping", "IdpIdentifiers", "AcrMapping")
+
+
 @op("CreateIdentityProvider")
-def create_identity_provider(params: dict[str, Any]) -> None:
-    """Cognito's checks, then moto stores it (moto overwrites duplicates and takes any type)."""
+def create_identity_provider(params: dict[str, Any]) -> dict[str, Any]:
+    """Cognito's checks (moto overwrites duplicates and takes any type), then moto's backend stores it."""
     pool = _admin_pool(params)
     name, ptype = _str(params, "ProviderName"), _str(params, "ProviderType")
     if name in pool.identity_providers:
         raise JsonRESTError("DuplicateProviderException", f"A provider with the name {name} already exists.")
+    _check_name(name)
     _check_provider(name, ptype, params.get("ProviderDetails") or {})
-    return None
+    _check_mapping(pool, params.get("AttributeMapping") or {})
+    config = {"ProviderType": ptype, **{k: params[k] for k in STORED if params.get(k) is not None}}
+    provider = bk.backend(pool.region).create_identity_provider(pool.id, name, config)
+    return _described(pool, provider)
 
 
 @op("UpdateIdentityProvider")
-def update_identity_provider(params: dict[str, Any]) -> None:
-    """The provider must exist; the details are checked as at creation."""
+def update_identity_provider(params: dict[str, Any]) -> dict[str, Any]:
+    """The details are checked as at creation (given ProviderDetails are merged into the stored ones)."""
     pool = _admin_pool(params)
     provider = _provider(pool, _str(params, "ProviderName"))
-    details = {
-        **(provider_config(provider).get("ProviderDetails") or {}),
-        **(params.get("ProviderDetails") or {}),
-    }
-    _check_provider(provider.name, provider_config(provider).get("ProviderType", ""), details)
-    return None
+    config = provider_config(provider)
+    details = {**(config.get("ProviderDetails") or {}), **(params.get("ProviderDetails") or {})}
+    _check_provider(provider.name, config.get("ProviderType", ""), details)
+    _check_mapping(pool, params.get("AttributeMapping") or {})
+    config.update({k: params[k] for k in STORED if params.get(k) is not None})
+    config["ProviderDetails"] = details
+    provider.last_modified_date = utcnow()
+    return _described(pool, provider)
 
 
 @op("DeleteIdentityProvider")
 def delete_identity_provider(params: dict[str, Any]) -> None:
-    """Deleting a provider drops its links (moto then deletes it)."""
+    """Deleting a provider drops its links and their ``identities`` entries (moto then deletes it)."""
     pool = _admin_pool(params)
     name = _provider(pool, _str(params, "ProviderName")).name
-    for key in [k for k in pool.provider_links if k.startswith(f"{name}:")]:
-        del pool.provider_links[key]
+    for key in [k for k in pool.provider_links if k[0] == name]:
+        native = pool.users.get(pool.provider_links.pop(key))
+        if native is not None:
+            _set_identities(native, [e for e in identities(native) if e.get("providerName") != name])
     return None
 
 
+def _check_name(name: str) -> None:
+    """CreateIdentityProvider's ProviderName pattern (botocore ProviderNameTypeV2), which the
+    generic validation leaves out: ``[^_\\p{Z}][\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}][^_\\p{Z}]+``."""
+    categories = [unicodedata.category(c)[0] for c in name]
+    if (
+        len(name) < 3  # noqa: PLR2004 - the pattern's three parts
+        or any(c == "_" or k == "Z" for i, (c, k) in enumerate(zip(name, categories, strict=True)) if i != 1)
+        or categories[1] not in "LMSNP"
+    ):
+        raise InvalidParameterException(
+            "1 validation error detected: Value at 'providerName' failed to satisfy constraint: Member must "
+            "satisfy regular expression pattern: [^_\\p{Z}][\\p{L}\\p{M}\\p{S}\\p{N}\\p{P}][^_\\p{Z}]+"
+        )
+
+
 def _check_provider(name: str, ptype: str, details: dict[str, Any]) -> None:
+    if name.lower() == "cognito":
+        raise InvalidParameterException("ProviderName Cognito is reserved.")
     if ptype not in PROVIDER_TYPES:
         raise InvalidParameterException(f"ProviderType {ptype} is not supported.")
     if ptype in SOCIAL and name != ptype:
@@ -343,13 +434,46 @@ def _check_provider(name: str, ptype: str, details: dict[str, Any]) -> None:
         raise InvalidParameterException("ProviderDetails must include client_id.")
     if ptype == "OIDC" and not details.get("oidc_issuer"):
         raise InvalidParameterException("ProviderDetails must include oidc_issuer for an OIDC provider.")
+    for key in URL_DETAILS & set(details):
+        if not _acceptable_url(details[key]):
+            raise InvalidParameterException(f"ProviderDetails {key} must be an https URL.")
+
+
+def _acceptable_url(value: object) -> bool:
+    """An https URL, as AWS requires; localcloud also takes http to this machine (its fakes, tests)."""
+    if not isinstance(value, str) or any(c.isspace() or not c.isprintable() for c in value):
+        return False
+    try:
+        url = urlsplit(value)
+        host = url.hostname
+        url.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    if not host or url.username is not None or url.password is not None:
+        return False
+    return url.scheme == "https" or (url.scheme == "http" and host in LOOPBACK)
+
+
+def _check_mapping(pool: LocalUserPool, mapping: dict[str, Any]) -> None:
+    """AttributeMapping keys: pool attributes (or username); a custom one must be mutable."""
+    known = sv.schema_names(pool) | {"username"}
+    for attribute in mapping:
+        if attribute not in known:
+            raise InvalidParameterException(f"Attribute {attribute} does not exist in the user pool schema.")
+        schema = pool.schema_attributes.get(attribute)
+        if attribute.startswith("custom:") and schema is not None and not schema.mutable:
+            raise InvalidParameterException(f"Attribute {attribute} is immutable and cannot be mapped.")
 
 
 @op("DescribeIdentityProvider")
 def describe_identity_provider(params: dict[str, Any]) -> dict[str, Any]:
-    """The stored provider; as on AWS, Sign in with Apple's private_key is never returned."""
+    """The stored provider."""
     pool = _admin_pool(params)
-    provider = _provider(pool, _str(params, "ProviderName"))
+    return _described(pool, _provider(pool, _str(params, "ProviderName")))
+
+
+def _described(pool: LocalUserPool, provider: CognitoIdpIdentityProvider) -> dict[str, Any]:
+    """Create/Update/DescribeIdentityProvider's answer: as on AWS, Apple's private_key never returned."""
     config = provider_config(provider)
     details = {k: v for k, v in (config.get("ProviderDetails") or {}).items() if k != "private_key"}
     return {

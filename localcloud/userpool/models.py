@@ -131,14 +131,22 @@ class LocalUserPool(CognitoIdpUserPool):
         self.arn = self.arn.rsplit("/", 1)[0] + "/" + self.id
         self.origins: dict[str, Origin] = {}
         self.user_states: dict[str, UserState] = {}
-        # Linked identities (AdminLinkProviderForUser): "<ProviderName>:<provider user id>" → username.
-        self.provider_links: dict[str, str] = {}
+        # Linked identities (AdminLinkProviderForUser): (ProviderName, provider user id) → username.
+        self.provider_links: dict[tuple[str, str], str] = {}
+        # (ProviderName, provider user id, username) links AdminDisableProviderForUser removed: the
+        # emulated pre-sign-up trigger never links those again (an admin's explicit link may).
+        self.unlinked: set[tuple[str, str, str]] = set()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore from a pickle; older snapshots may lack newer attributes."""
         state.setdefault("origins", {})
         state.setdefault("user_states", {})
-        state.setdefault("provider_links", {})
+        state.setdefault("unlinked", set())
+        links = state.setdefault("provider_links", {})
+        # Older snapshots keyed links by "<ProviderName>:<id>" (ambiguous when a name holds ':').
+        state["provider_links"] = {
+            (tuple(k.split(":", 1)) if isinstance(k, str) else k): v for k, v in links.items()
+        }
         self.__dict__.update(state)
 
     def _get_user(self, username: str) -> CognitoIdpUser:

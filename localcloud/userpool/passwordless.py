@@ -35,7 +35,7 @@ from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, Use
 from localcloud import outbox
 from localcloud.userpool import services as sv
 from localcloud.userpool.lockout import LOCKOUT
-from localcloud.userpool.models import LocalUserPool
+from localcloud.userpool.models import LocalUserPool, is_external
 
 # The first factors localcloud can check (PASSWORD_SRP, SMS_OTP and WEB_AUTHN are not emulated).
 FACTORS = ("PASSWORD", "EMAIL_OTP")
@@ -92,6 +92,8 @@ def _refusal(user: CognitoIdpUser) -> Exception | None:
     """Why a code may not be sent to, or sign in, this user; None if it may."""
     if not user.enabled:
         return NotAuthorizedError("User is disabled.")
+    if is_external(user):  # federated users have no SDK sign-in (reference-2 §1.2, §1.4)
+        return NotAuthorizedError("User is not authorized to get auth details.")
     if user.status is UserStatus.UNCONFIRMED:
         return UserNotConfirmedException("User is not confirmed.")
     if user.status is UserStatus.RESET_REQUIRED:

@@ -120,6 +120,39 @@ def test_unlinking_keeps_a_way_to_sign_in(app_client, new_user):
     assert len(selectors.user_linked_providers(user=google_user)) == 1
 
 
+def test_unlinked_google_no_longer_signs_in_to_the_account(app_client, new_user):
+    person = new_user(name="Ulla Unlinked")
+    provider_round_trip(app_client, "Google", email=person.email, verified=True)
+    user = User.objects.get(cognito_sub=person.sub)
+    page = app_client.post(
+        "/accounts/linked-providers/unlink/", {"provider": "Google", "next": "/me/"}, follow=True
+    )
+    assert "Google no longer signs you in to this account." in page.content.decode()
+    app_client.post("/accounts/sign-out/")
+    # The same Google account and verified e-mail again: as promised, not this account.
+    provider_round_trip(app_client, "Google", email=person.email, verified=True)
+    signed_in = User.objects.get(pk=app_client.session["_auth_user_id"])
+    assert signed_in.pk != user.pk and signed_in.cognito_username.startswith("Google_")
+    assert selectors.user_linked_providers(user=user) == []
+
+
+def test_a_nameless_apple_user_is_called_apple_user_not_its_sub(app_client):
+    # Apple gives no name; with its address unverified there is nothing else to show.
+    provider_round_trip(app_client, "SignInWithApple", email=fresh_email(), verified=False)
+    user = User.objects.get(pk=app_client.session["_auth_user_id"])
+    assert user.email == "" and user.cognito_username.startswith("SignInWithApple_")
+    assert str(user) == user.get_short_name() == "Apple user"
+    assert Profile.objects.get(user=user).display_name == "Apple user"
+    page = app_client.get("/me/").content.decode()
+    assert "Apple user" in page and user.cognito_sub not in page
+    # With a verified address, its local part (as for any nameless sign-in).
+    other = app_client.__class__(HTTP_HOST="localhost:8000")
+    email = fresh_email()
+    provider_round_trip(other, "SignInWithApple", email=email, verified=True)
+    verified = User.objects.get(pk=other.session["_auth_user_id"])
+    assert Profile.objects.get(user=verified).display_name == email.split("@")[0]
+
+
 def test_linked_providers_partial_renders_forms_with_csrf(rf, new_user, app_client):
     from django.template.loader import render_to_string
 

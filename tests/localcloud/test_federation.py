@@ -7,15 +7,19 @@ provider (tests/support/federation.py) forges tokens, relays errors or never ans
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 import requests
 
 from tests.support.federation import (
+    browser_from,
     consent,
     fake_provider_id,
+    federated_code,
     federated_tokens,
     new_email,
     rogue_provider,
@@ -124,9 +128,35 @@ def test_state_is_single_use(stack: Stack) -> None:
 
 
 def test_state_is_bound_to_the_browser_that_started(stack: Stack) -> None:
-    _, url = _to_idpresponse(stack)
+    session, url = _to_idpresponse(stack)
     other = requests.get(url, allow_redirects=False, timeout=10)  # no binding cookie
     assert other.status_code == HTTPStatus.BAD_REQUEST and "another browser" in other.text
+    forged = requests.get(url, cookies={"lc-idp": "guess"}, allow_redirects=False, timeout=10)
+    assert forged.status_code == HTTPStatus.BAD_REQUEST and "another browser" in forged.text
+    # Neither burnt the real browser's round trip.
+    final = session.get(url, allow_redirects=False, timeout=10)
+    assert final.status_code == HTTPStatus.FOUND and "code" in callback_query(final)
+
+
+def test_a_flood_of_round_trips_does_not_evict_anyone_elses(private_stack: Callable[..., Stack]) -> None:
+    stack = private_stack(federation={"max_round_trips": 6, "max_round_trips_per_address": 2})
+    session, url = _to_idpresponse(stack)  # from 127.0.0.1
+    flood = browser_from("127.0.0.2")
+    params = authorize_params(stack, identity_provider="Google")
+    for _ in range(20):  # anonymous authorize?identity_provider=Google, many times over
+        started = flood.get(f"{stack.base}/oauth2/authorize", params=params, allow_redirects=False, timeout=5)
+        assert started.status_code == HTTPStatus.FOUND
+    # A flood from several addresses fills the table: new round trips are refused, none evicted.
+    for last in range(3, 6):
+        browser_from(f"127.0.0.{last}").get(
+            f"{stack.base}/oauth2/authorize", params=params, allow_redirects=False, timeout=5
+        )
+    full = browser_from("127.0.0.9").get(
+        f"{stack.base}/oauth2/authorize", params=params, allow_redirects=False, timeout=5
+    )
+    assert callback_query(full)["error"] == "invalid_request"
+    final = session.get(url, allow_redirects=False, timeout=10)
+    assert final.status_code == HTTPStatus.FOUND and "code" in callback_query(final)
 
 
 def test_unknown_state_is_an_error_page(stack: Stack) -> None:
@@ -283,9 +313,9 @@ def test_admin_link_and_disable(stack: Stack, new_stack_user: Callable) -> None:
     assert code_of(lambda: idp.admin_link_provider_for_user(**bad_attribute)) == "InvalidParameterException"
     # Unlinked: the next Google sign-in makes its own profile.
     idp.admin_disable_provider_for_user(UserPoolId=stack.pool_id, User=link["SourceUser"])
-    # (unverified this time: the native profile now has this e-mail, and the emulated
-    # pre-sign-up trigger would link a verified one again)
-    after = claims_of(stack, federated_tokens(stack, "Google", email=other_email, verified=False))
+    # Verified, and the native user has this e-mail now: the emulated pre-sign-up trigger
+    # still does not link again what was unlinked.
+    after = claims_of(stack, federated_tokens(stack, "Google", email=other_email, verified=True))
     assert after["sub"] != native_sub and after["cognito:username"] == f"Google_{google_id}"
 
 
@@ -345,7 +375,18 @@ def rogue_stack(tmp_path_factory: pytest.TempPathFactory):
         running.stop()
 
 
-@pytest.mark.parametrize("mode", ["wrong_iss", "wrong_aud", "bad_signature", "expired", "wrong_nonce"])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "wrong_iss",
+        "wrong_aud",
+        "bad_signature",
+        "expired",
+        "wrong_nonce",
+        "aud_list_without_azp",
+        "aud_list_wrong_azp",
+    ],
+)
 def test_forged_provider_tokens_are_refused(rogue_stack, mode: str) -> None:
     stack, rogue = rogue_stack
     rogue.mode = mode
@@ -355,10 +396,11 @@ def test_forged_provider_tokens_are_refused(rogue_stack, mode: str) -> None:
     assert query["state"] == back.app_state and "id_token" in query["error_description"]
 
 
-def test_honest_rogue_provider_signs_in(rogue_stack) -> None:
+@pytest.mark.parametrize("mode", ["ok", "aud_list_with_azp"])
+def test_honest_rogue_provider_signs_in(rogue_stack, mode: str) -> None:
     stack, rogue = rogue_stack
-    rogue.mode = "ok"
-    query = callback_query(rogue_round_trip(stack, rogue, ROGUE, "honest"))
+    rogue.mode = mode
+    query = callback_query(rogue_round_trip(stack, rogue, ROGUE, f"honest-{mode}"))
     assert "code" in query, query
 
 
@@ -462,3 +504,230 @@ def test_provider_and_linking_operations_need_the_operators_signature(stack: Sta
     for call in calls:
         assert code_of(call) == "MissingAuthenticationTokenException"
     assert stack.idp().describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="Google")
+
+
+# --- a linked identity never takes another user's e-mail (review finding 1) -----------------------------
+def test_linked_identity_cannot_take_another_users_email(stack: Stack, new_stack_user: Callable) -> None:
+    eve_email, _ = new_stack_user()
+    vic_email, vic_password = new_stack_user()
+    eve_password = "Eve-pass-123"  # not vic's
+    stack.idp().admin_set_user_password(
+        UserPoolId=stack.pool_id, Username=eve_email, Password=eve_password, Permanent=True
+    )
+    account = f"acct-{new_email()[4:14]}"
+    eve = stack.verify(stack.api_login(eve_email, eve_password)["IdToken"], "id")
+    linked = claims_of(stack, federated_tokens(stack, "Google", email=eve_email, account_id=account))
+    assert linked["sub"] == eve["sub"]
+    # The same Google account now says vic's address (unverified, then verified): eve keeps hers.
+    for verified in (False, True):
+        again = claims_of(
+            stack, federated_tokens(stack, "Google", email=vic_email, verified=verified, account_id=account)
+        )
+        assert again["sub"] == eve["sub"] and again["email"] == eve_email and again["email_verified"] is True
+    assert stack.verify(stack.api_login(vic_email, vic_password)["IdToken"], "id")["email"] == vic_email
+    assert code_of(lambda: stack.api_login(vic_email, eve_password)) == "NotAuthorizedException"
+    users = stack.idp().list_users(UserPoolId=stack.pool_id, Filter=f'email = "{vic_email}"')["Users"]
+    assert len(users) == 1
+    # An unverified address nobody has does not replace eve's verified one either.
+    fresh = new_email("unverified")
+    third = claims_of(
+        stack, federated_tokens(stack, "Google", email=fresh, verified=False, account_id=account)
+    )
+    assert third["email"] == eve_email and third["email_verified"] is True
+    assert stack.verify(stack.api_login(eve_email, eve_password)["IdToken"], "id")["sub"] == eve["sub"]
+
+
+# --- no e-mailed code for federated users (review finding 2) --------------------------------------------
+def test_federated_user_cannot_sign_in_with_an_emailed_code(stack: Stack) -> None:
+    email = new_email("otp")
+    username = claims_of(stack, federated_tokens(stack, "Google", email=email))["cognito:username"]
+    idp = stack.idp()
+    # With PreventUserExistenceErrors (the web client), a non-user's answers: a session, no code.
+    started = idp.initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="USER_AUTH",
+        AuthParameters={
+            "USERNAME": username,
+            "SECRET_HASH": stack.secret_hash(username),
+            "PREFERRED_CHALLENGE": "EMAIL_OTP",
+        },
+    )
+    assert started["ChallengeName"] == "EMAIL_OTP" and stack.sign_in_codes(email) == []
+    answer = {"USERNAME": username, "SECRET_HASH": stack.secret_hash(username), "EMAIL_OTP_CODE": "123456"}
+    refused = lambda: idp.respond_to_auth_challenge(  # noqa: E731
+        ClientId=stack.client_id,
+        ChallengeName="EMAIL_OTP",
+        Session=started["Session"],
+        ChallengeResponses=answer,
+    )
+    assert code_of(refused) == "CodeMismatchException"
+    # Without it, told as the password flows tell it.
+    legacy = idp.create_user_pool_client(
+        UserPoolId=stack.pool_id, ClientName="legacy-otp", GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="LEGACY",
+    )["UserPoolClient"]  # fmt: skip
+    with pytest.raises(idp.exceptions.NotAuthorizedException, match="not authorized to get auth details"):
+        idp.initiate_auth(
+            ClientId=legacy["ClientId"],
+            AuthFlow="USER_AUTH",
+            AuthParameters={"USERNAME": username, "PREFERRED_CHALLENGE": "EMAIL_OTP"},
+        )
+    assert stack.sign_in_codes(email) == []
+
+
+# --- provider names (review finding 5) ------------------------------------------------------------------
+def _oidc(stack: Stack, name: str) -> dict[str, Any]:
+    return {
+        "UserPoolId": stack.pool_id,
+        "ProviderName": name,
+        "ProviderType": "OIDC",
+        "ProviderDetails": {
+            "client_id": "c",
+            "client_secret": "s",
+            "authorize_scopes": "openid",
+            "oidc_issuer": "https://issuer.example.com",
+        },  # fmt: skip
+    }
+
+
+def test_provider_name_pattern_and_links_of_names_with_a_colon(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    idp = stack.idp()
+    for bad in ("Ab", "_Acme", "Ac me", "Acm_e", " Acme"):
+        assert code_of(lambda b=bad: idp.create_identity_provider(**_oidc(stack, b))) == (
+            "InvalidParameterException"
+        ), bad
+    suffix = secrets.token_hex(3)
+    # "<name>:<id>" would be the same text for both identities: each still links to its own user.
+    short, colon = f"Ac{suffix}", f"Ac{suffix}:x"
+    for name in (short, colon):
+        idp.create_identity_provider(**_oidc(stack, name))
+    first, _ = new_stack_user()
+    second, _ = new_stack_user()
+
+    def link(user: str, provider: str, value: str) -> None:
+        idp.admin_link_provider_for_user(
+            UserPoolId=stack.pool_id,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": user},
+            SourceUser={"ProviderName": provider, "ProviderAttributeName": "Cognito_Subject",
+                        "ProviderAttributeValue": value},
+        )  # fmt: skip
+
+    link(first, colon, "1")
+    link(second, short, "x:1")
+    idp.delete_identity_provider(UserPoolId=stack.pool_id, ProviderName=short)
+    user = idp.admin_get_user(UserPoolId=stack.pool_id, Username=first)
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert [i["providerName"] for i in json.loads(attrs["identities"])] == [colon]
+    assert code_of(lambda: link(second, colon, "1")) == "AliasExistsException"  # still first's
+
+
+# --- unlinking stays true (review finding 3) ------------------------------------------------------------
+def test_an_unlinked_identity_is_not_linked_again(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
+    native = stack.verify(stack.api_login(email, password)["IdToken"], "id")
+    linked = claims_of(stack, federated_tokens(stack, "Google", email=email))
+    assert linked["sub"] == native["sub"]
+    stack.idp().admin_disable_provider_for_user(
+        UserPoolId=stack.pool_id,
+        User={"ProviderName": "Google", "ProviderAttributeName": "Cognito_Subject",
+              "ProviderAttributeValue": linked["identities"][0]["userId"]},
+    )  # fmt: skip
+    for _ in range(2):  # the same verified e-mail, again and again: its own profile
+        again = claims_of(stack, federated_tokens(stack, "Google", email=email))
+        assert again["sub"] != native["sub"] and again["cognito:username"].startswith("Google_")
+    assert stack.verify(stack.api_login(email, password)["IdToken"], "id")["sub"] == native["sub"]
+    # Another provider's verified claim of the address still links (only the removed link is remembered).
+    apple = claims_of(stack, federated_tokens(stack, "SignInWithApple", email=email))
+    assert apple["sub"] == native["sub"]
+
+
+# --- deleting a provider (review finding 7) -------------------------------------------------------------
+def test_deleting_a_provider_removes_its_identities_from_linked_users(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    idp = stack.idp()
+    name = f"Gone{secrets.token_hex(3)}"
+    idp.create_identity_provider(**_oidc(stack, name))
+    email, _ = new_stack_user()
+    idp.admin_link_provider_for_user(
+        UserPoolId=stack.pool_id,
+        DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": email},
+        SourceUser={"ProviderName": name, "ProviderAttributeName": "Cognito_Subject",
+                    "ProviderAttributeValue": "42"},
+    )  # fmt: skip
+
+    def attrs() -> dict[str, str]:
+        user = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)
+        return {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+
+    assert [i["providerName"] for i in json.loads(attrs()["identities"])] == [name]
+    idp.delete_identity_provider(UserPoolId=stack.pool_id, ProviderName=name)
+    assert "identities" not in attrs()  # nothing stale to count toward the 5 links or to list
+
+
+# --- what CreateIdentityProvider / UpdateIdentityProvider take and return (review finding 8) ---------------
+def test_provider_names_and_urls_are_checked_as_aws_does(stack: Stack) -> None:
+    idp = stack.idp()
+    for reserved in ("COGNITO", "Cognito"):
+        assert code_of(lambda r=reserved: idp.create_identity_provider(**_oidc(stack, r))) == (
+            "InvalidParameterException"
+        )
+    name = f"Url{secrets.token_hex(3)}"
+    for key in ("authorize_url", "token_url", "jwks_uri", "attributes_url", "oidc_issuer"):
+        for url in ("javascript:alert(1)", "file:///etc/passwd", "http://evil.example/x", "https://"):
+            spec = _oidc(stack, name)
+            spec["ProviderDetails"][key] = url
+            assert code_of(lambda s=spec: idp.create_identity_provider(**s)) == "InvalidParameterException", (
+                url
+            )
+    spec = _oidc(stack, name)
+    spec["ProviderDetails"]["authorize_url"] = "http://127.0.0.1:9/authorize"  # localcloud's own fakes
+    created = idp.create_identity_provider(**spec)["IdentityProvider"]
+    assert created["ProviderName"] == name
+    bad_update = {"UserPoolId": stack.pool_id, "ProviderName": name,
+                  "ProviderDetails": {"token_url": "javascript:alert(1)"}}  # fmt: skip
+    assert code_of(lambda: idp.update_identity_provider(**bad_update)) == "InvalidParameterException"
+    unknown = {**_oidc(stack, f"Map{secrets.token_hex(3)}"), "AttributeMapping": {"custom:nope": "x"}}
+    assert code_of(lambda: idp.create_identity_provider(**unknown)) == "InvalidParameterException"
+
+
+def test_update_never_returns_apples_private_key(stack: Stack) -> None:
+    idp = stack.idp()
+    mapping = idp.describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="SignInWithApple")[
+        "IdentityProvider"
+    ]["AttributeMapping"]
+    updated = idp.update_identity_provider(
+        UserPoolId=stack.pool_id,
+        ProviderName="SignInWithApple",
+        ProviderDetails={"authorize_scopes": "email name"},
+        AttributeMapping=mapping,
+    )["IdentityProvider"]
+    assert "private_key" not in updated["ProviderDetails"] and updated["ProviderDetails"]["key_id"]
+    # The stored key is kept: Apple sign-in still works (its client secret is signed with it).
+    assert claims_of(stack, federated_tokens(stack, "SignInWithApple", email=new_email("apple")))["sub"]
+
+
+def test_a_provider_cannot_set_an_attribute_the_client_cannot_write(stack: Stack) -> None:
+    idp = stack.idp()
+    mapping = idp.describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="SignInWithApple")[
+        "IdentityProvider"
+    ]["AttributeMapping"]
+    idp.update_identity_provider(
+        UserPoolId=stack.pool_id,
+        ProviderName="SignInWithApple",
+        AttributeMapping={**mapping, "custom:role": "email"},
+    )
+    email = new_email("role")
+    try:
+        query, _ = federated_code(stack, "SignInWithApple", email=email)
+    finally:
+        idp.update_identity_provider(
+            UserPoolId=stack.pool_id, ProviderName="SignInWithApple", AttributeMapping=mapping
+        )
+    assert query["error"] == "invalid_request" and "custom:role" in query["error_description"]
+    assert "code" not in query
+    users = idp.list_users(UserPoolId=stack.pool_id, Filter=f'email = "{email}"')["Users"]
+    assert users == []

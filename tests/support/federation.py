@@ -30,6 +30,25 @@ def new_email(prefix: str = "fed") -> str:
     return f"{prefix}-{secrets.token_hex(5)}@example.com"
 
 
+class _FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from another loopback address (127.0.0.0/8 is all this machine's)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def browser_from(address: str) -> requests.Session:
+    """A browser whose requests come from ``address`` (e.g. 127.0.0.2): another client address."""
+    session = requests.Session()
+    session.mount("http://", _FromAddress(address))
+    return session
+
+
 def to_provider(stack: Stack, provider: str, session: requests.Session | None = None, **extra: str):
     """authorize?identity_provider=… → (browser, 302 to the provider, the app's authorize params)."""
     session = session or requests.Session()
@@ -150,6 +169,12 @@ class RogueProvider:
             key = self.other_key
         elif self.mode == "wrong_nonce":
             claims["nonce"] = "not-the-nonce"
+        elif self.mode == "aud_list_without_azp":
+            claims["aud"] = [self.client_id, "someone-else"]
+        elif self.mode == "aud_list_wrong_azp":
+            claims["aud"], claims["azp"] = [self.client_id, "someone-else"], "someone-else"
+        elif self.mode == "aud_list_with_azp":
+            claims["aud"], claims["azp"] = [self.client_id, "someone-else"], self.client_id
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "rogue-1"})
 
     def jwks(self) -> dict[str, Any]:
