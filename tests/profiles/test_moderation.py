@@ -239,3 +239,32 @@ def test_a_moderator_acts_only_on_profiles_they_may_see(moderator):
         assert "Priya" not in response.content.decode()
     private.refresh_from_db()
     assert private.hidden_at is None
+
+
+def test_a_moderator_cannot_undo_an_administrators_hide(member, moderator):
+    """An action is reversed only by someone of at least the rank of whoever took it."""
+    _, profile = member
+    mod, _ = moderator
+    admin, _ = make_member(name="Ada Admin", role="admin")
+    assert hide(client_for(admin), profile, reason="Harassment, decided by an admin").status_code == 302
+    mod_client = client_for(mod)
+    refused = mod_client.post(f"/u/{profile.handle}/moderate/unhide/", {"reason": "I disagree"})
+    assert refused.status_code == HTTPStatus.FOUND
+    assert (
+        "only someone of that rank or higher may undo it"
+        in mod_client.get(refused["Location"]).content.decode()
+    )
+    profile.refresh_from_db()
+    assert profile.hidden_at is not None
+    assert list(Moderation.objects.filter(profile=profile).values_list("action", flat=True)) == ["hide"]
+
+    # The administrator may; and what a moderator hid, another moderator or an admin may show again.
+    shown = client_for(admin).post(f"/u/{profile.handle}/moderate/unhide/", {"reason": "Reviewed"})
+    assert shown.status_code == HTTPStatus.FOUND
+    profile.refresh_from_db()
+    assert profile.hidden_at is None
+    other_mod, _ = make_member(name="Otto Moderator", role="moderator")
+    assert hide(mod_client, profile).status_code == HTTPStatus.FOUND
+    client_for(other_mod).post(f"/u/{profile.handle}/moderate/unhide/", {"reason": "Fine now"})
+    profile.refresh_from_db()
+    assert profile.hidden_at is None
