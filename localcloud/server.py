@@ -97,7 +97,8 @@ class LocalCloud:
         # The fake Google/Facebook/Apple/OIDC providers (localcloud/idp), with their own state.
         clients = clients_from_config(config.identity_providers, idp_credentials)
         self.fake_idps = FakeIdPs(idp_credentials, clients, config.fake_identities)
-        self.identity = IdentityPool(config, data_dir, self.pool, self.client, self.keys)
+        app_clients = [c for c in (self.client, self.spa_client) if c is not None]
+        self.identity = IdentityPool(config, data_dir, self.pool, app_clients, self.keys)
         from localcloud.s3 import seed as s3_seed
 
         self.bucket = s3_seed.seed(config)

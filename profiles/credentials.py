@@ -33,6 +33,10 @@ ACCESS_TOKEN = "oidc_access_token"  # noqa: S105 - a session key
 ID_TOKEN = "oidc_id_token"  # noqa: S105 - a session key
 
 
+# What a member sees when the identity pool's role mapping denies their account any role.
+ROLE_DENIED = "Your account has no access to pictures; ask an administrator."
+
+
 class CredentialsUnavailable(Exception):
     """No credentials can be had now; the message is for the user."""
 
@@ -94,6 +98,10 @@ def user_credentials(*, request: HttpRequest, profile: Profile | None = None) ->
         profile = Profile.objects.only("identity_id").get(user=user)
     try:
         credentials = _user_credentials(profile=profile, id_token=id_token)
+    except identity_pool.RoleDenied as exc:
+        # The sign-in is fine; the identity pool's role mapping gives this account no role.
+        logger.info("identity pool gives user %s no role: %s", user.pk, exc)
+        raise CredentialsUnavailable(ROLE_DENIED) from exc
     except identity_pool.LoginRefused as exc:
         logger.info("identity pool refused user %s: %s", user.pk, exc)
         raise CredentialsUnavailable(
@@ -111,6 +119,8 @@ def _user_credentials(*, profile: Profile, id_token: str) -> Credentials:
     if identity_id:
         try:
             return identity_pool.identity_pool().get_credentials(identity_id=identity_id, id_token=id_token)
+        except identity_pool.RoleDenied:
+            raise  # the identity is known; asking GetId again would be refused the same way
         except identity_pool.LoginRefused:
             # A stored id the pool no longer knows (pool re-created): ask for it again below.
             # An expired or foreign token fails again at GetId, so nothing is masked.

@@ -136,10 +136,32 @@ def moderation_hide(*, actor, target: Profile, reason: str) -> Moderation:
     return record
 
 
+def _check_reversal(*, role: str, target: Profile, reverses: str) -> None:
+    """An action is reversed only by someone of at least the rank of whoever took it last.
+
+    A moderator cannot show again a profile an administrator hid. The rank is the one recorded
+    with the action (`actor_role`); a role no longer among the moderator roles ranks lowest.
+    Called with the target's row locked, so a concurrent hide is seen.
+    """
+    taken_by = (
+        Moderation.objects.filter(profile=target, action=reverses)
+        .order_by("-created_at", "-id")
+        .values_list("actor_role", flat=True)
+        .first()
+    )
+    if taken_by is not None and roles.moderation_rank(taken_by) > roles.moderation_rank(role):
+        raise ModerationFailed(
+            f"This was done by someone with the role “{taken_by}”: only someone of that rank or "
+            "higher may undo it. Nothing changed."
+        )
+
+
 def moderation_unhide(*, actor, target: Profile, reason: str) -> Moderation:
-    """Show a hidden profile again."""
+    """Show a hidden profile again (not one hidden by a higher rank)."""
     role = _authorize(actor=actor, target=target)
     with transaction.atomic():
+        Profile.objects.select_for_update().filter(pk=target.pk).values_list("pk", flat=True).first()
+        _check_reversal(role=role, target=target, reverses=Moderation.Action.HIDE)
         now = timezone.now()
         updated = Profile.objects.filter(pk=target.pk, hidden_at__isnull=False).update(
             hidden_at=None, hidden_reason="", moderated_at=now

@@ -60,14 +60,29 @@ def moderations_for_profile(*, profile: Profile) -> list[Moderation]:
     return list(Moderation.objects.filter(profile=profile)[:50])
 
 
-def moderation_log(*, limit: int = 50) -> list[Moderation]:
-    """The latest moderations of any profile, with the profile (for the moderators' page)."""
-    return list(Moderation.objects.select_related("profile")[:limit])
+def _visible_q(*, viewer, prefix: str = "") -> Q:
+    """The profiles a viewer may see (profile_visible_to, as a filter); `prefix` reaches a profile."""
+    if viewer.is_authenticated and viewer.is_staff:
+        return Q()
+    if not viewer.is_authenticated:
+        return Q(**{f"{prefix}visibility": Profile.Visibility.PUBLIC})
+    return ~Q(**{f"{prefix}visibility": Profile.Visibility.PRIVATE}) | Q(**{f"{prefix}user_id": viewer.pk})
 
 
-def profiles_hidden(*, limit: int = 200) -> list[Profile]:
-    """Profiles hidden by moderators, most recently hidden first."""
-    return list(Profile.objects.filter(hidden_at__isnull=False).order_by("-hidden_at")[:limit])
+def moderation_log(*, viewer, limit: int = 50) -> list[Moderation]:
+    """The latest moderations of profiles the viewer may see, with the profile (the moderators' page).
+
+    A private profile's handle, name and reasons are not shown to moderators who may not see it
+    (its /u/<handle>/ page answers them 404).
+    """
+    visible = Moderation.objects.filter(_visible_q(viewer=viewer, prefix="profile__"))
+    return list(visible.select_related("profile")[:limit])
+
+
+def profiles_hidden(*, viewer, limit: int = 200) -> list[Profile]:
+    """Profiles hidden by moderators that the viewer may see, most recently hidden first."""
+    hidden = Profile.objects.filter(_visible_q(viewer=viewer), hidden_at__isnull=False)
+    return list(hidden.order_by("-hidden_at")[:limit])
 
 
 def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:

@@ -164,7 +164,10 @@ def moderation_page(request: HttpRequest) -> HttpResponse:
     """For moderators: the latest moderations and the hidden profiles."""
     if not roles.can_moderate(moderation.actor_role(actor=request.user)):
         raise PermissionDenied("This page is for moderators.")
-    context = {"log": selectors.moderation_log(), "hidden": selectors.profiles_hidden()}
+    context = {
+        "log": selectors.moderation_log(viewer=request.user),
+        "hidden": selectors.profiles_hidden(viewer=request.user),
+    }
     return render(request, "profiles/moderation.html", context)
 
 

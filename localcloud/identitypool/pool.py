@@ -13,6 +13,7 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,11 @@ def _access_key_id() -> str:
 
 
 class IdentityPool:
-    """One identity pool whose only provider is the seeded user pool's app client."""
+    """One identity pool whose provider is the seeded user pool, for its app clients (web, and spa)."""
 
-    def __init__(self, config: Config, data_dir: Path, user_pool: Any, client: Any, keys: KeyStore) -> None:
+    def __init__(
+        self, config: Config, data_dir: Path, user_pool: Any, clients: Sequence[Any], keys: KeyStore
+    ) -> None:
         """Load (or create) the state file and take the pool's settings from the config."""
         spec = config.identity_pool
         self.region = config.region
@@ -108,8 +111,9 @@ class IdentityPool:
         self.keys = keys
         self.user_pool = user_pool
         # Cognito's provider name is the issuer without its scheme.
+        # Every app client's ID tokens are accepted (the template's CognitoIdentityProviders).
         self.providers: dict[str, set[str]] = {
-            f"cognito-idp.{user_pool.region}.amazonaws.com/{user_pool.id}": {client.id}
+            f"cognito-idp.{user_pool.region}.amazonaws.com/{user_pool.id}": {client.id for client in clients}
         }
         # The account's IAM roles the pool may hand out (ARN → policy document): the pool's own two
         # and the further roles of the config's iam_roles (for role mappings).
@@ -124,10 +128,14 @@ class IdentityPool:
             kind: str(role["RoleArn"]) for kind, role in seeded.items() if "RoleArn" in role
         }
         provider = next(iter(self.providers))
+        # The seed's mappings, by ClientName: only the confidential web client's (its tokens are the
+        # ones the app's checks and records stand behind); the public spa client has none, so its
+        # tokens get the authenticated (member) role whatever their custom:role.
         self.role_mappings: dict[str, dict[str, Any]] = rolemapping.check_mappings(
             {
                 f"{provider}:{client.id}": m
-                for m in config.role_mappings(client_name=config.app_client["ClientName"])
+                for client in clients
+                for m in config.role_mappings(client_name=client.extended_config.get("ClientName", ""))
             },
             self.mapping_names(),
             self.iam_roles,

@@ -39,6 +39,14 @@ class LoginRefused(IdentityPoolError):
     """The identity pool refused the login (expired or foreign ID token, guests disabled...)."""
 
 
+class RoleDenied(LoginRefused):
+    """The login is valid but the pool's role mapping gives it no role (AmbiguousRoleResolution Deny)."""
+
+
+# Cognito's message when a role mapping's Deny applies (NotAuthorizedException).
+_DENIED = "ambiguous role mapping rules for:"
+
+
 @dataclass(frozen=True)
 class Credentials:
     """Temporary AWS credentials of one identity (a user's or a guest's)."""
@@ -131,6 +139,8 @@ class IdentityPool:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code, message = error.get("Code", ""), error.get("Message", "")
+            if code == "NotAuthorizedException" and _DENIED in message:
+                raise RoleDenied(f"{code}: {message}") from exc
             if code in ("NotAuthorizedException", "ResourceNotFoundException", "InvalidParameterException"):
                 raise LoginRefused(f"{code}: {message}") from exc
             raise IdentityPoolUnavailable(f"{operation}: {code} {message}") from exc

@@ -107,7 +107,7 @@ TEMPLATE_ONLY = {
     "SpaClient.UserPoolId": "the one pool",
     "IdentityPool.IdentityPoolName": "names are per deployment",
     "IdentityPool.AllowClassicFlow": "false; localcloud has no classic flow at all",
-    "IdentityPool.CognitoIdentityProviders": "localcloud adds the web client at start-up (wiring test)",
+    "IdentityPool.CognitoIdentityProviders": "localcloud adds the app clients at start-up (wiring test)",
     "AvatarBucket.BucketName": "names are per deployment",
     "AvatarBucket.OwnershipControls": "AWS only: localcloud's bucket has no ACLs to disable",
     "AvatarBucket.PublicAccessBlockConfiguration": "AWS only: localcloud's bucket is private by construction",
@@ -225,6 +225,19 @@ def test_identity_pool_providers_and_roles_are_wired(template):
         "authenticated": template.reference("AuthenticatedRole", "Arn"),
         "unauthenticated": template.reference("UnauthenticatedRole", "Arn"),
     }
+
+
+def test_the_same_clients_have_role_mappings_on_both_sides(template, shipped):
+    """Only the web client's tokens are mapped (to the moderator role): the template and the seed alike."""
+    names = {"__WebClient__": "WebClient", "__SpaClient__": "SpaClient"}
+    pool = template.reference("UserPool", "ProviderName")
+    mapped = set()
+    for mapping in template_value(template, "IdentityPoolRoles.RoleMappings").values():
+        client = names[mapping["IdentityProvider"].removeprefix(f"{pool}:")]
+        mapped.add(template_value(template, f"{client}.ClientName"))
+    seeded = {name for name in shipped["identity_pool_role_mappings"] if not name.startswith("_")}
+    assert mapped == seeded == {shipped["app_client"]["ClientName"]}
+    assert shipped["spa_client"]["ClientName"] not in seeded
 
 
 def test_the_app_asks_for_scopes_both_sides_allow(template, shipped, settings):

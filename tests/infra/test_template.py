@@ -47,21 +47,30 @@ def test_no_client_may_write_a_claim_that_picks_a_role(template):
         assert "custom:role" in readable, client
 
 
-def test_role_mappings_cover_every_client_and_default_to_the_member_role(template):
+def test_only_the_web_clients_tokens_may_get_the_moderator_role(template):
+    """The public SpaClient's tokens get the member role: no mapping of it may name ModeratorRole.
+
+    Moderation is enforced twice (the app's checks and records, then S3 with the moderator role) only
+    when the app itself, through the confidential web client, asks for the credentials.
+    """
     mappings = template_value(template, "IdentityPoolRoles.RoleMappings")
     pool = template.reference("UserPool", "ProviderName")
-    assert sorted(m["IdentityProvider"] for m in mappings.values()) == sorted(
-        f"{pool}:__{c}__" for c in CLIENTS
-    )
+    assert [m["IdentityProvider"] for m in mappings.values()] == [f"{pool}:__WebClient__"]
+    (mapping,) = mappings.values()
     moderator = template.reference("ModeratorRole", "Arn")
-    for mapping in mappings.values():
-        assert mapping["Type"] == "Rules"
-        assert mapping["AmbiguousRoleResolution"] == "AuthenticatedRole"
-        rules = mapping["RulesConfiguration"]["Rules"]
-        assert {(r["MatchType"], r["Value"], r["RoleARN"]) for r in rules} == {
-            ("Equals", "moderator", moderator),
-            ("Equals", "admin", moderator),
-        }
+    assert mapping["Type"] == "Rules"
+    assert mapping["AmbiguousRoleResolution"] == "AuthenticatedRole"
+    rules = mapping["RulesConfiguration"]["Rules"]
+    assert {(r["MatchType"], r["Value"], r["RoleARN"]) for r in rules} == {
+        ("Equals", "moderator", moderator),
+        ("Equals", "admin", moderator),
+    }
+    # The SPA still gets credentials (the pool trusts it): with no mapping, the authenticated role.
+    providers = template_value(template, "IdentityPool.CognitoIdentityProviders")
+    assert {p["ClientId"] for p in providers} == {"__WebClient__", "__SpaClient__"}
+    assert template_value(template, "IdentityPoolRoles.Roles")["authenticated"] == template.reference(
+        "AuthenticatedRole", "Arn"
+    )
 
 
 @pytest.mark.parametrize(

@@ -36,9 +36,14 @@ def test_app_env_names_identity_pool_and_bucket(stack: Stack) -> None:
     assert env["AWS_STORAGE_BUCKET_NAME"] == "localcloud-avatars"
     pool = stack.identity_admin().describe_identity_pool(IdentityPoolId=stack.identity_pool_id)
     assert pool["AllowUnauthenticatedIdentities"] is True
-    assert pool["CognitoIdentityProviders"] == [
-        {"ProviderName": stack.provider, "ClientId": stack.client_id, "ServerSideTokenCheck": False}
-    ]
+    # Both app clients, as infra/template.yaml has them (the spa client's tokens get the member role).
+    assert sorted(pool["CognitoIdentityProviders"], key=lambda p: p["ClientId"]) == sorted(
+        (
+            {"ProviderName": stack.provider, "ClientId": client_id, "ServerSideTokenCheck": False}
+            for client_id in (stack.client_id, stack.spa_client_id)
+        ),
+        key=lambda p: p["ClientId"],
+    )
     roles = stack.identity_admin().get_identity_pool_roles(IdentityPoolId=stack.identity_pool_id)["Roles"]
     assert set(roles) == {"authenticated", "unauthenticated"}
 

@@ -75,9 +75,9 @@ def rules(*rules: tuple[str, str, str, str], ambiguous: str = "AuthenticatedRole
     }
 
 
-def user_token(stack: Stack, groups: tuple[str, ...] = (), **attributes: str) -> str:
+def user_token(stack: Stack, groups: tuple[str, ...] = (), email: str = "", **attributes: str) -> str:
     """A fresh user of the stack with these attributes (custom_role → custom:role); their ID token."""
-    email = f"rbac-{secrets.token_hex(5)}@example.com"
+    email = email or f"rbac-{secrets.token_hex(5)}@example.com"
     idp = stack.idp()
     attrs = [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}]
     attrs += [{"Name": k.replace("custom_", "custom:"), "Value": v} for k, v in attributes.items()]
@@ -334,6 +334,25 @@ def grace(rbac: Stack) -> str:
 def test_each_match_type(rbac: Stack, seeded, grace: str, claim, match_type, value, matches) -> None:
     set_mapping(rbac, rules((claim, match_type, value, ROLE_A)))
     assert resolved(rbac, grace) == (ROLE_A if matches else AUTHENTICATED)
+
+
+def test_only_the_web_clients_tokens_get_the_moderator_role(rbac: Stack, seeded) -> None:
+    """The seeded mapping is the web client's: a moderator's token from the public spa client (which
+    anyone may use from a browser) gets the member role, so S3 cannot be reached past the app's checks."""
+    email = f"rbac-{secrets.token_hex(5)}@example.com"
+    web_token = user_token(rbac, custom_role="moderator", email=email)
+    assert resolved(rbac, web_token) == MODERATOR
+    spa = rbac.idp().initiate_auth(
+        ClientId=rbac.spa_client_id,
+        AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": email, "PREFERRED_CHALLENGE": "PASSWORD", "PASSWORD": "Test-pass-1"},
+    )
+    spa_token = spa["AuthenticationResult"]["IdToken"]
+    assert jwt.decode(spa_token, options={"verify_signature": False})["custom:role"] == "moderator"
+    assert resolved(rbac, spa_token) == AUTHENTICATED
+    # Asking for the moderator role by name does not help either.
+    code, _ = refusal(lambda: credentials(rbac, spa_token, custom_role_arn=MODERATOR))
+    assert code == "NotAuthorizedException"
 
 
 def test_rules_run_in_order_and_the_first_match_wins(rbac: Stack, seeded, grace: str) -> None:

@@ -239,3 +239,54 @@ def test_a_moderator_acts_only_on_profiles_they_may_see(moderator):
         assert "Priya" not in response.content.decode()
     private.refresh_from_db()
     assert private.hidden_at is None
+
+
+def test_a_moderator_cannot_undo_an_administrators_hide(member, moderator):
+    """An action is reversed only by someone of at least the rank of whoever took it."""
+    _, profile = member
+    mod, _ = moderator
+    admin, _ = make_member(name="Ada Admin", role="admin")
+    assert hide(client_for(admin), profile, reason="Harassment, decided by an admin").status_code == 302
+    mod_client = client_for(mod)
+    refused = mod_client.post(f"/u/{profile.handle}/moderate/unhide/", {"reason": "I disagree"})
+    assert refused.status_code == HTTPStatus.FOUND
+    assert (
+        "only someone of that rank or higher may undo it"
+        in mod_client.get(refused["Location"]).content.decode()
+    )
+    profile.refresh_from_db()
+    assert profile.hidden_at is not None
+    assert list(Moderation.objects.filter(profile=profile).values_list("action", flat=True)) == ["hide"]
+
+    # The administrator may; and what a moderator hid, another moderator or an admin may show again.
+    shown = client_for(admin).post(f"/u/{profile.handle}/moderate/unhide/", {"reason": "Reviewed"})
+    assert shown.status_code == HTTPStatus.FOUND
+    profile.refresh_from_db()
+    assert profile.hidden_at is None
+    other_mod, _ = make_member(name="Otto Moderator", role="moderator")
+    assert hide(mod_client, profile).status_code == HTTPStatus.FOUND
+    client_for(other_mod).post(f"/u/{profile.handle}/moderate/unhide/", {"reason": "Fine now"})
+    profile.refresh_from_db()
+    assert profile.hidden_at is None
+
+
+def test_the_moderation_page_shows_no_private_profile_its_viewer_may_not_see(moderator):
+    """/u/<handle>/ answers 404 to a moderator for a private profile: /moderation/ says nothing of it."""
+    actor, _ = moderator
+    _, secret = make_member(name="Quentin Quiet", visibility=V.PUBLIC, role="member")
+    assert hide(client_for(actor), secret, reason="Reason about Quentin").status_code == HTTPStatus.FOUND
+    Profile.objects.filter(pk=secret.pk).update(visibility=V.PRIVATE)  # its owner made it private since
+    _, open_profile = make_member(name="Olga Open", visibility=V.MEMBERS, role="member")
+    hide(client_for(actor), open_profile, reason="Reason about Olga")
+
+    client = client_for(actor)
+    assert client.get(f"/u/{secret.handle}/").status_code == HTTPStatus.NOT_FOUND
+    page = client.get("/moderation/").content.decode()
+    for leaked in ("Quentin", secret.handle, "Reason about Quentin"):
+        assert leaked not in page
+    assert "Olga Open" in page and "Reason about Olga" in page
+
+    # Staff may see private profiles: a moderator on staff sees it listed.
+    staff_mod, _ = make_member(name="Stella Staff", role="moderator", staff=True)
+    staff_page = client_for(staff_mod).get("/moderation/").content.decode()
+    assert "Quentin Quiet" in staff_page and "Reason about Quentin" in staff_page
