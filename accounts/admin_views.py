@@ -160,5 +160,7 @@ def reconcile_page(request: HttpRequest, model_admin) -> HttpResponse:
             result = reconcile.users_reconcile(operator=operator, keep_unseen=reconcile.SHOWN_UNSEEN)
         except cognito.CognitoError as exc:
             error = f"Cognito could not be read to the end ({exc.__class__.__name__}): nothing was marked."
+        except reconcile.ReconcileRunning as exc:
+            error = str(exc)
     context = _context(model_admin, request, title="Reconcile with the user pool", result=result, error=error)
     return TemplateResponse(request, "admin/accounts/user/reconcile.html", context)

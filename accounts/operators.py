@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import services, sessions
-from accounts.models import OperatorAction, UserSession
+from accounts.models import DISABLED, MISSING, OperatorAction, UserSession
 from accounts.signals import AccountDeletionBlocked, user_deleting
 from project import roles, text
 from project.integrations import cognito
@@ -238,19 +238,22 @@ def end_django_sessions(user: Any, reason: str = services.ENDED_SIGNED_OUT) -> i
 
 
 def _deactivate(user: Any) -> None:
-    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
-    user.is_active = False
+    """Disabled in Cognito by an operator: stays inactive here until enabled there again."""
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False, deactivated_as=DISABLED)
+    user.is_active, user.deactivated_as = False, DISABLED
     end_django_sessions(user, services.ENDED_DISABLED)
 
 
 def _user_mark_missing(user: Any) -> None:
-    """The pool has no such user any more: never a live account here again."""
+    """The pool has no such user any more: inactive here (until the pool shows them again)."""
     now = timezone.now()
-    get_user_model().objects.filter(pk=user.pk, pool_missing_since__isnull=True).update(
-        pool_missing_since=now
-    )
+    users = get_user_model().objects.filter(pk=user.pk)
+    users.filter(pool_missing_since__isnull=True).update(pool_missing_since=now)
+    # Already inactive (disabled by an operator): that reason stays.
+    users.filter(is_active=True).update(is_active=False, deactivated_as=MISSING)
     user.pool_missing_since = user.pool_missing_since or now
-    _deactivate(user)
+    user.is_active = False
+    end_django_sessions(user, services.ENDED_DISABLED)
 
 
 def _mirror_from_pool(user: Any) -> None:
@@ -294,8 +297,8 @@ def user_enable(*, operator: Operator, user: Any) -> Outcome:
 
     def steps() -> str:
         cognito.user_pool().admin_enable_user(username=_username(user))
-        get_user_model().objects.filter(pk=user.pk).update(is_active=True)
-        user.is_active = True
+        get_user_model().objects.filter(pk=user.pk).update(is_active=True, deactivated_as="")
+        user.is_active, user.deactivated_as = True, ""
         return "Enabled; they can sign in again."
 
     return _operate(operator, ACTIONS["enable"], user, steps)

@@ -90,13 +90,26 @@ def test_disable_disables_in_cognito_revokes_refresh_and_signs_the_user_out(admi
 def test_a_disabled_user_signing_in_sees_disabled_not_a_loop(admin_client, target, idp):
     client, _ = admin_client
     pool, _, user = target
-    # Disabled here only (e.g. by reconcile), still enabled in Cognito: Cognito lets her in.
+    # Disabled here only, for no reason the pool stands for, still enabled in Cognito: Cognito
+    # lets her in, this site does not.
     User.objects.filter(pk=user.pk).update(is_active=False)
     fresh = Client(HTTP_HOST=APP_HOST)
     response = finish_sign_in(fresh, hosted_ui_sign_in(start_sign_in(fresh), pool.email, pool.password))
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert "Your account is disabled" in response.content.decode()
     assert "Sign-in failed" not in response.content.decode()
+
+
+@pytest.mark.parametrize("reason", ["missing", "disabled"])
+def test_a_stale_local_flag_never_locks_out_a_user_cognito_lets_in(admin_client, target, idp, reason):
+    pool, _, user = target
+    # Marked missing by a pass that went wrong, or disabled and enabled since in Cognito's console.
+    User.objects.filter(pk=user.pk).update(
+        is_active=False, deactivated_as=reason, pool_missing_since=user.date_joined
+    )
+    signed_in(pool.email, pool.password)
+    user.refresh_from_db()
+    assert user.is_active and user.deactivated_as == "" and user.pool_missing_since is None
 
 
 def test_enable_lets_the_user_sign_in_again(admin_client, target, idp):
