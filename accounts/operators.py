@@ -270,6 +270,13 @@ def _mirror_from_pool(user: Any) -> None:
     services.user_update_from_claims(user=user, claims=claims)
 
 
+def _renew_powers(user: Any) -> None:
+    """A role or group taken away: the user's sessions end now, since the powers of a session (an
+    operator's admin role) come from the ID token it holds, which would keep the old ones for up to
+    an hour. Their next sign-in brings a token with the new ones."""
+    end_django_sessions(user)
+
+
 # --- The actions ------------------------------------------------------------------------------
 
 
@@ -350,7 +357,9 @@ def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
                 username=_username(user), names=[roles.ROLE_CLAIM]
             )
         _mirror_from_pool(user)
-        return f"Role set to “{role}”." if role else "Role removed."
+        _renew_powers(user)
+        done = f"Role set to “{role}”" if role else "Role removed"
+        return f"{done}; signed out here, so their next sign-in carries it."
 
     return _operate(operator, ACTIONS["set_role"], user, steps, detail=f"role={role}")
 
@@ -380,7 +389,8 @@ def user_remove_group(*, operator: Operator, user: Any, group: str) -> Outcome:
         _check_group(operator, group)
         cognito.user_pool().admin_remove_user_from_group(username=_username(user), group=group)
         _mirror_from_pool(user)
-        return f"Removed from group “{group}”."
+        _renew_powers(user)
+        return f"Removed from group “{group}”; signed out here, so their next sign-in carries it."
 
     return _operate(operator, ACTIONS["remove_group"], user, steps, detail=f"group={group}")
 

@@ -333,6 +333,27 @@ def test_a_moderator_cannot_change_roles_groups_or_delete(new_user, target, idp)
     assert last_audit("sign_out").succeeded
 
 
+@pytest.mark.parametrize(
+    ("demotion", "fields"), [("set_role", {"role": "moderator"}), ("remove_group", {"group": "admin"})]
+)
+def test_a_demoted_administrator_loses_the_console_at_once(
+    admin_client, new_user, target, idp, demotion, fields
+):
+    client, _ = admin_client
+    email, password, sub = new_user(groups=("admin",), name="Second Admin", role="admin")
+    adm2_client = signed_in(email, password)  # holds an ID token saying custom:role=admin
+    adm2 = User.objects.get(cognito_sub=sub)
+    response = act(client, adm2, demotion, **fields)
+    assert "signed out here" in " ".join(shown(response))
+    pool, _, user = target
+    for action, values in (("set_role", {"role": "admin"}), ("add_group", {"group": "admin"})):
+        response = act(adm2_client, user, action, **values)  # the old session, right after
+        assert response.status_code == HTTPStatus.FOUND and "sign-in" in response["Location"], action
+    state = pool_user(idp, pool.email)
+    assert "custom:role" not in state["Attributes"] and state["Groups"] == []
+    assert OperatorAction.objects.filter(actor=adm2).count() == 0
+
+
 def test_staff_cannot_touch_a_superuser(admin_client, new_user, idp):
     client, _ = admin_client
     pool = new_user()
