@@ -32,7 +32,9 @@ EDITABLE_FIELDS = (
     "website",
     "visibility",
 )
-ADMIN_FIELDS = (*EDITABLE_FIELDS, "role")
+# Staff edit what users edit. Never the role: the pool's custom:role is the truth (the profile only
+# mirrors it at sign-in), changed only by the operator console's Set role, with its rules and audit.
+ADMIN_FIELDS = EDITABLE_FIELDS
 # Session flag: this browser's last push to Cognito failed; the next request retries it.
 SYNC_PENDING = "profile_sync_pending"
 
@@ -143,7 +145,7 @@ def profile_update(
     """The one way an edit is saved: save (optimistic lock), push to Cognito, mark pending, re-key.
 
     Users edit EDITABLE_FIELDS (the role is ignored) and push with their own access token;
-    administrators (`as_admin`) edit ADMIN_FIELDS and push with the admin API, role included.
+    administrators (`as_admin`) edit ADMIN_FIELDS and push with the admin API; never the role.
     With a browser `request`, a failed push flags the session for a retry on its next request,
     and a profile that became less visible moves its avatar to a new key (the user's identity
     credentials come from that session). Raises ProfileChangedMeanwhile if someone saved since
@@ -165,9 +167,7 @@ def profile_update(
         raise
     synced = True
     if needs_sync:
-        synced = profile_push_to_cognito(
-            profile=profile, access_token=None if as_admin else access_token, include_role=as_admin
-        )
+        synced = profile_push_to_cognito(profile=profile, access_token=None if as_admin else access_token)
         if not synced and request is not None:
             request.session[SYNC_PENDING] = True
     rekey_failed = ""
@@ -196,8 +196,7 @@ def _profile_save(
     values = {name: data[name] for name in fields if name in data}
     # Compare with the stored row: a bound ModelForm has already written its input on `profile`.
     stored = Profile.objects.select_for_update().get(pk=profile.pk)
-    synced = (*COGNITO_ATTRIBUTES, "role")
-    touches_cognito = any(values.get(f, getattr(stored, f)) != getattr(stored, f) for f in synced)
+    touches_cognito = any(values.get(f, getattr(stored, f)) != getattr(stored, f) for f in COGNITO_ATTRIBUTES)
     if touches_cognito:
         values["sync_pending"] = True
     updated = Profile.objects.filter(pk=profile.pk, version=expected_version).update(
@@ -215,10 +214,11 @@ def _profile_save(
     return profile, touches_cognito or profile.sync_pending, stored.visibility
 
 
-def profile_push_to_cognito(
-    *, profile: Profile, access_token: str | None = None, include_role: bool = False
-) -> bool:
+def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None) -> bool:
     """Push name and college to Cognito; True when Cognito has them. Failure leaves it pending.
+
+    Never the role: the profile's copy may be stale (changed in Cognito since the last sign-in),
+    and pushing it would undo that change.
 
     With the user's access token, UpdateUserAttributes (the client's WriteAttributes apply);
     without one (admin edits, retries from `manage.py sync_profiles`), the admin API.
@@ -229,10 +229,6 @@ def profile_push_to_cognito(
         profile.sync_pending = False
         return True
     attributes = {attr: getattr(profile, field) for field, attr in COGNITO_ATTRIBUTES.items()}
-    if include_role:
-        if access_token:
-            raise ValueError("the role is never written with the user's own token")
-        attributes["custom:role"] = profile.role
     version = profile.version
     try:
         if access_token:

@@ -193,13 +193,10 @@ def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
     response = admin.post(change_url, data)
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:3000]
     profile.refresh_from_db()
-    assert (profile.display_name, profile.role, profile.visibility) == (
-        "Managed Renamed",
-        "moderator",
-        "public",
-    )
+    # The role is not the profile admin's to set (the operator console's Set role is).
+    assert (profile.display_name, profile.role, profile.visibility) == ("Managed Renamed", "", "public")
     attributes = cognito_attributes(idp, email)
-    assert attributes["name"] == "Managed Renamed" and attributes["custom:role"] == "moderator"
+    assert attributes["name"] == "Managed Renamed" and "custom:role" not in attributes
 
     stale = admin.post(change_url, {**data, "display_name": "Stale Write"})  # version is old now
     assert stale.status_code == HTTPStatus.OK and b"changed meanwhile" in stale.content

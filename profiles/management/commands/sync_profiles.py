@@ -13,7 +13,7 @@ class Command(BaseCommand):
         pending = Profile.objects.filter(sync_pending=True).select_related("user")
         done = failed = 0
         for profile in pending.iterator():
-            if profile_push_to_cognito(profile=profile, include_role=True):
+            if profile_push_to_cognito(profile=profile):
                 done += 1
             else:
                 failed += 1
