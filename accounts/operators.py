@@ -10,6 +10,7 @@ half-done silently: an action that did only part of its work says which part in 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -59,8 +60,15 @@ ACTIONS = {
         Action("remove_group", "Remove from group", MANAGE),
         Action("invite", "Invite", MANAGE),
         Action("delete", "Delete", MANAGE),
+        Action("reconcile", "Reconcile with the pool", OPERATE),
     )
 }
+# What is recorded for a request that named no action this console knows.
+UNKNOWN = Action("unknown", "Unknown action", OPERATE)
+# Cognito's GroupName: 1 to 128 letters, marks, symbols, numbers and punctuation
+# ([\p{L}\p{M}\p{S}\p{N}\p{P}]+).
+GROUP_NAME_MAX = 128
+GROUP_NAME_CATEGORIES = frozenset("LMSNP")
 # What the changelist may do to many users at once.
 BULK_ACTIONS = ("disable", "enable", "sign_out")
 
@@ -143,6 +151,11 @@ def _check_target(operator: Operator, action: Action, user: Any) -> None:
         raise OperatorRefused("Only a superuser may act on a superuser.")
     if user.pk == actor.pk and action.name in ("disable", "delete", "set_role", "remove_group"):
         raise OperatorRefused("You cannot do this to your own account here.")
+    if user.pk == actor.pk and action.name == "sign_out":
+        # It would end the session this very request runs in (and lose its results page).
+        raise OperatorRefused(
+            "You cannot sign yourself out everywhere here: use Sign out, or ask another operator."
+        )
     if not user.cognito_sub:
         raise OperatorRefused("This account has no Cognito identity (a local account).")
 
@@ -170,19 +183,33 @@ def _record(
     error: str = "",
     succeeded: bool,
 ) -> None:
+    # What an operator typed may hold anything (NUL, bidi overrides): the trail keeps it without
+    # the characters project.text refuses (Postgres refuses NUL; the others mislead a reader).
+    clean = text.without_refused
     OperatorAction.objects.create(
         actor=operator.user if operator.user.is_authenticated and operator.user.pk else None,
-        actor_email=operator.email if operator.user.is_authenticated else "(anonymous)",
+        actor_email=clean(operator.email if operator.user.is_authenticated else "(anonymous)")[:254],
         target=user if user is not None and user.pk else None,
-        target_email=(user.email if user is not None else email)[:254],
-        target_sub=((user.cognito_sub or "") if user is not None else sub)[:64],
+        target_email=clean(user.email if user is not None else email)[:254],
+        target_sub=clean((user.cognito_sub or "") if user is not None else sub)[:64],
         action=action.name,
-        detail=detail[:255],
+        detail=clean(detail)[:255],
         succeeded=succeeded,
-        error=error[:500],
+        error=clean(error)[:500],
     )
     log = logger.info if succeeded else logger.warning
     log("operator %s: %s %s %s", operator.email, action.name, user or email, error or "done")
+
+
+def operator_refused(
+    *, operator: Operator, action_name: str, reason: str, user: Any = None, email: str = "", detail: str = ""
+) -> Outcome:
+    """Record a request refused before any action ran (no permission, bad input); its outcome."""
+    action = ACTIONS.get(action_name, UNKNOWN)
+    _record(
+        operator, action, user=user, email=email, detail=detail, error=f"refused: {reason}", succeeded=False
+    )
+    return Outcome(user_label(user) if user is not None else text.shown(email), False, reason)
 
 
 # --- Running one action -----------------------------------------------------------------------
@@ -344,10 +371,10 @@ def user_reset_mfa(*, operator: Operator, user: Any) -> Outcome:
 
 def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
     """custom:role from the closed list (AdminUpdateUserAttributes), mirrored here at once."""
-    if role and roles.role_from_value(role) is None:
-        return Outcome(user_label(user), False, f"“{role}” is not a role.")
 
     def steps() -> str:
+        if role and roles.role_from_value(role) is None:
+            raise OperatorRefused(f"“{text.shown(role)}” is not a role.")
         if role:
             cognito.user_pool().admin_update_user_attributes(
                 username=_username(user), attributes={roles.ROLE_CLAIM: role}
@@ -365,6 +392,12 @@ def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
 
 
 def _check_group(operator: Operator, group: str) -> None:
+    if not group:
+        raise OperatorRefused("Choose a group.")
+    if len(group) > GROUP_NAME_MAX or any(
+        unicodedata.category(char)[0] not in GROUP_NAME_CATEGORIES for char in group
+    ):
+        raise OperatorRefused(f"“{text.shown(group)}” is not a group name (as Cognito allows them).")
     superuser_group = settings.COGNITO_SUPERUSER_GROUP
     if superuser_group and group == superuser_group and not operator.user.is_superuser:
         raise OperatorRefused("Only a superuser may change the superuser group.")
@@ -424,20 +457,22 @@ def user_invite(*, operator: Operator, email: str, name: str = "", role: str = "
     try:
         _check_operator(operator, action)
         if role and roles.role_from_value(role) is None:
-            raise OperatorRefused(f"“{role}” is not a role.")
+            raise OperatorRefused(f"“{text.shown(role)}” is not a role.")
+        if text.first_refused(email) is not None or text.first_refused(name) is not None:
+            raise OperatorRefused("The e-mail address or name holds characters that are not allowed.")
     except OperatorRefused as exc:
         _record(operator, action, email=email, error=f"refused: {exc}", succeeded=False)
-        return Outcome(email, False, str(exc))
+        return Outcome(text.shown(email), False, str(exc))
     attributes = {k: v for k, v in (("name", name), ("custom:role", role)) if v}
     try:
         created = cognito.user_pool().admin_create_user(email=email, attributes=attributes)
     except cognito.CognitoError as exc:
         message = _failure_message(exc)
         _record(operator, action, email=email, error=f"{message} ({exc})", succeeded=False)
-        return Outcome(email, False, message)
+        return Outcome(text.shown(email), False, message)
     sub = created["Attributes"].get("sub", "")
     _record(operator, action, email=email, sub=sub, detail=f"role={role}" if role else "", succeeded=True)
-    return Outcome(f"{email} ({sub})", True, "Invited: a temporary password was e-mailed.")
+    return Outcome(f"{text.shown(email)} ({sub})", True, "Invited: a temporary password was e-mailed.")
 
 
 _BULK = {"disable": user_disable, "enable": user_enable, "sign_out": user_sign_out_everywhere}
@@ -451,6 +486,8 @@ def users_bulk(*, operator: Operator, action_name: str, users: Iterable[Any]) ->
     stopped = ""
     for user in users:
         if stopped:
+            action = ACTIONS[action_name]
+            _record(operator, action, user=user, error=f"not tried: {stopped}", succeeded=False)
             outcomes.append(Outcome(user_label(user), False, f"Not tried: {stopped}"))
             continue
         outcome = run(operator=operator, user=user)

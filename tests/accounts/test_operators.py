@@ -455,6 +455,8 @@ def test_throttling_in_the_middle_of_a_bulk_action_is_reported_per_user(admin_cl
     assert [User.objects.get(pk=u.pk).is_active for u in (u1, u2, u3)] == [False, True, True]
     failed = OperatorAction.objects.filter(action="disable", target_sub=second.sub).latest("id")
     assert not failed.succeeded and "TooManyRequests" in failed.error
+    not_tried = OperatorAction.objects.filter(action="disable", target_sub=third.sub).latest("id")
+    assert not not_tried.succeeded and not_tried.error.startswith("not tried")
 
 
 def test_cognito_unreachable_in_a_bulk_action(admin_client, new_user, idp, settings):
@@ -514,3 +516,76 @@ def test_operator_posts_need_the_csrf_token(admin_client, target, idp):
         "/admin/accounts/user/", {"action": "bulk_disable", "_selected_action": [user.pk]}
     ).status_code == (HTTPStatus.FORBIDDEN)
     assert pool_user(idp, pool.email)["Enabled"] is True
+
+
+# --- Bad input and the audit trail -------------------------------------------------------------------
+
+
+def test_operator_input_is_checked_before_any_call_and_recorded_cleaned(admin_client, target, idp):
+    client, operator = admin_client
+    pool, _, user = target
+    for group in ("a\x00b", "adm\u202ein", "x" * 129, "a b"):
+        response = act(client, user, "add_group", group=group)
+        assert response.status_code == HTTPStatus.FOUND, repr(group)
+        message = " ".join(shown(response))
+        assert "is not a group name" in message and "\x00" not in message and "\u202e" not in message
+        refused = last_audit("add_group")
+        assert not refused.succeeded and refused.actor_email == operator.email
+        assert "\x00" not in refused.detail + refused.error and "\u202e" not in refused.detail + refused.error
+    assert "<U+202E>" in " ".join(shown(act(client, user, "remove_group", group="adm\u202ein")))
+    assert pool_user(idp, pool.email)["Groups"] == []
+
+
+def test_refused_attempts_are_in_the_audit_trail(admin_client, target, idp):
+    client, operator = admin_client
+    pool, _, user = target
+    before = OperatorAction.objects.count()
+    for action, fields, words in (
+        ("set_role", {"role": "superhero"}, "not a role"),
+        ("bogus", {}, "Unknown action"),
+        ("add_group", {"group": ""}, "Choose a group"),
+    ):
+        act(client, user, action, **fields)
+        entry = OperatorAction.objects.latest("id")
+        assert not entry.succeeded and words in entry.error and entry.actor_email == operator.email, action
+        assert entry.target_id == user.pk, action
+    response = client.post("/admin/accounts/user/invite/", {"email": "new3@example.com\u202e", "name": "N"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST and "U+202E" in response.content.decode()
+    entry = OperatorAction.objects.latest("id")
+    assert (entry.action, entry.succeeded, entry.target_email) == ("invite", False, "new3@example.com")
+    assert pool_user(idp, "new3@example.com") is None
+    assert OperatorAction.objects.count() == before + 4
+
+
+def test_staff_without_the_permission_are_recorded(target, idp):
+    pool, _, user = target
+    staff, _ = make_member(name="Staff Without Perms", staff=True)
+    client = Client(HTTP_HOST=APP_HOST)
+    client.force_login(staff)
+    for method, url, action in (
+        ("post", f"/admin/accounts/user/{user.pk}/cognito/", "disable"),
+        ("get", f"/admin/accounts/user/{user.pk}/cognito/", "view_state"),
+        ("post", "/admin/accounts/user/invite/", "invite"),
+        ("post", "/admin/accounts/user/reconcile/", "reconcile"),
+    ):
+        response = getattr(client, method)(url, {"action": "disable", "email": "x@example.com"})
+        assert response.status_code == HTTPStatus.FORBIDDEN, url
+        entry = OperatorAction.objects.latest("id")
+        assert (entry.action, entry.succeeded, entry.actor_id) == (action, False, staff.pk), url
+        assert "403" in entry.error
+    assert pool_user(idp, pool.email)["Enabled"] is True
+
+
+def test_a_bulk_sign_out_that_includes_the_operator_keeps_their_session(new_user, target, idp):
+    email, password, sub = new_user(groups=("admin",), name="Moderator", role="moderator")
+    client = signed_in(email, password)
+    moderator = User.objects.get(cognito_sub=sub)
+    pool, alice, user = target
+    response = bulk(client, "sign_out", [moderator, user])
+    assert response.status_code == HTTPStatus.FOUND
+    text = " ".join(shown(response))
+    assert "Done for 1" in text and "cannot sign yourself out everywhere" in text
+    assert client.get("/admin/accounts/user/").status_code == HTTPStatus.OK  # still signed in
+    assert alice.get("/me/").status_code == HTTPStatus.FOUND  # she is signed out
+    entry = OperatorAction.objects.filter(action="sign_out", target=moderator).latest("id")
+    assert not entry.succeeded and "refused" in entry.error
