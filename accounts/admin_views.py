@@ -138,8 +138,9 @@ def _page_context(
         target=user,
         label=operators.user_label(user),
         state=state,
-        pool_role=state.attributes.get("custom:role", "") if state else "",
-        pool_email=state.attributes.get("email", "") if state else "",
+        # Anyone can put anything in these attributes: bidi overrides are shown, never acting.
+        pool_role=text.shown(state.attributes.get("custom:role", "")) if state else "",
+        pool_email=text.shown(state.attributes.get("email", "")) if state else "",
         error=error,
         may=may,
         roles=roles.roles(),

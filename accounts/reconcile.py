@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts import operators, services
 from accounts.models import MISSING, OperatorAction
+from project import text
 from project.integrations import cognito
 
 # How many never-seen pool users the admin page lists (the command streams them all).
@@ -69,7 +70,7 @@ class ReconcileResult:
 def _pool_user(user: dict[str, Any]) -> PoolUser:
     attributes = user["Attributes"]
     return PoolUser(
-        email=attributes.get("email", ""),
+        email=text.shown(attributes.get("email", "")),  # listed for staff: bidi written out
         sub=attributes.get("sub", ""),
         status=str(user.get("UserStatus", "")),
         enabled=bool(user.get("Enabled", True)),

@@ -589,3 +589,15 @@ def test_a_bulk_sign_out_that_includes_the_operator_keeps_their_session(new_user
     assert alice.get("/me/").status_code == HTTPStatus.FOUND  # she is signed out
     entry = OperatorAction.objects.filter(action="sign_out", target=moderator).latest("id")
     assert not entry.succeeded and "refused" in entry.error
+
+
+def test_the_state_page_writes_out_bidi_characters_from_the_pool(admin_client, target, idp):
+    client, _ = admin_client
+    pool, _, user = target
+    idp.admin_update_user_attributes(
+        UserPoolId=POOL,
+        Username=pool.email,
+        UserAttributes=[{"Name": "custom:role", "Value": "adm\u202enimda"}],
+    )
+    page = client.get(f"/admin/accounts/user/{user.pk}/cognito/").content.decode()
+    assert "adm&lt;U+202E&gt;nimda" in page and "\u202e" not in page
