@@ -7,7 +7,7 @@ from django.forms.models import BaseInlineFormSet
 
 from profiles import services
 from profiles.forms import ChangedFieldsForm, HandleField, add_text_validators
-from profiles.models import RESERVED_HANDLES, Profile
+from profiles.models import RESERVED_HANDLES, Moderation, Profile
 
 
 class ProfileAdminForm(ChangedFieldsForm):
@@ -48,8 +48,8 @@ class ProfileAdmin(admin.ModelAdmin):
     list_display = ("display_name", "handle", "college", "role", "visibility", "sync_pending", "updated_at")
     list_filter = ("role", "visibility", "sync_pending", "user__is_staff", "user__groups")
     search_fields = ("display_name", "handle", "college", "user__email")
-    # The role is shown, never edited here: it is the pool's custom:role, set only through the
-    # operator console's Set role (its rules: administrators only, not their own, not a superuser's).
+    # The role is shown, never edited here: it is the copy of custom:role from the user's last
+    # sign-in, and only the operator console's "Set role" writes custom:role (services.ADMIN_FIELDS).
     readonly_fields = (
         "user",
         "cognito_sub",
@@ -92,6 +92,25 @@ class ProfileAdmin(admin.ModelAdmin):
             return
         if not updated.synced:
             messages.warning(request, "Saved here; Cognito is unreachable, the change will be retried.")
+
+
+@admin.register(Moderation)
+class ModerationAdmin(admin.ModelAdmin):
+    """The moderation log, read-only: moderators act on the site (/moderation/), not here."""
+
+    list_display = ("created_at", "actor_email", "actor_role", "action", "profile", "reason")
+    list_filter = ("action", "actor_role")
+    search_fields = ("actor_email", "profile__handle", "profile__display_name", "reason")
+    list_select_related = ("profile",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ProfileInlineFormSet(BaseInlineFormSet):

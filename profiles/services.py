@@ -32,8 +32,10 @@ EDITABLE_FIELDS = (
     "website",
     "visibility",
 )
-# Staff edit what users edit. Never the role: the pool's custom:role is the truth (the profile only
-# mirrors it at sign-in), changed only by the operator console's Set role, with its rules and audit.
+# What the profile admin saves: the user's fields, never the role. The profile's `role` is a copy
+# of `custom:role` taken from the verified token at each sign-in; the only writer of custom:role is
+# the operator console's "Set role" (accounts/operators.py). A push from this copy would undo a
+# demotion made in Cognito since the user's last sign-in.
 ADMIN_FIELDS = EDITABLE_FIELDS
 # Session flag: this browser's last push to Cognito failed; the next request retries it.
 SYNC_PENDING = "profile_sync_pending"
@@ -144,8 +146,8 @@ def profile_update(
 ) -> ProfileUpdated:
     """The one way an edit is saved: save (optimistic lock), push to Cognito, mark pending, re-key.
 
-    Users edit EDITABLE_FIELDS (the role is ignored) and push with their own access token;
-    administrators (`as_admin`) edit ADMIN_FIELDS and push with the admin API; never the role.
+    Users edit EDITABLE_FIELDS and push with their own access token; administrators (`as_admin`)
+    edit ADMIN_FIELDS and push with the admin API. The role is never saved nor pushed here.
     With a browser `request`, a failed push flags the session for a retry on its next request,
     and a profile that became less visible moves its avatar to a new key (the user's identity
     credentials come from that session). Raises ProfileChangedMeanwhile if someone saved since
@@ -217,11 +219,10 @@ def _profile_save(
 def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None) -> bool:
     """Push name and college to Cognito; True when Cognito has them. Failure leaves it pending.
 
-    Never the role: the profile's copy may be stale (changed in Cognito since the last sign-in),
-    and pushing it would undo that change.
-
     With the user's access token, UpdateUserAttributes (the client's WriteAttributes apply);
-    without one (admin edits, retries from `manage.py sync_profiles`), the admin API.
+    without one (admin edits, retries from `manage.py sync_profiles`), the admin API. Never
+    custom:role: the profile's copy may be stale (a demotion made in Cognito since the user's last
+    sign-in), and the operator console's "Set role" is its only writer.
     """
     if not profile.user.cognito_sub:
         # A local break-glass account (createsuperuser): there is nothing in Cognito to update.

@@ -1,4 +1,4 @@
-"""Roles are a closed list, from the verified token at each sign-in; the profile admin only shows them."""
+"""Roles are a closed list: from the verified token at each sign-in, picked from the list in the admin."""
 
 from __future__ import annotations
 
@@ -94,41 +94,68 @@ def admin_form_data(profile: Profile, **changes) -> dict:
 
 
 def pool_role(idp, email: str) -> str:
-    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)[
-        "UserAttributes"
-    ]
-    return {a["Name"]: a["Value"] for a in attributes}.get("custom:role", "")
+    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
+    return {a["Name"]: a["Value"] for a in attributes["UserAttributes"]}.get("custom:role", "")
 
 
-def test_the_profile_admin_shows_the_role_and_never_changes_it(admin_client, new_user, sign_in, idp):
-    """The role changes only through the operator console's Set role (its rules and audit)."""
+def test_the_profile_admin_shows_the_role_but_never_writes_it(admin_client, new_user, sign_in, idp):
+    """Only the operator console's "Set role" writes custom:role; a posted role is ignored."""
     email, password, sub = new_user(name="Managed")
     sign_in(email, password)
     profile = Profile.objects.get(user__cognito_sub=sub)
     url = f"/admin/profiles/profile/{profile.pk}/change/"
     page = admin_client.get(url).content.decode()
-    assert '<select name="role"' not in page and '<input type="hidden" name="role"' not in page
-    response = admin_client.post(url, admin_form_data(profile, role="admin", college="Admin College"))
-    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    assert 'name="role"' not in page
+
+    posted = admin_client.post(url, admin_form_data(profile, role="admin", college="Posted College"))
+    assert posted.status_code == HTTPStatus.FOUND, posted.content.decode()[:2000]
     profile.refresh_from_db()
-    assert (profile.college, profile.role) == ("Admin College", "")  # the rest of the edit stands
+    assert (profile.college, profile.role) == ("Posted College", "")
     assert pool_role(idp, email) == ""
 
 
-def test_an_admin_save_never_pushes_a_stale_role_back(admin_client, new_user, sign_in, idp):
-    email, password, sub = new_user(name="Promoted", role="member")
+def test_a_demotion_in_cognito_survives_an_admin_edit_of_the_college(admin_client, new_user, sign_in, idp):
+    """The profile's role is a stale copy until the next sign-in: an admin save must not push it back."""
+    email, password, sub = new_user(name="Demoted", role="moderator")
     sign_in(email, password)
-    set_role(idp, email, "moderator")  # promoted in Cognito since: the profile's "member" is stale
     profile = Profile.objects.get(user__cognito_sub=sub)
-    assert profile.role == "member"
+    assert profile.role == "moderator"
+    set_role(idp, email, "member")  # demoted in Cognito (the console, or the AWS console)
+
     url = f"/admin/profiles/profile/{profile.pk}/change/"
-    response = admin_client.post(url, admin_form_data(profile, college="Renamed College"))
+    response = admin_client.post(url, admin_form_data(profile, college="Only The College"))
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
-    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)[
-        "UserAttributes"
-    ]
-    values = {a["Name"]: a["Value"] for a in attributes}
-    assert values["custom:college"] == "Renamed College" and values["custom:role"] == "moderator"
+    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
+    pool = {a["Name"]: a["Value"] for a in attributes["UserAttributes"]}
+    assert pool["custom:college"] == "Only The College"
+    assert pool["custom:role"] == "member"
+
+
+def test_a_stored_role_no_longer_listed_survives_an_edit_of_another_field(admin_client, member):
+    _, profile = member(name="Legacy", role="student")  # saved before the list existed
+    url = f"/admin/profiles/profile/{profile.pk}/change/"
+    assert "student" in admin_client.get(url).content.decode()
+    response = admin_client.post(url, admin_form_data(profile, college="Kept Role College"))
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    profile.refresh_from_db()
+    assert (profile.college, profile.role) == ("Kept Role College", "student")
+
+
+def test_a_moderator_on_staff_cannot_set_a_role_through_the_profile_admin(new_user, sign_in, idp):
+    """The operator console's rule holds on the profile form too: only administrators set roles."""
+    email, password, _ = new_user(groups=("admin",), name="Staff Moderator", role="moderator")
+    moderator = Client(HTTP_HOST=APP_HOST)
+    finish_sign_in(moderator, hosted_ui_sign_in(start_sign_in(moderator), email, password))
+    target_email, target_password, sub = new_user(name="Managed")
+    sign_in(target_email, target_password)
+    profile = Profile.objects.get(user__cognito_sub=sub)
+    url = f"/admin/profiles/profile/{profile.pk}/change/"
+    response = moderator.post(url, admin_form_data(profile, role="admin", college="Moderated College"))
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    profile.refresh_from_db()
+    assert (profile.college, profile.role) == ("Moderated College", "")  # the rest of the edit stands
+    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=target_email)
+    assert {a["Name"]: a["Value"] for a in attributes["UserAttributes"]}.get("custom:role", "") == ""
 
 
 @pytest.mark.parametrize("role", ["moderator", "admin"])

@@ -7,7 +7,9 @@ from profiles.services import profile_push_to_cognito
 
 
 class Command(BaseCommand):
-    help = "Push to Cognito the profiles whose name or college it has not taken yet (admin API)."
+    help = (
+        "Push to Cognito the profiles whose name or college it has not taken yet (admin API; never the role)."
+    )
 
     def handle(self, *args, **options) -> None:
         pending = Profile.objects.filter(sync_pending=True).select_related("user")
