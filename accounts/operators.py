@@ -374,7 +374,7 @@ def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
 
     def steps() -> str:
         if role and roles.role_from_value(role) is None:
-            raise OperatorRefused(f"“{text.shown(role)}” is not a role.")
+            raise OperatorRefused(f"“{text.shown(role[:64])}” is not a role.")
         if role:
             cognito.user_pool().admin_update_user_attributes(
                 username=_username(user), attributes={roles.ROLE_CLAIM: role}
@@ -397,7 +397,9 @@ def _check_group(operator: Operator, group: str) -> None:
     if len(group) > GROUP_NAME_MAX or any(
         unicodedata.category(char)[0] not in GROUP_NAME_CATEGORIES for char in group
     ):
-        raise OperatorRefused(f"“{text.shown(group)}” is not a group name (as Cognito allows them).")
+        raise OperatorRefused(
+            f"“{text.shown(group[:GROUP_NAME_MAX])}” is not a group name (as Cognito allows them)."
+        )
     superuser_group = settings.COGNITO_SUPERUSER_GROUP
     if superuser_group and group == superuser_group and not operator.user.is_superuser:
         raise OperatorRefused("Only a superuser may change the superuser group.")
@@ -457,7 +459,7 @@ def user_invite(*, operator: Operator, email: str, name: str = "", role: str = "
     try:
         _check_operator(operator, action)
         if role and roles.role_from_value(role) is None:
-            raise OperatorRefused(f"“{text.shown(role)}” is not a role.")
+            raise OperatorRefused(f"“{text.shown(role[:64])}” is not a role.")
         if text.first_refused(email) is not None or text.first_refused(name) is not None:
             raise OperatorRefused("The e-mail address or name holds characters that are not allowed.")
     except OperatorRefused as exc:
