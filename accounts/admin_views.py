@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts import operators, reconcile
-from project import roles
+from project import roles, text
 from project.integrations import cognito
 
 # Actions on one user and the form field each takes (if any).
@@ -43,6 +43,22 @@ class InviteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = roles.role_choices()
 
+    def _without_refused(self, name: str) -> str:
+        value = self.cleaned_data[name]
+        refused = text.first_refused(value)
+        if refused is not None:
+            raise forms.ValidationError(f"Remove the character U+{ord(refused):04X}: it is not allowed here.")
+        return value
+
+    def clean_email(self) -> str:
+        return self._without_refused("email")
+
+    def clean_name(self) -> str:
+        return self._without_refused("name")
+
+    def errors_in_words(self) -> str:
+        return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in self.errors.items())
+
 
 def _context(model_admin, request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {
@@ -53,39 +69,43 @@ def _context(model_admin, request: HttpRequest, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _require_operate(request: HttpRequest) -> operators.Operator:
+def _require_operate(request: HttpRequest, action_name: str, user: Any = None) -> operators.Operator:
+    """The operator, if they may use the console at all; a refusal (403) is recorded too."""
+    operator = operators.operator_from_request(request)
     if not request.user.has_perm(operators.OPERATE):
+        operators.operator_refused(
+            operator=operator,
+            action_name=action_name,
+            user=user,
+            reason="no permission to operate users (403)",
+        )
         raise PermissionDenied
-    return operators.operator_from_request(request)
+    return operator
 
 
-def _run(operator: operators.Operator, request: HttpRequest, user: Any) -> operators.Outcome | None:
+def _run(operator: operators.Operator, request: HttpRequest, user: Any) -> operators.Outcome:
     name = request.POST.get("action", "")
     if name in ONE_USER_ACTIONS:
         return ONE_USER_ACTIONS[name](operator=operator, user=user)
     if name in WITH_VALUE:
         service, field = WITH_VALUE[name]
-        value = request.POST.get(field, "").strip()[:128]
-        if not value and field == "group":
-            return operators.Outcome(operators.user_label(user), False, "Choose a group.")
-        return service(operator=operator, user=user, **{field: value})
-    return None
+        # Checked by the service (Cognito's rules for a group, the closed list for a role).
+        return service(operator=operator, user=user, **{field: request.POST.get(field, "").strip()})
+    return operators.operator_refused(
+        operator=operator, action_name=name, user=user, reason="Unknown action.", detail=f"action={name}"
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def cognito_page(request: HttpRequest, model_admin, pk: int) -> HttpResponse:
     """The user's Cognito state, read now, and the operator's buttons (POST, CSRF-protected)."""
-    operator = _require_operate(request)
     user = get_object_or_404(model_admin.model, pk=pk)
+    action_name = request.POST.get("action", "") if request.method == "POST" else "view_state"
+    operator = _require_operate(request, action_name, user)
     if request.method == "POST":
         outcome = _run(operator, request, user)
-        if outcome is None:
-            messages.error(request, "Unknown action.")
-        else:
-            (messages.success if outcome.ok else messages.error)(
-                request, f"{outcome.user}: {outcome.message}"
-            )
-        if outcome is not None and outcome.ok and request.POST.get("action") == "delete":
+        (messages.success if outcome.ok else messages.error)(request, f"{outcome.user}: {outcome.message}")
+        if outcome.ok and request.POST.get("action") == "delete":
             return HttpResponseRedirect(reverse("admin:accounts_user_changelist"))
         return HttpResponseRedirect(request.path)
     return TemplateResponse(
@@ -118,8 +138,9 @@ def _page_context(
         target=user,
         label=operators.user_label(user),
         state=state,
-        pool_role=state.attributes.get("custom:role", "") if state else "",
-        pool_email=state.attributes.get("email", "") if state else "",
+        # Anyone can put anything in these attributes: bidi overrides are shown, never acting.
+        pool_role=text.shown(state.attributes.get("custom:role", "")) if state else "",
+        pool_email=text.shown(state.attributes.get("email", "")) if state else "",
         error=error,
         may=may,
         roles=roles.roles(),
@@ -131,7 +152,7 @@ def _page_context(
 @require_http_methods(["GET", "POST"])
 def invite_page(request: HttpRequest, model_admin) -> HttpResponse:
     """Invite a user: Cognito creates them and e-mails a temporary password."""
-    operator = _require_operate(request)
+    operator = _require_operate(request, "invite")
     form = InviteForm(request.POST or None)
     status = HTTPStatus.OK
     if request.method == "POST":
@@ -141,6 +162,13 @@ def invite_page(request: HttpRequest, model_admin) -> HttpResponse:
                 messages.success(request, f"{outcome.user}: {outcome.message}")
                 return HttpResponseRedirect(request.path)
             messages.error(request, f"{outcome.user}: {outcome.message}")
+        else:
+            operators.operator_refused(
+                operator=operator,
+                action_name="invite",
+                email=request.POST.get("email", ""),
+                reason=f"invalid form ({form.errors_in_words()})",
+            )
         status = HTTPStatus.BAD_REQUEST
     return TemplateResponse(
         request,
@@ -153,12 +181,14 @@ def invite_page(request: HttpRequest, model_admin) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reconcile_page(request: HttpRequest, model_admin) -> HttpResponse:
     """Run a reconciliation with the pool (POST) and show what it found."""
-    operator = _require_operate(request)
+    operator = _require_operate(request, "reconcile")
     result, error = None, ""
     if request.method == "POST":
         try:
             result = reconcile.users_reconcile(operator=operator, keep_unseen=reconcile.SHOWN_UNSEEN)
         except cognito.CognitoError as exc:
             error = f"Cognito could not be read to the end ({exc.__class__.__name__}): nothing was marked."
+        except reconcile.ReconcileRunning as exc:
+            error = str(exc)
     context = _context(model_admin, request, title="Reconcile with the user pool", result=result, error=error)
     return TemplateResponse(request, "admin/accounts/user/reconcile.html", context)

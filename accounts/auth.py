@@ -82,6 +82,7 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
         )
 
     def update_user(self, user, claims: dict[str, Any]):
+        services.user_let_in_by_cognito(user=user)
         # The fresh access token goes with the signal: profiles retries a sync Cognito missed.
         return services.user_update_from_claims(
             user=user, claims=claims, access_token=self._token_response["access_token"]

@@ -23,13 +23,19 @@ class EndedSessionMiddleware:
     A disabled account gets the "your account is disabled" page (never a sign-in that cannot
     succeed, which loops through the hosted UI); a session ended by "sign out everywhere" gets a
     message and the usual sign-in. Costs nothing for signed-in users and fresh visitors: it looks
-    only at anonymous requests that carry a session cookie.
+    only at anonymous requests that carry a session cookie. Bearer-only API views (marked
+    `bearer_only`) are skipped: they never use the session, and answer a JSON problem themselves.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        if getattr(view_func, "bearer_only", False):
+            return None
         cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         if cookie and not request.user.is_authenticated:
             reason = services.session_end_reason(session=request.session, cookie=cookie)
@@ -37,7 +43,7 @@ class EndedSessionMiddleware:
                 return HttpResponseRedirect(resolve_url("accounts:account_disabled"))
             if reason == services.ENDED_SIGNED_OUT:
                 messages.info(request, "You have been signed out. Please sign in again.")
-        return self.get_response(request)
+        return None
 
 
 class TokenRefreshMiddleware:

@@ -6,6 +6,11 @@ from django.utils import timezone
 
 from project import text
 
+# Why a user was deactivated (User.deactivated_as).
+MISSING = "missing"
+DISABLED = "disabled"
+DEACTIVATED_AS = [(MISSING, "missing from the user pool"), (DISABLED, "disabled in Cognito")]
+
 
 class User(AbstractUser):
     """A person who signs in through Cognito; keyed by the user pool's `sub`, never by email."""
@@ -24,6 +29,12 @@ class User(AbstractUser):
     pool_seen_at = models.DateTimeField("last seen in the user pool", null=True, blank=True, editable=False)
     pool_missing_since = models.DateTimeField(
         "missing from the user pool since", null=True, blank=True, editable=False
+    )
+    # Why `is_active` is False, when it mirrors the pool: a user deactivated only because a pass
+    # missed them is reactivated when a pass (or a sign-in) finds them again; one disabled in
+    # Cognito is reactivated when Cognito lets them sign in (enabled there since). "" otherwise.
+    deactivated_as = models.CharField(
+        "deactivated because", max_length=16, blank=True, editable=False, choices=DEACTIVATED_AS
     )
 
     class Meta(AbstractUser.Meta):

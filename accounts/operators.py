@@ -10,6 +10,7 @@ half-done silently: an action that did only part of its work says which part in 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import services, sessions
-from accounts.models import OperatorAction, UserSession
+from accounts.models import DISABLED, MISSING, OperatorAction, UserSession
 from accounts.signals import AccountDeletionBlocked, user_deleting
 from project import roles, text
 from project.integrations import cognito
@@ -59,8 +60,15 @@ ACTIONS = {
         Action("remove_group", "Remove from group", MANAGE),
         Action("invite", "Invite", MANAGE),
         Action("delete", "Delete", MANAGE),
+        Action("reconcile", "Reconcile with the pool", OPERATE),
     )
 }
+# What is recorded for a request that named no action this console knows.
+UNKNOWN = Action("unknown", "Unknown action", OPERATE)
+# Cognito's GroupName: 1 to 128 letters, marks, symbols, numbers and punctuation
+# ([\p{L}\p{M}\p{S}\p{N}\p{P}]+).
+GROUP_NAME_MAX = 128
+GROUP_NAME_CATEGORIES = frozenset("LMSNP")
 # What the changelist may do to many users at once.
 BULK_ACTIONS = ("disable", "enable", "sign_out")
 
@@ -143,6 +151,11 @@ def _check_target(operator: Operator, action: Action, user: Any) -> None:
         raise OperatorRefused("Only a superuser may act on a superuser.")
     if user.pk == actor.pk and action.name in ("disable", "delete", "set_role", "remove_group"):
         raise OperatorRefused("You cannot do this to your own account here.")
+    if user.pk == actor.pk and action.name == "sign_out":
+        # It would end the session this very request runs in (and lose its results page).
+        raise OperatorRefused(
+            "You cannot sign yourself out everywhere here: use Sign out, or ask another operator."
+        )
     if not user.cognito_sub:
         raise OperatorRefused("This account has no Cognito identity (a local account).")
 
@@ -170,19 +183,33 @@ def _record(
     error: str = "",
     succeeded: bool,
 ) -> None:
+    # What an operator typed may hold anything (NUL, bidi overrides): the trail keeps it without
+    # the characters project.text refuses (Postgres refuses NUL; the others mislead a reader).
+    clean = text.without_refused
     OperatorAction.objects.create(
         actor=operator.user if operator.user.is_authenticated and operator.user.pk else None,
-        actor_email=operator.email if operator.user.is_authenticated else "(anonymous)",
+        actor_email=clean(operator.email if operator.user.is_authenticated else "(anonymous)")[:254],
         target=user if user is not None and user.pk else None,
-        target_email=(user.email if user is not None else email)[:254],
-        target_sub=((user.cognito_sub or "") if user is not None else sub)[:64],
+        target_email=clean(user.email if user is not None else email)[:254],
+        target_sub=clean((user.cognito_sub or "") if user is not None else sub)[:64],
         action=action.name,
-        detail=detail[:255],
+        detail=clean(detail)[:255],
         succeeded=succeeded,
-        error=error[:500],
+        error=clean(error)[:500],
     )
     log = logger.info if succeeded else logger.warning
     log("operator %s: %s %s %s", operator.email, action.name, user or email, error or "done")
+
+
+def operator_refused(
+    *, operator: Operator, action_name: str, reason: str, user: Any = None, email: str = "", detail: str = ""
+) -> Outcome:
+    """Record a request refused before any action ran (no permission, bad input); its outcome."""
+    action = ACTIONS.get(action_name, UNKNOWN)
+    _record(
+        operator, action, user=user, email=email, detail=detail, error=f"refused: {reason}", succeeded=False
+    )
+    return Outcome(user_label(user) if user is not None else text.shown(email), False, reason)
 
 
 # --- Running one action -----------------------------------------------------------------------
@@ -238,19 +265,22 @@ def end_django_sessions(user: Any, reason: str = services.ENDED_SIGNED_OUT) -> i
 
 
 def _deactivate(user: Any) -> None:
-    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
-    user.is_active = False
+    """Disabled in Cognito by an operator: stays inactive here until enabled there again."""
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False, deactivated_as=DISABLED)
+    user.is_active, user.deactivated_as = False, DISABLED
     end_django_sessions(user, services.ENDED_DISABLED)
 
 
 def _user_mark_missing(user: Any) -> None:
-    """The pool has no such user any more: never a live account here again."""
+    """The pool has no such user any more: inactive here (until the pool shows them again)."""
     now = timezone.now()
-    get_user_model().objects.filter(pk=user.pk, pool_missing_since__isnull=True).update(
-        pool_missing_since=now
-    )
+    users = get_user_model().objects.filter(pk=user.pk)
+    users.filter(pool_missing_since__isnull=True).update(pool_missing_since=now)
+    # Already inactive (disabled by an operator): that reason stays.
+    users.filter(is_active=True).update(is_active=False, deactivated_as=MISSING)
     user.pool_missing_since = user.pool_missing_since or now
-    _deactivate(user)
+    user.is_active = False
+    end_django_sessions(user, services.ENDED_DISABLED)
 
 
 def _mirror_from_pool(user: Any) -> None:
@@ -265,6 +295,13 @@ def _mirror_from_pool(user: Any) -> None:
     if claims.get("sub") != user.cognito_sub:
         raise PartlyDone("Done in Cognito, but the pool's user has another sub: not mirrored here.")
     services.user_update_from_claims(user=user, claims=claims)
+
+
+def _renew_powers(user: Any) -> None:
+    """A role or group taken away: the user's sessions end now, since the powers of a session (an
+    operator's admin role) come from the ID token it holds, which would keep the old ones for up to
+    an hour. Their next sign-in brings a token with the new ones."""
+    end_django_sessions(user)
 
 
 # --- The actions ------------------------------------------------------------------------------
@@ -294,8 +331,8 @@ def user_enable(*, operator: Operator, user: Any) -> Outcome:
 
     def steps() -> str:
         cognito.user_pool().admin_enable_user(username=_username(user))
-        get_user_model().objects.filter(pk=user.pk).update(is_active=True)
-        user.is_active = True
+        get_user_model().objects.filter(pk=user.pk).update(is_active=True, deactivated_as="")
+        user.is_active, user.deactivated_as = True, ""
         return "Enabled; they can sign in again."
 
     return _operate(operator, ACTIONS["enable"], user, steps)
@@ -334,10 +371,10 @@ def user_reset_mfa(*, operator: Operator, user: Any) -> Outcome:
 
 def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
     """custom:role from the closed list (AdminUpdateUserAttributes), mirrored here at once."""
-    if role and roles.role_from_value(role) is None:
-        return Outcome(user_label(user), False, f"“{role}” is not a role.")
 
     def steps() -> str:
+        if role and roles.role_from_value(role) is None:
+            raise OperatorRefused(f"“{text.shown(role[:64])}” is not a role.")
         if role:
             cognito.user_pool().admin_update_user_attributes(
                 username=_username(user), attributes={roles.ROLE_CLAIM: role}
@@ -347,12 +384,22 @@ def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
                 username=_username(user), names=[roles.ROLE_CLAIM]
             )
         _mirror_from_pool(user)
-        return f"Role set to “{role}”." if role else "Role removed."
+        _renew_powers(user)
+        done = f"Role set to “{role}”" if role else "Role removed"
+        return f"{done}; signed out here, so their next sign-in carries it."
 
     return _operate(operator, ACTIONS["set_role"], user, steps, detail=f"role={role}")
 
 
 def _check_group(operator: Operator, group: str) -> None:
+    if not group:
+        raise OperatorRefused("Choose a group.")
+    if len(group) > GROUP_NAME_MAX or any(
+        unicodedata.category(char)[0] not in GROUP_NAME_CATEGORIES for char in group
+    ):
+        raise OperatorRefused(
+            f"“{text.shown(group[:GROUP_NAME_MAX])}” is not a group name (as Cognito allows them)."
+        )
     superuser_group = settings.COGNITO_SUPERUSER_GROUP
     if superuser_group and group == superuser_group and not operator.user.is_superuser:
         raise OperatorRefused("Only a superuser may change the superuser group.")
@@ -377,7 +424,8 @@ def user_remove_group(*, operator: Operator, user: Any, group: str) -> Outcome:
         _check_group(operator, group)
         cognito.user_pool().admin_remove_user_from_group(username=_username(user), group=group)
         _mirror_from_pool(user)
-        return f"Removed from group “{group}”."
+        _renew_powers(user)
+        return f"Removed from group “{group}”; signed out here, so their next sign-in carries it."
 
     return _operate(operator, ACTIONS["remove_group"], user, steps, detail=f"group={group}")
 
@@ -411,20 +459,22 @@ def user_invite(*, operator: Operator, email: str, name: str = "", role: str = "
     try:
         _check_operator(operator, action)
         if role and roles.role_from_value(role) is None:
-            raise OperatorRefused(f"“{role}” is not a role.")
+            raise OperatorRefused(f"“{text.shown(role[:64])}” is not a role.")
+        if text.first_refused(email) is not None or text.first_refused(name) is not None:
+            raise OperatorRefused("The e-mail address or name holds characters that are not allowed.")
     except OperatorRefused as exc:
         _record(operator, action, email=email, error=f"refused: {exc}", succeeded=False)
-        return Outcome(email, False, str(exc))
+        return Outcome(text.shown(email), False, str(exc))
     attributes = {k: v for k, v in (("name", name), ("custom:role", role)) if v}
     try:
         created = cognito.user_pool().admin_create_user(email=email, attributes=attributes)
     except cognito.CognitoError as exc:
         message = _failure_message(exc)
         _record(operator, action, email=email, error=f"{message} ({exc})", succeeded=False)
-        return Outcome(email, False, message)
+        return Outcome(text.shown(email), False, message)
     sub = created["Attributes"].get("sub", "")
     _record(operator, action, email=email, sub=sub, detail=f"role={role}" if role else "", succeeded=True)
-    return Outcome(f"{email} ({sub})", True, "Invited: a temporary password was e-mailed.")
+    return Outcome(f"{text.shown(email)} ({sub})", True, "Invited: a temporary password was e-mailed.")
 
 
 _BULK = {"disable": user_disable, "enable": user_enable, "sign_out": user_sign_out_everywhere}
@@ -438,6 +488,8 @@ def users_bulk(*, operator: Operator, action_name: str, users: Iterable[Any]) ->
     stopped = ""
     for user in users:
         if stopped:
+            action = ACTIONS[action_name]
+            _record(operator, action, user=user, error=f"not tried: {stopped}", succeeded=False)
             outcomes.append(Outcome(user_label(user), False, f"Not tried: {stopped}"))
             continue
         outcome = run(operator=operator, user=user)

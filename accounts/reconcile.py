@@ -9,26 +9,40 @@ the pool (deleted there), deactivated and signed out; a pass cut short by Cognit
 Memory holds one page, the page's known subs and at most `keep_unseen` never-seen users
 (the rest are only counted, or streamed to `on_unseen`), whatever the pool's size.
 Running it again changes nothing that has not changed in the pool (idempotent).
+
+One pass at a time (a Postgres advisory lock; a second is refused with ReconcileRunning): two
+overlapping passes would each see the other's stamps as old. `pool_seen_at` never moves back.
+A user found again who was deactivated only because a pass missed them is active again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts import operators, services
-from accounts.models import OperatorAction
+from accounts.models import MISSING, OperatorAction
+from project import text
 from project.integrations import cognito
 
 # How many never-seen pool users the admin page lists (the command streams them all).
 SHOWN_UNSEEN = 500
 # Users deactivated per query when a pass finds many missing.
 SWEEP_BATCH = 1000
+# The advisory lock that keeps passes from overlapping (any fixed 64-bit key unique to this use).
+LOCK_KEY = 0x7265636F6E63696C  # "reconcil"
+
+
+class ReconcileRunning(Exception):
+    """Another pass (the admin's button, the cron job) is running: this one did not start."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,7 @@ class ReconcileResult:
 def _pool_user(user: dict[str, Any]) -> PoolUser:
     attributes = user["Attributes"]
     return PoolUser(
-        email=attributes.get("email", ""),
+        email=text.shown(attributes.get("email", "")),  # listed for staff: bidi written out
         sub=attributes.get("sub", ""),
         status=str(user.get("UserStatus", "")),
         enabled=bool(user.get("Enabled", True)),
@@ -70,7 +84,8 @@ def _take_page(users: list[dict[str, Any]], started: Any) -> list[PoolUser]:
     subs = {u["Attributes"].get("sub") for u in users} - {None, ""}
     if not subs:
         return []
-    User.objects.filter(cognito_sub__in=subs).update(pool_seen_at=started)
+    # Never back in time (GREATEST; NULL counts as older): a later pass's stamp stays.
+    User.objects.filter(cognito_sub__in=subs).update(pool_seen_at=Greatest("pool_seen_at", Value(started)))
     known = set(User.objects.filter(cognito_sub__in=subs).values_list("cognito_sub", flat=True))
     return [_pool_user(u) for u in users if u["Attributes"].get("sub") not in known]
 
@@ -83,17 +98,46 @@ def _sweep(started: Any, result: ReconcileResult) -> None:
     not_seen = with_sub.filter(date_joined__lt=started).filter(
         Q(pool_seen_at__isnull=True) | Q(pool_seen_at__lt=started)
     )
-    result.back_in_pool = with_sub.filter(pool_seen_at=started, pool_missing_since__isnull=False).update(
-        pool_missing_since=None
-    )
+    back = with_sub.filter(pool_seen_at__gte=started, pool_missing_since__isnull=False)
+    # Deactivated only because they were missing: active again (a disabled one stays disabled).
+    back.filter(is_active=False, deactivated_as=MISSING).update(is_active=True, deactivated_as="")
+    result.back_in_pool = back.update(pool_missing_since=None)
     newly = not_seen.filter(pool_missing_since__isnull=True).values_list("pk", flat=True)
     while batch := list(newly[:SWEEP_BATCH]):
         result.newly_missing += User.objects.filter(pk__in=batch).update(
-            pool_missing_since=started, is_active=False
+            pool_missing_since=started,
+            is_active=False,
+            # Already inactive (disabled by an operator): that reason stays.
+            deactivated_as=Case(When(is_active=False, then=F("deactivated_as")), default=Value(MISSING)),
         )
         for user in User.objects.filter(pk__in=batch).only("pk"):
             operators.end_django_sessions(user, services.ENDED_DISABLED)
     result.missing = not_seen.count()
+
+
+@contextmanager
+def _one_pass_at_a_time() -> Iterator[None]:
+    """The session-level advisory lock, on this connection; released however the pass ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise ReconcileRunning("Another reconciliation is running: nothing was done, try again later.")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+
+def _record(operator: operators.Operator | None, *, detail: str = "", error: str = "") -> None:
+    OperatorAction.objects.create(
+        actor=operator.user if operator else None,
+        actor_email=operator.email if operator else "manage.py reconcile_users",
+        action="reconcile",
+        detail=detail,
+        succeeded=not error,
+        error=error[:500],
+    )
 
 
 def users_reconcile(
@@ -102,7 +146,28 @@ def users_reconcile(
     keep_unseen: int = SHOWN_UNSEEN,
     on_unseen: Callable[[PoolUser], None] | None = None,
 ) -> ReconcileResult:
-    """One complete pass over the pool; CognitoError (nothing marked) if it cannot finish."""
+    """One complete pass over the pool; CognitoError (nothing marked) if it cannot finish,
+    ReconcileRunning if another pass is running. Each is recorded in the audit trail."""
+    try:
+        with _one_pass_at_a_time():
+            result = _reconcile(keep_unseen=keep_unseen, on_unseen=on_unseen)
+    except ReconcileRunning as exc:
+        _record(operator, error=f"refused: {exc}")
+        raise
+    except cognito.CognitoError as exc:
+        _record(operator, error=f"Cognito could not be read to the end: nothing was marked ({exc})")
+        raise
+    _record(
+        operator,
+        detail=(
+            f"{result.pool_users} in pool, {result.never_signed_in} never signed in, "
+            f"{result.newly_missing} newly missing, {result.missing} missing"
+        ),
+    )
+    return result
+
+
+def _reconcile(*, keep_unseen: int, on_unseen: Callable[[PoolUser], None] | None) -> ReconcileResult:
     started = timezone.now()
     result = ReconcileResult()
     pool = cognito.user_pool()
@@ -120,14 +185,4 @@ def users_reconcile(
         if not token:
             break
     _sweep(started, result)
-    OperatorAction.objects.create(
-        actor=operator.user if operator else None,
-        actor_email=operator.email if operator else "manage.py reconcile_users",
-        action="reconcile",
-        detail=(
-            f"{result.pool_users} in pool, {result.never_signed_in} never signed in, "
-            f"{result.newly_missing} newly missing, {result.missing} missing"
-        ),
-        succeeded=True,
-    )
     return result

@@ -14,6 +14,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
+from accounts.models import DISABLED, MISSING
 from accounts.selectors import user_linked_providers
 from accounts.signals import user_signed_in
 from project import text
@@ -100,6 +101,14 @@ def user_update_from_claims(*, user, claims: dict[str, Any], access_token: str |
     # Other apps take in what they keep of the claims (profiles: name, college, role).
     user_signed_in.send(sender=type(user), user=user, claims=claims, access_token=access_token)
     return user
+
+
+def user_let_in_by_cognito(*, user) -> None:
+    """Cognito has just signed this user in, so it has them, enabled: a local flag that said
+    otherwise (missing from the pool, disabled there) is stale and goes. Saved with the claims."""
+    user.pool_missing_since = None
+    if not user.is_active and user.deactivated_as in (MISSING, DISABLED):
+        user.is_active, user.deactivated_as = True, ""
 
 
 # --- Linked identity providers -------------------------------------------------------------
@@ -193,7 +202,7 @@ def user_disabled_in_pool(*, user) -> bool:
         return False
     if state.get("Enabled", True):
         return False
-    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False, deactivated_as=DISABLED)
     return True
 
 

@@ -65,6 +65,12 @@ class ProfileAdmin(admin.ModelAdmin):
     def cognito_sub(self, profile: Profile) -> str:
         return profile.user.cognito_sub or "—"
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        """Staff may not change a superuser's profile (as the user admin keeps their account)."""
+        if obj is not None and obj.user.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_add_permission(self, request) -> bool:
         return False  # profiles are made at first sign-in
 
@@ -132,6 +138,12 @@ class ProfileInline(admin.StackedInline):
     can_delete = False
     extra = 0
     readonly_fields = ("role", "sync_pending", "sync_error")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """`obj` is the user: staff may not change a superuser's profile."""
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

@@ -671,6 +671,29 @@ def admin_set_user_mfa_preference(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+# --- groups: moto answers, after the group is checked as AWS checks it ----------------------------------
+# moto's ResourceNotFoundException for an unknown group carries the bare group name; AWS says this.
+GROUP_NOT_FOUND = "Group not found."
+
+
+def _group_exists(params: dict[str, Any]) -> dict[str, Any] | None:
+    """ResourceNotFoundException as AWS words it unless the pool has the group; moto does the rest."""
+    pool = _admin_pool(params)
+    if _str(params, "GroupName") not in pool.groups:
+        raise ResourceNotFoundError(GROUP_NOT_FOUND)
+
+
+for _name in (
+    "AdminAddUserToGroup",
+    "AdminRemoveUserFromGroup",
+    "GetGroup",
+    "DeleteGroup",
+    "UpdateGroup",
+    "ListUsersInGroup",
+):
+    op(_name)(_group_exists)  # returns None: moto answers
+
+
 # --- dispatch ----------------------------------------------------------------------------------------------
 def region_for(params: dict[str, Any]) -> str | None:
     """The region an unsigned call belongs to, from its AccessToken, ClientId or UserPoolId."""

@@ -90,13 +90,26 @@ def test_disable_disables_in_cognito_revokes_refresh_and_signs_the_user_out(admi
 def test_a_disabled_user_signing_in_sees_disabled_not_a_loop(admin_client, target, idp):
     client, _ = admin_client
     pool, _, user = target
-    # Disabled here only (e.g. by reconcile), still enabled in Cognito: Cognito lets her in.
+    # Disabled here only, for no reason the pool stands for, still enabled in Cognito: Cognito
+    # lets her in, this site does not.
     User.objects.filter(pk=user.pk).update(is_active=False)
     fresh = Client(HTTP_HOST=APP_HOST)
     response = finish_sign_in(fresh, hosted_ui_sign_in(start_sign_in(fresh), pool.email, pool.password))
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert "Your account is disabled" in response.content.decode()
     assert "Sign-in failed" not in response.content.decode()
+
+
+@pytest.mark.parametrize("reason", ["missing", "disabled"])
+def test_a_stale_local_flag_never_locks_out_a_user_cognito_lets_in(admin_client, target, idp, reason):
+    pool, _, user = target
+    # Marked missing by a pass that went wrong, or disabled and enabled since in Cognito's console.
+    User.objects.filter(pk=user.pk).update(
+        is_active=False, deactivated_as=reason, pool_missing_since=user.date_joined
+    )
+    signed_in(pool.email, pool.password)
+    user.refresh_from_db()
+    assert user.is_active and user.deactivated_as == "" and user.pool_missing_since is None
 
 
 def test_enable_lets_the_user_sign_in_again(admin_client, target, idp):
@@ -320,6 +333,27 @@ def test_a_moderator_cannot_change_roles_groups_or_delete(new_user, target, idp)
     assert last_audit("sign_out").succeeded
 
 
+@pytest.mark.parametrize(
+    ("demotion", "fields"), [("set_role", {"role": "moderator"}), ("remove_group", {"group": "admin"})]
+)
+def test_a_demoted_administrator_loses_the_console_at_once(
+    admin_client, new_user, target, idp, demotion, fields
+):
+    client, _ = admin_client
+    email, password, sub = new_user(groups=("admin",), name="Second Admin", role="admin")
+    adm2_client = signed_in(email, password)  # holds an ID token saying custom:role=admin
+    adm2 = User.objects.get(cognito_sub=sub)
+    response = act(client, adm2, demotion, **fields)
+    assert "signed out here" in " ".join(shown(response))
+    pool, _, user = target
+    for action, values in (("set_role", {"role": "admin"}), ("add_group", {"group": "admin"})):
+        response = act(adm2_client, user, action, **values)  # the old session, right after
+        assert response.status_code == HTTPStatus.FOUND and "sign-in" in response["Location"], action
+    state = pool_user(idp, pool.email)
+    assert "custom:role" not in state["Attributes"] and state["Groups"] == []
+    assert OperatorAction.objects.filter(actor=adm2).count() == 0
+
+
 def test_staff_cannot_touch_a_superuser(admin_client, new_user, idp):
     client, _ = admin_client
     pool = new_user()
@@ -421,6 +455,8 @@ def test_throttling_in_the_middle_of_a_bulk_action_is_reported_per_user(admin_cl
     assert [User.objects.get(pk=u.pk).is_active for u in (u1, u2, u3)] == [False, True, True]
     failed = OperatorAction.objects.filter(action="disable", target_sub=second.sub).latest("id")
     assert not failed.succeeded and "TooManyRequests" in failed.error
+    not_tried = OperatorAction.objects.filter(action="disable", target_sub=third.sub).latest("id")
+    assert not not_tried.succeeded and not_tried.error.startswith("not tried")
 
 
 def test_cognito_unreachable_in_a_bulk_action(admin_client, new_user, idp, settings):
@@ -480,3 +516,88 @@ def test_operator_posts_need_the_csrf_token(admin_client, target, idp):
         "/admin/accounts/user/", {"action": "bulk_disable", "_selected_action": [user.pk]}
     ).status_code == (HTTPStatus.FORBIDDEN)
     assert pool_user(idp, pool.email)["Enabled"] is True
+
+
+# --- Bad input and the audit trail -------------------------------------------------------------------
+
+
+def test_operator_input_is_checked_before_any_call_and_recorded_cleaned(admin_client, target, idp):
+    client, operator = admin_client
+    pool, _, user = target
+    for group in ("a\x00b", "adm\u202ein", "x" * 129, "a b"):
+        response = act(client, user, "add_group", group=group)
+        assert response.status_code == HTTPStatus.FOUND, repr(group)
+        message = " ".join(shown(response))
+        assert "is not a group name" in message and "\x00" not in message and "\u202e" not in message
+        refused = last_audit("add_group")
+        assert not refused.succeeded and refused.actor_email == operator.email
+        assert "\x00" not in refused.detail + refused.error and "\u202e" not in refused.detail + refused.error
+    assert "<U+202E>" in " ".join(shown(act(client, user, "remove_group", group="adm\u202ein")))
+    assert pool_user(idp, pool.email)["Groups"] == []
+
+
+def test_refused_attempts_are_in_the_audit_trail(admin_client, target, idp):
+    client, operator = admin_client
+    pool, _, user = target
+    before = OperatorAction.objects.count()
+    for action, fields, words in (
+        ("set_role", {"role": "superhero"}, "not a role"),
+        ("bogus", {}, "Unknown action"),
+        ("add_group", {"group": ""}, "Choose a group"),
+    ):
+        act(client, user, action, **fields)
+        entry = OperatorAction.objects.latest("id")
+        assert not entry.succeeded and words in entry.error and entry.actor_email == operator.email, action
+        assert entry.target_id == user.pk, action
+    response = client.post("/admin/accounts/user/invite/", {"email": "new3@example.com\u202e", "name": "N"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST and "U+202E" in response.content.decode()
+    entry = OperatorAction.objects.latest("id")
+    assert (entry.action, entry.succeeded, entry.target_email) == ("invite", False, "new3@example.com")
+    assert pool_user(idp, "new3@example.com") is None
+    assert OperatorAction.objects.count() == before + 4
+
+
+def test_staff_without_the_permission_are_recorded(target, idp):
+    pool, _, user = target
+    staff, _ = make_member(name="Staff Without Perms", staff=True)
+    client = Client(HTTP_HOST=APP_HOST)
+    client.force_login(staff)
+    for method, url, action in (
+        ("post", f"/admin/accounts/user/{user.pk}/cognito/", "disable"),
+        ("get", f"/admin/accounts/user/{user.pk}/cognito/", "view_state"),
+        ("post", "/admin/accounts/user/invite/", "invite"),
+        ("post", "/admin/accounts/user/reconcile/", "reconcile"),
+    ):
+        response = getattr(client, method)(url, {"action": "disable", "email": "x@example.com"})
+        assert response.status_code == HTTPStatus.FORBIDDEN, url
+        entry = OperatorAction.objects.latest("id")
+        assert (entry.action, entry.succeeded, entry.actor_id) == (action, False, staff.pk), url
+        assert "403" in entry.error
+    assert pool_user(idp, pool.email)["Enabled"] is True
+
+
+def test_a_bulk_sign_out_that_includes_the_operator_keeps_their_session(new_user, target, idp):
+    email, password, sub = new_user(groups=("admin",), name="Moderator", role="moderator")
+    client = signed_in(email, password)
+    moderator = User.objects.get(cognito_sub=sub)
+    pool, alice, user = target
+    response = bulk(client, "sign_out", [moderator, user])
+    assert response.status_code == HTTPStatus.FOUND
+    text = " ".join(shown(response))
+    assert "Done for 1" in text and "cannot sign yourself out everywhere" in text
+    assert client.get("/admin/accounts/user/").status_code == HTTPStatus.OK  # still signed in
+    assert alice.get("/me/").status_code == HTTPStatus.FOUND  # she is signed out
+    entry = OperatorAction.objects.filter(action="sign_out", target=moderator).latest("id")
+    assert not entry.succeeded and "refused" in entry.error
+
+
+def test_the_state_page_writes_out_bidi_characters_from_the_pool(admin_client, target, idp):
+    client, _ = admin_client
+    pool, _, user = target
+    idp.admin_update_user_attributes(
+        UserPoolId=POOL,
+        Username=pool.email,
+        UserAttributes=[{"Name": "custom:role", "Value": "adm\u202enimda"}],
+    )
+    page = client.get(f"/admin/accounts/user/{user.pk}/cognito/").content.decode()
+    assert "adm&lt;U+202E&gt;nimda" in page and "\u202e" not in page

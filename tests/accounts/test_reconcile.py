@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
@@ -12,8 +13,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts import reconcile
+from accounts.models import OperatorAction
 from project.integrations import cognito
 from tests.support.hosted_ui import APP_HOST, finish_sign_in, hosted_ui_sign_in, start_sign_in
 
@@ -113,3 +116,60 @@ def test_the_admin_view_runs_it(big_pool, new_user):
     assert big_pool[1][-1][1] in html  # a never-seen pool user, listed with their sub
     member = Client(HTTP_HOST=APP_HOST)
     assert member.post("/admin/accounts/user/reconcile/").status_code == HTTPStatus.FOUND  # to sign-in
+
+
+# --- Overlapping passes (the admin's button and the cron job) ----------------------------------
+
+
+def test_a_second_pass_is_refused_while_one_runs(big_pool, new_user):
+    _, made = big_pool
+    signed = local(*made[20])
+    other = connection.copy()  # another server's connection, holding the lock as a running pass does
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [reconcile.LOCK_KEY])
+        with pytest.raises(reconcile.ReconcileRunning):
+            reconcile.users_reconcile()
+        email, password, _ = new_user(groups=("admin",), role="admin")
+        client = Client(HTTP_HOST=APP_HOST)
+        finish_sign_in(client, hosted_ui_sign_in(start_sign_in(client), email, password))
+        page = client.post("/admin/accounts/user/reconcile/")
+        assert (
+            page.status_code == HTTPStatus.OK and "Another reconciliation is running" in page.content.decode()
+        )
+    finally:
+        other.close()  # ends its session, and the lock with it
+    signed.refresh_from_db()
+    assert signed.pool_seen_at is None and signed.is_active  # the refused passes touched nothing
+    refused = OperatorAction.objects.filter(action="reconcile").latest("id")
+    assert not refused.succeeded and refused.actor_email == email and "running" in refused.error
+    reconcile.users_reconcile(keep_unseen=0)  # the lock is free again
+    signed.refresh_from_db()
+    assert signed.pool_seen_at is not None
+
+
+def test_a_later_pass_stamp_never_moves_back(big_pool):
+    _, made = big_pool
+    signed = local(*made[21])
+    later = timezone.now() + timedelta(hours=1)  # stamped by a pass that started after this one
+    User.objects.filter(pk=signed.pk).update(pool_seen_at=later)
+    reconcile.users_reconcile(keep_unseen=0)
+    signed.refresh_from_db()
+    assert signed.pool_seen_at == later and signed.is_active
+
+
+def test_a_user_missed_by_a_pass_is_active_again_when_found(big_pool):
+    _, made = big_pool
+    missed, disabled = local(*made[22]), local(*made[23])
+    User.objects.filter(pk=missed.pk).update(
+        is_active=False, deactivated_as="missing", pool_missing_since=timezone.now()
+    )
+    User.objects.filter(pk=disabled.pk).update(
+        is_active=False, deactivated_as="disabled", pool_missing_since=timezone.now()
+    )
+    result = reconcile.users_reconcile(keep_unseen=0)
+    assert result.back_in_pool >= 2
+    missed.refresh_from_db()
+    assert missed.is_active and missed.pool_missing_since is None and missed.deactivated_as == ""
+    disabled.refresh_from_db()  # disabled by an operator: back in the pool, still disabled here
+    assert not disabled.is_active and disabled.pool_missing_since is None

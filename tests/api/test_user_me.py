@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from profiles.models import Profile
 from project.integrations import cognito, outbound
+from tests.support.users import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +225,15 @@ def test_an_edit_moves_updated_at_with_the_version(api, alice_token):
     assert datetime.fromisoformat(after["updated_at"]) > datetime.fromisoformat(before["updated_at"])
     stored = Profile.objects.get(user__email="alice@example.com")
     assert stored.updated_at > stored.created_at
+
+
+def test_a_stale_session_cookie_on_the_bearer_api_gets_a_json_401_not_a_redirect(client):
+    """The API never uses the session: a browser's ended session is no business of it."""
+    user, _ = make_member(name="Stale Cookie")
+    client.force_login(user)
+    get_user_model().objects.filter(pk=user.pk).update(
+        is_active=False
+    )  # disabled since: the session is stale
+    response = client.get("/api/user/me")
+    assert response.status_code == 401 and response["Content-Type"] == "application/problem+json"
+    assert client.get("/me/").url.endswith("/accounts/disabled/")  # pages still say why

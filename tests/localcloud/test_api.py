@@ -636,3 +636,35 @@ def test_admin_reset_user_password_as_aws(stack: Stack, new_stack_user) -> None:
         idp.admin_reset_user_password(UserPoolId=stack.pool_id, Username=unverified)
     assert nowhere.value.response["Error"]["Code"] == "InvalidParameterException"
     assert idp.admin_get_user(UserPoolId=stack.pool_id, Username=unverified)["UserStatus"] == "CONFIRMED"
+
+
+def test_an_unknown_group_is_not_found_as_aws_words_it(stack: Stack, new_stack_user) -> None:
+    email, _ = new_stack_user()
+    idp = stack.idp()
+    calls = (
+        lambda: idp.admin_add_user_to_group(
+            UserPoolId=stack.pool_id, Username=email, GroupName="no-such-group"
+        ),
+        lambda: idp.admin_remove_user_from_group(
+            UserPoolId=stack.pool_id, Username=email, GroupName="no-such-group"
+        ),
+        lambda: idp.get_group(UserPoolId=stack.pool_id, GroupName="no-such-group"),
+        lambda: idp.list_users_in_group(UserPoolId=stack.pool_id, GroupName="no-such-group"),
+        lambda: idp.delete_group(UserPoolId=stack.pool_id, GroupName="no-such-group"),
+    )
+    for call in calls:
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert error_code(exc) == "ResourceNotFoundException"
+        assert exc.value.response["Error"]["Message"] == "Group not found."
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == HTTPStatus.BAD_REQUEST
+    idp.create_group(UserPoolId=stack.pool_id, GroupName="known-group")
+    idp.admin_add_user_to_group(UserPoolId=stack.pool_id, Username=email, GroupName="known-group")
+    users = idp.list_users_in_group(UserPoolId=stack.pool_id, GroupName="known-group")["Users"]
+    assert [u["Username"] for u in users] != []
+    with pytest.raises(ClientError) as exc:  # the group exists, the user does not: moto's check stands
+        idp.admin_add_user_to_group(
+            UserPoolId=stack.pool_id, Username="nobody@example.com", GroupName="known-group"
+        )
+    assert error_code(exc) == "UserNotFoundException"
+    idp.delete_group(UserPoolId=stack.pool_id, GroupName="known-group")

@@ -156,3 +156,21 @@ def test_a_moderator_on_staff_cannot_set_a_role_through_the_profile_admin(new_us
     assert (profile.college, profile.role) == ("Moderated College", "")  # the rest of the edit stands
     attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=target_email)
     assert {a["Name"]: a["Value"] for a in attributes["UserAttributes"]}.get("custom:role", "") == ""
+
+
+@pytest.mark.parametrize("role", ["moderator", "admin"])
+def test_staff_cannot_edit_a_superusers_profile(new_user, sign_in, idp, role):
+    email, password, _ = new_user(groups=("admin",), name="Staff Member", role=role)
+    staff = Client(HTTP_HOST=APP_HOST)
+    finish_sign_in(staff, hosted_ui_sign_in(start_sign_in(staff), email, password))
+    root_email, root_password, sub = new_user(name="Root Person")
+    sign_in(root_email, root_password)
+    profile = Profile.objects.get(user__cognito_sub=sub)
+    type(profile.user).objects.filter(pk=profile.user_id).update(is_superuser=True)
+    url = f"/admin/profiles/profile/{profile.pk}/change/"
+    response = staff.post(url, admin_form_data(profile, display_name="Renamed By Staff"))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    page = staff.get(url).content.decode()
+    assert 'name="display_name"' not in page  # shown, not editable
+    profile.refresh_from_db()
+    assert profile.display_name != "Renamed By Staff"

@@ -28,6 +28,8 @@ class Command(BaseCommand):
             result = reconcile.users_reconcile(keep_unseen=0, on_unseen=None if quiet_unseen else show)
         except cognito.CognitoError as exc:
             raise CommandError(f"The pool could not be read to the end, nothing was marked: {exc}") from exc
+        except reconcile.ReconcileRunning as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"{result.pool_users} users in the pool ({result.pages} pages); "
             f"{result.never_signed_in} never signed in to the app; "
