@@ -37,9 +37,10 @@ def me(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def me_edit(request: HttpRequest) -> HttpResponse:
     profile = services.profile_get_or_create_for_user(user=request.user)
+    address = request.build_absolute_uri(reverse("profiles:public", args=[profile.handle]))
     if request.method == "GET":
-        return render(request, "profiles/edit.html", {"form": ProfileForm(instance=profile)})
-    form = ProfileForm(request.POST, instance=profile)
+        return render(request, "profiles/edit.html", {"form": ProfileForm(instance=profile, address=address)})
+    form = ProfileForm(request.POST, instance=profile, address=address)
     if not form.is_valid():
         return render(request, "profiles/edit.html", {"form": form}, status=400)
     try:
