@@ -43,7 +43,7 @@ class TokenRefreshMiddleware:
         except services.SessionEnded as exc:
             logger.info("session of user %s ended: refresh refused (%s)", user.pk, exc)
             auth.logout(request)
-            messages.info(request, "Your session has ended. Please sign in again.")
+            messages.info(request, "Your session has expired. Sign in to continue.")
             query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
             url = resolve_url("accounts:sign_in")
             return HttpResponseRedirect(f"{url}?{query}" if query else url)

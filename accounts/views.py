@@ -7,7 +7,7 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -46,10 +46,16 @@ def sign_in_failed(request: HttpRequest, reason: str, status: int = HTTPStatus.B
 @login_not_required
 @never_cache
 def sign_in(request: HttpRequest) -> HttpResponse:
+    """Where a page that needs a signed-in user sends a visitor: "sign in to continue".
+
+    Without a page to continue to there is nothing to explain: straight on to the hosted page.
+    """
     next_url = get_next_url(request, "next")
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     query = f"?{urlencode({'next': next_url})}" if next_url else ""
+    if not next_url:
+        return redirect(reverse("oidc_authentication_init"))
     return render(request, "accounts/sign_in.html", {"query": query})
 
 
@@ -87,6 +93,13 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         error = request.GET.get("error")
+        if request.user.is_authenticated and request.GET.get("state") not in request.session.get(
+            "oidc_states", {}
+        ):
+            # The callback visited again (Back, a reload, a bookmark) by someone signed in: no sign-in
+            # is pending, and nothing failed. No side effects either way.
+            messages.info(request, "You are already signed in.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
         if error and request.GET.get("state") not in request.session.get("oidc_states", {}):
             # Not an answer to a sign-in this browser started: no side effects (no sign-out).
             return sign_in_failed(request, CALLBACK_ERRORS.get(error, "The sign-in did not complete."))
@@ -144,6 +157,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     refresh_token = request.session.get(services.REFRESH_TOKEN)
     was_cognito = request.user.is_authenticated and refresh_token is not None
     auth.logout(request)
+    # Stored in the new session's cookie: shown when Cognito's /logout sends the browser back.
+    messages.success(request, "You are signed out.")
     if not was_cognito:
         return redirect(settings.LOGOUT_REDIRECT_URL)
     services.sign_out(refresh_token=refresh_token)
