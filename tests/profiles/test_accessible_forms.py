@@ -66,3 +66,13 @@ def test_the_admin_shows_the_profiles_real_address_not_a_swallowed_placeholder()
     page = client.get(reverse("admin:profiles_profile_change", args=[profile.pk])).content.decode()
     assert f"/u/{profile.handle}/" in page
     assert "/u//" not in page
+
+
+def test_the_first_sign_in_asks_to_complete_the_profile_until_something_is_saved():
+    client, profile = signed_in()
+    page = client.get(reverse("profiles:me")).content.decode()
+    assert 'data-testid="complete-profile"' in page and "Welcome, Ada Lovelace! Complete your profile" in page
+    form = {"version": profile.version, "display_name": "Ada Lovelace", "handle": profile.handle,
+            "visibility": "public", "pronouns": "she/her"}  # fmt: skip
+    assert client.post(reverse("profiles:edit"), form).status_code == HTTPStatus.FOUND
+    assert 'data-testid="complete-profile"' not in client.get(reverse("profiles:me")).content.decode()
