@@ -164,7 +164,7 @@ def avatar_rekey(*, request: HttpRequest, profile: Profile) -> Profile:
 def avatar_upload_start(*, request: HttpRequest, profile: Profile, content_type: str) -> dict[str, Any]:
     """A presigned POST for one raw upload under the user's own uploads/ prefix."""
     if content_type not in images.CONTENT_TYPES:
-        raise images.ImageRefused("Please choose a JPEG, PNG, WebP or GIF image.")
+        raise images.ImageRefused("Please choose a JPEG, PNG, WebP, GIF or HEIC image.")
     credentials = _user_credentials(request, profile)
     key = f"protected/{credentials.identity_id}/uploads/{secrets.token_urlsafe(24)}"
     # The policy must not outlive the credentials that sign it (S3 refuses it then anyway).

@@ -136,7 +136,7 @@ class AvatarForm(forms.Form):
 
     image = forms.FileField(
         label="Picture",
-        help_text="JPEG, PNG, WebP or GIF, up to 5 MB. It is cropped to a square.",
+        help_text="JPEG, PNG, WebP, GIF or HEIC (iPhone), up to 5 MB. It is cropped to a square.",
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(images.CONTENT_TYPES)}),
     )
 
