@@ -17,7 +17,7 @@ ARGS ?=
 LIVE_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv dev services services-down test bench chromium lint fmt clean-data
+.PHONY: help venv dev services services-down test screenshots bench chromium lint fmt clean-data
 
 help: ## List the commands
 	@echo "Usage: make <target>"
@@ -32,6 +32,15 @@ dev: venv ## Start Postgres and the local Cognito stack, migrate, serve http://l
 test: venv chromium ## Run the whole suite against fresh test services (ARGS="..." for pytest)
 	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:$(LIVE_PORT) \
 		devtools/services.sh exec test -- $(PY) -m pytest $(ARGS)
+
+# Every page (the app's and the hosted UI's) at 390 and 1280 px, into screenshots/<width>/ (git-ignored).
+screenshots: venv chromium ## Screenshots of every page at 390 and 1280 px into screenshots/
+	@rm -rf screenshots
+	@SCREENSHOTS_DIR=$(CURDIR)/screenshots DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:$(LIVE_PORT) \
+		devtools/services.sh exec test -- $(PY) -m pytest -q -p no:cacheprovider \
+		"tests/ui/test_every_page.py::test_every_page_fits_the_screen_and_passes_axe[390]" \
+		"tests/ui/test_every_page.py::test_every_page_fits_the_screen_and_passes_axe[1280]"
+	@echo "Screenshots in screenshots/390 and screenshots/1280"
 
 # Each script moves to a *_bench database of its own (never `app`); gunicorn listens on BENCH_PORT (83xx).
 # localcloud adds LOCALCLOUD_LATENCY_MS to every Cognito call (the API bench's (b)); BENCH picks scripts.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -108,7 +109,12 @@ def people(request: HttpRequest) -> HttpResponse:
 
 def _avatar_page(request: HttpRequest, form: AvatarForm, profile, status: int = 200) -> HttpResponse:
     urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
-    context = {"form": form, "profile": profile, "avatar_url": urls.get(profile.pk)}
+    context = {
+        "form": form,
+        "profile": profile,
+        "avatar_url": urls.get(profile.pk),
+        "max_bytes": settings.AVATAR_MAX_BYTES,  # the browser shrinks a larger photo before upload
+    }
     return render(request, "profiles/avatar.html", context, status=status)
 
 

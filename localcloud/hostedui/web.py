@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from werkzeug.wrappers import Request, Response
 
 from localcloud.userpool import services as sv
@@ -51,7 +52,9 @@ def install_branding(branding: dict[str, Any], base_dir: Path) -> None:
             raise ValueError(f"branding logo must be an SVG, PNG or JPEG of at most 100 KB: {path}")
         logo = f"data:{kind};base64,{base64.b64encode(data).decode()}"
     app_name = str(branding.get("app_name") or "localcloud")
-    TEMPLATES.globals["branding"] = {"app_name": app_name, "logo": logo, "colors": colors, "font": font}
+    # The font list goes into a <style> as is (checked above: no <, >, {, }, ; or backslash).
+    font_css = Markup(font)  # noqa: S704 - validated just above
+    TEMPLATES.globals["branding"] = {"app_name": app_name, "logo": logo, "colors": colors, "font": font_css}
 
 
 def _page_context(request: Request) -> dict[str, Any]:

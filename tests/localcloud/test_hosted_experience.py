@@ -56,6 +56,7 @@ def test_every_hosted_page_carries_the_branding_and_a_way_back(stack: Stack, pat
         '<a class="back" href="http://localhost:8001/" id="back-to-app">← Back to Profiles</a>' in page.text
     )
     assert "--accent: #0b5fff" in page.text
+    assert '--font: system-ui, -apple-system, "Segoe UI"' in page.text  # not &#34;-escaped: a real font
 
 
 def test_an_unknown_client_gets_no_back_link(stack: Stack) -> None:

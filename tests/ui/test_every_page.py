@@ -1,0 +1,81 @@
+"""Every page, the app's and the hosted ones, at 320/390/768/1280 px: no sideways scroll, 44 px
+targets, and no serious or critical axe-core violation (at 390 and 1280). `make screenshots` runs
+this with SCREENSHOTS_DIR set, which also saves each page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+from profiles.models import Profile
+from tests.support.ui import WIDTHS, check_page
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def visit(page, url: str, name: str, width: int, problems: list[str]) -> None:
+    page.goto(url)
+    problems += check_page(page, name, width)
+
+
+def hosted_pages(page, width: int, problems: list[str], base: str) -> None:
+    """The hosted UI's pages, reached the way people reach them (query strings from the app)."""
+    page.goto(f"{base}/")
+    page.get_by_role("link", name="Sign in", exact=True).first.click()
+    page.wait_for_selector("input[name=password]")
+    login_url = page.url
+    problems += check_page(page, "hosted sign-in", width)
+    query = urlsplit(login_url).query
+    hosted = settings.COGNITO_DOMAIN
+    visit(page, f"{hosted}/signup?{query}", "hosted sign-up", width, problems)
+    page.fill("input[name=email]", f"ui-{width}@example.com")
+    page.fill("input[name=password]", "weak")
+    page.get_by_role("button", name="Create account").click()
+    problems += check_page(page, "hosted sign-up with errors", width)
+    visit(page, f"{hosted}/forgotPassword?{query}", "hosted forgot password", width, problems)
+    visit(page, f"{hosted}/confirm?{query}&username=someone@example.com", "hosted confirm", width, problems)
+    visit(
+        page,
+        f"{hosted}/confirmforgotPassword?{query}&username=someone@example.com",
+        "hosted reset",
+        width,
+        problems,
+    )
+    visit(page, f"{hosted}/login?client_id=nobody", "hosted error", width, problems)
+    page.goto(login_url)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, width):
+    base = live_server.url
+    context = browser.new_context(viewport={"width": width, "height": 844 if width < 768 else 800})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        visit(page, f"{base}/", "home", width, problems)
+        visit(page, f"{base}/accounts/sign-in/?next=/me/", "sign in to continue", width, problems)
+        visit(page, f"{base}/no/such/page/", "404", width, problems)
+        visit(page, f"{base}/accounts/sign-in/failed/", "sign-in failed", width, problems)
+        hosted_pages(page, width, problems, base)
+
+        page.fill("input[name=username]", "alice@example.com")
+        page.fill("input[name=password]", "Alice-pass-1")
+        page.locator("form:has(input[name=password]) [type=submit]").first.click()
+        page.wait_for_url(f"{base}/me/")
+        problems += check_page(page, "me (first sign-in)", width)
+        alice = Profile.objects.get(user__email="alice@example.com")
+        visit(page, f"{base}/me/edit/", "edit", width, problems)
+        page.fill("input[name=handle]", "No Good!")
+        page.get_by_role("button", name="Save").click()
+        problems += check_page(page, "edit with errors", width)
+        visit(page, f"{base}/me/avatar/", "avatar", width, problems)
+        visit(page, f"{base}/people/", "people", width, problems)
+        visit(page, f"{base}/people/?q=zzqx", "people, nobody found", width, problems)
+        visit(page, f"{base}/u/{alice.handle}/", "public page", width, problems)
+        visit(page, f"{base}/u/nobody-at-all/", "404 signed in", width, problems)
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
