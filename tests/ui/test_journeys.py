@@ -85,3 +85,39 @@ def test_nina_finds_nina_with_its_accent(live_server, page):
     page.wait_for_url(f"{base}/people/?q=nina")
     assert page.get_by_role("link", name="Niná Quispe").is_visible()
     assert page.get_by_test_id("result-count").inner_text().startswith("1 person match")
+
+
+def tab_to(page, text: str, limit: int = 40) -> None:
+    """Press Tab until the focused element's text or id is `text` (a keyboard user's way)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => [document.activeElement.innerText || '', document.activeElement.id]")
+        if text in (focused[0].strip(), focused[1]):
+            return
+    raise AssertionError(f"Tab never reached {text!r}")
+
+
+def test_keyboard_only_sign_in_edit_and_the_error_summary(live_server, page):
+    base = live_server.url
+    page.goto(f"{base}/")
+    tab_to(page, "Sign in")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("input[name=username]:focus")  # the hosted page starts in the e-mail field
+    page.keyboard.type("alice@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Alice-pass-1")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/me/")
+    tab_to(page, "Edit profile")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/me/edit/")
+    tab_to(page, "id_handle")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("No Good!")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#error-summary")
+    # The summary takes focus, is read first, and leads to the field.
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#id_handle"
+    assert page.locator("#id_handle").get_attribute("aria-invalid") == "true"
