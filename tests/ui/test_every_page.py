@@ -4,6 +4,7 @@ this with SCREENSHOTS_DIR set, which also saves each page."""
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +21,18 @@ def visit(page, url: str, name: str, width: int, problems: list[str]) -> None:
     problems += check_page(page, name, width)
 
 
-def hosted_pages(page, width: int, problems: list[str], base: str) -> None:
+def invited(idp, width: int) -> str:
+    """A user an administrator created: the first sign-in asks for a new password."""
+    email = f"invited-{width}-{secrets.token_hex(3)}@example.com"
+    idp.admin_create_user(
+        UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email, TemporaryPassword="Temp-pass-1",
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )  # fmt: skip
+    return email
+
+
+def hosted_pages(page, width: int, problems: list[str], base: str, invitee: str) -> None:
     """The hosted UI's pages, reached the way people reach them (query strings from the app)."""
     page.goto(f"{base}/")
     page.get_by_role("link", name="Sign in", exact=True).first.click()
@@ -45,11 +57,18 @@ def hosted_pages(page, width: int, problems: list[str], base: str) -> None:
     )
     visit(page, f"{hosted}/login?client_id=nobody", "hosted error", width, problems)
     page.goto(login_url)
+    page.fill("input[name=username]", invitee)
+    page.fill("input[name=password]", "Temp-pass-1")
+    page.locator("form:has(input[name=password]) [type=submit]").first.click()
+    page.wait_for_selector("input[name=password2]")
+    problems += check_page(page, "hosted new password", width)
+    page.goto(login_url)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, width):
+def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, idp, width):
     base = live_server.url
+    invitee = invited(idp, width)
     context = browser.new_context(viewport={"width": width, "height": 844 if width < 768 else 800})
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -59,7 +78,7 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, width):
         visit(page, f"{base}/accounts/sign-in/?next=/me/", "sign in to continue", width, problems)
         visit(page, f"{base}/no/such/page/", "404", width, problems)
         visit(page, f"{base}/accounts/sign-in/failed/", "sign-in failed", width, problems)
-        hosted_pages(page, width, problems, base)
+        hosted_pages(page, width, problems, base, invitee)
 
         page.fill("input[name=username]", "alice@example.com")
         page.fill("input[name=password]", "Alice-pass-1")
@@ -78,4 +97,5 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, width):
         visit(page, f"{base}/u/nobody-at-all/", "404 signed in", width, problems)
     finally:
         context.close()
+        idp.admin_delete_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=invitee)
     assert not problems, "\n".join(problems)
