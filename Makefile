@@ -17,7 +17,7 @@ ARGS ?=
 LIVE_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv dev services services-down test screenshots bench chromium lint fmt clean-data
+.PHONY: help venv dev services services-down test screenshots bench chromium lint fmt clean-data env-from-stack
 
 help: ## List the commands
 	@echo "Usage: make <target>"
@@ -86,9 +86,17 @@ chromium: # The browser tests drive Debian's Chromium (Playwright cannot downloa
 		echo "  Install it (sudo apt-get install chromium) or set CHROMIUM_PATH." >&2; \
 	fi
 
-lint: venv ## Check lint and formatting (ruff)
+lint: venv ## Check lint and formatting (ruff) and the CloudFormation template (cfn-lint)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/cfn-lint --include-checks I -- infra/template.yaml
+
+# The deployed stack's Outputs (and the web client's secret) as an env file: infra/README.md.
+STACK ?=
+ENV_FILE ?= .env.$(STACK)
+env-from-stack: venv ## Write a deployed stack's settings to ENV_FILE (default .env.STACK): make env-from-stack STACK=name
+	@if [ -z "$(STACK)" ]; then echo "usage: make env-from-stack STACK=<stack name> [ENV_FILE=...]" >&2; exit 2; fi
+	@$(PY) -m infra.env_from_stack --stack "$(STACK)" --output "$(ENV_FILE)"
 
 fmt: venv ## Fix what ruff can and format the code
 	$(VENV)/bin/ruff check --fix .

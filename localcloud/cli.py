@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from localcloud.config import DEFAULT_CONFIG, Config
 from localcloud.files import private_dir, write_private
+from localcloud.template.loader import TemplateError
 
 if TYPE_CHECKING:
     from localcloud.server import LocalCloud
@@ -87,8 +88,8 @@ def serve(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir)
     try:
-        app = LocalCloud(Config.load(Path(args.config)), data_dir, latency_ms=args.latency_ms)
-    except StateError as exc:
+        app = LocalCloud(_config(args), data_dir, latency_ms=args.latency_ms)
+    except (StateError, TemplateError) as exc:
         print(f"localcloud: {exc}", file=sys.stderr)
         return 1
     s3_port = args.s3_port if args.s3_port is not None else (args.port + 1 if args.port else 0)
@@ -132,6 +133,21 @@ def serve(args: argparse.Namespace) -> int:
         s3_server.server_close()
         server.server_close()
     return 0
+
+
+def _config(args: argparse.Namespace) -> Config:
+    """The seed: --template (with --parameter values) or --config (default localcloud/config.json)."""
+    if args.template is None:
+        return Config.load(Path(args.config or DEFAULT_CONFIG))
+    parameters = dict(item.split("=", 1) for item in args.parameter)
+    return Config.load_template(Path(args.template), parameters)
+
+
+def _parameter(value: str) -> str:
+    """Name=value for argparse."""
+    if "=" not in value:
+        raise argparse.ArgumentTypeError("expected Name=value")
+    return value
 
 
 def rotate(args: argparse.Namespace) -> int:
@@ -178,7 +194,19 @@ def main(argv: list[str] | None = None) -> int:
         help="delay every request to the Cognito origin by this many ms (a real network round trip)",
     )
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG))
+    seed = parser.add_mutually_exclusive_group()
+    seed.add_argument("--config", default=None, help=f"seed file (default {DEFAULT_CONFIG})")
+    seed.add_argument(
+        "--template", default=None, help="seed from a CloudFormation template instead (infra/template.yaml)"
+    )
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        type=_parameter,
+        metavar="NAME=VALUE",
+        help="a template parameter (repeatable); others take their Default",
+    )
     parser.add_argument("--allow-non-loopback", action="store_true")
     parser.add_argument(
         "--allowed-host",

@@ -50,8 +50,15 @@ def deep_merge(base: Any, override: Any) -> Any:
     return override
 
 
+def from_template(path: Path, parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The config a CloudFormation template describes (localcloud/template/); TemplateError if it cannot."""
+    from localcloud.template.seed import config_from_template
+
+    return config_from_template(path, parameters)
+
+
 def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    """A config file merged over the file its "extends" names (relative to its own folder)."""
+    """A config file merged over the file its "extends" (or "template") names (relative to its folder)."""
     resolved = path.resolve()
     if resolved in seen:
         raise ValueError(f'{path}: circular "extends"')
@@ -59,6 +66,18 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raw = json.load(fh)
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: a config file is a JSON object")
+    template = raw.pop("template", None)
+    parameters = raw.pop("parameters", None)
+    if template is not None:
+        if "extends" in raw:
+            raise ValueError(f'{path}: "template" and "extends" exclude each other')
+        if not isinstance(template, str) or not isinstance(parameters or {}, dict):
+            raise ValueError(f'{path}: "template" is a path and "parameters" an object of strings')
+        base = from_template(resolved.parent / template, parameters)
+        base.pop("_comment", None)
+        return deep_merge(base, raw)
+    if parameters is not None:
+        raise ValueError(f'{path}: "parameters" goes with "template"')
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
@@ -79,9 +98,17 @@ class Config:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Config:
-        """Read (following "extends") and minimally validate a config file."""
+        """Read (following "extends" or "template") and minimally validate a config file."""
         path = path or DEFAULT_CONFIG
-        raw = _read_with_extends(path, seen=())
+        return cls._checked(_read_with_extends(path, seen=()), path)
+
+    @classmethod
+    def load_template(cls, path: Path, parameters: dict[str, str] | None = None) -> Config:
+        """The config a CloudFormation template describes (no demo users)."""
+        return cls._checked(from_template(path, parameters), path)
+
+    @classmethod
+    def _checked(cls, raw: dict[str, Any], path: Path) -> Config:
         for key in ("region", "user_pool", "app_client"):
             if key not in raw:
                 raise ValueError(f"{path}: missing top-level key {key!r}")

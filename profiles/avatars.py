@@ -162,11 +162,15 @@ def avatar_rekey(*, request: HttpRequest, profile: Profile) -> Profile:
 
 
 def avatar_upload_start(*, request: HttpRequest, profile: Profile, content_type: str) -> dict[str, Any]:
-    """A presigned POST for one raw upload under the user's own uploads/ prefix."""
+    """A presigned POST for one raw upload under the user's own uploads/<identityId>/ prefix.
+
+    Raw uploads live outside protected/ (which every identity may read) in a prefix of their own,
+    so the bucket's lifecycle rule can expire those the browser never reported (infra/README.md).
+    """
     if content_type not in images.CONTENT_TYPES:
         raise images.ImageRefused("Please choose a JPEG, PNG, WebP, GIF or HEIC image.")
     credentials = _user_credentials(request, profile)
-    key = f"protected/{credentials.identity_id}/uploads/{secrets.token_urlsafe(24)}"
+    key = f"uploads/{credentials.identity_id}/{secrets.token_urlsafe(24)}"
     # The policy must not outlive the credentials that sign it (S3 refuses it then anyway).
     expires_in = int(min(settings.AVATAR_UPLOAD_SECONDS, credentials.expiration - time.time()))
     post = s3.bucket().presign_post(
@@ -180,8 +184,8 @@ def avatar_upload_start(*, request: HttpRequest, profile: Profile, content_type:
 
 
 def upload_key_is_own(*, key: str, identity_id: str) -> bool:
-    """True only for protected/<identity_id>/uploads/<random name> exactly (no ../, no subfolders)."""
-    prefix = f"protected/{identity_id}/uploads/"
+    """True only for uploads/<identity_id>/<random name> exactly (no ../, no subfolders)."""
+    prefix = f"uploads/{identity_id}/"
     return bool(identity_id) and key.startswith(prefix) and bool(UPLOAD_NAME_RE.fullmatch(key[len(prefix) :]))
 
 

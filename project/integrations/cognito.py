@@ -429,6 +429,21 @@ class CognitoUserPool:
         return answer["AuthenticationResult"]
 
 
+def client_secret(*, region: str, user_pool_id: str, client_id: str, endpoint_url: str | None = None) -> str:
+    """DescribeUserPoolClient's ClientSecret (operator tools: reads no setting; boto3's credentials)."""
+    try:
+        client: Any = outbound.observe_client(
+            boto3.session.Session().client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
+        )
+        answer = client.describe_user_pool_client(UserPoolId=user_pool_id, ClientId=client_id)
+    except (ClientError, BotoCoreError) as exc:
+        raise CognitoUnavailable(f"describe_user_pool_client: {exc}") from exc
+    secret = answer["UserPoolClient"].get("ClientSecret")
+    if not secret:
+        raise CognitoError(f"app client {client_id} has no secret; the app needs one (GenerateSecret)")
+    return str(secret)
+
+
 def _client_auth() -> tuple[str, str]:
     return (settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET)
 

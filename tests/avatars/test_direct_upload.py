@@ -26,7 +26,7 @@ def test_the_browser_uploads_to_s3_and_the_app_makes_the_avatar(person, keys_und
     client, email = person()
     presigned = start_direct_upload(client, "image/jpeg")
     identity_id = profile_of(email).identity_id
-    assert presigned["key"].startswith(f"protected/{identity_id}/uploads/")
+    assert presigned["key"].startswith(f"uploads/{identity_id}/")
     assert presigned["max_bytes"] == settings.AVATAR_MAX_BYTES
     # The policy S3 will enforce: exactly this key, this type, 1 byte .. 5 MB, minutes to live.
     policy = json.loads(base64.b64decode(presigned["fields"]["policy"]))

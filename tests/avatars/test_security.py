@@ -74,7 +74,7 @@ def test_a_guest_can_read_but_never_write(alice_and_bob, keys_under):
         )
     assert s3_error(lambda: as_guest.delete_object(Bucket=BUCKET, Key=key)) == (403, "AccessDenied")
     # Nor through a presigned POST a guest signs for itself.
-    post = as_guest.generate_presigned_post(BUCKET, f"protected/{guest.identity_id}/uploads/abc")
+    post = as_guest.generate_presigned_post(BUCKET, f"uploads/{guest.identity_id}/abc")
     response = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"x")}, timeout=10)
     assert response.status_code == 403 and "AccessDenied" in response.text
     # And the app's upload endpoints want a signed-in user.
@@ -88,6 +88,7 @@ def test_a_guest_can_read_but_never_write(alice_and_bob, keys_under):
         "dot-dot",
         "own avatars",
         "own private",
+        "own protected uploads",
         "other identity prefix",
         "encoded dot-dot",
         "bad type",
@@ -97,14 +98,15 @@ def test_finishing_refuses_a_key_outside_the_callers_uploads(alice_and_bob, admi
     (alice_client, alice), (bob_client, bob) = alice_and_bob
     bob_upload = start_direct_upload(bob_client)
     assert post_to_s3(bob_upload, test_images.encoded("PNG")).status_code == 204
-    own = f"protected/{alice.identity_id}"
+    own = f"uploads/{alice.identity_id}"
     key = {
         "bobs upload": bob_upload["key"],
-        "dot-dot": f"{own}/uploads/../avatars/{alice.avatar_key.rsplit('/', 1)[1]}-512.webp",
+        "dot-dot": f"{own}/../../{alice.avatar_key}-512.webp",
         "own avatars": f"{alice.avatar_key}-512.webp",
         "own private": f"private/{alice.identity_id}/uploads/aaaaaaaaaaaaaaaaaaaaaaaa",
+        "own protected uploads": f"protected/{alice.identity_id}/uploads/aaaaaaaaaaaaaaaaaaaaaaaa",
         "other identity prefix": bob_upload["key"].replace(bob.identity_id, bob.identity_id + "x"),
-        "encoded dot-dot": f"{own}/uploads/%2e%2e%2favatars%2faaaaaaaaaaaaaaaa",
+        "encoded dot-dot": f"{own}/%2e%2e%2f%2e%2e%2fprotected%2faaaaaaaaaaaaaaaa",
         "bad type": ["not", "a", "string"],
     }[which]
     response = post_json(alice_client, "/me/avatar/upload/done/", {"key": key})
@@ -115,6 +117,21 @@ def test_finishing_refuses_a_key_outside_the_callers_uploads(alice_and_bob, admi
     # Nothing was touched: bob's raw upload and alice's avatar are still there.
     admin_s3.head_object(Bucket=BUCKET, Key=bob_upload["key"])
     admin_s3.head_object(Bucket=BUCKET, Key=f"{alice.avatar_key}-512.webp")
+
+
+def test_a_raw_upload_is_readable_by_its_owner_only(alice_and_bob):
+    """Raw uploads are not yet checked pictures: outside protected/, no other identity reads them."""
+    (alice_client, _), (bob_client, bob) = alice_and_bob
+    upload = start_direct_upload(bob_client)
+    assert post_to_s3(upload, test_images.encoded("PNG")).status_code == 204
+    as_bob = s3_as(session_credentials(bob_client))
+    assert as_bob.get_object(Bucket=BUCKET, Key=upload["key"])["Body"].read()[:4] == b"\x89PNG"
+    for other in (s3_as(creds.guest_credentials()), s3_as(session_credentials(alice_client))):
+        assert s3_error(lambda o=other: o.get_object(Bucket=BUCKET, Key=upload["key"])) == (
+            403,
+            "AccessDenied",
+        )
+    assert upload["key"].startswith(f"uploads/{bob.identity_id}/")
 
 
 @pytest.mark.parametrize("case", ["wrong type", "too large", "empty", "other key", "avatars key"])

@@ -1,0 +1,1 @@
+"""Seeding from a CloudFormation template (infra/template.yaml): load, resolve, turn into a config."""

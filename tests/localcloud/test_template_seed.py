@@ -1,0 +1,213 @@
+"""localcloud seeded from infra/template.yaml: intrinsic functions, refusals, and a stack that works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from localcloud.config import Config
+from localcloud.template.loader import TemplateError
+from localcloud.template.seed import config_from_template, resolve
+from project.integrations.cognito import client_secret
+from tests.support.localcloud import ALICE, CALLBACK, ROOT, code_for, exchange, s3_person, start_stack
+
+TEMPLATE = ROOT / "infra" / "template.yaml"
+LOCAL = {"AppOrigins": "http://localhost:8000,http://localhost:8001", "SpaOrigins": "http://localhost:5173"}
+
+
+def _template(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    return path
+
+
+MINIMAL = """
+Parameters:
+  Name: {Type: String, Default: pool}
+  Origins: {Type: CommaDelimitedList, Default: "https://a.example,https://b.example"}
+  Flag: {Type: String, Default: "", AllowedValues: ["", "on"]}
+Conditions:
+  On: !Equals [!Ref Flag, "on"]
+  Off: !Not [!Condition On]
+Resources:
+  UserPool:
+    Type: AWS::Cognito::UserPool
+    Properties:
+      UserPoolName: !Sub "${Name}-${AWS::Region}-${!literal}"
+      Schema: !If [On, [{Name: a}], !Ref AWS::NoValue]
+  Client:
+    Type: AWS::Cognito::UserPoolClient
+    Properties:
+      UserPoolId: !Ref UserPool
+      ClientName: !Select [1, !Split ["/", "x/web/y"]]
+      GenerateSecret: true
+      CallbackURLs: !Split [",", !Sub ["${O}/cb", {O: !Join ["/cb,", !Ref Origins]}]]
+      LogoutURLs: [!If [Off, "https://off.example/", !Ref AWS::NoValue], "https://always.example/"]
+"""
+
+
+def test_intrinsic_functions_resolve_as_cloudformation_does(tmp_path):
+    config = config_from_template(_template(tmp_path, MINIMAL))
+    assert config["user_pool"]["PoolName"] == "pool-us-east-1-${literal}"
+    assert "Schema" not in config["user_pool"]  # Fn::If to AWS::NoValue drops the property
+    client = config["app_client"]
+    assert client["ClientName"] == "web"
+    assert client["CallbackURLs"] == ["https://a.example/cb", "https://b.example/cb"]
+    assert client["LogoutURLs"] == ["https://off.example/", "https://always.example/"]
+    on = config_from_template(_template(tmp_path, MINIMAL), {"Flag": "on"})
+    assert on["user_pool"]["Schema"] == [{"Name": "a"}]
+    assert on["app_client"]["LogoutURLs"] == ["https://always.example/"]  # dropped from the list
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"Flag": "maybe"}, r"Flag: 'maybe' is not one of"),
+        ({"Nope": "x"}, r"\['Nope'\] do not exist"),
+    ],
+)
+def test_bad_parameters_are_refused(tmp_path, parameters, message):
+    with pytest.raises(TemplateError, match=message):
+        config_from_template(_template(tmp_path, MINIMAL), parameters)
+
+
+def test_a_parameter_without_default_must_be_given():
+    with pytest.raises(TemplateError, match="parameter AppOrigins has no default"):
+        config_from_template(TEMPLATE)
+    with pytest.raises(TemplateError, match="AppOrigins: 'localhost:8000' does not match"):
+        config_from_template(TEMPLATE, {**LOCAL, "AppOrigins": "localhost:8000"})
+
+
+@pytest.mark.parametrize(
+    ("addition", "message"),
+    [
+        (
+            "  Fn:\n    Type: AWS::Lambda::Function\n",
+            r"cannot seed resource type\(s\) AWS::Lambda::Function \(Fn\)",
+        ),
+        (
+            "  Q:\n    Type: AWS::SQS::Queue\n    Properties: {Name: !FindInMap [a, b, c]}\n",
+            "AWS::SQS::Queue",
+        ),
+        (
+            "  G:\n    Type: AWS::Cognito::UserPoolGroup\n    Properties: {X: !FindInMap [a, b, c]}\n",
+            "Fn::FindInMap",
+        ),
+        ("  G:\n    Type: AWS::Cognito::UserPoolGroup\n    Properties: {X: !Ref Nowhere}\n", "'Nowhere'"),
+        ("  P2:\n    Type: AWS::Cognito::UserPool\n", "exactly one user pool"),
+    ],
+)
+def test_what_localcloud_cannot_seed_is_refused_by_name(tmp_path, addition, message):
+    with pytest.raises(TemplateError, match=message):
+        config_from_template(_template(tmp_path, MINIMAL + addition))
+
+
+def test_the_shipped_template_resolves_with_every_provider(tmp_path):
+    providers = {
+        "GoogleClientId": "g",
+        "FacebookAppId": "f",
+        "AppleServicesId": "a",
+        "OidcClientId": "o",
+        "OidcIssuer": "https://idp.example",
+    }
+    config = config_from_template(TEMPLATE, {**LOCAL, **providers})
+    names = [p["ProviderName"] for p in config["identity_providers"]]
+    assert names == ["Google", "Facebook", "SignInWithApple", "OIDC"]
+    assert config["app_client"]["SupportedIdentityProviders"] == ["COGNITO", *names]
+    assert config["spa_client"]["GenerateSecret"] is False
+    moderator = config["iam_roles"]["moderator"]["RoleArn"]
+    rules = config["identity_pool_role_mappings"]["web"]["RulesConfiguration"]["Rules"]
+    assert {rule["RoleARN"] for rule in rules} == {moderator}
+    assert resolve(TEMPLATE, LOCAL).outputs["AwsStorageBucketName"] == config["s3"]["bucket"]
+
+
+def test_the_cli_names_what_it_cannot_seed(tmp_path):
+    bad = _template(tmp_path, MINIMAL + "  Fn:\n    Type: AWS::Lambda::Function\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--template",
+            str(bad),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1
+    assert "AWS::Lambda::Function (Fn)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def template_stack(tmp_path_factory):
+    """localcloud started from a config that is the template plus a demo user (the "template" key)."""
+    tmp = tmp_path_factory.mktemp("template-stack")
+    seed = json.loads((ROOT / "localcloud" / "config.json").read_text())
+    config = tmp / "config.json"
+    config.write_text(
+        json.dumps({"template": str(TEMPLATE), "parameters": LOCAL, "users": seed["users"][:1], "groups": []})
+    )
+    assert Config.load(config).app_client["CallbackURLs"][0] == CALLBACK
+    running = start_stack(tmp / "data", config)
+    yield running
+    running.stop()
+
+
+def test_a_stack_seeded_from_the_template_signs_in_and_stores_avatars(template_stack):
+    stack = template_stack
+    assert stack.bucket == "localcloud-avatarbucket"
+    code, _ = code_for(stack, *ALICE)
+    tokens = exchange(stack, code).json()
+    assert set(tokens) >= {"id_token", "access_token", "refresh_token"}
+    alice, guest = s3_person(stack, tokens["id_token"]), s3_person(stack)
+    own = f"protected/{alice.identity_id}/avatars/a.webp"
+    alice.s3.put_object(Bucket=stack.bucket, Key=own, Body=b"x")
+    assert guest.s3.get_object(Bucket=stack.bucket, Key=own)["Body"].read() == b"x"
+    with pytest.raises(ClientError, match="AccessDenied"):
+        guest.s3.put_object(
+            Bucket=stack.bucket, Key=f"protected/{guest.identity_id}/avatars/b.webp", Body=b"x"
+        )
+    with pytest.raises(ClientError, match="AccessDenied"):
+        alice.s3.delete_object(Bucket=stack.bucket, Key=f"protected/{guest.identity_id}/x")
+
+
+def test_a_stack_seeded_from_the_template_admits_only_the_app_origins(template_stack):
+    def preflight(origin):
+        return requests.options(
+            f"{template_stack.s3_base}/{template_stack.bucket}",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+            timeout=5,
+        )
+
+    assert (
+        preflight("http://localhost:8001").headers["Access-Control-Allow-Origin"] == "http://localhost:8001"
+    )
+    assert "Access-Control-Allow-Origin" not in preflight("https://evil.example").headers
+
+
+def test_the_web_client_secret_is_read_from_the_pool(template_stack, monkeypatch):
+    """What make env-from-stack does after reading the Outputs, against the stack's user pool API."""
+    env = template_stack.env
+    # boto3's credential chain, as an operator's shell would set it: this stack's operator.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", env["AWS_ACCESS_KEY_ID"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", env["AWS_SECRET_ACCESS_KEY"])
+    secret = client_secret(
+        region="us-east-1",
+        user_pool_id=env["COGNITO_USER_POOL_ID"],
+        client_id=env["COGNITO_CLIENT_ID"],
+        endpoint_url=template_stack.base,
+    )
+    assert secret == env["COGNITO_CLIENT_SECRET"]
