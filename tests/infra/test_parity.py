@@ -86,6 +86,10 @@ SEED_ONLY = {
     "identity_pool.roles.unauthenticated.RoleArn": "ARNs are per account",
     "iam_roles.moderator.RoleArn": "ARNs are per account",
     "s3.bucket": "names are per deployment",
+    "branding": (
+        "the hosted pages' look: on AWS a managed-login branding style (ManagedLoginVersion 2) or the "
+        "classic UI's UserPoolUICustomizationAttachment (CSS + logo); not in the template yet"
+    ),
 }
 # Template properties with no counterpart in the seed, and why.
 TEMPLATE_ONLY = {
