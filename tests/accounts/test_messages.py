@@ -68,3 +68,11 @@ def test_an_unexpected_error_gets_the_500_page_and_is_still_logged(caplog):
     assert "Something went wrong on our side" in response.content.decode()
     assert "boom" not in response.content.decode()
     assert any(record.exc_info and "boom" in str(record.exc_info[1]) for record in caplog.records)
+
+
+def test_a_stale_form_gets_the_site_s_page_not_django_s_csrf_page():
+    response = Client(HTTP_HOST=APP_HOST, enforce_csrf_checks=True).post("/accounts/sign-out/")
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    page = response.content.decode()
+    assert "This form has expired" in page and 'data-testid="error-page"' in page
+    assert "CSRF verification failed" not in page
