@@ -17,7 +17,7 @@ ARGS ?=
 LIVE_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv dev services services-down test screenshots bench chromium lint fmt clean-data env-from-stack
+.PHONY: help venv dev services services-down spa test screenshots bench chromium lint fmt clean-data env-from-stack
 
 help: ## List the commands
 	@echo "Usage: make <target>"
@@ -60,6 +60,12 @@ services: venv ## Start only the dev services, for `python manage.py runserver`
 	@echo "  $(PY) manage.py migrate && $(PY) manage.py createcachetable"
 	@echo "  $(PY) manage.py runserver localhost:8000"
 	@echo "Stop them with: make services-down"
+
+# The single-page app (spa/README.md) on its own origin; its config comes from the dev stack's env.
+SPA_PORT ?= 5173
+spa: venv ## Serve the single-page app on http://localhost:5173 (needs `make dev` or `make services` running)
+	@if [ ! -f .run/dev.env ]; then echo "spa: start the stack first (make dev, or make services) in another terminal" >&2; exit 1; fi
+	@set -a; . .run/dev.env; set +a; exec $(PY) spa/serve.py --port $(SPA_PORT)
 
 services-down: ## Stop the services started by `make services`
 	@devtools/services.sh down dev

@@ -31,6 +31,12 @@ class CognitoAuthenticationBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_CLIENT_ID = settings.COGNITO_CLIENT_ID
         self.OIDC_RP_CLIENT_SECRET = settings.COGNITO_CLIENT_SECRET
 
+    def get_user(self, user_id: Any):
+        """The signed-in user of a session, unless their account was disabled since (ModelBackend's
+        rule; the base class skips it): a disabled user's next request is signed out."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
     def get_token(self, payload: dict[str, str]) -> dict[str, Any]:
         """Exchange the code at /oauth2/token (client_secret_basic); keep the whole answer."""
         self._token_response = cognito.user_pool().exchange_code(

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import functools
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, router
+
+from project.integrations import cognito
+
+# What people call each provider (other providers show their ProviderName).
+PROVIDER_LABELS = {
+    "Google": "Google",
+    "Facebook": "Facebook",
+    "SignInWithApple": "Apple",
+    "LoginWithAmazon": "Amazon",
+}
 
 # What the API reads of a user; any other field loads on first access (deferred, as with only()).
 API_USER_FIELDS = ("id", "cognito_sub", "cognito_username", "email", "pending_email", "name", "is_active")
@@ -58,3 +73,55 @@ def user_for_api(*, sub: str):
         values = [loaded[f.attname] for f in profile_model._meta.concrete_fields]
         user.profile = profile_model.from_db(alias, list(loaded), values)  # cached both ways
     return user
+
+
+def identity_provider_buttons(*, next_url: str | None) -> list[dict[str, str]]:
+    """The "Continue with …" buttons of the sign-in page: label and the query for /oidc/authenticate/."""
+    buttons = []
+    for name in settings.COGNITO_IDENTITY_PROVIDERS:
+        query = {"identity_provider": name, **({"next": next_url} if next_url else {})}
+        buttons.append({"name": name, "label": PROVIDER_LABELS.get(name, name), "query": urlencode(query)})
+    return buttons
+
+
+@dataclass(frozen=True)
+class LinkedProvider:
+    """An external identity that signs the user in."""
+
+    provider_name: str
+    label: str
+    provider_user_id: str
+    primary: bool  # the account itself was made by this provider: it cannot be unlinked
+    can_unlink: bool
+
+
+def user_linked_providers(*, user: Any) -> list[LinkedProvider]:
+    """The providers linked to the user's Cognito account (its `identities`), from the user pool.
+
+    One can be unlinked while another way to sign in remains: a password account keeps its
+    password; a provider-made account (EXTERNAL_PROVIDER) has only its own provider.
+    """
+    if not user.cognito_username:
+        return []
+    account = cognito.user_pool().admin_get_user(username=user.cognito_username)
+    try:
+        entries = json.loads(account["Attributes"].get("identities") or "[]")
+    except ValueError:
+        entries = []
+    has_password = account.get("UserStatus") != "EXTERNAL_PROVIDER"
+    linked = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or not entry.get("providerName") or not entry.get("userId"):
+            continue
+        primary = str(entry.get("primary")).lower() == "true"
+        name = str(entry["providerName"])
+        linked.append(
+            LinkedProvider(
+                name,
+                PROVIDER_LABELS.get(name, name),
+                str(entry["userId"]),
+                primary,
+                can_unlink=has_password and not primary,
+            )  # fmt: skip
+        )
+    return linked

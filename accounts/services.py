@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
+from accounts.selectors import user_linked_providers
 from accounts.signals import user_signed_in
 from project import text
 from project.integrations import cognito
@@ -94,6 +97,27 @@ def user_update_from_claims(*, user, claims: dict[str, Any], access_token: str |
     return user
 
 
+# --- Linked identity providers -------------------------------------------------------------
+
+
+class UnlinkRefused(Exception):
+    """The provider is not linked, or unlinking it would leave no way to sign in."""
+
+
+def user_unlink_provider(*, user, provider_name: str) -> None:
+    """Unlink an external provider from the user's Cognito account (AdminDisableProviderForUser).
+
+    Decided on the pool's current state, never on what a form says: only a linked, non-primary
+    identity of a password account goes, so the user can always still sign in.
+    """
+    linked = next((p for p in user_linked_providers(user=user) if p.provider_name == provider_name), None)
+    if linked is None or not linked.can_unlink:
+        raise UnlinkRefused(provider_name)
+    cognito.user_pool().admin_disable_provider_for_user(
+        provider_name=linked.provider_name, provider_user_id=linked.provider_user_id
+    )
+
+
 # --- Tokens in the session -------------------------------------------------------------------
 
 
@@ -147,6 +171,25 @@ def session_refresh_tokens(*, session: SessionBase, user) -> None:
     user_update_from_claims(user=user, claims=claims)
 
 
+def user_disabled_in_pool(*, user) -> bool:
+    """After Cognito refused a refresh: was it because the user is disabled there? Then mirror it.
+
+    The token endpoint only says `invalid_grant`; one admin read tells a disabled account (which
+    gets its own page) from an ended session. Unknown (Cognito unreachable) counts as not disabled.
+    """
+    if not user.cognito_sub:
+        return False
+    try:
+        state = cognito.user_pool().admin_get_user(username=user.cognito_username or user.cognito_sub)
+    except cognito.CognitoError as exc:
+        logger.info("could not tell whether user %s is disabled: %s", user.pk, exc)
+        return False
+    if state.get("Enabled", True):
+        return False
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    return True
+
+
 def sign_out(*, refresh_token: str | None) -> None:
     """Revoke the refresh token (and its access tokens) at Cognito; best effort."""
     if not refresh_token:
@@ -156,3 +199,40 @@ def sign_out(*, refresh_token: str | None) -> None:
     except cognito.CognitoError as exc:
         # The local session is gone either way; the token dies with its own expiry.
         logger.warning("could not revoke the refresh token at sign-out: %s", exc)
+
+
+# --- Sessions ended by an operator ------------------------------------------------------------
+
+# Why a session ended, for the person whose browser still holds its cookie.
+ENDED_DISABLED = "disabled"
+ENDED_SIGNED_OUT = "signed_out"
+
+
+def _ended_key(session_key: str) -> str:
+    # A digest: the cache never holds a usable session key.
+    return "accounts:ended:" + hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def session_mark_ended(*, session_key: str, reason: str) -> None:
+    """Remember, for the cookie's lifetime, why this session is about to be ended."""
+    cache.set(_ended_key(session_key), reason, settings.SESSION_COOKIE_AGE)
+
+
+def session_end_reason(*, session: SessionBase, cookie: str | None) -> str | None:
+    """Why this anonymous request's session ended, if an operator ended it; the session is flushed.
+
+    Two cases: the session still names a user whose account is now disabled (the backend no
+    longer signs them in), or the cookie names a session an operator deleted.
+    """
+    user_id = session.get(SESSION_KEY)
+    if user_id is not None:
+        user = get_user_model().objects.filter(pk=user_id).only("is_active").first()
+        session.flush()
+        return ENDED_DISABLED if user is not None and not user.is_active else ENDED_SIGNED_OUT
+    if cookie and session.session_key is None:
+        key = _ended_key(cookie)
+        reason = cache.get(key)
+        if reason is not None:
+            cache.delete(key)
+        return reason
+    return None

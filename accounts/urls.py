@@ -13,5 +13,7 @@ urlpatterns = [
         views.CognitoAuthenticationRequestView.as_view(hosted_page="forgotPassword"),
         name="forgot_password",
     ),
+    path("disabled/", views.account_disabled, name="account_disabled"),
     path("sign-out/", views.sign_out, name="sign_out"),
+    path("linked-providers/unlink/", views.unlink_provider, name="unlink_provider"),
 ]

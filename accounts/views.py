@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from mozilla_django_oidc.views import (
     get_next_url,
 )
 
-from accounts import services
+from accounts import selectors, services
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 # What Cognito's `error` parameter means to the person in front of the screen.
 CALLBACK_ERRORS = {
     "access_denied": "Sign-in was cancelled or refused.",
+    "user_cancelled_authorize": "Sign-in was cancelled.",  # Sign in with Apple's cancel
     "invalid_request": "The sign-in request was not accepted.",
     "unauthorized_client": "This application may not sign you in this way.",
     "invalid_scope": "The sign-in request asked for something not allowed.",
@@ -55,8 +57,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     query = f"?{urlencode({'next': next_url})}" if next_url else ""
     if not next_url:
+        # Nothing to explain: straight on to the hosted page (its own provider buttons included).
         return redirect(reverse("oidc_authentication_init"))
-    return render(request, "accounts/sign_in.html", {"query": query})
+    providers = selectors.identity_provider_buttons(next_url=next_url)
+    return render(request, "accounts/sign_in.html", {"query": query, "providers": providers})
 
 
 @method_decorator([login_not_required, never_cache], name="dispatch")
@@ -70,6 +74,15 @@ class CognitoAuthenticationRequestView(OIDCAuthenticationRequestView):
         # The base class reads the endpoint from settings at construction; ours is discovered.
         super(OIDCAuthenticationRequestView, self).__init__(**kwargs)
         self.OIDC_RP_CLIENT_ID = settings.COGNITO_CLIENT_ID
+
+    def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
+        """``identity_provider=`` goes to Cognito only for a provider on the allow-list, which
+        then sends the browser straight to it; any other value is dropped (the hosted page)."""
+        params = dict(super().get_extra_params(request))
+        provider = request.GET.get("identity_provider")
+        if provider and provider in settings.COGNITO_IDENTITY_PROVIDERS and not self.hosted_page:
+            params["identity_provider"] = provider
+        return params
 
     @property
     def OIDC_OP_AUTH_ENDPOINT(self) -> str:  # noqa: N802 - the base class's attribute name
@@ -126,6 +139,12 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
         return response
 
     def login_failure(self) -> HttpResponse:
+        user = getattr(self, "user", None)
+        if user is not None and not user.is_active:
+            # Cognito let them in, this site has the account disabled: say so, and stop here
+            # (a "try again" would sign the same person straight back in through the hosted UI).
+            logger.info("sign-in of disabled user %s refused", user.pk)
+            return account_disabled_page(self.request)
         self._failed = True
         return HttpResponse(status=HTTPStatus.BAD_REQUEST)
 
@@ -141,6 +160,17 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
     def success_url(self) -> str:
         # Sanitised by get_next_url() when the sign-in started.
         return self.request.session.get("oidc_login_next") or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def account_disabled_page(request: HttpRequest, status: int = HTTPStatus.FORBIDDEN) -> HttpResponse:
+    return render(request, "accounts/account_disabled.html", status=status)
+
+
+@login_not_required
+@never_cache
+def account_disabled(request: HttpRequest) -> HttpResponse:
+    """Where an operator's "disable" leaves the person: signed out, and told why."""
+    return account_disabled_page(request, HTTPStatus.OK)
 
 
 @login_not_required
@@ -170,6 +200,30 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     except cognito.CognitoError as exc:
         logger.warning("cannot reach Cognito's /logout: %s", exc)
         return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@require_POST
+@csrf_protect
+def unlink_provider(request: HttpRequest) -> HttpResponse:
+    """Unlink one external provider from the signed-in user's account (the account page's form)."""
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):  # fmt: skip
+        next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
+    provider = request.POST.get("provider", "")[:64]
+    try:
+        services.user_unlink_provider(user=request.user, provider_name=provider)
+    except services.UnlinkRefused:
+        messages.error(request, "That sign-in method cannot be removed: it is your only way to sign in.")
+    except cognito.CognitoError as exc:
+        logger.warning("unlinking %s failed: %s", provider, exc)
+        messages.error(
+            request, "The sign-in service cannot be reached; nothing was changed. Try again later."
+        )
+    else:
+        label = selectors.PROVIDER_LABELS.get(provider, provider)
+        messages.success(request, f"{label} no longer signs you in to this account.")
+    return redirect(next_url)
 
 
 @login_not_required

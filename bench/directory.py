@@ -78,7 +78,7 @@ def seed() -> None:
             INSERT INTO profiles_profile (user_id, display_name, handle, college, role, bio, pronouns, location,
                                           website, visibility, version, sync_pending, sync_error, created_at, updated_at,
                                           identity_id, avatar_key)
-            SELECT u.id, u.name, 'h' || u.id, (%(colleges)s::text[])[1 + abs(hashtext(u.id::text)) %% 8], 'student', '', '', '', '',
+            SELECT u.id, u.name, 'h' || u.id, (%(colleges)s::text[])[1 + abs(hashtext(u.id::text)) %% 8], 'member', '', '', '', '',
                    CASE WHEN u.id %% 10 = 3 THEN 'private' ELSE 'members' END, 1, false, '', now(), now(),
                    '', ''
             FROM accounts_user u LEFT JOIN profiles_profile p ON p.user_id = u.id

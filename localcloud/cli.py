@@ -44,6 +44,8 @@ def app_values(server: LocalCloud, host: str, port: int, s3_port: int) -> dict[s
         "COGNITO_USER_POOL_ID": server.pool.id,
         "COGNITO_CLIENT_ID": server.client.id,
         "COGNITO_CLIENT_SECRET": server.client.secret,
+        # The public client (no secret, PKCE) of single-page apps such as spa/; empty without one.
+        "COGNITO_SPA_CLIENT_ID": server.spa_client.id if server.spa_client else "",
         "COGNITO_DOMAIN": base,
         "COGNITO_IDP_URL": base,
         "COGNITO_ISSUER": server.pool.issuer,

@@ -130,6 +130,18 @@ class Config:
         return {k: v for k, v in self.raw["app_client"].items() if not k.startswith("_")}
 
     @property
+    def spa_client(self) -> dict[str, Any] | None:
+        """CreateUserPoolClient parameters of the public single-page-app client, or None."""
+        raw = self.raw.get("spa_client")
+        return {k: v for k, v in raw.items() if not k.startswith("_")} if raw else None
+
+    @property
+    def email_code_seconds(self) -> int | None:
+        """Lifetime of an e-mailed sign-in code (None: its session's, 3 minutes; tests shorten it)."""
+        value = (self.raw.get("passwordless") or {}).get("code_seconds")
+        return None if value is None else int(value)
+
+    @property
     def groups(self) -> list[dict[str, Any]]:
         """CreateGroup parameters for each seeded group."""
         return list(self.raw.get("groups", []))
@@ -186,3 +198,23 @@ class Config:
     def cors_rules(self) -> list[dict[str, Any]]:
         """The bucket's CORS rules (PutBucketCors shape)."""
         return list((self.raw.get("s3") or {}).get("CORSRules", []))
+
+    @property
+    def identity_providers(self) -> list[dict[str, Any]]:
+        """CreateIdentityProvider parameters (no UserPoolId) for each seeded external provider."""
+        return [dict(p) for p in self.raw.get("identity_providers", [])]
+
+    @property
+    def fake_identities(self) -> dict[str, list[dict[str, Any]]]:
+        """The test accounts each fake provider lists on its sign-in page (by provider slug)."""
+        raw = self.raw.get("fake_identity_providers") or {}
+        return {k: list(v.get("identities", [])) for k, v in raw.items() if not k.startswith("_")}
+
+    @property
+    def federation(self) -> dict[str, Any]:
+        """link_verified_email (the emulated pre-sign-up trigger) and the provider-call timeout."""
+        raw = self.raw.get("federation") or {}
+        return {
+            "link_verified_email": bool(raw.get("link_verified_email", False)),
+            "idp_timeout_seconds": float(raw.get("idp_timeout_seconds", 10)),
+        }

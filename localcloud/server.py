@@ -35,12 +35,19 @@ from localcloud.hostedui import discovery
 from localcloud.hostedui.views import HostedUI
 from localcloud.identitypool import api as identity_api
 from localcloud.identitypool.pool import IdentityPool
+from localcloud.idp import credentials as idp_files
+from localcloud.idp.catalog import PREFIX as IDP_PREFIX
+from localcloud.idp.server import FakeIdPs, clients_from_config
 from localcloud.keys import KeyStore
 from localcloud.s3.errors import S3Error, internal_error
 from localcloud.s3.gate import Gate, as_s3_error
 from localcloud.s3.sigv4 import SigV4Error
 from localcloud.store import Store
-from localcloud.userpool import api
+from localcloud.userpool import (
+    api,
+    federation,  # noqa: F401 - registers the federation operations
+    passwordless,
+)
 from localcloud.userpool import backend as bk
 from localcloud.userpool.models import install
 
@@ -72,10 +79,19 @@ class LocalCloud:
         outbox.configure(data_dir)
         self.store = Store(data_dir)
         self.store.load()
-        from localcloud.userpool.seed import seed
+        from localcloud.userpool.seed import client_named, seed, seed_identity_providers
 
         self.pool, self.client = seed(config)
+        self.spa_client = (
+            client_named(self.pool, config.spa_client["ClientName"]) if config.spa_client else None
+        )
+        passwordless.configure(config.email_code_seconds)
+        idp_credentials = idp_files.load(data_dir)
+        seed_identity_providers(config, self.pool, idp_credentials)
         self.store.save()
+        # The fake Google/Facebook/Apple/OIDC providers (localcloud/idp), with their own state.
+        clients = clients_from_config(config.identity_providers, idp_credentials)
+        self.fake_idps = FakeIdPs(idp_credentials, clients, config.fake_identities)
         self.identity = IdentityPool(config, data_dir, self.pool, self.client, self.keys)
         from localcloud.s3 import seed as s3_seed
 
@@ -85,22 +101,24 @@ class LocalCloud:
         self.gate = Gate(
             self.identity, config.region, self.operator.access_key_id, self.operator.secret_access_key
         )
-        self.hosted = HostedUI(config)
+        # moto's backends are not thread-safe; one lock serialises localcloud's own handlers and
+        # every cognito-idp call (a development server has no need for more).
+        self.lock = threading.RLock()
+        self.hosted = HostedUI(config, self.lock, self.store.save)
         self.routes = self.hosted.routes()
+        # Handlers that take the lock themselves (they call a provider over HTTP in between).
+        self.unlocked = self.hosted.unlocked_routes()
         # localcloud's own pages: read-only, so nothing to save after them.
         self.own_pages = {
             "/_health": self.health,
             "/_outbox": self.hosted.outbox_page,
             "/_outbox.json": self.hosted.outbox_json,
         }
-        self.own_paths = set(self.routes) | set(self.own_pages)
+        self.own_paths = set(self.routes) | set(self.own_pages) | set(self.unlocked)
         # Each origin reaches exactly one moto service, never moto's dispatcher.
         self.moto_idp = moto_adapter.backend_app("cognito-idp")
         self.moto_s3 = moto_adapter.backend_app("s3")
         self.latency = max(latency_ms, 0) / 1000
-        # moto's backends are not thread-safe; one lock serialises localcloud's own handlers and
-        # every cognito-idp call (a development server has no need for more).
-        self.lock = threading.RLock()
 
     # --- the Cognito origin -----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -121,7 +139,7 @@ class LocalCloud:
             response = awsjson.error_response(
                 "UnknownOperationException", "Only cognito-idp and cognito-identity are served here"
             )
-        elif path in self.own_paths or WELL_KNOWN.match(path):
+        elif path in self.own_paths or WELL_KNOWN.match(path) or path.startswith(IDP_PREFIX):
             response = self.local(request)
         else:
             # Not moto's: S3 has its own origin, and no other AWS API is emulated.
@@ -214,6 +232,10 @@ class LocalCloud:
         if (request.content_length or 0) > MAX_BODY:
             return too_large(path)
         try:
+            if path.startswith(IDP_PREFIX):
+                return self.fake_idps(request)  # a separate "provider": its own state and lock
+            if path in self.unlocked:
+                return self.unlocked[path](request)
             with self.lock:
                 return self._local_route(request, path)
         except RequestEntityTooLarge:

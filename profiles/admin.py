@@ -9,9 +9,37 @@ from django.urls import reverse
 from profiles import services
 from profiles.forms import ChangedFieldsForm, HandleField, add_text_validators, handle_hint
 from profiles.models import RESERVED_HANDLES, Profile
+from project import roles
+
+
+def role_field(*, current: str) -> forms.ChoiceField:
+    """The role, picked from the closed list (project/roles.py), never typed.
+
+    A stored value no longer in the list (saved before the list existed) stays offered, marked,
+    so an edit of another field keeps it; the next sign-in drops it (no role).
+    """
+    choices = roles.role_choices()
+    if current and roles.role_from_value(current) is None:
+        choices.append((current, f"{current} (not a known role)"))
+    return forms.ChoiceField(
+        choices=choices,
+        required=False,
+        help_text="Written to the user's custom:role in Cognito; it takes effect at their next sign-in.",
+    )
+
+
+def may_set_roles(request) -> bool:
+    """Superusers, and staff whose own verified role (taken from their token at sign-in) is admin."""
+    user = request.user
+    if user.is_superuser:
+        return True
+    profile = Profile.objects.filter(user_id=user.pk).only("role").first()
+    return user.is_staff and profile is not None and roles.role_from_value(profile.role) == roles.ADMIN
 
 
 class ProfileAdminForm(ChangedFieldsForm):
+    # Set per request by the admin (get_form / get_formset): whether the role field is editable.
+    may_set_roles = False
     # The version the admin loaded: a save over someone else's newer edit is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     website = forms.URLField(max_length=200, required=False, assume_scheme="https")
@@ -28,6 +56,10 @@ class ProfileAdminForm(ChangedFieldsForm):
         # The model's hint names a placeholder ("/u/<handle>/") that the admin shows unescaped as "/u//".
         address = reverse("profiles:public", args=[self.instance.handle]) if self.instance.handle else None
         self.fields["handle"].help_text = handle_hint(address)
+        self.fields["role"] = role_field(current=self.instance.role)
+        # Roles are set by administrators only (the same rule as the operator console,
+        # accounts/operators.py): a moderator who is staff sees the role but cannot change it.
+        self.fields["role"].disabled = not self.may_set_roles
         add_text_validators(self)
 
     def clean_handle(self) -> str:
@@ -58,6 +90,10 @@ class ProfileAdmin(admin.ModelAdmin):
     @admin.display(description="Cognito sub")
     def cognito_sub(self, profile: Profile) -> str:
         return profile.user.cognito_sub or "—"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = type(self.form.__name__, (self.form,), {"may_set_roles": may_set_roles(request)})
+        return super().get_form(request, obj, change, **kwargs)
 
     def has_add_permission(self, request) -> bool:
         return False  # profiles are made at first sign-in
@@ -109,6 +145,7 @@ class ProfileInline(admin.StackedInline):
     readonly_fields = ("sync_pending", "sync_error")
 
     def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = type(self.form.__name__, (self.form,), {"may_set_roles": may_set_roles(request)})
         formset = super().get_formset(request, obj, **kwargs)
         # The services need who is saving (for the admin's messages).
         return type(formset.__name__, (formset,), {"request": request, "admin_site": self.admin_site})

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from profiles.models import RESERVED_HANDLES, Profile
-from project import text
+from project import roles, text
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ def _claims_fields(claims: dict[str, Any]) -> dict[str, str]:
         # A name with nothing to see (spaces, fillers) is no name: the profile keeps its own.
         "display_name": text.clean_name(str(claims.get("name") or ""), 100),
         "college": _claim_text(claims, "custom:college", 100),
-        "role": _claim_text(claims, "custom:role", 64),
+        # Only a role in the closed list is kept; anything else in the token is no role.
+        "role": roles.role_from_claims(claims) or "",
     }
 
 

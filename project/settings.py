@@ -36,12 +36,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "mozilla_django_oidc",
+    "corsheaders",
     "accounts",
     "profiles",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CORS for /api/ only (API_CORS_ORIGINS), answering preflights before anything else runs.
+    "corsheaders.middleware.CorsMiddleware",
     # A malformed Content-Length is a 400 here, not a 500 where Django reads the body.
     "project.middleware.MalformedRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -49,8 +52,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Why an operator ended this browser's session (disabled account: a page, not a sign-in loop).
+    "accounts.middleware.EndedSessionMiddleware",
     # Renews Cognito tokens with the refresh token before they expire (not prompt=none).
     "accounts.middleware.TokenRefreshMiddleware",
+    # Keeps the index of each user's sessions (accounts.models.UserSession) current.
+    "accounts.middleware.SessionActivityMiddleware",
     # Pushes profile edits that Cognito missed (it was down) on the next request.
     "profiles.middleware.ProfileSyncRetryMiddleware",
     # Default-deny: every view needs a signed-in user unless marked @login_not_required.
@@ -104,13 +111,14 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
 SESSION_COOKIE_HTTPONLY = True
+# Each signed-in session's "last seen" (accounts.models.UserSession) is written at most this often.
+SESSION_INDEX_TOUCH = env.int("DJANGO_SESSION_INDEX_TOUCH", default=300)
 SESSION_COOKIE_SAMESITE = "Lax"  # the hosted UI returns with a top-level GET: Lax keeps the cookie
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", default=False) else None
-)
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -155,6 +163,13 @@ COGNITO_SCOPES = env("COGNITO_SCOPES", default="openid email profile aws.cognito
 # Members of this Cognito group become Django staff; superuser only when a group is named here.
 COGNITO_STAFF_GROUP = env("COGNITO_STAFF_GROUP", default="admin")
 COGNITO_SUPERUSER_GROUP = env("COGNITO_SUPERUSER_GROUP", default="")
+# The closed list of roles `custom:role` may hold (project/roles.py); any other value is no role.
+# The identity pool's role mapping must use the same names (README: Roles and moderation).
+ROLES = env.list("ROLES", default=["member", "moderator", "admin"])
+# The roles that may moderate (remove another's avatar, hide a profile); each must be in ROLES.
+MODERATOR_ROLES = env.list("MODERATOR_ROLES", default=["moderator", "admin"])
+if not set(MODERATOR_ROLES) <= set(ROLES):
+    raise ImproperlyConfigured("MODERATOR_ROLES must all be in ROLES.")
 # Where Cognito's /logout sends the browser back; must be one of the client's sign-out URLs.
 # Empty: the absolute URL of LOGOUT_REDIRECT_URL on the requested host.
 COGNITO_LOGOUT_URI = env("COGNITO_LOGOUT_URI", default="")
@@ -166,6 +181,11 @@ COGNITO_LEEWAY = env.int("COGNITO_LEEWAY", default=30)
 COGNITO_JWKS_MIN_REFETCH = env.int("COGNITO_JWKS_MIN_REFETCH", default=60)
 # Timeout (connect, read) in seconds of every outbound call to Cognito.
 COGNITO_TIMEOUT = env.float("COGNITO_TIMEOUT", default=5.0)
+# External identity providers of the app client (their ProviderName in the user pool) that the
+# sign-in page offers as "Continue with …" and that /oidc/authenticate/?identity_provider= may name.
+COGNITO_IDENTITY_PROVIDERS = env.list(
+    "COGNITO_IDENTITY_PROVIDERS", default=["Google", "Facebook", "SignInWithApple"]
+)
 
 # --- Identity pool and S3 (avatars) -----------------------------------------------------------
 # The identity pool that trades a user's ID token for temporary AWS credentials (and gives guests
@@ -209,8 +229,23 @@ AVATAR_UPLOAD_SECONDS = env.int("AVATAR_UPLOAD_SECONDS", default=300)
 # --- JSON API (Bearer access tokens) ---------------------------------------------------------
 # Who an API request acts for (project/api.py calls it): Cognito access tokens, checked locally.
 API_AUTHENTICATOR = "accounts.bearer.authenticate"
-# App clients whose access tokens the API accepts (the `client_id` claim).
-API_CLIENT_IDS = env.list("API_CLIENT_IDS", default=[COGNITO_CLIENT_ID])
+# The public app client (no secret, PKCE) of single-page apps such as spa/, if there is one.
+COGNITO_SPA_CLIENT_ID = env("COGNITO_SPA_CLIENT_ID", default="")
+# App clients whose access tokens the API accepts (the `client_id` claim): by default this app's
+# client and the single-page app's.
+API_CLIENT_IDS = env.list(
+    "API_CLIENT_IDS", default=[COGNITO_CLIENT_ID, *([COGNITO_SPA_CLIENT_ID] if COGNITO_SPA_CLIENT_ID else [])]
+)
+# Web origins (scheme://host[:port]) whose pages may call the API from a browser (CORS). /api/ only:
+# pages, forms and the admin never answer another origin. No credentials (the API takes only Bearer
+# tokens, never the session cookie). Default: the local SPA (make spa) in debug, none otherwise.
+CORS_ALLOWED_ORIGINS = env.list("API_CORS_ORIGINS", default=["http://localhost:5173"] if DEBUG else [])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "PATCH", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "if-match"]
+CORS_EXPOSE_HEADERS = ["ETag"]
+CORS_PREFLIGHT_MAX_AGE = 600
 # Scope every API call needs; Cognito grants it to hosted-UI and InitiateAuth tokens alike.
 API_SCOPE = env("API_SCOPE", default="aws.cognito.signin.user.admin")
 # A signed-out user's access token stays valid until it expires (Cognito's model). When on, the

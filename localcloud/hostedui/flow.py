@@ -67,6 +67,8 @@ class AuthorizeRequest:
     code_challenge: str | None
     login_hint: str | None
     params: dict[str, str] = field(default_factory=dict)
+    # The external provider to go straight to (identity_provider= or idp_identifier=), if any.
+    identity_provider: str | None = None
 
     @property
     def query(self) -> str:
@@ -91,11 +93,13 @@ def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
     params = _single_params(args, fail)
     config = client.extended_config
     _check_response_type(config, params, fail)
-    provider = params.get("identity_provider")
-    if provider and provider != "COGNITO":
-        raise fail("invalid_request", f"identity_provider {provider} is not configured")
+    provider = _identity_provider(pool, config, params, fail)
     scopes = _scopes(config, params, fail)
     _check_pkce(params, fail)
+    if not client.generate_secret and not params.get("code_challenge"):
+        # A public client proves nothing at the token endpoint but the PKCE verifier: OAuth 2.1 and
+        # RFC 9700 §2.1.1 require PKCE of it (Cognito leaves it optional; localcloud refuses).
+        raise fail("invalid_request", "code_challenge is required for a public client (PKCE)")
 
     return AuthorizeRequest(
         pool=pool,
@@ -107,7 +111,29 @@ def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
         code_challenge=params.get("code_challenge"),
         login_hint=params.get("login_hint"),
         params=params,
+        identity_provider=provider,
     )
+
+
+def _identity_provider(pool: LocalUserPool, config: dict, params: dict[str, str], fail: Fail) -> str | None:
+    """The provider named by identity_provider= (a ProviderName) or idp_identifier= (an IdpIdentifiers
+    entry); it must be the pool's and among the client's SupportedIdentityProviders."""
+    supported = config.get("SupportedIdentityProviders") or []
+    name = params.get("identity_provider")
+    if name == "COGNITO":
+        return None
+    identifier = params.get("idp_identifier")
+    if not name and identifier:
+        name = next(
+            (n for n, p in pool.identity_providers.items()
+             if identifier in (p.extended_config.get("IdpIdentifiers") or [])),
+            None,
+        )  # fmt: skip
+        if name is None:
+            raise fail("invalid_request", "idp_identifier does not name a configured identity provider")
+    if name and (name not in pool.identity_providers or name not in supported):
+        raise fail("invalid_request", f"identity_provider {name[:64]} is not configured for this client")
+    return name or None
 
 
 def _single(args: MultiDict[str, str], name: str) -> str | None:

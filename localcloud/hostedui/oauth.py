@@ -14,6 +14,7 @@ from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Request, Response
 
 from localcloud import moto_adapter as moto
+from localcloud.hostedui import cors
 from localcloud.hostedui.flow import ErrorPage, RedirectError, parse_authorize
 from localcloud.hostedui.stores import AuthCode, CodeStore, SessionStore
 from localcloud.hostedui.web import SESSION_COOKIE, bearer_error, error_page, no_store, oauth_error, redirect
@@ -96,6 +97,9 @@ class OAuthEndpoints:
         if client.generate_secret:
             if not secret or not hmac.compare_digest(secret.encode(), client.secret.encode()):
                 return oauth_error("invalid_client", 401 if basic else 400)
+        elif basic or secret is not None:
+            # A public client has no secret: one sent anyway is not a credential it could hold.
+            return oauth_error("invalid_client", 401 if basic else 400, "client has no secret")
         return pool, client
 
     def authenticated_form(
@@ -123,6 +127,10 @@ class OAuthEndpoints:
 
     # --- /oauth2/token ----------------------------------------------------------------------------
     def token(self, request: Request) -> Response:
+        """The token endpoint, readable by the client's own web origins (CORS)."""
+        return cors.for_client(request, self._token(request))
+
+    def _token(self, request: Request) -> Response:
         """The token endpoint: authorization_code and refresh_token grants."""
         authed = self.authenticated_form(
             request, ("grant_type", "code", "redirect_uri", "code_verifier", "refresh_token",
@@ -234,6 +242,10 @@ class OAuthEndpoints:
 
     # --- /oauth2/revoke ---------------------------------------------------------------------------
     def revoke(self, request: Request) -> Response:
+        """Revocation, readable by the client's own web origins (CORS)."""
+        return cors.for_client(request, self._revoke(request))
+
+    def _revoke(self, request: Request) -> Response:
         """RFC 7009 revocation of refresh tokens (access tokens: unsupported_token_type)."""
         authed = self.authenticated_form(request, ("token", "client_id", "client_secret", "token_type_hint"))
         if isinstance(authed, Response):

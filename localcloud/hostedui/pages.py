@@ -14,10 +14,13 @@ from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Request, Response
 
 from localcloud import outbox
+from localcloud.hostedui.federation import Federation, provider_buttons
 from localcloud.hostedui.flow import AuthorizeRequest, ErrorPage, RedirectError, add_query, parse_authorize
 from localcloud.hostedui.stores import CodeStore, SessionStore
 from localcloud.hostedui.web import AUTH_ENVIRON_KEY, SESSION_COOKIE, csrf_ok, error_page, redirect, render
 from localcloud.userpool import services as sv
+from localcloud.userpool.passwordless import CHALLENGES as PASSWORDLESS_STEPS
+from localcloud.userpool.passwordless import offered
 
 FIELD_LABELS = {"name": "Name", "given_name": "Given name", "family_name": "Family name"}
 # The browser that signed up holds this cookie until it confirms the code: Cognito's hosted UI then
@@ -38,6 +41,7 @@ class Pages:
         self.codes = codes
         self.sessions = sessions
         self._signups: dict[str, tuple[str, str, float]] = {}  # token → (pool id, username, expiry)
+        self.federation: Federation | None = None  # set by HostedUI
 
     def routes(self) -> dict[str, Any]:
         """Path → handler."""
@@ -95,6 +99,9 @@ class Pages:
             return error_page(request, exc.message, exc.status)
         except RedirectError as exc:
             return redirect(exc.url)
+        if auth.identity_provider and self.federation is not None:
+            # identity_provider= / idp_identifier=: straight to the provider, no Cognito page.
+            return self.federation.start(request, auth, auth.identity_provider)
         session = self.sessions.current(request.cookies.get(SESSION_COOKIE), auth.pool)
         if session is not None:
             return self.finish(auth, auth.pool.user(session.username), session.auth_time, new_session=False)
@@ -109,13 +116,13 @@ class Pages:
         if request.method == "GET":
             username = auth.login_hint or request.args.get("username", "")
             return render(request, "login.html", query=auth.query, username=username,
-                               notice=_notice(request))  # fmt: skip
+                          notice=_notice(request), email_code=offered(auth.pool, auth.client),
+                          providers=provider_buttons(auth))  # fmt: skip
         step = request.form.get("step", "password")
         if step == "password":
             return self._password_step(request, auth)
-        try:
-            challenge = sv.get_challenge(request.form.get("session"), auth.client.id)
-        except JsonRESTError:
+        challenge = _login_challenge(request, auth)
+        if challenge is None:
             return render(request, "login.html", query=auth.query, username="",
                                error="Your session has expired. Please sign in again.")  # fmt: skip
         user = auth.pool.user(challenge.username)
@@ -157,8 +164,9 @@ class Pages:
             if exc.error_type == "PasswordResetRequiredException":
                 sv.forgot_password(auth.pool, username)
                 return redirect("/confirmforgotPassword?" + _with(auth, username=username))
-            return render(request, "login.html", status=400, query=auth.query,
-                               username=username, error=exc.message)  # fmt: skip
+            return render(request, "login.html", status=400, query=auth.query, username=username,
+                          error=exc.message, email_code=offered(auth.pool, auth.client),
+                          providers=provider_buttons(auth))  # fmt: skip
         return self._after_password(request, auth, user)
 
     def _after_password(
@@ -324,6 +332,16 @@ class Pages:
     def outbox_json(request: Request) -> Response:
         """/_outbox.json: the messages, newest first."""
         return Response(json.dumps(outbox.OUTBOX.newest_first()), content_type="application/json")
+
+
+def _login_challenge(request: Request, auth: AuthorizeRequest) -> sv.Challenge | None:
+    """The live challenge a /login step answers (None: expired, another client's, or not /login's)."""
+    try:
+        challenge = sv.get_challenge(request.form.get("session"), auth.client.id)
+    except JsonRESTError:
+        return None
+    # An e-mail code session is not a /login step (and may stand for nobody).
+    return None if challenge.name in PASSWORDLESS_STEPS else challenge
 
 
 NOTICES = {

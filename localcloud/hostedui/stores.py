@@ -11,7 +11,7 @@ from moto.cognitoidp.models import UserStatus
 
 from localcloud import moto_adapter as moto
 from localcloud.hostedui.flow import AuthorizeRequest
-from localcloud.userpool.models import LocalUserPool
+from localcloud.userpool.models import EXTERNAL_PROVIDER, LocalUserPool
 
 
 @dataclass
@@ -93,7 +93,7 @@ class SessionStore:
         if session is None or session.expires < time.time() or session.pool_id != pool.id:
             return None
         user = moto.get_user(pool, session.username)
-        if user is None or not user.enabled or user.status is not UserStatus.CONFIRMED:
+        if user is None or not user.enabled or user.status not in (UserStatus.CONFIRMED, EXTERNAL_PROVIDER):
             return None
         return session
 

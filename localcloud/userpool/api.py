@@ -26,19 +26,22 @@ from werkzeug.wrappers import Response
 from localcloud import moto_adapter as moto
 from localcloud.awsjson import json_response
 from localcloud.userpool import backend as bk
+from localcloud.userpool import passwordless
 from localcloud.userpool import services as sv
 from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import ADMIN_SCOPE, LocalUserPool
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 
-Handler = Callable[[dict[str, Any]], dict[str, Any]]
+# A handler returns the response body, or None to let moto answer after its checks passed.
+Handler = Callable[[dict[str, Any]], dict[str, Any] | None]
 HANDLERS: dict[str, Handler] = {}
 # Operations that change state (a snapshot is written after them).
 READ_ONLY = {
     "GetUser", "AdminGetUser", "ListUsers", "ListGroups", "GetGroup", "DescribeUserPool",
     "DescribeUserPoolClient", "ListUserPools", "ListUserPoolClients", "AdminListGroupsForUser",
-    "ListUsersInGroup", "GetUserPoolMfaConfig", "DescribeUserPoolDomain",
+    "ListUsersInGroup", "GetUserPoolMfaConfig", "DescribeUserPoolDomain", "DescribeIdentityProvider",
+    "ListIdentityProviders",
 }  # fmt: skip
 
 
@@ -211,7 +214,9 @@ def _initiate(params: dict[str, Any], admin: bool) -> dict[str, Any]:
     if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
         sv.check_auth_flow(client, flow)
         return _refresh_auth(pool, client, auth)
-    if flow in ("USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH"):
+    if flow == "USER_AUTH":
+        return passwordless.initiate(pool, client, auth, _after_first_factor)
+    if flow in ("USER_SRP_AUTH", "CUSTOM_AUTH"):
         # moto "verifies" SRP without the password; refusing is safer than a fake success.
         raise InvalidParameterException(f"{flow} is not supported by localcloud; use USER_PASSWORD_AUTH")
     raise InvalidParameterException(
@@ -238,6 +243,8 @@ def _respond(params: dict[str, Any]) -> dict[str, Any]:
     responses = _dict(params, "ChallengeResponses")
     session = _str(params, "Session")
     challenge = sv.get_challenge(session, client.id)
+    if challenge.name in passwordless.CHALLENGES:
+        return passwordless.respond(pool, client, name, session, challenge, responses, _after_first_factor)
     user = pool.user(challenge.username)
     sv.check_secret_hash(client, _names(user), responses.get("SECRET_HASH"))
     if name != challenge.name:
@@ -403,6 +410,9 @@ def _delete(pool: LocalUserPool, user: CognitoIdpUser) -> None:
         group.users.discard(user)
     del pool.users[user.username]
     LOCKOUT.forget((pool.id, user.username))
+    # Identities linked to the user go with it.
+    for key in [k for k, v in pool.provider_links.items() if v == user.username]:
+        del pool.provider_links[key]
 
 
 @op("RevokeToken")
@@ -533,6 +543,17 @@ def admin_reset_user_password(params: dict[str, Any]) -> dict[str, Any]:
     _, user = _admin_user(params)
     if not user.enabled:
         raise NotAuthorizedError("User is disabled")
+    # As AWS (and moto): only a confirmed user with somewhere to send the code. An invited user
+    # who never chose a password (FORCE_CHANGE_PASSWORD) gets a new invitation instead.
+    if user.status not in (UserStatus.CONFIRMED, UserStatus.RESET_REQUIRED):
+        raise NotAuthorizedError("User password cannot be reset in the current state.")
+    if (
+        user.attribute_lookup.get("email_verified") != "true"
+        and user.attribute_lookup.get("phone_number_verified") != "true"
+    ):
+        raise InvalidParameterException(
+            "Cannot reset password for the user as there is no registered/verified email or phone_number"
+        )
     user.status = UserStatus.RESET_REQUIRED
     code = sv._new_code(user, "reset", sv.RESET_CODE_LIFETIME)
     sv.outbox.send(
@@ -616,4 +637,5 @@ def handle(operation: str, params: dict[str, Any]) -> Response | None:
     handler = HANDLERS.get(operation)
     if handler is None:
         return None
-    return json_response(handler(params))
+    result = handler(params)
+    return None if result is None else json_response(result)

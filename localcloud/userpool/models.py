@@ -7,6 +7,7 @@ moto's code paths (InitiateAuth, RespondToAuthChallenge, ...) to issue our token
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 import time
@@ -25,6 +26,29 @@ from localcloud.keys import KeyStore
 
 # The scope of tokens from the InitiateAuth API; the hosted UI grants it only when asked.
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+# UserStatus of a user created by a federated sign-in (moto's UserStatus enum lacks it).
+EXTERNAL_PROVIDER = "EXTERNAL_PROVIDER"
+
+
+def is_external(user: CognitoIdpUser) -> bool:
+    """Whether the user was created by a federated sign-in (``<Provider>_<id>``, no password)."""
+    return user.status == EXTERNAL_PROVIDER
+
+
+def id_token_identities(user: CognitoIdpUser) -> list[dict[str, Any]] | None:
+    """The ``identities`` attribute (a JSON string) as the ID token carries it: every value a string."""
+    raw = user.attribute_lookup.get("identities")
+    if not raw:
+        return None
+    try:
+        entries = json.loads(raw)
+    except ValueError:
+        return None
+    return [
+        {k: (None if v is None else str(v).lower() if isinstance(v, bool) else str(v)) for k, v in e.items()}
+        for e in entries
+        if isinstance(e, dict)
+    ]
 
 
 @dataclass
@@ -81,12 +105,27 @@ class LocalUserPool(CognitoIdpUserPool):
         self.arn = self.arn.rsplit("/", 1)[0] + "/" + self.id
         self.origins: dict[str, Origin] = {}
         self.user_states: dict[str, UserState] = {}
+        # Linked identities (AdminLinkProviderForUser): "<ProviderName>:<provider user id>" → username.
+        self.provider_links: dict[str, str] = {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore from a pickle; older snapshots may lack newer attributes."""
         state.setdefault("origins", {})
         state.setdefault("user_states", {})
+        state.setdefault("provider_links", {})
         self.__dict__.update(state)
+
+    def _get_user(self, username: str) -> CognitoIdpUser:
+        """moto's lookup by username or sign-in alias, where a federated user's e-mail is no alias.
+
+        On Cognito a ``Google_…`` profile may carry the same e-mail as a native user (that is the
+        duplicate that linking avoids); signing in with the e-mail must still find the native one.
+        """
+        for attribute in self.extended_config.get("UsernameAttributes") or []:
+            for user in self.users.values():
+                if not is_external(user) and user.attribute_lookup.get(attribute) == username:
+                    return user
+        return self.users.get(username)  # type: ignore[return-value]
 
     # --- identity helpers -------------------------------------------------------------------
     @property
@@ -206,7 +245,7 @@ class LocalUserPool(CognitoIdpUserPool):
         if user.groups:
             claims["cognito:groups"] = sorted(g.group_name for g in user.groups)
         for name, value in attrs.items():
-            if name == "sub" or (readable and name not in readable):
+            if name in ("sub", "identities") or (readable and name not in readable):
                 continue
             if name in ("email_verified", "phone_number_verified"):
                 # Booleans in the ID token (strings in userInfo): Cognito's own inconsistency.
@@ -227,6 +266,9 @@ class LocalUserPool(CognitoIdpUserPool):
                 "jti": str(uuid.uuid4()),
             }
         )
+        identities = id_token_identities(user)
+        if identities:
+            claims["identities"] = identities  # federated and linked users: a real array
         if nonce is not None:
             claims["nonce"] = nonce
         token = self._sign(claims)

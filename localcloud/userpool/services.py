@@ -30,7 +30,7 @@ from localcloud import moto_adapter as moto
 from localcloud import outbox
 from localcloud.userpool import backend as bk
 from localcloud.userpool.lockout import LOCKOUT
-from localcloud.userpool.models import LocalUserPool, UserState
+from localcloud.userpool.models import LocalUserPool, UserState, is_external
 
 CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
 RESET_CODE_LIFETIME = 3600  # forgot-password codes: 1 h in Cognito
@@ -61,6 +61,11 @@ def secret_hash(client: CognitoIdpUserPoolClient, username: str) -> str:
 def check_secret_hash(client: CognitoIdpUserPoolClient, usernames: list[str], received: object) -> None:
     """Require a valid SECRET_HASH from a client with a secret (any of the user's names)."""
     if not client.generate_secret:
+        if received:
+            # A public client has no secret to hash: Cognito refuses one rather than ignore it.
+            raise InvalidParameterException(
+                f"Client {client.id} is not configured for secret but secret hash was received"
+            )
         return
     if not received:
         raise NotAuthorizedError(
@@ -84,7 +89,7 @@ def check_auth_flow(client: CognitoIdpUserPoolClient, flow: str) -> None:
     if flow == "REFRESH_TOKEN":
         flow = "REFRESH_TOKEN_AUTH"
     if flows and flow not in allowed:
-        raise InvalidParameterException("Auth flow not enabled for this client")
+        raise InvalidParameterException(f"{flow} flow not enabled for this client")
 
 
 # --- password policy and attributes -------------------------------------------------------------
@@ -184,7 +189,11 @@ def find_user(pool: LocalUserPool, username: object) -> CognitoIdpUser | None:
         # Email sign-in is case-insensitive on Cognito (UsernameConfiguration default); moto's is not.
         wanted = username.lower()
         user = next(
-            (u for u in pool.users.values() if str(u.attribute_lookup.get("email", "")).lower() == wanted),
+            (
+                u
+                for u in pool.users.values()
+                if not is_external(u) and str(u.attribute_lookup.get("email", "")).lower() == wanted
+            ),
             None,
         )
     return user
@@ -356,6 +365,8 @@ def forgot_password(pool: LocalUserPool, username: object, *, hide_existence: bo
         raise UserNotFoundError("Username/client id combination not found.")
     if not user.enabled:
         raise NotAuthorizedError("User is disabled.")
+    if is_external(user):
+        raise NotAuthorizedError("User password cannot be reset in the current state.")
     if user.attribute_lookup.get("email_verified") != "true" and user.status is not UserStatus.UNCONFIRMED:
         raise InvalidParameterException(
             "Cannot reset password for the user as there is no registered/verified email or phone_number"
@@ -401,6 +412,9 @@ def authenticate(pool: LocalUserPool, username: object, password: object) -> Cog
         raise NotAuthorizedError("Incorrect username or password.")
     user = find_user(pool, username)
     # Unknown names are counted too, so a lockout does not tell which accounts exist.
+    if user is not None and is_external(user):
+        # A federated profile has no password: only its provider signs it in (aws/aws-cli#3348).
+        raise NotAuthorizedError("User is not authorized to get auth details.")
     key = (pool.id, user.username if user is not None else unknown_name_key(username))
     LOCKOUT.check(key)
     if (

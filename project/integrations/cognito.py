@@ -64,6 +64,23 @@ class AttributeUpdateRefused(CognitoError):
     """Cognito refused the attribute values themselves (not a transient failure)."""
 
 
+class UserNotFound(CognitoError):
+    """An admin call named a user the pool does not have (deleted there meanwhile)."""
+
+
+class AdminCallRefused(CognitoError):
+    """Cognito refused an admin call for what it asked (not a transient failure): `code` says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+
+
+class Throttled(CognitoUnavailable):
+    """Cognito answered TooManyRequestsException / LimitExceededException (after boto3's retries)."""
+
+
 def _timeout() -> tuple[float, float]:
     return (settings.COGNITO_TIMEOUT, settings.COGNITO_TIMEOUT)
 
@@ -402,11 +419,20 @@ class CognitoUserPool:
 
     def admin_update_user_attributes(self, *, username: str, attributes: dict[str, str]) -> None:
         """AdminUpdateUserAttributes with the server's AWS credentials (admin edits, retries)."""
+        self._admin_call(
+            "admin_update_user_attributes", Username=username, UserAttributes=_attribute_list(attributes)
+        )
+
+    def admin_disable_provider_for_user(self, *, provider_name: str, provider_user_id: str) -> None:
+        """AdminDisableProviderForUser: unlink one external identity from its (native) user."""
         self._call(
-            "admin_update_user_attributes",
+            "admin_disable_provider_for_user",
             UserPoolId=settings.COGNITO_USER_POOL_ID,
-            Username=username,
-            UserAttributes=_attribute_list(attributes),
+            User={
+                "ProviderName": provider_name,
+                "ProviderAttributeName": "Cognito_Subject",
+                "ProviderAttributeValue": provider_user_id,
+            },
         )
 
     def get_user(self, *, access_token: str) -> dict[str, str]:
@@ -427,6 +453,135 @@ class CognitoUserPool:
                 answer.get("ChallengeName", "challenge"), "a challenge must be answered first"
             )
         return answer["AuthenticationResult"]
+
+    # --- Admin calls for the operator console (SigV4 with the server's AWS credentials) --------
+
+    def _admin_call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """An admin call on this pool; its errors mapped for the operator console."""
+        try:
+            return getattr(self._client(), operation)(UserPoolId=settings.COGNITO_USER_POOL_ID, **kwargs)
+        except ClientError as exc:
+            raise _admin_error(operation, exc) from exc
+        except BotoCoreError as exc:
+            raise CognitoUnavailable(f"{operation}: {exc}") from exc
+
+    def admin_get_user(self, *, username: str) -> dict[str, Any]:
+        """AdminGetUser: Enabled, UserStatus, attributes (as a dict), MFA settings, dates."""
+        answer = self._admin_call("admin_get_user", Username=username)
+        answer["Attributes"] = {a["Name"]: a["Value"] for a in answer.pop("UserAttributes", [])}
+        return answer
+
+    def admin_list_groups_for_user(self, *, username: str) -> list[str]:
+        """The user's groups (every page; a user is in few)."""
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            extra = {"NextToken": token} if token else {}
+            answer = self._admin_call("admin_list_groups_for_user", Username=username, Limit=60, **extra)
+            names.extend(group["GroupName"] for group in answer.get("Groups", []))
+            token = answer.get("NextToken")
+            if not token:
+                return sorted(names)
+
+    def admin_disable_user(self, *, username: str) -> None:
+        self._admin_call("admin_disable_user", Username=username)
+
+    def admin_enable_user(self, *, username: str) -> None:
+        self._admin_call("admin_enable_user", Username=username)
+
+    def admin_user_global_sign_out(self, *, username: str) -> None:
+        """Revoke every refresh token of the user (and, on AWS, their access tokens)."""
+        self._admin_call("admin_user_global_sign_out", Username=username)
+
+    def admin_reset_user_password(self, *, username: str) -> None:
+        """RESET_REQUIRED; Cognito e-mails a code and the hosted UI takes the user through the reset."""
+        self._admin_call("admin_reset_user_password", Username=username)
+
+    def admin_reset_mfa(self, *, username: str) -> None:
+        """Turn off the user's TOTP: they sign in with the password and may set up MFA again."""
+        self._admin_call(
+            "admin_set_user_mfa_preference",
+            Username=username,
+            SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False},
+        )
+
+    def admin_add_user_to_group(self, *, username: str, group: str) -> None:
+        self._admin_call("admin_add_user_to_group", Username=username, GroupName=group)
+
+    def admin_remove_user_from_group(self, *, username: str, group: str) -> None:
+        self._admin_call("admin_remove_user_from_group", Username=username, GroupName=group)
+
+    def admin_create_user(self, *, email: str, attributes: dict[str, str]) -> dict[str, Any]:
+        """AdminCreateUser: Cognito e-mails a temporary password; first sign-in sets a new one."""
+        answer = self._admin_call(
+            "admin_create_user",
+            Username=email,
+            UserAttributes=_attribute_list({"email": email, "email_verified": "true", **attributes}),
+            DesiredDeliveryMediums=["EMAIL"],
+        )
+        user = answer["User"]
+        user["Attributes"] = {a["Name"]: a["Value"] for a in user.pop("Attributes", [])}
+        return user
+
+    def admin_delete_user_attributes(self, *, username: str, names: list[str]) -> None:
+        self._admin_call("admin_delete_user_attributes", Username=username, UserAttributeNames=names)
+
+    def admin_delete_user(self, *, username: str) -> None:
+        self._admin_call("admin_delete_user", Username=username)
+
+    def list_groups(self) -> list[str]:
+        """Every group of the pool (names), for the operator's choices."""
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            extra = {"NextToken": token} if token else {}
+            answer = self._admin_call("list_groups", Limit=60, **extra)
+            names.extend(group["GroupName"] for group in answer.get("Groups", []))
+            token = answer.get("NextToken")
+            if not token:
+                return sorted(names)
+
+    def list_users_page(
+        self, *, pagination_token: str | None = None, limit: int = 60
+    ) -> tuple[list, str | None]:
+        """One ListUsers page (≤ 60 users, attributes as dicts) and the token of the next, if any.
+
+        A page can be empty while a token is still given: callers go on until there is none.
+        """
+        extra = {"PaginationToken": pagination_token} if pagination_token else {}
+        answer = self._admin_call("list_users", Limit=limit, **extra)
+        users = answer.get("Users", [])
+        for user in users:
+            user["Attributes"] = {a["Name"]: a["Value"] for a in user.pop("Attributes", [])}
+        return users, answer.get("PaginationToken") or None
+
+
+_THROTTLED = frozenset({"TooManyRequestsException", "LimitExceededException", "ThrottlingException"})
+# The server's own credentials are wrong or not allowed: not about the user, and not fixed by retrying
+# the same request differently (an operator's configuration problem, reported as unavailable).
+_CREDENTIALS = frozenset(
+    {
+        "InvalidSignatureException",
+        "UnrecognizedClientException",
+        "MissingAuthenticationTokenException",
+        "IncompleteSignatureException",
+        "AccessDeniedException",
+        "ExpiredTokenException",
+    }
+)
+
+
+def _admin_error(operation: str, exc: ClientError) -> CognitoError:
+    error = exc.response.get("Error", {})
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code == "UserNotFoundException":
+        return UserNotFound(message or "User does not exist.")
+    if code in _THROTTLED:
+        return Throttled(f"{operation}: {code} {message}")
+    if 400 <= status < 500 and code and code not in _CREDENTIALS:
+        return AdminCallRefused(code, message)
+    return CognitoUnavailable(f"{operation}: {code} {message}")
 
 
 def client_secret(*, region: str, user_pool_id: str, client_id: str, endpoint_url: str | None = None) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from accounts import services
@@ -70,9 +71,13 @@ def test_a_revoked_refresh_token_ends_the_session(sign_in, app_client):
 def test_a_disabled_user_is_signed_out_at_refresh(sign_in, new_user, idp, app_client):
     email, password, _ = new_user()
     sign_in(email, password)
-    idp.admin_disable_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
+    idp.admin_disable_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)  # in Cognito's console
     expire_soon(app_client)
+    # Signed out, and told the account is disabled (the token endpoint says only invalid_grant).
+    assert app_client.get("/me/")["Location"] == "/accounts/disabled/"
+    assert "Your account is disabled" in app_client.get("/accounts/disabled/").content.decode()
     assert app_client.get("/me/")["Location"].startswith("/accounts/sign-in/")
+    assert not get_user_model().objects.get(email=email).is_active  # mirrored
 
 
 def test_cognito_down_at_refresh_keeps_the_session(sign_in, app_client, caplog):
@@ -231,7 +236,7 @@ def test_a_refused_sign_in_leaves_no_foreign_tokens_in_the_session(sign_in, app_
 
     response = finish_sign_in(app_client, hosted_ui_sign_in(start_sign_in(app_client), email, password))
 
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.FORBIDDEN  # "your account is disabled"
     assert {key: app_client.session.get(key) for key in services.TOKEN_KEYS} == before
     claims = cognito.user_pool().verify_token(app_client.session[services.ID_TOKEN], token_use="id")
     assert claims["email"] == "alice@example.com"

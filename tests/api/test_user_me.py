@@ -96,7 +96,7 @@ def test_bad_fields_get_400_with_per_field_messages(api, alice_token, body, fiel
     response = patch(api, alice_token, body)
     assert response.status_code == 400
     assert field in response.json()["errors"]
-    assert Profile.objects.get(user__email="alice@example.com").role == "student"
+    assert Profile.objects.get(user__email="alice@example.com").role == "member"
 
 
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", "null", b"\xff\xfe"])

@@ -20,7 +20,7 @@ PAIRS: list[tuple[str, str, str]] = [
     ("UserPool.Schema", "user_pool.Schema", "same"),
     ("UserPool.UsernameAttributes", "user_pool.UsernameAttributes", "same"),
     ("UserPool.AutoVerifiedAttributes", "user_pool.AutoVerifiedAttributes", "same"),
-    ("UserPool.Policies", "user_pool.Policies", "same"),
+    ("UserPool.Policies.PasswordPolicy", "user_pool.Policies.PasswordPolicy", "same"),
     ("UserPool.MfaConfiguration", "user_pool.MfaConfiguration", "same"),
     ("UserPool.EnabledMfas", "user_pool.SoftwareTokenMfaConfiguration", "totp"),
     ("UserPool.AccountRecoverySetting", "user_pool.AccountRecoverySetting", "same"),
@@ -31,7 +31,6 @@ PAIRS: list[tuple[str, str, str]] = [
     ("WebClient.AllowedOAuthFlowsUserPoolClient", "app_client.AllowedOAuthFlowsUserPoolClient", "same"),
     ("WebClient.AllowedOAuthFlows", "app_client.AllowedOAuthFlows", "same set"),
     ("WebClient.AllowedOAuthScopes", "app_client.AllowedOAuthScopes", "same set"),
-    ("WebClient.SupportedIdentityProviders", "app_client.SupportedIdentityProviders", "same set"),
     ("WebClient.CallbackURLs", "app_client.CallbackURLs", "same paths"),
     ("WebClient.LogoutURLs", "app_client.LogoutURLs", "same paths"),
     ("WebClient.ExplicitAuthFlows", "app_client.ExplicitAuthFlows", "template within seed"),
@@ -90,6 +89,16 @@ SEED_ONLY = {
         "the hosted pages' look: on AWS a managed-login branding style (ManagedLoginVersion 2) or the "
         "classic UI's UserPoolUICustomizationAttachment (CSS + logo); not in the template yet"
     ),
+    "user_pool.Policies.SignInPolicy": "e-mailed sign-in codes (EMAIL_OTP as a first factor): on AWS they"
+    " need the Essentials tier, SES (EmailSendingAccount DEVELOPER) and managed login, which the"
+    " template does not set up (README: E-mailed sign-in codes)",
+    "passwordless": "the e-mailed sign-in code's lifetime: fixed on AWS; tests shorten it",
+    "app_client.SupportedIdentityProviders": "test_seed_providers_are_the_templates_with_every_provider",
+    "identity_providers": "test_seed_providers_are_the_templates_with_every_provider",
+    "fake_identity_providers": "the test accounts of localcloud's fake providers, local only",
+    "federation.link_verified_email": "emulates the pre-sign-up Lambda of README 'The linking trigger' "
+    "(the template attaches none: deployments add their own)",
+    "federation.idp_timeout_seconds": "Cognito's own timeout for provider calls is fixed (undocumented)",
 }
 # Template properties with no counterpart in the seed, and why.
 TEMPLATE_ONLY = {
@@ -98,6 +107,7 @@ TEMPLATE_ONLY = {
     "UserPool.UsernameConfiguration": "localcloud signs in case-insensitively always (userpool/services.py)",
     "UserPool.VerificationMessageTemplate": "CONFIRM_WITH_CODE, Cognito's default: localcloud sends codes",
     "WebClient.UserPoolId": "the one pool",
+    "WebClient.SupportedIdentityProviders": "test_seed_providers_are_the_templates_with_every_provider",
     "SpaClient.UserPoolId": "the one pool",
     "IdentityPool.IdentityPoolName": "names are per deployment",
     "IdentityPool.AllowClassicFlow": "false; localcloud has no classic flow at all",
@@ -225,3 +235,35 @@ def test_the_app_asks_for_scopes_both_sides_allow(template, shipped, settings):
     asked = set(settings.COGNITO_SCOPES.split())
     assert asked <= set(template_value(template, "WebClient.AllowedOAuthScopes"))
     assert asked <= set(shipped["app_client"]["AllowedOAuthScopes"])
+
+
+# Every provider's parameters, as a deployment offering them all would give (the OIDC one named and
+# issued as the seed's, whose fake localcloud serves).
+ALL_PROVIDERS = {
+    "GoogleClientId": "g.apps.googleusercontent.com", "GoogleClientSecret": "s",
+    "FacebookAppId": "123", "FacebookAppSecret": "s",
+    "AppleServicesId": "com.example", "AppleTeamId": "T", "AppleKeyId": "K", "ApplePrivateKey": "P",
+    "OidcProviderName": "ExampleOIDC", "OidcIssuer": "https://idp.localcloud.test",
+    "OidcClientId": "c", "OidcClientSecret": "s",
+}  # fmt: skip
+# Per deployment (the provider's registration): never compared.
+REGISTRATION = {"client_id", "client_secret", "team_id", "key_id", "private_key"}
+
+
+def test_seed_providers_are_the_templates_with_every_provider(shipped):
+    """The seed's providers are what the template creates when every provider is configured."""
+    template = resolved_template(**ALL_PROVIDERS)
+    offered = template_value(template, "WebClient.SupportedIdentityProviders")
+    assert set(offered) == set(shipped["app_client"]["SupportedIdentityProviders"])
+    created = {
+        p["ProviderName"]: p for p in template.of_type("AWS::Cognito::UserPoolIdentityProvider").values()
+    }
+    seeded = {p["ProviderName"]: p for p in shipped["identity_providers"]}
+    assert set(created) == set(seeded)
+    for name, spec in seeded.items():
+        made = created[name]
+        assert made["ProviderType"] == spec["ProviderType"], name
+        assert made["AttributeMapping"] == spec["AttributeMapping"], name
+        assert made.get("IdpIdentifiers", []) == spec.get("IdpIdentifiers", []), name
+        details = {k: v for k, v in made["ProviderDetails"].items() if k not in REGISTRATION}
+        assert details == {k: v for k, v in spec["ProviderDetails"].items() if k not in REGISTRATION}, name

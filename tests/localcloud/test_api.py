@@ -37,7 +37,7 @@ def test_initiate_auth_tokens_verify_and_work_with_get_user(stack: Stack) -> Non
     access = stack.verify(tokens["AccessToken"], "access")
     assert access["scope"] == "aws.cognito.signin.user.admin"
     assert id_claims["email"] == ALICE[0]
-    assert id_claims["custom:role"] == "student"
+    assert id_claims["custom:role"] == "member"
     user = stack.idp().get_user(AccessToken=tokens["AccessToken"])
     attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     assert attrs["email"] == ALICE[0]
@@ -603,3 +603,34 @@ def test_admin_update_user_attributes_takes_only_true_or_false_flags(
         )
     attributes = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)["UserAttributes"]
     assert {"Name": flag, "Value": "true"} in attributes
+
+
+def test_admin_reset_user_password_as_aws(stack: Stack, new_stack_user) -> None:
+    """RESET_REQUIRED and a code e-mailed; the password no longer signs in. Refused, as AWS (and
+    moto) refuse it, for an invited user who never chose a password and without a verified e-mail."""
+    idp = stack.idp()
+    email, password = new_stack_user()
+    idp.admin_reset_user_password(UserPoolId=stack.pool_id, Username=email)
+    user = idp.admin_get_user(UserPoolId=stack.pool_id, Username=email)
+    assert user["UserStatus"] == "RESET_REQUIRED"
+    message = next(m for m in stack.outbox() if m["recipient"] == email)
+    assert message["kind"] == "admin_reset" and message["code"]
+    with pytest.raises(ClientError) as signed_in:
+        stack.api_login(email, password)
+    assert signed_in.value.response["Error"]["Code"] == "PasswordResetRequiredException"
+
+    invited = f"invited-{secrets.token_hex(4)}@example.com"
+    idp.admin_create_user(UserPoolId=stack.pool_id, Username=invited, MessageAction="SUPPRESS")
+    with pytest.raises(ClientError) as not_yet:
+        idp.admin_reset_user_password(UserPoolId=stack.pool_id, Username=invited)
+    assert not_yet.value.response["Error"]["Code"] == "NotAuthorizedException"
+
+    unverified, _ = new_stack_user()
+    idp.admin_update_user_attributes(
+        UserPoolId=stack.pool_id, Username=unverified,
+        UserAttributes=[{"Name": "email_verified", "Value": "false"}],
+    )  # fmt: skip
+    with pytest.raises(ClientError) as nowhere:
+        idp.admin_reset_user_password(UserPoolId=stack.pool_id, Username=unverified)
+    assert nowhere.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert idp.admin_get_user(UserPoolId=stack.pool_id, Username=unverified)["UserStatus"] == "CONFIRMED"

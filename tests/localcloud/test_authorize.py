@@ -92,7 +92,8 @@ def test_pkce_challenge_without_method_is_refused(stack: Stack) -> None:
 
 
 def test_other_identity_provider_is_refused(stack: Stack) -> None:
-    response = get_authorize(stack, authorize_params(stack, identity_provider="Google"))
+    # Configured providers go to the provider (test_federation.py); unknown ones are refused.
+    response = get_authorize(stack, authorize_params(stack, identity_provider="NotConfigured"))
     assert callback_query(response)["error"] == "invalid_request"
     ok = get_authorize(stack, authorize_params(stack, identity_provider="COGNITO"))
     assert ok.headers["Location"].startswith("/login?")

@@ -20,6 +20,12 @@ def test_test_config_is_the_default_plus_overrides() -> None:
     assert test.app_client["CallbackURLs"] == [f"{origin}/oidc/callback/" for origin in origins]
     assert test.app_client["LogoutURLs"] == [f"{origin}/" for origin in origins]
     assert test.cors_rules[0]["AllowedOrigins"] == origins
+    # The SPA client's URLs: localhost:5173-5179 (tests serve spa/ on their own port).
+    spa = [f"http://localhost:{port}/" for port in range(5173, 5180)]
+    assert test.spa_client["CallbackURLs"] == test.spa_client["LogoutURLs"] == spa
+    assert {k: v for k, v in test.spa_client.items() if not k.endswith("URLs")} == {
+        k: v for k, v in base.spa_client.items() if not k.endswith("URLs")
+    }
     # Everything else comes from the base, untouched.
     assert test.user_pool == base.user_pool
     assert test.identity_pool == base.identity_pool

@@ -41,7 +41,7 @@ def test_code_exchange_returns_cognito_shaped_tokens(stack: Stack) -> None:
     assert id_claims["email_verified"] is True
     assert id_claims["name"] == "Alice Example"
     assert id_claims["custom:college"] == "Example College"
-    assert id_claims["custom:role"] == "student"
+    assert id_claims["custom:role"] == "member"
     assert "cognito:groups" not in id_claims
     for claim in ("sub", "cognito:username", "auth_time", "iat", "exp", "jti", "origin_jti", "event_id"):
         assert claim in id_claims

@@ -110,7 +110,7 @@ def test_edit_saves_and_shows_the_profile():
 
 
 def test_the_role_cannot_be_set_through_the_form():
-    user, profile = make_member(name="Student", role="student")
+    user, profile = make_member(name="Student", role="member")
     data = {
         "display_name": "Student",
         "handle": profile.handle,
@@ -120,7 +120,7 @@ def test_the_role_cannot_be_set_through_the_form():
     }
     assert client_for(user).post("/me/edit/", data).status_code == HTTPStatus.FOUND
     profile.refresh_from_db()
-    assert profile.role == "student"
+    assert profile.role == "member"
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def test_changes_made_in_cognito_flow_in_at_the_next_sign_in(new_user, sign_in, 
         UserAttributes=[
             {"Name": "name", "Value": "Admin Renamed"},
             {"Name": "custom:college", "Value": "Admin College"},
-            {"Name": "custom:role", "Value": "staff"},
+            {"Name": "custom:role", "Value": "moderator"},
         ],
     )
     sign_in(email, password)
@@ -141,7 +141,7 @@ def test_changes_made_in_cognito_flow_in_at_the_next_sign_in(new_user, sign_in, 
     assert (profile.display_name, profile.college, profile.role) == (
         "Admin Renamed",
         "Admin College",
-        "staff",
+        "moderator",
     )
     assert get_user_model().objects.get(cognito_sub=sub).name == "Admin Renamed"
 
@@ -156,7 +156,7 @@ def test_the_pool_client_refuses_custom_role_from_the_user(signed_in, idp):
 
 
 def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
-    admin_email, admin_password, _ = new_user(groups=("admin",), name="Site Admin")
+    admin_email, admin_password, _ = new_user(groups=("admin",), name="Site Admin", role="admin")
     email, password, sub = new_user(name="Managed Person")
     sign_in(email, password)
     from django.test import Client
@@ -182,7 +182,7 @@ def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
         "display_name": "Managed Renamed",
         "handle": profile.handle,
         "college": "Admin Set College",
-        "role": "teacher",
+        "role": "moderator",
         "bio": "",
         "pronouns": "",
         "location": "",
@@ -195,11 +195,11 @@ def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
     profile.refresh_from_db()
     assert (profile.display_name, profile.role, profile.visibility) == (
         "Managed Renamed",
-        "teacher",
+        "moderator",
         "public",
     )
     attributes = cognito_attributes(idp, email)
-    assert attributes["name"] == "Managed Renamed" and attributes["custom:role"] == "teacher"
+    assert attributes["name"] == "Managed Renamed" and attributes["custom:role"] == "moderator"
 
     stale = admin.post(change_url, {**data, "display_name": "Stale Write"})  # version is old now
     assert stale.status_code == HTTPStatus.OK and b"changed meanwhile" in stale.content

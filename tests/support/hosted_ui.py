@@ -83,3 +83,35 @@ def sign_in_as_alice(page, base_url: str) -> None:
     page.fill("input[name=password]", "Alice-pass-1")
     page.locator("form:has(input[name=password]) [type=submit]").first.click()
     page.wait_for_url(f"{base_url}/me/")
+
+
+def provider_round_trip(
+    client: Client,
+    provider: str = "Google",
+    *,
+    email: str,
+    name: str = "Fed Person",
+    verified: bool = True,
+    cancel: bool = False,
+) -> HttpResponseBase:
+    """The "Continue with <provider>" over HTTP: the app → Cognito → the fake provider's page (typed
+    identity, Continue or Cancel) → /oauth2/idpresponse → the app's callback; the app's response."""
+    response = client.get("/oidc/authenticate/", {"identity_provider": provider})
+    assert response.status_code == 302
+    browser = requests.Session()
+    to_provider = browser.get(response["Location"], allow_redirects=False, timeout=10)
+    assert to_provider.status_code == 302 and "/_idp/" in to_provider.headers["Location"], to_provider.text
+    page = browser.get(to_provider.headers["Location"], timeout=10)
+    parser = _FormParser()
+    parser.feed(page.text)
+    [form] = parser.forms
+    # An unticked checkbox is not sent (the parser lists every input, so it is dropped here).
+    data = {k: v for k, v in form["fields"].items() if k != "email_verified"}
+    data.update(identity="custom", name=name, email=email, action="cancel" if cancel else "continue")
+    if verified:
+        data["email_verified"] = "true"
+    back = browser.post(urljoin(page.url, form["action"]), data=data, allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text[:1000]
+    callback = browser.get(back.headers["Location"], allow_redirects=False, timeout=15)
+    assert callback.status_code == 302, callback.text[:1000]
+    return finish_sign_in(client, callback.headers["Location"])

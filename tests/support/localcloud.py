@@ -97,6 +97,11 @@ class Stack:
         return self.env["COGNITO_CLIENT_ID"]
 
     @property
+    def spa_client_id(self) -> str:
+        """The public (single-page app) client's id: no secret, PKCE required."""
+        return self.env["COGNITO_SPA_CLIENT_ID"]
+
+    @property
     def client_secret(self) -> str:
         """The web client's secret."""
         return self.env["COGNITO_CLIENT_SECRET"]
@@ -138,8 +143,9 @@ class Stack:
         """The pool's JWKS."""
         return requests.get(f"{self.base}/{self.pool_id}/.well-known/jwks.json", timeout=5).json()
 
-    def verify(self, token: str, token_use: str) -> dict[str, Any]:
+    def verify(self, token: str, token_use: str, client_id: str | None = None) -> dict[str, Any]:
         """Verify a token the way AWS prescribes (kid from JWKS, RS256, exp, iss, aud/client_id, use)."""
+        client_id = client_id or self.client_id
         header = jwt.get_unverified_header(token)
         assert header["alg"] == "RS256"
         keys = {k["kid"]: k for k in self.jwks()["keys"]}
@@ -149,12 +155,12 @@ class Stack:
             key,
             algorithms=["RS256"],
             issuer=self.issuer,
-            audience=self.client_id if token_use == "id" else None,
+            audience=client_id if token_use == "id" else None,
             options={"verify_aud": token_use == "id", "require": ["exp", "iat", "iss", "sub"]},
         )
         assert claims["token_use"] == token_use
         if token_use == "access":
-            assert claims["client_id"] == self.client_id
+            assert claims["client_id"] == client_id
             assert "aud" not in claims
         return claims
 
@@ -243,6 +249,10 @@ class Stack:
     def latest_code(self, recipient: str) -> str:
         """The newest code sent to recipient."""
         return next(m["code"] for m in self.outbox() if m["recipient"] == recipient)
+
+    def sign_in_codes(self, recipient: str) -> list[str]:
+        """The e-mailed sign-in codes (USER_AUTH / EMAIL_OTP) sent to recipient, newest first."""
+        return [m["code"] for m in self.outbox() if m["recipient"] == recipient and m["kind"] == "email_otp"]
 
     def stop(self) -> None:
         """Stop the process (by its own pid)."""

@@ -104,3 +104,31 @@ def forge_with_own_key(claims: dict, kid: str = "attacker-kid") -> str:
 def alice_tokens() -> dict:
     """Real tokens for alice from the pool's API (InitiateAuth, as the access_token command does)."""
     return cognito.user_pool().password_sign_in(username="alice@example.com", password="Alice-pass-1")
+
+
+def spa_tokens(email: str = "alice@example.com", password: str = "Alice-pass-1") -> dict:
+    """Real tokens for the public (SPA) client, as a browser app gets them: hosted UI, PKCE, no secret."""
+    import requests
+
+    from tests.support.hosted_ui import submit_hosted_form
+
+    redirect_uri = "http://localhost:5173/"
+    verifier = base64.urlsafe_b64encode(os.urandom(40)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {
+        "response_type": "code", "client_id": settings.COGNITO_SPA_CLIENT_ID, "redirect_uri": redirect_uri,
+        "scope": "openid email profile aws.cognito.signin.user.admin", "state": "spa",
+        "code_challenge": challenge, "code_challenge_method": "S256",
+    }  # fmt: skip
+    browser = requests.Session()
+    page = browser.get(f"{settings.COGNITO_DOMAIN}/oauth2/authorize", params=params, timeout=10)
+    done = submit_hosted_form(browser, page, {"username": email, "password": password})
+    code = done.headers["Location"].split("code=", 1)[1].split("&", 1)[0]
+    response = requests.post(
+        f"{settings.COGNITO_DOMAIN}/oauth2/token",
+        data={"grant_type": "authorization_code", "client_id": settings.COGNITO_SPA_CLIENT_ID, "code": code,
+              "redirect_uri": redirect_uri, "code_verifier": verifier},
+        timeout=10,
+    )  # fmt: skip
+    response.raise_for_status()
+    return response.json()

@@ -24,24 +24,29 @@ class PoolUser(NamedTuple):
 
 
 class PoolUsers:
-    """new_user(groups=(), name=...) → a fresh confirmed PoolUser; deleted again by cleanup()."""
+    """new_user(groups=(), name=..., role=None) → a fresh confirmed PoolUser; deleted by cleanup()."""
 
     def __init__(self, idp: Any) -> None:
         self.idp = idp
         self.made: list[str] = []
 
-    def __call__(self, groups: tuple[str, ...] = (), name: str = "Test Person") -> PoolUser:
+    def __call__(
+        self, groups: tuple[str, ...] = (), name: str = "Test Person", role: str | None = None
+    ) -> PoolUser:
         email = f"user-{uuid.uuid4().hex[:10]}@example.com"
         password = "Test-pass-1"
         pool = settings.COGNITO_USER_POOL_ID
+        attributes = [
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "name", "Value": name},
+        ]
+        if role is not None:  # custom:role, as an administrator sets it
+            attributes.append({"Name": "custom:role", "Value": role})
         self.idp.admin_create_user(
             UserPoolId=pool,
             Username=email,
-            UserAttributes=[
-                {"Name": "email", "Value": email},
-                {"Name": "email_verified", "Value": "true"},
-                {"Name": "name", "Value": name},
-            ],
+            UserAttributes=attributes,
             MessageAction="SUPPRESS",
         )
         self.idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
@@ -74,3 +79,24 @@ def make_member(
     Profile.objects.filter(pk=profile.pk).update(visibility=visibility, **fields)
     profile.refresh_from_db()
     return user, profile
+
+
+def outbox(recipient: str) -> list[dict[str, Any]]:
+    """What the local pool 'e-mailed' to `recipient`, newest first (its /_outbox.json)."""
+    import requests
+
+    messages = requests.get(f"{settings.COGNITO_DOMAIN}/_outbox.json", timeout=5).json()
+    return [m for m in messages if m["recipient"] == recipient]
+
+
+def pool_user(idp: Any, username: str) -> dict[str, Any] | None:
+    """The pool's AdminGetUser answer (attributes as a dict, plus `Groups`), None if it has no such user."""
+    pool = settings.COGNITO_USER_POOL_ID
+    try:
+        answer = idp.admin_get_user(UserPoolId=pool, Username=username)
+    except idp.exceptions.UserNotFoundException:
+        return None
+    answer["Attributes"] = {a["Name"]: a["Value"] for a in answer.pop("UserAttributes", [])}
+    groups = idp.admin_list_groups_for_user(UserPoolId=pool, Username=username)["Groups"]
+    answer["Groups"] = sorted(g["GroupName"] for g in groups)
+    return answer

@@ -1,0 +1,164 @@
+"""The operator console's pages inside the Django admin: thin views over accounts.operators."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from accounts import operators, reconcile
+from project import roles
+from project.integrations import cognito
+
+# Actions on one user and the form field each takes (if any).
+ONE_USER_ACTIONS = {
+    "disable": operators.user_disable,
+    "enable": operators.user_enable,
+    "sign_out": operators.user_sign_out_everywhere,
+    "reset_password": operators.user_reset_password,
+    "reset_mfa": operators.user_reset_mfa,
+    "delete": operators.user_delete,
+}
+WITH_VALUE = {
+    "set_role": (operators.user_set_role, "role"),
+    "add_group": (operators.user_add_group, "group"),
+    "remove_group": (operators.user_remove_group, "group"),
+}
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    name = forms.CharField(max_length=100, required=False)
+    role = forms.ChoiceField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = roles.role_choices()
+
+
+def _context(model_admin, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "app_label": model_admin.model._meta.app_label,
+        **extra,
+    }
+
+
+def _require_operate(request: HttpRequest) -> operators.Operator:
+    if not request.user.has_perm(operators.OPERATE):
+        raise PermissionDenied
+    return operators.operator_from_request(request)
+
+
+def _run(operator: operators.Operator, request: HttpRequest, user: Any) -> operators.Outcome | None:
+    name = request.POST.get("action", "")
+    if name in ONE_USER_ACTIONS:
+        return ONE_USER_ACTIONS[name](operator=operator, user=user)
+    if name in WITH_VALUE:
+        service, field = WITH_VALUE[name]
+        value = request.POST.get(field, "").strip()[:128]
+        if not value and field == "group":
+            return operators.Outcome(operators.user_label(user), False, "Choose a group.")
+        return service(operator=operator, user=user, **{field: value})
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def cognito_page(request: HttpRequest, model_admin, pk: int) -> HttpResponse:
+    """The user's Cognito state, read now, and the operator's buttons (POST, CSRF-protected)."""
+    operator = _require_operate(request)
+    user = get_object_or_404(model_admin.model, pk=pk)
+    if request.method == "POST":
+        outcome = _run(operator, request, user)
+        if outcome is None:
+            messages.error(request, "Unknown action.")
+        else:
+            (messages.success if outcome.ok else messages.error)(
+                request, f"{outcome.user}: {outcome.message}"
+            )
+        if outcome is not None and outcome.ok and request.POST.get("action") == "delete":
+            return HttpResponseRedirect(reverse("admin:accounts_user_changelist"))
+        return HttpResponseRedirect(request.path)
+    return TemplateResponse(
+        request, "admin/accounts/user/cognito.html", _page_context(model_admin, request, operator, user)
+    )
+
+
+def _page_context(
+    model_admin, request: HttpRequest, operator: operators.Operator, user: Any
+) -> dict[str, Any]:
+    state, error, groups = None, "", []
+    try:
+        state = operators.user_pool_state(operator=operator, user=user)
+        groups = cognito.user_pool().list_groups()
+    except operators.OperatorRefused as exc:
+        error = str(exc)
+    except cognito.UserNotFound:
+        error = "This user no longer exists in the user pool (deleted there): marked here and signed out."
+    except cognito.CognitoError as exc:
+        error = f"Cognito could not be read: {exc.__class__.__name__}."
+    may = {
+        name: operators.operator_may(operator=operator, action_name=name, user=user)
+        for name in operators.ACTIONS
+    }
+    return _context(
+        model_admin,
+        request,
+        title=f"Cognito: {operators.user_label(user)}",
+        original=user,
+        target=user,
+        label=operators.user_label(user),
+        state=state,
+        pool_role=state.attributes.get("custom:role", "") if state else "",
+        pool_email=state.attributes.get("email", "") if state else "",
+        error=error,
+        may=may,
+        roles=roles.roles(),
+        groups=[g for g in groups if not state or g not in state.groups],
+        history=user.operator_actions.all()[:20],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invite_page(request: HttpRequest, model_admin) -> HttpResponse:
+    """Invite a user: Cognito creates them and e-mails a temporary password."""
+    operator = _require_operate(request)
+    form = InviteForm(request.POST or None)
+    status = HTTPStatus.OK
+    if request.method == "POST":
+        if form.is_valid():
+            outcome = operators.user_invite(operator=operator, **form.cleaned_data)
+            if outcome.ok:
+                messages.success(request, f"{outcome.user}: {outcome.message}")
+                return HttpResponseRedirect(request.path)
+            messages.error(request, f"{outcome.user}: {outcome.message}")
+        status = HTTPStatus.BAD_REQUEST
+    return TemplateResponse(
+        request,
+        "admin/accounts/user/invite.html",
+        _context(model_admin, request, title="Invite a user", form=form),
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reconcile_page(request: HttpRequest, model_admin) -> HttpResponse:
+    """Run a reconciliation with the pool (POST) and show what it found."""
+    operator = _require_operate(request)
+    result, error = None, ""
+    if request.method == "POST":
+        try:
+            result = reconcile.users_reconcile(operator=operator, keep_unseen=reconcile.SHOWN_UNSEEN)
+        except cognito.CognitoError as exc:
+            error = f"Cognito could not be read to the end ({exc.__class__.__name__}): nothing was marked."
+    context = _context(model_admin, request, title="Reconcile with the user pool", result=result, error=error)
+    return TemplateResponse(request, "admin/accounts/user/reconcile.html", context)

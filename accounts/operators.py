@@ -1,0 +1,487 @@
+"""The operator console's actions on users, reaching Cognito with the server's AWS credentials.
+
+One place for every operator action (the admin's buttons, bulk actions and the invite form call
+these; `admin.py` holds no logic): each checks who may act on whom, calls the pool's admin API
+(project.integrations.cognito), keeps the local user in step, and writes one `OperatorAction`
+row naming the operator by e-mail — also when the action is refused or fails. Nothing is left
+half-done silently: an action that did only part of its work says which part in its outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts import services, sessions
+from accounts.models import OperatorAction, UserSession
+from accounts.signals import AccountDeletionBlocked, user_deleting
+from project import roles, text
+from project.integrations import cognito
+
+logger = logging.getLogger(__name__)
+
+OPERATE = "accounts.operate_user"
+MANAGE = "accounts.manage_user"
+ADMIN_ROLE = roles.ADMIN
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    permission: str
+
+    @property
+    def manages(self) -> bool:
+        """Roles, groups, invitations and deletions: for the admin role (or superusers) only."""
+        return self.permission == MANAGE
+
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        Action("disable", "Disable", OPERATE),
+        Action("enable", "Enable", OPERATE),
+        Action("sign_out", "Sign out everywhere", OPERATE),
+        Action("reset_password", "Reset password", OPERATE),
+        Action("reset_mfa", "Reset MFA", OPERATE),
+        Action("view_state", "Read Cognito state", OPERATE),
+        Action("set_role", "Set role", MANAGE),
+        Action("add_group", "Add to group", MANAGE),
+        Action("remove_group", "Remove from group", MANAGE),
+        Action("invite", "Invite", MANAGE),
+        Action("delete", "Delete", MANAGE),
+    )
+}
+# What the changelist may do to many users at once.
+BULK_ACTIONS = ("disable", "enable", "sign_out")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who acts: the staff user and the role of their own verified ID token (custom:role)."""
+
+    user: Any
+    role: str | None = None
+    request: HttpRequest | None = None
+
+    @property
+    def email(self) -> str:
+        return self.user.email or self.user.username
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an action went for one user, in words for the operator."""
+
+    user: str
+    ok: bool
+    message: str
+    # Cognito was unreachable or throttling: later calls in a bulk action would fare no better.
+    cognito_down: bool = False
+
+
+class OperatorRefused(Exception):
+    """The operator may not do this (to this user)."""
+
+
+class PartlyDone(Exception):
+    """Some steps of an action were done, a later one failed: the message says which."""
+
+
+def operator_from_request(request: HttpRequest) -> Operator:
+    """The operator behind an admin request; the role comes from their session's verified ID token.
+
+    The session holds the ID token the hosted UI issued at sign-in (renewed by the refresh
+    middleware), so the role is Cognito's word, never a form field or a column staff could edit.
+    """
+    role = None
+    token = request.session.get(services.ID_TOKEN)
+    if token:
+        try:
+            claims = cognito.user_pool().verify_token(token, token_use="id")
+        except cognito.InvalidToken:
+            claims = {}
+        role = roles.role_from_claims(claims)
+    return Operator(user=request.user, role=role, request=request)
+
+
+def user_label(user: Any) -> str:
+    """E-mail and sub: how two users of the same name are told apart."""
+    email = text.shown(user.email) or user.username
+    return f"{email} ({user.cognito_sub})" if user.cognito_sub else email
+
+
+def _username(user: Any) -> str:
+    return user.cognito_username or user.cognito_sub
+
+
+# --- Who may do what --------------------------------------------------------------------------
+
+
+def _check_operator(operator: Operator, action: Action) -> None:
+    actor = operator.user
+    if not (actor.is_authenticated and actor.is_active and actor.is_staff):
+        raise OperatorRefused("Only staff may act on users.")
+    if not actor.has_perm(action.permission):
+        raise OperatorRefused(f"You do not have the permission to {action.label.lower()}.")
+    if action.manages and not actor.is_superuser and operator.role != ADMIN_ROLE:
+        raise OperatorRefused(f"Only administrators (role “{ADMIN_ROLE}”) may {action.label.lower()}.")
+
+
+def _check_target(operator: Operator, action: Action, user: Any) -> None:
+    actor = operator.user
+    if user.is_superuser and not actor.is_superuser:
+        raise OperatorRefused("Only a superuser may act on a superuser.")
+    if user.pk == actor.pk and action.name in ("disable", "delete", "set_role", "remove_group"):
+        raise OperatorRefused("You cannot do this to your own account here.")
+    if not user.cognito_sub:
+        raise OperatorRefused("This account has no Cognito identity (a local account).")
+
+
+def operator_may(*, operator: Operator, action_name: str, user: Any = None) -> bool:
+    """Whether the operator may do this (to this user): for showing only the buttons that work."""
+    action = ACTIONS[action_name]
+    try:
+        _check_operator(operator, action)
+        if user is not None:
+            _check_target(operator, action, user)
+    except OperatorRefused:
+        return False
+    return True
+
+
+def _record(
+    operator: Operator,
+    action: Action,
+    *,
+    user: Any = None,
+    email: str = "",
+    sub: str = "",
+    detail: str = "",
+    error: str = "",
+    succeeded: bool,
+) -> None:
+    OperatorAction.objects.create(
+        actor=operator.user if operator.user.is_authenticated and operator.user.pk else None,
+        actor_email=operator.email if operator.user.is_authenticated else "(anonymous)",
+        target=user if user is not None and user.pk else None,
+        target_email=(user.email if user is not None else email)[:254],
+        target_sub=((user.cognito_sub or "") if user is not None else sub)[:64],
+        action=action.name,
+        detail=detail[:255],
+        succeeded=succeeded,
+        error=error[:500],
+    )
+    log = logger.info if succeeded else logger.warning
+    log("operator %s: %s %s %s", operator.email, action.name, user or email, error or "done")
+
+
+# --- Running one action -----------------------------------------------------------------------
+
+
+def _failure_message(exc: Exception) -> str:
+    if isinstance(exc, cognito.Throttled):
+        return "Cognito is throttling requests (TooManyRequestsException): not done, try again later."
+    if isinstance(exc, cognito.AdminCallRefused):
+        return f"Cognito refused: {exc.message or exc.code}"
+    if isinstance(exc, PartlyDone):
+        return str(exc)
+    return "Cognito could not be reached: not done."
+
+
+def _operate(
+    operator: Operator, action: Action, user: Any, steps: Callable[[], str], *, detail: str = ""
+) -> Outcome:
+    label = user_label(user)
+    try:
+        _check_operator(operator, action)
+        _check_target(operator, action, user)
+    except OperatorRefused as exc:
+        _record(operator, action, user=user, detail=detail, error=f"refused: {exc}", succeeded=False)
+        return Outcome(label, False, str(exc))
+    try:
+        message = steps()
+    except OperatorRefused as exc:
+        _record(operator, action, user=user, detail=detail, error=f"refused: {exc}", succeeded=False)
+        return Outcome(label, False, str(exc))
+    except cognito.UserNotFound:
+        _user_mark_missing(user)
+        message = "No longer exists in the user pool (deleted there): marked here, and signed out here."
+        _record(operator, action, user=user, detail=detail, error=message, succeeded=False)
+        return Outcome(label, False, message)
+    except (cognito.CognitoError, PartlyDone) as exc:
+        message = _failure_message(exc)
+        _record(operator, action, user=user, detail=detail, error=f"{message} ({exc})", succeeded=False)
+        return Outcome(label, False, message, cognito_down=isinstance(exc, cognito.CognitoUnavailable))
+    _record(operator, action, user=user, detail=detail, succeeded=True)
+    return Outcome(label, True, message)
+
+
+# --- Local side effects -----------------------------------------------------------------------
+
+
+def end_django_sessions(user: Any, reason: str = services.ENDED_SIGNED_OUT) -> int:
+    """End every Django session of the user now (accounts.sessions' index); each browser's next
+    request is signed out and told why (services.session_end_reason). Returns how many ended."""
+    for key in UserSession.objects.filter(user=user).values_list("session_id", flat=True):
+        services.session_mark_ended(session_key=key, reason=reason)
+    return sessions.user_sessions_end(user=user)
+
+
+def _deactivate(user: Any) -> None:
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    end_django_sessions(user, services.ENDED_DISABLED)
+
+
+def _user_mark_missing(user: Any) -> None:
+    """The pool has no such user any more: never a live account here again."""
+    now = timezone.now()
+    get_user_model().objects.filter(pk=user.pk, pool_missing_since__isnull=True).update(
+        pool_missing_since=now
+    )
+    user.pool_missing_since = user.pool_missing_since or now
+    _deactivate(user)
+
+
+def _mirror_from_pool(user: Any) -> None:
+    """Take the pool's attributes and groups in now, as a sign-in would (groups, staff, role)."""
+    pool = cognito.user_pool()
+    state = pool.admin_get_user(username=_username(user))
+    claims = {
+        **state["Attributes"],
+        "cognito:username": state.get("Username", ""),
+        "cognito:groups": pool.admin_list_groups_for_user(username=_username(user)),
+    }
+    if claims.get("sub") != user.cognito_sub:
+        raise PartlyDone("Done in Cognito, but the pool's user has another sub: not mirrored here.")
+    services.user_update_from_claims(user=user, claims=claims)
+
+
+# --- The actions ------------------------------------------------------------------------------
+
+
+def user_disable(*, operator: Operator, user: Any) -> Outcome:
+    """AdminDisableUser, then end the user's sessions here and their refresh tokens in Cognito."""
+
+    def steps() -> str:
+        pool = cognito.user_pool()
+        pool.admin_disable_user(username=_username(user))
+        _deactivate(user)
+        try:
+            pool.admin_user_global_sign_out(username=_username(user))
+        except cognito.CognitoError as exc:
+            raise PartlyDone(
+                "Disabled in Cognito and signed out here, but the refresh tokens were not revoked "
+                f"({_failure_message(exc)}): use “Sign out everywhere” again."
+            ) from exc
+        return "Disabled; signed out everywhere."
+
+    return _operate(operator, ACTIONS["disable"], user, steps)
+
+
+def user_enable(*, operator: Operator, user: Any) -> Outcome:
+    """AdminEnableUser; the account works here again (the user signs in afresh)."""
+
+    def steps() -> str:
+        cognito.user_pool().admin_enable_user(username=_username(user))
+        get_user_model().objects.filter(pk=user.pk).update(is_active=True)
+        user.is_active = True
+        return "Enabled; they can sign in again."
+
+    return _operate(operator, ACTIONS["enable"], user, steps)
+
+
+def user_sign_out_everywhere(*, operator: Operator, user: Any) -> Outcome:
+    """AdminUserGlobalSignOut and every Django session of the user."""
+
+    def steps() -> str:
+        cognito.user_pool().admin_user_global_sign_out(username=_username(user))
+        end_django_sessions(user)
+        return "Signed out everywhere."
+
+    return _operate(operator, ACTIONS["sign_out"], user, steps)
+
+
+def user_reset_password(*, operator: Operator, user: Any) -> Outcome:
+    """AdminResetUserPassword: Cognito e-mails a code; the hosted UI takes them through the reset."""
+
+    def steps() -> str:
+        cognito.user_pool().admin_reset_user_password(username=_username(user))
+        return "Password reset: a code was e-mailed; their next sign-in asks for a new password."
+
+    return _operate(operator, ACTIONS["reset_password"], user, steps)
+
+
+def user_reset_mfa(*, operator: Operator, user: Any) -> Outcome:
+    """Turn off the user's TOTP (a lost phone): they sign in with the password and may set it up again."""
+
+    def steps() -> str:
+        cognito.user_pool().admin_reset_mfa(username=_username(user))
+        return "MFA reset: their next sign-in asks only for the password."
+
+    return _operate(operator, ACTIONS["reset_mfa"], user, steps)
+
+
+def user_set_role(*, operator: Operator, user: Any, role: str) -> Outcome:
+    """custom:role from the closed list (AdminUpdateUserAttributes), mirrored here at once."""
+    if role and roles.role_from_value(role) is None:
+        return Outcome(user_label(user), False, f"“{role}” is not a role.")
+
+    def steps() -> str:
+        if role:
+            cognito.user_pool().admin_update_user_attributes(
+                username=_username(user), attributes={roles.ROLE_CLAIM: role}
+            )
+        else:
+            cognito.user_pool().admin_delete_user_attributes(
+                username=_username(user), names=[roles.ROLE_CLAIM]
+            )
+        _mirror_from_pool(user)
+        return f"Role set to “{role}”." if role else "Role removed."
+
+    return _operate(operator, ACTIONS["set_role"], user, steps, detail=f"role={role}")
+
+
+def _check_group(operator: Operator, group: str) -> None:
+    superuser_group = settings.COGNITO_SUPERUSER_GROUP
+    if superuser_group and group == superuser_group and not operator.user.is_superuser:
+        raise OperatorRefused("Only a superuser may change the superuser group.")
+
+
+def user_add_group(*, operator: Operator, user: Any, group: str) -> Outcome:
+    """AdminAddUserToGroup, then the Django groups (and staff status) mirror Cognito's."""
+
+    def steps() -> str:
+        _check_group(operator, group)
+        cognito.user_pool().admin_add_user_to_group(username=_username(user), group=group)
+        _mirror_from_pool(user)
+        return f"Added to group “{group}”."
+
+    return _operate(operator, ACTIONS["add_group"], user, steps, detail=f"group={group}")
+
+
+def user_remove_group(*, operator: Operator, user: Any, group: str) -> Outcome:
+    """AdminRemoveUserFromGroup, then mirrored."""
+
+    def steps() -> str:
+        _check_group(operator, group)
+        cognito.user_pool().admin_remove_user_from_group(username=_username(user), group=group)
+        _mirror_from_pool(user)
+        return f"Removed from group “{group}”."
+
+    return _operate(operator, ACTIONS["remove_group"], user, steps, detail=f"group={group}")
+
+
+def user_delete(*, operator: Operator, user: Any) -> Outcome:
+    """AdminDeleteUser, then the local account with its sessions (and, by cascade, its profile)."""
+
+    def steps() -> str:
+        # Other apps delete what they keep outside the database (profiles: the avatar in S3);
+        # a receiver that cannot raises AccountDeletionBlocked and nothing is deleted anywhere.
+        try:
+            user_deleting.send(sender=type(user), user=user, request=operator.request, operator=operator.user)
+        except AccountDeletionBlocked as exc:
+            raise PartlyDone(f"Not deleted: {exc}") from exc
+        try:
+            cognito.user_pool().admin_delete_user(username=_username(user))
+        except cognito.UserNotFound:
+            pass  # deleted there already: finish the job here
+        end_django_sessions(user)
+        with transaction.atomic():
+            get_user_model().objects.filter(pk=user.pk).delete()
+        user.pk = None  # the audit row keeps e-mail and sub, not a link to a deleted row
+        return "Deleted, in Cognito and here."
+
+    return _operate(operator, ACTIONS["delete"], user, steps)
+
+
+def user_invite(*, operator: Operator, email: str, name: str = "", role: str = "") -> Outcome:
+    """AdminCreateUser: Cognito e-mails a temporary password; the first sign-in sets a new one."""
+    action = ACTIONS["invite"]
+    try:
+        _check_operator(operator, action)
+        if role and roles.role_from_value(role) is None:
+            raise OperatorRefused(f"“{role}” is not a role.")
+    except OperatorRefused as exc:
+        _record(operator, action, email=email, error=f"refused: {exc}", succeeded=False)
+        return Outcome(email, False, str(exc))
+    attributes = {k: v for k, v in (("name", name), ("custom:role", role)) if v}
+    try:
+        created = cognito.user_pool().admin_create_user(email=email, attributes=attributes)
+    except cognito.CognitoError as exc:
+        message = _failure_message(exc)
+        _record(operator, action, email=email, error=f"{message} ({exc})", succeeded=False)
+        return Outcome(email, False, message)
+    sub = created["Attributes"].get("sub", "")
+    _record(operator, action, email=email, sub=sub, detail=f"role={role}" if role else "", succeeded=True)
+    return Outcome(f"{email} ({sub})", True, "Invited: a temporary password was e-mailed.")
+
+
+_BULK = {"disable": user_disable, "enable": user_enable, "sign_out": user_sign_out_everywhere}
+
+
+def users_bulk(*, operator: Operator, action_name: str, users: Iterable[Any]) -> list[Outcome]:
+    """One action for many users, each reported. Once Cognito is unreachable or throttling,
+    the rest are not tried (each would wait for its own timeout) and are reported as not done."""
+    run = _BULK[action_name]
+    outcomes: list[Outcome] = []
+    stopped = ""
+    for user in users:
+        if stopped:
+            outcomes.append(Outcome(user_label(user), False, f"Not tried: {stopped}"))
+            continue
+        outcome = run(operator=operator, user=user)
+        outcomes.append(outcome)
+        if outcome.cognito_down:
+            stopped = outcome.message
+    return outcomes
+
+
+# --- Reads ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolState:
+    enabled: bool
+    status: str
+    mfa: list[str]
+    groups: list[str]
+    last_modified: Any
+    created: Any
+    attributes: dict[str, str]
+
+
+def user_pool_state(*, operator: Operator, user: Any) -> PoolState:
+    """The user as Cognito has them now (read on demand, never on a list view).
+
+    Raises OperatorRefused, cognito.UserNotFound (deleted there: marked here) or CognitoError.
+    """
+    _check_operator(operator, ACTIONS["view_state"])
+    if not user.cognito_sub:
+        raise OperatorRefused("This account has no Cognito identity (a local account).")
+    pool = cognito.user_pool()
+    try:
+        answer = pool.admin_get_user(username=_username(user))
+        groups = pool.admin_list_groups_for_user(username=_username(user))
+    except cognito.UserNotFound:
+        _user_mark_missing(user)
+        raise
+    return PoolState(
+        enabled=bool(answer.get("Enabled")),
+        status=str(answer.get("UserStatus", "")),
+        mfa=list(answer.get("UserMFASettingList") or []),
+        groups=groups,
+        last_modified=answer.get("UserLastModifiedDate"),
+        created=answer.get("UserCreateDate"),
+        attributes=answer["Attributes"],
+    )

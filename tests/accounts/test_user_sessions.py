@@ -1,0 +1,158 @@
+"""The index of each user's signed-in sessions: kept in step with Django's, and ending them."""
+
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+
+import pytest
+import requests
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.test import Client
+
+from accounts import services, sessions
+from accounts.models import UserSession
+from project.integrations import cognito
+from tests.support.hosted_ui import APP_HOST
+
+pytestmark = pytest.mark.django_db
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def browser(user_agent: str = FIREFOX, address: str = "203.0.113.77") -> Client:
+    return Client(HTTP_HOST=APP_HOST, HTTP_USER_AGENT=user_agent, REMOTE_ADDR=address)
+
+
+def signed_in(client: Client) -> bool:
+    return client.get("/me/").status_code == HTTPStatus.OK
+
+
+def refresh_works(refresh_token: str) -> bool:
+    response = requests.post(
+        cognito.user_pool().endpoint("token_endpoint"),
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET),
+        timeout=10,
+    )
+    return response.status_code == HTTPStatus.OK
+
+
+def alice():
+    return get_user_model().objects.get(email="alice@example.com")
+
+
+def test_sign_in_indexes_the_session_with_browser_and_approximate_address(sign_in):
+    client = browser()
+    sign_in(client=client)
+
+    row = UserSession.objects.get(session_id=client.session.session_key)
+    assert row.user == alice()
+    assert row.user_agent == FIREFOX
+    assert row.ip_prefix == "203.0.113.0/24"  # never the whole address
+    assert row.last_seen >= row.created
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("203.0.113.77", "203.0.113.0/24"),
+        ("2001:db8:1234:5678::1", "2001:db8:1234::/48"),
+        ("::ffff:198.51.100.9", "198.51.100.0/24"),
+        ("not an address", ""),
+        ("", ""),
+    ],
+)
+def test_addresses_are_kept_approximately(address, expected):
+    assert sessions.approximate_ip(address) == expected
+
+
+def test_sign_out_and_expiry_remove_the_index_rows(sign_in):
+    first, second = browser(), browser()
+    sign_in(client=first)
+    sign_in(client=second)
+    assert UserSession.objects.filter(user=alice()).count() == 2
+
+    first.post("/accounts/sign-out/")
+    assert list(UserSession.objects.filter(user=alice())) == [
+        UserSession.objects.get(session_id=second.session.session_key)
+    ]
+
+    Session.objects.filter(session_key=second.session.session_key).update(expire_date="2000-01-01T00:00Z")
+    call_command("clearsessions")
+    assert not UserSession.objects.filter(user=alice()).exists()
+
+
+def test_ending_all_other_sessions_signs_them_out_at_their_next_request(sign_in):
+    kept, other, third = browser(), browser(), browser()
+    for client in (kept, other, third):
+        sign_in(client=client)
+    other_refresh = other.session[services.REFRESH_TOKEN]
+    kept_refresh = kept.session[services.REFRESH_TOKEN]
+
+    ended = sessions.user_sessions_end(user=alice(), keep_session_key=kept.session.session_key)
+
+    assert ended == 2
+    assert not signed_in(other) and not signed_in(third)
+    assert signed_in(kept)
+    assert not refresh_works(other_refresh)  # revoked at Cognito too
+    assert refresh_works(kept_refresh)
+    assert list(UserSession.objects.filter(user=alice()).values_list("session_id", flat=True)) == [
+        kept.session.session_key
+    ]
+
+
+def test_ending_every_session_including_none_kept(sign_in):
+    first, second = browser(), browser()
+    sign_in(client=first)
+    sign_in(client=second)
+    assert sessions.user_sessions_end(user=alice(), revoke_tokens=False) == 2
+    assert not signed_in(first) and not signed_in(second)
+    assert sessions.user_sessions_end(user=alice()) == 0
+
+
+def test_one_user_cannot_end_another_users_session(sign_in, new_user):
+    email, password, _ = new_user()
+    theirs, mine = browser(), browser()
+    sign_in(email, password, client=theirs)
+    sign_in(client=mine)
+
+    assert not sessions.user_session_end(user=alice(), session_key=theirs.session.session_key)
+    assert sessions.user_sessions_end(user=alice(), keep_session_key=mine.session.session_key) == 0
+    assert signed_in(theirs)
+
+
+def test_last_seen_is_touched_at_most_every_interval(sign_in):
+    client = browser()
+    sign_in(client=client)
+    key = client.session.session_key
+    UserSession.objects.filter(session_id=key).update(last_seen="2000-01-01T00:00Z")
+
+    assert signed_in(client)  # touched at sign-in: not yet again
+    assert UserSession.objects.get(session_id=key).last_seen.year == 2000
+
+    session = client.session
+    session[sessions.TOUCHED] = int(time.time()) - settings.SESSION_INDEX_TOUCH - 1
+    session.save()
+    assert signed_in(client)
+    assert UserSession.objects.get(session_id=key).last_seen.year > 2000
+
+
+def test_a_signed_in_session_missing_from_the_index_is_indexed_on_its_next_request(sign_in):
+    client = browser(address="2001:db8:abcd:1::5")
+    sign_in(client=client)
+    key = client.session.session_key
+    UserSession.objects.filter(session_id=key).delete()
+    session = client.session
+    session[sessions.TOUCHED] = 0
+    session.save()
+
+    assert signed_in(client)
+
+    row = UserSession.objects.get(session_id=key)
+    assert row.user == alice() and row.ip_prefix == "2001:db8:abcd::/48"
+    assert sessions.user_sessions_end(user=alice()) == 1
+    assert not signed_in(client)

@@ -1,0 +1,464 @@
+"""Federated sign-in through the user pool (reference-2 §1), over HTTP against real processes.
+
+The fake Google/Facebook/Apple/OIDC providers are localcloud's own; a test's own misbehaving
+provider (tests/support/federation.py) forges tokens, relays errors or never answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+
+import pytest
+import requests
+
+from tests.support.federation import (
+    consent,
+    fake_provider_id,
+    federated_tokens,
+    new_email,
+    rogue_provider,
+    rogue_round_trip,
+    to_provider,
+    unsigned_idp,
+)
+from tests.support.localcloud import (
+    Stack,
+    authorize_params,
+    callback_query,
+    code_of,
+    s3_person,
+    start_stack,
+    write_config,
+)
+
+
+def claims_of(stack: Stack, tokens: dict) -> dict:
+    return stack.verify(tokens["id_token"], "id")
+
+
+# --- each provider's round trip -------------------------------------------------------------------
+@pytest.mark.parametrize("provider", ["Google", "Facebook", "SignInWithApple", "ExampleOIDC"])
+def test_each_provider_creates_an_external_provider_user(stack: Stack, provider: str) -> None:
+    email = new_email(provider.lower())
+    claims = claims_of(stack, federated_tokens(stack, provider, email=email, name="Fed Person"))
+    username = claims["cognito:username"]
+    assert username.startswith(f"{provider}_")
+    assert claims["email"] == email
+    # Facebook says nothing about verification: its e-mail stays unverified (reference-2 §1.1).
+    assert claims["email_verified"] is (provider != "Facebook")
+    assert claims["cognito:groups"] == [f"{stack.pool_id}_{provider}"]
+    [identity] = claims["identities"]
+    assert identity["providerName"] == provider
+    assert identity["userId"] == username.split("_", 1)[1]
+    assert identity["primary"] == "true" and identity["dateCreated"].isdigit()
+    user = stack.idp().admin_get_user(UserPoolId=stack.pool_id, Username=username)
+    assert user["UserStatus"] == "EXTERNAL_PROVIDER"
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    stored = json.loads(attrs["identities"])  # a JSON string with a real boolean as an attribute
+    assert stored[0]["primary"] is True
+    assert attrs["sub"] == claims["sub"]
+
+
+def test_same_person_again_is_the_same_user_and_attributes_are_remapped(stack: Stack) -> None:
+    email = new_email()
+    first = claims_of(stack, federated_tokens(stack, "Google", email=email, name="Old Name"))
+    second = claims_of(stack, federated_tokens(stack, "Google", email=email, name="New Name"))
+    assert second["sub"] == first["sub"]
+    assert second["name"] == "New Name"
+
+
+def test_idp_identifier_goes_straight_to_the_provider(stack: Stack) -> None:
+    params = authorize_params(stack, idp_identifier="gmail")
+    response = requests.get(f"{stack.base}/oauth2/authorize", params=params, allow_redirects=False, timeout=5)
+    assert response.status_code == HTTPStatus.FOUND
+    location = response.headers["Location"]
+    assert location.startswith(f"{stack.base}/_idp/google/authorize?")
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1" in location and "nonce=" in location
+    assert f"state={params['state']}" not in location  # Cognito's own state, never the app's
+
+
+@pytest.mark.parametrize(
+    "extra", [{"identity_provider": "Nope"}, {"identity_provider": None, "idp_identifier": "nope.example"}]
+)
+def test_unknown_provider_is_redirected_as_invalid_request(stack: Stack, extra: dict[str, str]) -> None:
+    _, response, params = to_provider(stack, "Google", **extra)
+    query = callback_query(response)
+    assert query["error"] == "invalid_request" and query["state"] == params["state"]
+
+
+def test_sign_in_page_shows_a_button_per_client_provider(stack: Stack) -> None:
+    page = requests.get(f"{stack.base}/login", params=authorize_params(stack), timeout=5)
+    for name, label in [("Google", "Google"), ("Facebook", "Facebook"), ("SignInWithApple", "Apple")]:
+        assert f'id="idp-{name}"' in page.text and f"Continue with {label}" in page.text
+    assert "identity_provider=ExampleOIDC" in page.text
+
+
+# --- errors back to the app -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("provider", "error"), [("Google", "access_denied"), ("SignInWithApple", "user_cancelled_authorize")]
+)
+def test_cancel_is_relayed_to_the_app(stack: Stack, provider: str, error: str) -> None:
+    session, response, params = to_provider(stack, provider)
+    back = consent(stack, session, response.headers["Location"], action="cancel")
+    final = session.get(back.headers["Location"], allow_redirects=False, timeout=5)
+    query = callback_query(final)
+    assert final.headers["Location"].startswith(params["redirect_uri"])
+    assert query["error"] == error and query["state"] == params["state"] and "code" not in query
+    assert query["error_description"].startswith(f"{provider} Error")
+
+
+def _to_idpresponse(stack: Stack) -> tuple[requests.Session, str]:
+    session, response, _ = to_provider(stack, "Google")
+    back = consent(stack, session, response.headers["Location"], email=new_email(), email_verified="true")
+    return session, back.headers["Location"]
+
+
+def test_state_is_single_use(stack: Stack) -> None:
+    session, url = _to_idpresponse(stack)
+    assert session.get(url, allow_redirects=False, timeout=10).status_code == HTTPStatus.FOUND
+    replay = session.get(url, allow_redirects=False, timeout=10)
+    assert replay.status_code == HTTPStatus.BAD_REQUEST and "Location" not in replay.headers
+    assert "unknown, used or expired" in replay.text
+
+
+def test_state_is_bound_to_the_browser_that_started(stack: Stack) -> None:
+    _, url = _to_idpresponse(stack)
+    other = requests.get(url, allow_redirects=False, timeout=10)  # no binding cookie
+    assert other.status_code == HTTPStatus.BAD_REQUEST and "another browser" in other.text
+
+
+def test_unknown_state_is_an_error_page(stack: Stack) -> None:
+    response = requests.get(
+        f"{stack.base}/oauth2/idpresponse",
+        params={"code": "x", "state": "forged"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST and "Location" not in response.headers
+
+
+# --- the fake providers are strict ------------------------------------------------------------------
+def test_fake_provider_refuses_unregistered_client_and_redirect(stack: Stack) -> None:
+    base = f"{stack.base}/_idp/google/authorize"
+    good = {
+        "client_id": "123456789012-localcloud.apps.googleusercontent.com",
+        "response_type": "code",
+        "redirect_uri": f"{stack.base}/oauth2/idpresponse",
+        "state": "s",
+    }
+    assert requests.get(base, params=good, timeout=5).status_code == HTTPStatus.OK
+    for bad in ({"client_id": "other"}, {"redirect_uri": "http://localhost:8000/steal"}):
+        response = requests.get(base, params={**good, **bad}, allow_redirects=False, timeout=5)
+        assert response.status_code == HTTPStatus.BAD_REQUEST and "Location" not in response.headers
+
+
+def test_fake_provider_token_endpoint_authenticates_the_client(stack: Stack) -> None:
+    session, response, _ = to_provider(stack, "Google")
+    back = consent(stack, session, response.headers["Location"], email=new_email())
+    code = callback_query(back)["code"]
+    token_url = f"{stack.base}/_idp/google/token"
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": f"{stack.base}/oauth2/idpresponse",
+        "client_id": "123456789012-localcloud.apps.googleusercontent.com",
+        "client_secret": "wrong",
+    }
+    refused = requests.post(token_url, data=form, timeout=5)
+    assert refused.status_code == HTTPStatus.UNAUTHORIZED and refused.json()["error"] == "invalid_client"
+
+
+def test_fake_provider_is_behind_the_host_check(stack: Stack) -> None:
+    response = requests.get(
+        f"{stack.base}/_idp/google/jwks.json", headers={"Host": "attacker.example"}, timeout=5
+    )
+    assert response.status_code == HTTPStatus.MISDIRECTED_REQUEST
+
+
+def test_fake_provider_keys_are_private(stack: Stack) -> None:
+    assert (stack.data_dir / "idp.json").stat().st_mode & 0o777 == 0o600
+    jwks = requests.get(f"{stack.base}/_idp/google/jwks.json", timeout=5).json()
+    assert set(jwks["keys"][0]) >= {"kid", "n", "e"} and "d" not in jwks["keys"][0]
+
+
+# --- no password for federated users, and they do not shadow native ones --------------------------------
+def test_federated_user_cannot_use_password_flows(stack: Stack) -> None:
+    username = claims_of(stack, federated_tokens(stack, "Google", email=new_email()))["cognito:username"]
+    idp = stack.idp()
+    for password in ("", "anything"):
+        with pytest.raises(idp.exceptions.NotAuthorizedException, match="not authorized to get auth details"):
+            idp.initiate_auth(
+                ClientId=stack.client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={
+                    "USERNAME": username,
+                    "PASSWORD": password,
+                    "SECRET_HASH": stack.secret_hash(username),
+                },
+            )
+    with pytest.raises(idp.exceptions.NotAuthorizedException, match="cannot be reset"):
+        idp.forgot_password(
+            ClientId=stack.client_id, Username=username, SecretHash=stack.secret_hash(username)
+        )
+
+
+def test_unverified_federated_email_is_not_linked_and_does_not_shadow(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    email, password = new_stack_user()
+    native = stack.verify(stack.api_login(email, password)["IdToken"], "id")
+    for provider, verified in (("Google", False), ("Facebook", True)):  # Facebook never says verified
+        claims = claims_of(stack, federated_tokens(stack, provider, email=email, verified=verified))
+        assert claims["sub"] != native["sub"] and claims["cognito:username"].startswith(f"{provider}_")
+    # Signing in with the e-mail still finds the native user, not the federated profiles.
+    assert stack.verify(stack.api_login(email, password)["IdToken"], "id")["sub"] == native["sub"]
+
+
+# --- linking -------------------------------------------------------------------------------------------
+def test_verified_email_links_to_the_native_user(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
+    native = stack.verify(stack.api_login(email, password)["IdToken"], "id")
+    claims = claims_of(stack, federated_tokens(stack, "Google", email=email, verified=True))
+    assert claims["sub"] == native["sub"]
+    assert claims["cognito:username"] == native["cognito:username"]
+    assert f"{stack.pool_id}_Google" not in claims.get("cognito:groups", [])  # linked users are not added
+    assert [i["providerName"] for i in claims["identities"]] == ["Google"]
+    # No Google_… profile was created.
+    users = stack.idp().list_users(UserPoolId=stack.pool_id, Filter=f'email = "{email}"')["Users"]
+    assert [u["UserStatus"] for u in users] == ["CONFIRMED"]
+
+
+def test_native_user_with_unverified_email_is_never_linked(stack: Stack) -> None:
+    email = new_email("unverified")
+    idp = stack.idp()
+    idp.admin_create_user(
+        UserPoolId=stack.pool_id,
+        Username=email,
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    idp.admin_set_user_password(
+        UserPoolId=stack.pool_id, Username=email, Password="Test-pass-1", Permanent=True
+    )
+    claims = claims_of(stack, federated_tokens(stack, "Google", email=email, verified=True))
+    assert claims["cognito:username"].startswith("Google_")
+
+
+def test_admin_link_and_disable(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
+    native = stack.verify(stack.api_login(email, password)["IdToken"], "id")
+    native_sub = native["sub"]
+    idp = stack.idp()
+    other_email = new_email("link")  # a Google account with another e-mail, never signed in
+    google_id = fake_provider_id(stack, "Google", other_email)
+    link = {
+        "UserPoolId": stack.pool_id,
+        "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": native["cognito:username"]},
+        "SourceUser": {
+            "ProviderName": "Google",
+            "ProviderAttributeName": "Cognito_Subject",
+            "ProviderAttributeValue": google_id,
+        },
+    }
+    idp.admin_link_provider_for_user(**link)
+    linked = claims_of(stack, federated_tokens(stack, "Google", email=other_email))
+    assert linked["sub"] == native_sub
+    # As on AWS, the provider's mapped attributes are written onto the native profile at sign-in.
+    assert linked["email"] == other_email
+    # The same identity cannot be linked to another user.
+    someone, _ = new_stack_user()
+    taken = {**link, "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": someone}}
+    assert code_of(lambda: idp.admin_link_provider_for_user(**taken)) == "AliasExistsException"
+    # An identity that already has its own profile cannot be merged.
+    signed_up = claims_of(stack, federated_tokens(stack, "Google", email=new_email()))["cognito:username"]
+    merge = {
+        **link,
+        "SourceUser": {**link["SourceUser"], "ProviderAttributeValue": signed_up.split("_", 1)[1]},
+    }
+    with pytest.raises(idp.exceptions.InvalidParameterException, match="Merging is not currently supported"):
+        idp.admin_link_provider_for_user(**merge)
+    bad_attribute = {**link, "SourceUser": {**link["SourceUser"], "ProviderAttributeName": "email"}}
+    assert code_of(lambda: idp.admin_link_provider_for_user(**bad_attribute)) == "InvalidParameterException"
+    # Unlinked: the next Google sign-in makes its own profile.
+    idp.admin_disable_provider_for_user(UserPoolId=stack.pool_id, User=link["SourceUser"])
+    # (unverified this time: the native profile now has this e-mail, and the emulated
+    # pre-sign-up trigger would link a verified one again)
+    after = claims_of(stack, federated_tokens(stack, "Google", email=other_email, verified=False))
+    assert after["sub"] != native_sub and after["cognito:username"] == f"Google_{google_id}"
+
+
+# --- the identity-provider API ------------------------------------------------------------------------------
+def test_identity_provider_api(stack: Stack) -> None:
+    idp = stack.idp()
+    described = idp.describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="Google")[
+        "IdentityProvider"
+    ]
+    assert described["ProviderType"] == "Google" and described["IdpIdentifiers"] == ["gmail"]
+    apple = idp.describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="SignInWithApple")
+    apple_details = apple["IdentityProvider"]["ProviderDetails"]
+    assert "private_key" not in apple_details and {"key_id", "team_id"} <= set(apple_details)
+    names = {p["ProviderName"] for p in idp.list_identity_providers(UserPoolId=stack.pool_id)["Providers"]}
+    assert names >= {"Google", "Facebook", "SignInWithApple", "ExampleOIDC"}
+    duplicate = {
+        "UserPoolId": stack.pool_id,
+        "ProviderName": "Google",
+        "ProviderType": "Google",
+        "ProviderDetails": {"client_id": "x", "client_secret": "y", "authorize_scopes": "openid"},
+    }
+    assert code_of(lambda: idp.create_identity_provider(**duplicate)) == "DuplicateProviderException"
+    wrong_name = {**duplicate, "ProviderName": "MyGoogle"}
+    assert code_of(lambda: idp.create_identity_provider(**wrong_name)) == "InvalidParameterException"
+
+
+def test_federated_id_token_gets_identity_pool_credentials(stack: Stack) -> None:
+    tokens = federated_tokens(stack, "Google", email=new_email("avatar"))
+    person = s3_person(stack, tokens["id_token"])
+    assert person.identity_id.startswith("us-east-1:") and person.credentials["AccessKeyId"].startswith(
+        "ASIA"
+    )
+
+
+# --- a provider that forges, fails or stalls ------------------------------------------------------------
+ROGUE = "Rogue"
+
+
+@pytest.fixture(scope="module")
+def rogue_stack(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("rogue")
+    with rogue_provider() as rogue:
+        config = write_config(
+            tmp / "config.json",
+            federation={"idp_timeout_seconds": 1, "link_verified_email": True},
+            app_client={"SupportedIdentityProviders": ["COGNITO", "Google", ROGUE]},
+        )
+        running = start_stack(tmp / "data", config)
+        running.idp().create_identity_provider(
+            UserPoolId=running.pool_id,
+            ProviderName=ROGUE,
+            ProviderType="OIDC",
+            ProviderDetails=rogue.details(),
+            AttributeMapping={"email": "email", "username": "sub"},
+        )
+        yield running, rogue
+        running.stop()
+
+
+@pytest.mark.parametrize("mode", ["wrong_iss", "wrong_aud", "bad_signature", "expired", "wrong_nonce"])
+def test_forged_provider_tokens_are_refused(rogue_stack, mode: str) -> None:
+    stack, rogue = rogue_stack
+    rogue.mode = mode
+    back = rogue_round_trip(stack, rogue, ROGUE, f"{mode}-code")
+    query = callback_query(back)
+    assert query["error"] == "invalid_request" and "code" not in query, query
+    assert query["state"] == back.app_state and "id_token" in query["error_description"]
+
+
+def test_honest_rogue_provider_signs_in(rogue_stack) -> None:
+    stack, rogue = rogue_stack
+    rogue.mode = "ok"
+    query = callback_query(rogue_round_trip(stack, rogue, ROGUE, "honest"))
+    assert "code" in query, query
+
+
+def test_provider_error_is_relayed(rogue_stack) -> None:
+    stack, rogue = rogue_stack
+    rogue.mode = "error"
+    query = callback_query(rogue_round_trip(stack, rogue, ROGUE, "x"))
+    assert query["error"] == "invalid_grant" and query["error_description"].startswith(f"{ROGUE} Error - 400")
+
+
+def test_provider_that_never_answers_times_out(rogue_stack) -> None:
+    stack, rogue = rogue_stack
+    rogue.mode = "hang"
+    query = callback_query(rogue_round_trip(stack, rogue, ROGUE, "slow"))
+    assert query["error"] == "invalid_request" and "Timeout" in query["error_description"]
+    rogue.release.set()
+    # The stack kept answering others meanwhile and still does.
+    assert requests.get(f"{stack.base}/_health", timeout=5).status_code == HTTPStatus.OK
+
+
+def test_native_sign_up_with_an_email_a_federated_profile_has(stack: Stack) -> None:
+    email = new_email("later")
+    federated = claims_of(stack, federated_tokens(stack, "Facebook", email=email))
+    idp = stack.idp()
+    idp.sign_up(
+        ClientId=stack.client_id,
+        Username=email,
+        Password="Test-pass-1",
+        SecretHash=stack.secret_hash(email),
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    idp.admin_confirm_sign_up(UserPoolId=stack.pool_id, Username=email)
+    native = stack.verify(stack.api_login(email, "Test-pass-1")["IdToken"], "id")
+    assert native["sub"] != federated["sub"] and "identities" not in native
+
+
+def test_an_email_claimed_by_two_providers(stack: Stack, new_stack_user: Callable) -> None:
+    # With a native owner, both verified claims link to it; without one, nobody is merged.
+    email, password = new_stack_user()
+    native = stack.verify(stack.api_login(email, password)["IdToken"], "id")
+    for provider in ("Google", "SignInWithApple"):
+        assert claims_of(stack, federated_tokens(stack, provider, email=email))["sub"] == native["sub"]
+    providers = [
+        i["providerName"]
+        for i in claims_of(stack, federated_tokens(stack, "Google", email=email))["identities"]
+    ]
+    assert sorted(providers) == ["Google", "SignInWithApple"]
+    orphan = new_email("orphan")
+    google = claims_of(stack, federated_tokens(stack, "Google", email=orphan))
+    apple = claims_of(stack, federated_tokens(stack, "SignInWithApple", email=orphan))
+    assert google["sub"] != apple["sub"]
+    assert apple["cognito:username"].startswith("SignInWithApple_")
+
+
+def test_provider_account_whose_email_changes(stack: Stack, new_stack_user: Callable) -> None:
+    account = f"acct-{new_email()[4:14]}"
+    first = claims_of(stack, federated_tokens(stack, "Google", email=new_email(), account_id=account))
+    changed_to = new_email("changed")
+    after = claims_of(
+        stack, federated_tokens(stack, "Google", email=changed_to, verified=False, account_id=account)
+    )
+    # The same provider account is the same user; the new address is taken, unverified as the provider says.
+    assert after["sub"] == first["sub"] and after["email"] == changed_to and after["email_verified"] is False
+    # A later change never links it to a native user who has that address: linking is for first sign-ins.
+    email, password = new_stack_user()
+    moved = claims_of(stack, federated_tokens(stack, "Google", email=email, account_id=account))
+    assert moved["sub"] == first["sub"]
+    assert stack.verify(stack.api_login(email, password)["IdToken"], "id")["sub"] != first["sub"]
+
+
+def test_fake_provider_refuses_a_malformed_account_id(stack: Stack) -> None:
+    session, response, _ = to_provider(stack, "Google")
+    page = consent(stack, session, response.headers["Location"], email=new_email(), sub="<script>")
+    assert (
+        page.status_code == HTTPStatus.BAD_REQUEST
+        and "account id" in page.text
+        and "<script>" not in page.text
+    )
+
+
+def test_provider_and_linking_operations_need_the_operators_signature(stack: Stack) -> None:
+    anonymous = unsigned_idp(stack)
+    source = {
+        "ProviderName": "Google",
+        "ProviderAttributeName": "Cognito_Subject",
+        "ProviderAttributeValue": "1",
+    }
+    calls = [
+        lambda: anonymous.admin_link_provider_for_user(
+            UserPoolId=stack.pool_id,
+            DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": "alice@example.com"},
+            SourceUser=source,
+        ),
+        lambda: anonymous.admin_disable_provider_for_user(UserPoolId=stack.pool_id, User=source),
+        lambda: anonymous.describe_identity_provider(
+            UserPoolId=stack.pool_id, ProviderName="SignInWithApple"
+        ),
+        lambda: anonymous.list_identity_providers(UserPoolId=stack.pool_id),
+        lambda: anonymous.delete_identity_provider(UserPoolId=stack.pool_id, ProviderName="Google"),
+    ]
+    for call in calls:
+        assert code_of(call) == "MissingAuthenticationTokenException"
+    assert stack.idp().describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="Google")
