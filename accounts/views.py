@@ -48,19 +48,20 @@ def sign_in_failed(request: HttpRequest, reason: str, status: int = HTTPStatus.B
 @login_not_required
 @never_cache
 def sign_in(request: HttpRequest) -> HttpResponse:
-    """Where a page that needs a signed-in user sends a visitor: "sign in to continue".
-
-    Without a page to continue to there is nothing to explain: straight on to the hosted page.
+    """Where a page that needs a signed-in user sends a visitor ("sign in to continue"), and the
+    choice of providers ("Try another way"). The header's and home's "Sign in" skip it: one click
+    to the hosted page. Without a page to continue to or providers to offer, it redirects there.
     """
     next_url = get_next_url(request, "next")
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     query = f"?{urlencode({'next': next_url})}" if next_url else ""
-    if not next_url:
-        # Nothing to explain: straight on to the hosted page (its own provider buttons included).
-        return redirect(reverse("oidc_authentication_init"))
     providers = selectors.identity_provider_buttons(next_url=next_url)
-    return render(request, "accounts/sign_in.html", {"query": query, "providers": providers})
+    if not next_url and not providers:
+        # Nothing to explain and nothing to choose: straight on to the hosted page.
+        return redirect(reverse("oidc_authentication_init"))
+    context = {"query": query, "providers": providers, "to_continue": bool(next_url)}
+    return render(request, "accounts/sign_in.html", context)
 
 
 @method_decorator([login_not_required, never_cache], name="dispatch")

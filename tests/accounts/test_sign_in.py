@@ -139,7 +139,10 @@ def test_pages_need_a_signed_in_user(app_client):
     assert 'href="/oidc/authenticate/?next=%2Fme%2F"' in page
 
 
-def test_sign_in_without_a_page_to_continue_to_goes_straight_to_the_hosted_page(app_client):
+def test_sign_in_without_a_page_to_continue_to_goes_straight_to_the_hosted_page(app_client, settings):
+    # With providers to offer, /accounts/sign-in/ is the choice ("Try another way"); without, a redirect.
+    assert "Continue with Google" in app_client.get("/accounts/sign-in/").content.decode()
+    settings.COGNITO_IDENTITY_PROVIDERS = []
     assert app_client.get("/accounts/sign-in/")["Location"] == "/oidc/authenticate/"
     home = app_client.get("/").content.decode()
     # Home and header: one click from the app to Cognito's page (sign-up and reset stay links).
