@@ -17,7 +17,7 @@ ARGS ?=
 LIVE_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv dev services services-down spa test screenshots bench chromium lint fmt clean-data env-from-stack
+.PHONY: help venv dev services services-down spa test screenshots servers load bench chromium lint fmt clean-data env-from-stack
 
 help: ## List the commands
 	@echo "Usage: make <target>"
@@ -41,6 +41,13 @@ screenshots: venv chromium ## Screenshots of every page at 390 and 1280 px into 
 		"tests/ui/test_every_page.py::test_every_page_fits_the_screen_and_passes_axe[390]" \
 		"tests/ui/test_every_page.py::test_every_page_fits_the_screen_and_passes_axe[1280]"
 	@echo "Screenshots in screenshots/390 and screenshots/1280"
+
+servers: venv ## Two gunicorn servers on one Postgres and one localcloud (tests/servers; also in `make test`)
+	@DJANGO_DEBUG=true devtools/services.sh exec test -- $(PY) -m pytest tests/servers $(ARGS)
+
+# Locust, headless: LOAD_SECONDS per worker count (LOAD_WORKERS), LOAD_USERS people; bench/load.py.
+load: venv ## Load test: a realistic mix against gunicorn with 1, 2 and 4 workers (0 errors or it fails)
+	@devtools/services.sh exec test -- $(PY) bench/load.py
 
 # Each script moves to a *_bench database of its own (never `app`); gunicorn listens on BENCH_PORT (83xx).
 # localcloud adds LOCALCLOUD_LATENCY_MS to every Cognito call (the API bench's (b)); BENCH picks scripts.

@@ -11,7 +11,8 @@
 #   dev   localcloud on 127.0.0.1:9229 (Cognito) and :9230 (S3), data in .localcloud/ (kept),
 #         env in .run/dev.env
 #   test  localcloud on 127.0.0.1:9239 (Cognito) and :9240 (S3), data in .localcloud-test/ (wiped
-#         at each start), config tests/localcloud-test.json when it exists, env in .run/test.env
+#         at each start), config tests/localcloud-test.json when it exists, env in .run/test.env,
+#         with the fault switch on (localcloud --faults: operator-signed POST /_faults)
 #
 # Environment: DATABASE_URL (use that database, start no cluster), PGPORT_LOCAL (see postgres.sh),
 # LOCALCLOUD_PORT (override the profile's Cognito port), LOCALCLOUD_S3_PORT (its S3 port; default
@@ -48,6 +49,7 @@ profile() {
             LC_DATA=.localcloud
             LC_CONFIG=
             LC_FRESH=0
+            LC_FAULTS=0
             ;;
         test)
             LC_PORT="${LOCALCLOUD_PORT:-9239}"
@@ -55,6 +57,7 @@ profile() {
             LC_DATA=.localcloud-test
             LC_CONFIG=tests/localcloud-test.json
             LC_FRESH=1
+            LC_FAULTS=1
             ;;
         *) die "unknown profile '$NAME' (dev or test)" ;;
     esac
@@ -127,6 +130,9 @@ start_localcloud() {
     local args=(-m localcloud --host 127.0.0.1 --port "$LC_PORT" --s3-port "$LC_S3_PORT" --data-dir "$LC_DATA")
     if [ -n "${LOCALCLOUD_LATENCY_MS:-}" ]; then
         args+=(--latency-ms "$LOCALCLOUD_LATENCY_MS")
+    fi
+    if [ "$LC_FAULTS" = 1 ]; then
+        args+=(--faults) # the tests inject AWS's failures (localcloud/faults.py); never for dev
     fi
     if [ -n "$LC_CONFIG" ]; then
         if [ -f "$LC_CONFIG" ]; then

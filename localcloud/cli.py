@@ -90,7 +90,7 @@ def serve(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir)
     try:
-        app = LocalCloud(_config(args), data_dir, latency_ms=args.latency_ms)
+        app = LocalCloud(_config(args), data_dir, latency_ms=args.latency_ms, fault_switch=args.faults)
     except (StateError, TemplateError) as exc:
         print(f"localcloud: {exc}", file=sys.stderr)
         return 1
@@ -117,6 +117,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"  demo user: {spec['username']} / {spec['password']}")
     print(f"  outbox: {values['COGNITO_DOMAIN']}/_outbox")
     print(f"  identity pool: {app.identity.id}; bucket: {app.bucket}")
+    if args.faults:
+        print(f"  fault switch: POST {values['COGNITO_DOMAIN']}/_faults (operator-signed; tests only)")
     if args.latency_ms:
         print(f"  latency: every Cognito request waits {args.latency_ms} ms")
     s3_thread = threading.Thread(target=s3_server.serve_forever, name="localcloud-s3", daemon=True)
@@ -210,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a template parameter (repeatable); others take their Default",
     )
     parser.add_argument("--allow-non-loopback", action="store_true")
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="serve the fault switch, POST /_faults (operator-signed; for tests: localcloud/faults.py)",
+    )
     parser.add_argument(
         "--allowed-host",
         action="append",

@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import ClosingIterator
 
-from localcloud import awsjson, iam, moto_adapter, outbox, validation
+from localcloud import awsjson, faults, iam, moto_adapter, outbox, validation
 from localcloud.config import Config
 from localcloud.files import private_dir
 from localcloud.hostedui import discovery
@@ -69,8 +69,13 @@ WELL_KNOWN = re.compile(
 class LocalCloud:
     """The localcloud WSGI application."""
 
-    def __init__(self, config: Config, data_dir: Path, latency_ms: int = 0) -> None:
-        """Load keys and state, seed the pool and bucket, and prepare moto's two backend apps."""
+    def __init__(
+        self, config: Config, data_dir: Path, latency_ms: int = 0, fault_switch: bool = False
+    ) -> None:
+        """Load keys and state, seed the pool and bucket, and prepare moto's two backend apps.
+
+        fault_switch turns on POST /_faults (localcloud/faults.py; operator-signed calls only).
+        """
         self.config = config
         self.data_dir = data_dir
         private_dir(data_dir)
@@ -119,6 +124,7 @@ class LocalCloud:
         self.moto_idp = moto_adapter.backend_app("cognito-idp")
         self.moto_s3 = moto_adapter.backend_app("s3")
         self.latency = max(latency_ms, 0) / 1000
+        self.faults = faults.FaultSwitch() if fault_switch else None
 
     # --- the Cognito origin -----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -131,7 +137,18 @@ class LocalCloud:
         request.max_content_length = MAX_BODY
         path = request.path
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith(identity_api.TARGET_PREFIX):
+        if path == faults.PATH and self.faults is not None:
+            response = self.fault_call(request, target)
+        else:
+            response = self._route(request, path, target)
+        return response(environ, start_response)
+
+    def _route(self, request: Request, path: str, target: str) -> Response:
+        """The response of the Cognito origin: by X-Amz-Target, else by path."""
+        injected = None if target else self._fault(faults.match_key(path, target), faults.PAGE)
+        if injected is not None:
+            response = injected
+        elif target.startswith(identity_api.TARGET_PREFIX):
             response = self.identity_call(request, target[len(identity_api.TARGET_PREFIX) :])
         elif target.startswith(api.TARGET_PREFIX):
             response = self.cognito_api(request, target[len(api.TARGET_PREFIX) :])
@@ -144,7 +161,7 @@ class LocalCloud:
         else:
             # Not moto's: S3 has its own origin, and no other AWS API is emulated.
             response = awsjson.error_response("UnknownOperationException", "No such endpoint", 404)
-        return response(environ, start_response)
+        return response
 
     # --- the S3 origin --------------------------------------------------------------------------------
     def s3(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -191,6 +208,9 @@ class LocalCloud:
                     raise _too_large() from None
                 finally:
                     checked.close()
+                injected = self._fault("s3:PutObject", faults.S3)
+                if injected is not None:
+                    return injected
                 body.seek(0)
                 return self._moto_s3(request, body, size)
         with self.lock:
@@ -199,6 +219,9 @@ class LocalCloud:
         data = _read(request, limit)
         with self.lock:
             self.gate.check_body(principal, payload, request, data)
+        injected = self._fault(faults.s3_action(request), faults.S3)
+        if injected is not None:
+            return injected
         request.environ[moto_adapter.RAW_BODY] = True  # moto reads the body the gate read, never a form
         return self._moto_s3(request, io.BytesIO(data), len(data))
 
@@ -283,7 +306,31 @@ class LocalCloud:
         denial = self.iam.check(request, service, operation, raw)
         if denial is None:  # authenticated: now the parameters, against the service model
             denial = validation.check(service, operation, params)
+        if denial is None:  # a request that would run: the fault switch may fail it instead
+            denial = self._fault(operation, faults.COGNITO)
         return denial if denial is not None else (raw, params)
+
+    # --- the fault switch (localcloud/faults.py; off unless serve --faults) -----------------------------
+    def _fault(self, key: str, service: str) -> Response | None:
+        """An injected failure for this request, or None (after any injected delay or hang)."""
+        return None if self.faults is None else self.faults.inject(key, service)
+
+    def fault_call(self, request: Request, target: str) -> Response:
+        """POST /_faults: a LocalCloudFaults operation, signed by the operator (service "localcloud")."""
+        if self.faults is None:
+            return awsjson.error_response("UnknownOperationException", "No such endpoint", 404)
+        body = awsjson.read_body(request)
+        if isinstance(body, Response):
+            return body
+        raw, params = body
+        operation = target.removeprefix(faults.TARGET_PREFIX)
+        if not target.startswith(faults.TARGET_PREFIX) or not re.fullmatch(r"[A-Za-z]{1,64}", operation):
+            return awsjson.error_response("UnknownOperationException", "Unknown operation")
+        denial = self.iam.check(request, faults.SERVICE, operation, raw)
+        if denial is not None:
+            logger.warning("refused a fault-switch call (%s)", operation)
+            return denial
+        return self.faults.handle(operation, params)
 
     # --- the cognito-identity JSON API ----------------------------------------------------------------
     def identity_call(self, request: Request, operation: str) -> Response:

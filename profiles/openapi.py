@@ -17,14 +17,19 @@ _unauthorized = {
 _forbidden = {**_problem, "description": "The token lacks the required scope (`insufficient_scope`)."}
 
 _profile_properties = {
-    "display_name": {"type": "string", "maxLength": 100},
+    "display_name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"},
     "handle": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]$"},
     "college": {"type": "string", "maxLength": 100},
     "role": {"type": "string", "readOnly": True},
     "bio": {"type": "string", "maxLength": 2000},
     "pronouns": {"type": "string", "maxLength": 40},
     "location": {"type": "string", "maxLength": 100},
-    "website": {"type": "string", "format": "uri", "maxLength": 200},
+    "website": {
+        "type": "string",
+        "maxLength": 200,
+        "anyOf": [{"const": ""}, {"format": "uri", "pattern": "^[hH][tT][tT][pP][sS]?://"}],
+        "description": "An http(s) address, or empty.",
+    },
     "visibility": {"type": "string", "enum": [v.value for v in Profile.Visibility]},
     "avatar": {
         "type": ["string", "null"],
@@ -98,7 +103,13 @@ SCHEMA = {
         "/api/users/": {
             "get": {
                 "summary": "Every active user, for members of the administrators' group",
-                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+                "parameters": [
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100000},
+                    }
+                ],
                 "responses": {
                     "200": {
                         "description": "A page of 50 users",
@@ -106,6 +117,7 @@ SCHEMA = {
                             "application/json": {"schema": {"$ref": "#/components/schemas/UserPage"}}
                         },
                     },
+                    "400": {**_problem, "description": "page is not an integer from 1 to 100000."},
                     "401": _unauthorized,
                     "403": {**_problem, "description": "Not a member of the administrators' group."},
                 },

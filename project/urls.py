@@ -28,3 +28,6 @@ urlpatterns = [
 # Benchmark-only endpoints (bench/urls.py), when BENCH_URLS is on: never in production.
 if settings.BENCH_URLS:
     urlpatterns.insert(0, path("bench/", include("bench.urls")))
+
+# A database outage is "try again shortly" (503), not a crash: project/errors.py.
+handler500 = "project.errors.server_error"

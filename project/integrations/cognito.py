@@ -34,6 +34,10 @@ MAX_TOKEN_LENGTH = 8192
 DISCOVERY_CACHE_SECONDS = 24 * 60 * 60
 JWKS_CACHE_SECONDS = 24 * 60 * 60
 LOCAL_JWKS_SECONDS = 10 * 60
+# After a refetch that failed (Cognito unreachable), the next may come this soon, not a minute later:
+# sign-ins with a rotated key work again within seconds of the JWKS coming back, and an outage
+# still costs at most one fetch per this many seconds across all processes.
+JWKS_FAILED_REFETCH_SECONDS = 5
 
 VERIFIED_CACHE_SIZE = 4096
 
@@ -248,7 +252,15 @@ class CognitoUserPool:
             # Another request (here or in another process) refetched recently: take its result.
             raw = cache.get(_cache_key("jwks"))
             return None if raw is None else self._remember_jwks(raw)
-        raw = self._fetch_jwks()
+        try:
+            raw = self._fetch_jwks()
+        except CognitoError:
+            cache.set(
+                _cache_key("jwks-refetch"),
+                True,
+                min(JWKS_FAILED_REFETCH_SECONDS, settings.COGNITO_JWKS_MIN_REFETCH),
+            )
+            raise
         cache.set(_cache_key("jwks"), raw, JWKS_CACHE_SECONDS)
         keys = self._remember_jwks(raw)
         logger.info("JWKS refetched after an unknown kid; %d key(s)", len(keys))

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests.support.localcloud import ALICE, Person, Stack, s3_person, start_stack, write_config
+from tests.support.localcloud import ALICE, Faults, Person, Stack, s3_person, start_stack, write_config
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The shared localcloud instance for most tests."""
     tmp = tmp_path_factory.mktemp("localcloud")
-    running = start_stack(tmp / "data", write_config(tmp / "config.json"))
+    running = start_stack(tmp / "data", write_config(tmp / "config.json"), extra=("--faults",))
     yield running
     running.stop()
 
@@ -27,15 +27,24 @@ def private_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     """start(**config_changes) → a private instance (restart/rotation/reset/expiry tests)."""
     started: list[Stack] = []
 
-    def start(data_dir: Path | None = None, **changes: Any) -> Stack:
+    def start(data_dir: Path | None = None, extra: tuple[str, ...] = (), **changes: Any) -> Stack:
         config = write_config(tmp_path / f"config-{len(started)}.json", **changes)
-        running = start_stack(data_dir or tmp_path / "data", config)
+        running = start_stack(data_dir or tmp_path / "data", config, extra=extra)
         started.append(running)
         return running
 
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def faults(stack: Stack) -> Iterator[Faults]:
+    """The shared stack's fault switch, cleared before and after the test."""
+    switch = stack.faults()
+    switch.clear()
+    yield switch
+    switch.clear()
 
 
 @pytest.fixture

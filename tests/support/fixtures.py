@@ -16,6 +16,7 @@ from profiles.forms import ProfileForm
 from profiles.models import Profile
 from project.integrations import cognito
 from tests.support.hosted_ui import APP_HOST, finish_sign_in, hosted_ui_sign_in, start_sign_in
+from tests.support.localcloud import Faults
 from tests.support.users import PoolUsers, make_member
 
 
@@ -70,6 +71,16 @@ def idp() -> Any:
         aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+@pytest.fixture
+def faults() -> Iterator[Faults]:
+    """The test stack's fault switch (localcloud --faults), operator-signed; cleared before and after."""
+    keys = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+    switch = Faults(settings.AWS_ENDPOINT_URL, keys)
+    switch.clear()
+    yield switch
+    switch.clear()
 
 
 @pytest.fixture

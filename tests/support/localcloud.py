@@ -27,7 +27,10 @@ import pyotp
 import pytest
 import requests
 from botocore import UNSIGNED
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,6 +245,10 @@ class Stack:
         payload = {k: v for k, v in payload.items() if v is not None}
         return jwt.encode(payload, pem, algorithm="RS256", headers={"kid": kid})
 
+    def faults(self) -> Faults:
+        """The fault switch (the stack must run with --faults), signed with the operator's keys."""
+        return Faults(self.base, (self.env["AWS_ACCESS_KEY_ID"], self.env["AWS_SECRET_ACCESS_KEY"]))
+
     def outbox(self) -> list[dict[str, Any]]:
         """The outbox, newest first."""
         return requests.get(f"{self.base}/_outbox.json", timeout=5).json()
@@ -300,6 +307,54 @@ def _drain(process: subprocess.Popen, sink: list[str]) -> None:
     assert process.stdout is not None
     for line in process.stdout:
         sink.append(line)
+
+
+# --- the fault switch (localcloud/faults.py) -------------------------------------------------------------
+def fault_request(
+    base: str,
+    operation: str,
+    params: dict[str, Any],
+    keys: tuple[str, ...] | None,
+    service: str = "localcloud",
+) -> requests.Response:
+    """POST /_faults: LocalCloudFaults.<operation>, signed with keys (id, secret[, token]) or unsigned."""
+    body = json.dumps(params).encode()
+    headers = {"X-Amz-Target": f"LocalCloudFaults.{operation}", "Content-Type": "application/x-amz-json-1.1"}
+    if keys is not None:
+        signed = AWSRequest(method="POST", url=f"{base}/_faults", data=body, headers=headers)
+        SigV4Auth(Credentials(*keys), service, "us-east-1").add_auth(signed)
+        headers = dict(signed.headers.items())
+    return requests.post(f"{base}/_faults", data=body, headers=headers, timeout=10)
+
+
+@dataclass
+class Faults:
+    """The operator's client for a stack's fault switch; put(match, kind, **options) → fault id."""
+
+    base: str
+    keys: tuple[str, str]
+
+    def call(self, operation: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One operation; fails the test if the switch refuses it."""
+        response = fault_request(self.base, operation, params or {}, self.keys)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def put(self, match: str, kind: str = "error", **options: Any) -> str:
+        """Add a fault (options: Count, Skip, ErrorType, Status, Message, Seconds)."""
+        return str(self.call("PutFault", {"Match": match, "Kind": kind, **options})["FaultId"])
+
+    def list(self) -> list[dict[str, Any]]:
+        """The faults in force, with their hits."""
+        return list(self.call("ListFaults")["Faults"])
+
+    def hits(self, match: str) -> int:
+        """How many requests the faults on match have hit."""
+        return sum(fault["Hits"] for fault in self.list() if fault["Match"] == match)
+
+    def clear(self) -> None:
+        """Remove every fault and release hung requests."""
+        self.call("ClearFaults")
 
 
 # --- hosted-UI helpers -----------------------------------------------------------------------------------

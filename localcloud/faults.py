@@ -1,0 +1,237 @@
+"""The fault switch: make chosen requests fail, slow down or hang, so tests can cause what AWS does.
+
+Off unless ``serve --faults`` (the test stack turns it on; ``make dev`` does not). When on,
+``POST /_faults`` on the Cognito origin takes one of three JSON 1.1 operations, chosen by
+``X-Amz-Target`` and SigV4-signed by the operator for the service ``localcloud`` (anything else is
+refused as the Cognito APIs refuse it: ``iam.Authorizer``):
+
+* ``LocalCloudFaults.PutFault`` ``{Match, Kind, Count?, Skip?, ErrorType?, Status?, Message?, Seconds?}``
+  → ``{FaultId}``. ``Match`` names what to hit: an operation of either Cognito API (``GetUser``,
+  ``UpdateUserAttributes``, ``GetCredentialsForIdentity``), an S3 action (``s3:PutObject``,
+  ``s3:GetObject``, ``s3:DeleteObject``) or a path of the Cognito origin (``/oauth2/token``;
+  ``/.well-known/jwks.json`` and ``/.well-known/openid-configuration`` for any pool). The first
+  ``Skip`` (default 0) matching requests pass, the next ``Count`` (default 1; 0 = until cleared)
+  get the fault. ``Kind``: ``error`` (``ErrorType``/``Status``/``Message``, default a 500 internal
+  error in the service's shape), ``throttle`` (Cognito's ``TooManyRequestsException`` 400, S3's
+  ``SlowDown`` 503, 429 on the hosted UI's endpoints), ``delay`` (``Seconds``, then the request
+  runs) or ``hang`` (held until the faults are cleared or ``Seconds`` pass, default 60, then it
+  runs: the client's timeout is what a test watches).
+* ``LocalCloudFaults.ListFaults`` → ``{Faults: [{FaultId, Match, Kind, Skip, Remaining, Hits, …}]}``.
+* ``LocalCloudFaults.ClearFaults`` → ``{Cleared: n}``; releases every hung request.
+
+On the Cognito APIs and S3 a fault applies after the request's own checks (SigV4, parameters,
+policies), just before it would run: a fault never lets through what would be refused, and a
+refused request does not use one up. Hosted-UI paths are matched as they arrive.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from localcloud import awsjson
+from localcloud.s3.actions import required_actions
+from localcloud.s3.errors import S3Error
+
+PATH = "/_faults"
+SERVICE = "localcloud"
+TARGET_PREFIX = "LocalCloudFaults."
+KINDS = frozenset({"error", "throttle", "delay", "hang"})
+MAX_SECONDS = 300.0
+DEFAULT_HANG = 60.0
+MAX_FAULTS = 100
+# What a request is called when it is matched: its service decides the shape of an injected error.
+COGNITO, S3, PAGE = "cognito", "s3", "page"
+
+
+@dataclass
+class Fault:
+    """One rule: which requests, how many, what happens to them."""
+
+    match: str
+    kind: str
+    count: int
+    skip: int
+    error_type: str
+    status: int | None
+    message: str
+    seconds: float
+    fault_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    seen: int = 0
+    hits: int = 0
+
+    @property
+    def remaining(self) -> int | None:
+        """How many more requests get the fault (None: until cleared)."""
+        return None if self.count == 0 else self.count - self.hits
+
+    def describe(self) -> dict[str, Any]:
+        """The rule as ListFaults shows it."""
+        return {
+            "FaultId": self.fault_id, "Match": self.match, "Kind": self.kind, "Skip": self.skip,
+            "Count": self.count, "Remaining": self.remaining, "Hits": self.hits,
+            "ErrorType": self.error_type, "Status": self.status, "Message": self.message,
+            "Seconds": self.seconds,
+        }  # fmt: skip
+
+
+class FaultError(ValueError):
+    """A PutFault whose parameters are wrong."""
+
+
+def _number(params: dict[str, Any], name: str, default: float, high: float) -> float:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high:
+        raise FaultError(f"{name} must be a number from 0 to {high:g}")
+    return float(value)
+
+
+def _text(params: dict[str, Any], name: str, limit: int = 256) -> str:
+    value = params.get(name, "")
+    if not isinstance(value, str) or len(value) > limit:
+        raise FaultError(f"{name} must be a string of at most {limit} characters")
+    return value
+
+
+def parse_fault(params: dict[str, Any]) -> Fault:
+    """A Fault from PutFault's parameters; FaultError when they are wrong."""
+    unknown = set(params) - {"Match", "Kind", "Count", "Skip", "ErrorType", "Status", "Message", "Seconds"}
+    if unknown:
+        raise FaultError(f"Unknown parameters: {', '.join(sorted(unknown))}")
+    match, kind = _text(params, "Match", 128), params.get("Kind")
+    if not match:
+        raise FaultError("Match is required")
+    if kind not in KINDS:
+        raise FaultError(f"Kind must be one of {', '.join(sorted(KINDS))}")
+    status = params.get("Status")
+    if status is not None and (
+        not isinstance(status, int) or isinstance(status, bool) or status not in range(400, 600)
+    ):
+        raise FaultError("Status must be an HTTP error status (400-599)")
+    seconds = _number(params, "Seconds", DEFAULT_HANG if kind == "hang" else 0, MAX_SECONDS)
+    return Fault(
+        match=match,
+        kind=kind,
+        count=int(_number(params, "Count", 1, 1_000_000)),
+        skip=int(_number(params, "Skip", 0, 1_000_000)),
+        error_type=_text(params, "ErrorType", 128),
+        status=status,
+        message=_text(params, "Message"),
+        seconds=seconds,
+    )
+
+
+def match_key(path: str, target: str) -> str:
+    """What a Cognito-origin request is called: its operation, or its path (pool ids left out)."""
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if "/.well-known/" in path:
+        return "/.well-known/" + path.rsplit("/", 1)[-1]
+    return path
+
+
+def s3_action(request: Request, form: dict[str, str] | None = None) -> str:
+    """The IAM action of an S3 request that passed the gate (the first it needs)."""
+    try:
+        needs = required_actions(request, b"", form or {})
+    except S3Error:  # a DeleteObjects body is not read here
+        needs = None
+    if needs:
+        return needs[0][0]
+    return "s3:DeleteObject" if "delete" in request.args else ""
+
+
+class FaultSwitch:
+    """The rules in force (in memory, per process) and the requests they hold."""
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        """No faults; sleep is injectable for tests of the switch itself."""
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._sleep = sleep
+
+    # --- the operations -------------------------------------------------------------------------
+    def handle(self, operation: str, params: dict[str, Any]) -> Response:
+        """PutFault, ListFaults or ClearFaults (the caller checked the signature)."""
+        if operation == "PutFault":
+            try:
+                fault = parse_fault(params)
+            except FaultError as exc:
+                return awsjson.error_response("InvalidParameterException", str(exc))
+            with self._lock:
+                if len(self._faults) >= MAX_FAULTS:
+                    return awsjson.error_response("LimitExceededException", f"At most {MAX_FAULTS} faults")
+                self._faults.append(fault)
+                self._release = threading.Event()
+            return awsjson.json_response({"FaultId": fault.fault_id})
+        if operation == "ListFaults":
+            with self._lock:
+                return awsjson.json_response({"Faults": [f.describe() for f in self._faults]})
+        if operation == "ClearFaults":
+            with self._lock:
+                cleared, self._faults = len(self._faults), []
+                self._release.set()
+            return awsjson.json_response({"Cleared": cleared})
+        return awsjson.error_response("UnknownOperationException", "Unknown operation")
+
+    # --- the hook -------------------------------------------------------------------------------
+    def _take(self, key: str) -> Fault | None:
+        """The fault this request gets, counted; None when it runs normally."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.match != key or fault.remaining == 0:
+                    continue
+                fault.seen += 1
+                if fault.seen <= fault.skip:
+                    continue
+                fault.hits += 1
+                return fault
+        return None
+
+    def inject(self, key: str, service: str) -> Response | None:
+        """An injected response for the request, or None to run it (after any delay or hang)."""
+        if not key or not self._faults:
+            return None
+        fault = self._take(key)
+        if fault is None:
+            return None
+        if fault.kind == "delay":
+            self._sleep(fault.seconds)
+            return None
+        if fault.kind == "hang":
+            self._release.wait(fault.seconds)
+            return None
+        return _failure(fault, service)
+
+
+_THROTTLE = {
+    COGNITO: ("TooManyRequestsException", "Rate exceeded", 400),
+    S3: ("SlowDown", "Please reduce your request rate.", 503),
+    PAGE: ("TooManyRequestsException", "Rate exceeded", 429),
+}
+_ERROR = {
+    COGNITO: ("InternalErrorException", "Internal error (injected by localcloud's fault switch)", 500),
+    S3: ("InternalError", "We encountered an internal error. Please try again.", 500),
+    PAGE: ("server_error", "Internal error (injected by localcloud's fault switch)", 500),
+}
+
+
+def _failure(fault: Fault, service: str) -> Response:
+    """The error response, in the shape of the service the request was for."""
+    error_type, message, status = (_THROTTLE if fault.kind == "throttle" else _ERROR)[service]
+    error_type, message = fault.error_type or error_type, fault.message or message
+    status = fault.status or status
+    if service == S3:
+        return S3Error(error_type, message, status).response()
+    if service == COGNITO:
+        return awsjson.error_response(error_type, message, status)
+    body = json.dumps({"error": error_type, "error_description": message})
+    return Response(body, status=status, content_type="application/json;charset=UTF-8")
