@@ -65,7 +65,7 @@ def test_a_13_mb_photo_from_a_phone_is_made_smaller_in_the_browser_and_uploads(l
     assert "Your picture is removed" in page.content()
 
 
-def test_a_file_too_large_to_shrink_is_refused_on_selection_not_after_upload(live_server, page, tmp_path):
+def test_a_file_that_is_not_a_picture_is_refused_on_selection_not_after_upload(live_server, page, tmp_path):
     base = live_server.url
     sign_in_as_alice(page, base)
     page.goto(f"{base}/me/avatar/")
