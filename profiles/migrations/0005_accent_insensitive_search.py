@@ -31,7 +31,7 @@ $do$;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("profiles", "0003_text_without_refused_characters"),
+        ("profiles", "0004_moderation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
