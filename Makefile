@@ -17,7 +17,7 @@ ARGS ?=
 LIVE_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help venv dev services services-down spa test servers load bench chromium lint fmt clean-data env-from-stack
+.PHONY: help venv dev services services-down spa test screenshots servers load bench chromium lint fmt clean-data env-from-stack
 
 help: ## List the commands
 	@echo "Usage: make <target>"
@@ -32,6 +32,14 @@ dev: venv ## Start Postgres and the local Cognito stack, migrate, serve http://l
 test: venv chromium ## Run the whole suite against fresh test services (ARGS="..." for pytest)
 	@DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:$(LIVE_PORT) \
 		devtools/services.sh exec test -- $(PY) -m pytest $(ARGS)
+
+# Every page (the app's and the hosted UI's) at 390 and 1280 px, into screenshots/<width>/ (git-ignored).
+screenshots: venv chromium ## Screenshots of every page at 390 and 1280 px into screenshots/
+	@rm -rf screenshots
+	@SCREENSHOTS_DIR=$(CURDIR)/screenshots DJANGO_DEBUG=true DJANGO_LIVE_TEST_SERVER_ADDRESS=localhost:$(LIVE_PORT) \
+		devtools/services.sh exec test -- $(PY) -m pytest -q -p no:cacheprovider \
+		tests/ui/test_every_page.py
+	@echo "Screenshots in screenshots/390 and screenshots/1280"
 
 servers: venv ## Two gunicorn servers on one Postgres and one localcloud (tests/servers; also in `make test`)
 	@DJANGO_DEBUG=true devtools/services.sh exec test -- $(PY) -m pytest tests/servers $(ARGS)

@@ -76,7 +76,7 @@ class TokenRefreshMiddleware:
             auth.logout(request)
             if disabled:  # disabled in Cognito (by us or in its console): say so, no sign-in loop
                 return HttpResponseRedirect(resolve_url("accounts:account_disabled"))
-            messages.info(request, "Your session has ended. Please sign in again.")
+            messages.info(request, "Your session has expired. Sign in to continue.")
             query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
             url = resolve_url("accounts:sign_in")
             return HttpResponseRedirect(f"{url}?{query}" if query else url)

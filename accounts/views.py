@@ -48,12 +48,20 @@ def sign_in_failed(request: HttpRequest, reason: str, status: int = HTTPStatus.B
 @login_not_required
 @never_cache
 def sign_in(request: HttpRequest) -> HttpResponse:
+    """Where a page that needs a signed-in user sends a visitor ("sign in to continue"), and the
+    choice of providers ("Try another way"). The header's and home's "Sign in" skip it: one click
+    to the hosted page. Without a page to continue to or providers to offer, it redirects there.
+    """
     next_url = get_next_url(request, "next")
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     query = f"?{urlencode({'next': next_url})}" if next_url else ""
     providers = selectors.identity_provider_buttons(next_url=next_url)
-    return render(request, "accounts/sign_in.html", {"query": query, "providers": providers})
+    if not next_url and not providers:
+        # Nothing to explain and nothing to choose: straight on to the hosted page.
+        return redirect(reverse("oidc_authentication_init"))
+    context = {"query": query, "providers": providers, "to_continue": bool(next_url)}
+    return render(request, "accounts/sign_in.html", context)
 
 
 @method_decorator([login_not_required, never_cache], name="dispatch")
@@ -99,6 +107,13 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         error = request.GET.get("error")
+        if request.user.is_authenticated and request.GET.get("state") not in request.session.get(
+            "oidc_states", {}
+        ):
+            # The callback visited again (Back, a reload, a bookmark) by someone signed in: no sign-in
+            # is pending, and nothing failed. No side effects either way.
+            messages.info(request, "You are already signed in.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
         if error and request.GET.get("state") not in request.session.get("oidc_states", {}):
             # Not an answer to a sign-in this browser started: no side effects (no sign-out).
             return sign_in_failed(request, CALLBACK_ERRORS.get(error, "The sign-in did not complete."))
@@ -173,6 +188,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     refresh_token = request.session.get(services.REFRESH_TOKEN)
     was_cognito = request.user.is_authenticated and refresh_token is not None
     auth.logout(request)
+    # Stored in the new session's cookie: shown when Cognito's /logout sends the browser back.
+    messages.success(request, "You are signed out.")
     if not was_cognito:
         return redirect(settings.LOGOUT_REDIRECT_URL)
     services.sign_out(refresh_token=refresh_token)

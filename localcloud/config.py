@@ -9,6 +9,23 @@ from typing import Any
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.json")
 
+# Cognito's managed-login branding, reduced to what the hosted pages use; config.json sets the app's.
+DEFAULT_BRANDING: dict[str, Any] = {
+    "app_name": "localcloud",
+    "logo": None,  # an SVG, PNG or JPEG file, relative to localcloud/ (Cognito stores the bytes)
+    "colors": {
+        "accent": "#0b5fff",
+        "accent_text": "#ffffff",
+        "text": "#1d2733",
+        "muted": "#515c69",
+        "background": "#f6f8fa",
+        "card": "#ffffff",
+        "border": "#6b7683",
+        "error": "#a40000",
+    },
+    "font": 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+}
+
 # Cognito's TokenValidityUnits, in seconds.
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 # Cognito's defaults when a client leaves a validity out: 60 min, 60 min, 30 days.
@@ -143,6 +160,14 @@ class Config:
     def session_seconds(self) -> int:
         """Lifetime of the hosted-UI session cookie (Cognito: 1 hour)."""
         return int(self.raw.get("hosted_ui", {}).get("session_seconds", 3600))
+
+    @property
+    def branding(self) -> dict[str, Any]:
+        """Managed-login branding for every hosted page: app name, logo file, colours (defaults merged)."""
+        given = self.raw.get("branding") or {}
+        if not isinstance(given, dict):
+            raise ValueError(f'{self.path}: "branding" must be an object')
+        return {**DEFAULT_BRANDING, **{k: v for k, v in given.items() if not k.startswith("_")}}
 
     @property
     def max_token_lifetime(self) -> int:

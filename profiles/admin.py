@@ -4,9 +4,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 
 from profiles import services
-from profiles.forms import ChangedFieldsForm, HandleField, add_text_validators
+from profiles.forms import ChangedFieldsForm, HandleField, add_text_validators, handle_hint
 from profiles.models import RESERVED_HANDLES, Moderation, Profile
 
 
@@ -24,6 +25,9 @@ class ProfileAdminForm(ChangedFieldsForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["version"] = self.instance.version
+        # The model's hint names a placeholder ("/u/<handle>/") that the admin shows unescaped as "/u//".
+        address = reverse("profiles:public", args=[self.instance.handle]) if self.instance.handle else None
+        self.fields["handle"].help_text = handle_hint(address)
         add_text_validators(self)
 
     def clean_handle(self) -> str:

@@ -168,7 +168,7 @@ def avatar_upload_start(*, request: HttpRequest, profile: Profile, content_type:
     so the bucket's lifecycle rule can expire those the browser never reported (infra/README.md).
     """
     if content_type not in images.CONTENT_TYPES:
-        raise images.ImageRefused("Please choose a JPEG, PNG, WebP or GIF image.")
+        raise images.ImageRefused("Please choose a JPEG, PNG, WebP, GIF or HEIC image.")
     credentials = _user_credentials(request, profile)
     key = f"uploads/{credentials.identity_id}/{secrets.token_urlsafe(24)}"
     # The policy must not outlive the credentials that sign it (S3 refuses it then anyway).

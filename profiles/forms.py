@@ -57,6 +57,12 @@ def add_text_validators(form: forms.BaseForm) -> None:
             field.validators.append(multi_line_text)
 
 
+def handle_hint(address: str | None) -> str:
+    """The handle's hint with the real address of the page it names (the model's has a placeholder)."""
+    rule = "3–30 lowercase letters, digits, - or _."
+    return f"Your public page's address: {address} — {rule}" if address else rule
+
+
 class HandleField(forms.CharField):
     """Handles are compared and stored in lowercase: normalise before the format is checked."""
 
@@ -94,11 +100,13 @@ class ProfileForm(ChangedFieldsForm):
         field_classes = {"handle": HandleField}
         widgets = {"bio": forms.Textarea(attrs={"rows": 6})}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, address: str | None = None, **kwargs) -> None:
+        """`address`: the absolute URL of the user's public page, shown as the handle's hint."""
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["version"] = self.instance.version
         self.fields["display_name"].strip = True
+        self.fields["handle"].help_text = handle_hint(address)
         add_text_validators(self)  # the API edits through this form too
 
     def clean_handle(self) -> str:
@@ -128,7 +136,7 @@ class AvatarForm(forms.Form):
 
     image = forms.FileField(
         label="Picture",
-        help_text="JPEG, PNG, WebP or GIF, up to 5 MB. It is cropped to a square.",
+        help_text="JPEG, PNG, WebP, GIF or HEIC (iPhone), up to 5 MB. It is cropped to a square.",
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(images.CONTENT_TYPES)}),
     )
 

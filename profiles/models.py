@@ -17,6 +17,20 @@ RESERVED_HANDLES = frozenset(
 )  # fmt: skip
 
 
+class Unaccent(models.Func):
+    """immutable_unaccent(text) (migration 0005): Postgres's unaccent with its dictionary fixed at
+    creation, so an index may use it (unaccent itself is only STABLE: it reads search_path)."""
+
+    function = "immutable_unaccent"
+    arity = 1
+    output_field = models.TextField()
+
+
+def folded(expression) -> Upper:
+    """The form the directory compares: accents dropped, then capitals (`Niná` → `NINA`)."""
+    return Upper(Unaccent(expression))
+
+
 class Profile(models.Model):
     """The full profile of a user, in Postgres; Cognito keeps only identity attributes."""
 
@@ -53,6 +67,14 @@ class Profile(models.Model):
     # Set when Cognito could not take the latest name/college; retried until it does.
     sync_pending = models.BooleanField(default=False)
     sync_error = models.CharField(max_length=255, blank=True)
+    # What the directory searches: name and college without accents, in capitals. Stored, so a
+    # search that walks the name-ordered index reads them instead of calling unaccent on each row.
+    name_folded = models.GeneratedField(
+        expression=folded("display_name"), output_field=models.TextField(), db_persist=True
+    )
+    college_folded = models.GeneratedField(
+        expression=folded("college"), output_field=models.TextField(), db_persist=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set by a moderator (profiles.moderation): a hidden profile is gone from the directory and its
@@ -64,11 +86,14 @@ class Profile(models.Model):
 
     class Meta:
         indexes = [
-            # Directory search: Django's icontains is UPPER(col) LIKE UPPER('%term%'); trigram
-            # indexes on the same expressions serve it for any substring.
-            GinIndex(OpClass(Upper("display_name"), name="gin_trgm_ops"), name="profile_name_trgm"),
+            # Directory search: <col>_folded LIKE '%' || <term folded alike> || '%' (handles: UPPER);
+            # trigram indexes serve it for any substring.
+            # Names and colleges are compared folded (accents and case), handles (ASCII) by case.
+            GinIndex(fields=["name_folded"], opclasses=["gin_trgm_ops"], name="profile_name_folded_trgm"),
             GinIndex(OpClass(Upper("handle"), name="gin_trgm_ops"), name="profile_handle_trgm"),
-            GinIndex(OpClass(Upper("college"), name="gin_trgm_ops"), name="profile_college_trgm"),
+            GinIndex(
+                fields=["college_folded"], opclasses=["gin_trgm_ops"], name="profile_college_folded_trgm"
+            ),
             models.Index(Lower("display_name"), "id", name="profile_name_order"),
             models.Index(
                 fields=["sync_pending"], name="profile_sync_pending", condition=models.Q(sync_pending=True)

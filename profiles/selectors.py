@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Subquery
-from django.db.models.functions import Lower
+from django.db.models import Q, QuerySet, Subquery, Value
+from django.db.models.functions import Lower, Upper
 
-from profiles.models import HANDLE_RE, Moderation, Profile
+from profiles.models import HANDLE_RE, Moderation, Profile, folded
 from project import roles
 
 HANDLE_PATTERN = re.compile(HANDLE_RE)
 
 DIRECTORY_PAGE_SIZE = 20
+# Result counts stop here ("more than 100 people": refine the search).
+COUNT_CAP = 100
 
 
 def profile_visible_to(*, profile: Profile, viewer) -> bool:
@@ -86,7 +88,8 @@ def profiles_hidden(*, viewer, limit: int = 200) -> list[Profile]:
 
 
 def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:
-    """Profiles a signed-in viewer may see, matching name, handle or college (trigram-indexed)."""
+    """Profiles a signed-in viewer may see, matching name, handle or college (trigram-indexed),
+    whatever the accents and capitals: "nina" finds "Niná"."""
     # Hidden by a moderator: out of the directory for everyone (moderators list them on /moderation/).
     profiles = Profile.objects.filter(hidden_at__isnull=True)
     if not viewer.is_staff:
@@ -95,8 +98,11 @@ def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:
     query = " ".join("".join(c for c in query if c.isprintable()).split())[:100]
     query = query.encode("utf-8", "ignore").decode()
     if query:
-        profiles = profiles.filter(
-            Q(display_name__icontains=query) | Q(handle__icontains=query) | Q(college__icontains=query)
+        # The term is folded by the database too (its unaccent rules, not Python's: "ß", "Ø", "Æ"),
+        # a constant the planner folds before it picks the trigram indexes.
+        term = folded(Value(query))
+        profiles = profiles.alias(handle_key=Upper("handle")).filter(
+            Q(name_folded__contains=term) | Q(handle_key__contains=term) | Q(college_folded__contains=term)
         )
     return profiles.order_by(Lower("display_name"), "id").only(
         "display_name", "handle", "college", "pronouns", "visibility", "user_id", "avatar_key"
@@ -105,11 +111,13 @@ def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:
 
 @dataclass(frozen=True)
 class DirectoryPage:
-    """One page of results; no total count (counting 100k rows costs more than the page)."""
+    """One page of results and how many match: exactly, or "more than `total`" past COUNT_CAP."""
 
     object_list: list[Profile]
     number: int
     has_next: bool
+    total: int
+    total_exact: bool
 
     @property
     def has_previous(self) -> bool:
@@ -122,6 +130,10 @@ def directory_page(*, query: str, viewer, page_number: str | int | None) -> Dire
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * DIRECTORY_PAGE_SIZE
-    # One query: a row past the page tells whether there is a next one.
-    rows = list(directory_queryset(query=query, viewer=viewer)[start : start + DIRECTORY_PAGE_SIZE + 1])
-    return DirectoryPage(rows[:DIRECTORY_PAGE_SIZE], number, len(rows) > DIRECTORY_PAGE_SIZE)
+    # One query: rows past the page tell whether there is a next one and, up to COUNT_CAP, how many
+    # match in all (a separate COUNT of a broad term at 100k profiles would cost more than the page).
+    wanted = max(DIRECTORY_PAGE_SIZE + 1, COUNT_CAP + 1 - start)
+    rows = list(directory_queryset(query=query, viewer=viewer)[start : start + wanted])
+    exact = len(rows) < wanted
+    total = start + len(rows) if exact else start + len(rows) - 1
+    return DirectoryPage(rows[:DIRECTORY_PAGE_SIZE], number, len(rows) > DIRECTORY_PAGE_SIZE, total, exact)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -42,9 +43,10 @@ def me(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def me_edit(request: HttpRequest) -> HttpResponse:
     profile = services.profile_get_or_create_for_user(user=request.user)
+    address = request.build_absolute_uri(reverse("profiles:public", args=[profile.handle]))
     if request.method == "GET":
-        return render(request, "profiles/edit.html", {"form": ProfileForm(instance=profile)})
-    form = ProfileForm(request.POST, instance=profile)
+        return render(request, "profiles/edit.html", {"form": ProfileForm(instance=profile, address=address)})
+    form = ProfileForm(request.POST, instance=profile, address=address)
     if not form.is_valid():
         return render(request, "profiles/edit.html", {"form": form}, status=400)
     try:
@@ -184,7 +186,12 @@ def people(request: HttpRequest) -> HttpResponse:
 
 def _avatar_page(request: HttpRequest, form: AvatarForm, profile, status: int = 200) -> HttpResponse:
     urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
-    context = {"form": form, "profile": profile, "avatar_url": urls.get(profile.pk)}
+    context = {
+        "form": form,
+        "profile": profile,
+        "avatar_url": urls.get(profile.pk),
+        "max_bytes": settings.AVATAR_MAX_BYTES,  # the browser shrinks a larger photo before upload
+    }
     return render(request, "profiles/avatar.html", context, status=status)
 
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from http import HTTPStatus
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.signals import got_request_exception
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.views import defaults
 
 from project.api import problem
+
+logger = logging.getLogger(__name__)
 
 # RFC 9110 §8.6: Content-Length = 1*DIGIT. A list ("11, 11") or anything else is malformed.
 CONTENT_LENGTH_RE = re.compile(r"[0-9]+")
@@ -42,3 +49,39 @@ class MalformedRequestMiddleware:
         if api:
             return problem(HTTPStatus.BAD_REQUEST, detail)
         return render(request, "400.html", status=HTTPStatus.BAD_REQUEST)
+
+
+class FriendlyErrorPagesMiddleware:
+    """With DEBUG on, the site's own 400/403/404/500 pages instead of Django's technical ones.
+
+    `make dev` runs with DEBUG (runserver's static files, relaxed cookies), yet people trying the
+    app should meet the pages production shows. DJANGO_DEBUG_ERROR_PAGES=true brings Django's
+    technical pages back; with DEBUG off Django already renders these templates and this does nothing.
+    The API keeps its own answers (RFC 9457 problems).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.active = settings.DEBUG and not settings.DEBUG_ERROR_PAGES
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.active and not request.path_info.startswith("/api/"):
+            try:
+                resolve(request.path_info)
+            except Resolver404 as exc:  # no view at all: Django would show its URL list
+                return defaults.page_not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not self.active or request.path_info.startswith("/api/"):
+            return None
+        if isinstance(exception, Http404):
+            return defaults.page_not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return defaults.permission_denied(request, exception)
+        if isinstance(exception, (BadRequest, SuspiciousOperation)):
+            return defaults.bad_request(request, exception)
+        # Still logged with its traceback, and still raised by Django's test client.
+        logger.error("Internal Server Error: %s", request.path, exc_info=exception)
+        got_request_exception.send(sender=None, request=request)
+        return defaults.server_error(request)

@@ -14,6 +14,8 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Django's technical 404/500 pages while DEBUG is on (default: the site's own pages, as in production).
+DEBUG_ERROR_PAGES = env.bool("DJANGO_DEBUG_ERROR_PAGES", default=False)
 
 # Production (DEBUG off) demands its secrets: no defaults.
 if DEBUG:
@@ -27,6 +29,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "django.contrib.humanize",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     # Default-deny: every view needs a signed-in user unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With DEBUG on (make dev), the site's own error pages unless DJANGO_DEBUG_ERROR_PAGES=true.
+    "project.middleware.FriendlyErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"

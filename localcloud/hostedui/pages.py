@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -16,12 +17,20 @@ from localcloud import outbox
 from localcloud.hostedui.federation import Federation, provider_buttons
 from localcloud.hostedui.flow import AuthorizeRequest, ErrorPage, RedirectError, add_query, parse_authorize
 from localcloud.hostedui.stores import CodeStore, SessionStore
-from localcloud.hostedui.web import SESSION_COOKIE, csrf_ok, error_page, redirect, render
+from localcloud.hostedui.web import AUTH_ENVIRON_KEY, SESSION_COOKIE, csrf_ok, error_page, redirect, render
 from localcloud.userpool import services as sv
 from localcloud.userpool.passwordless import CHALLENGES as PASSWORDLESS_STEPS
 from localcloud.userpool.passwordless import offered
 
 FIELD_LABELS = {"name": "Name", "given_name": "Given name", "family_name": "Family name"}
+# The browser that signed up holds this cookie until it confirms the code: Cognito's hosted UI then
+# signs that browser in (the password was given moments ago); anyone else confirming gets /login.
+SIGNUP_COOKIE = "cognito-signup"
+SIGNUP_SECONDS = 3600
+# Wrong codes at the MFA steps, said for people (the API's wording is "Invalid code received for
+# user" / "Code mismatch").
+WRONG_MFA_CODE = "That code is not right. Enter the 6-digit code your authenticator app shows now."
+MFA_MESSAGES = {"CodeMismatchException": WRONG_MFA_CODE, "EnableSoftwareTokenMFAException": WRONG_MFA_CODE}
 
 
 class Pages:
@@ -31,6 +40,7 @@ class Pages:
         """Share the stores with the OAuth endpoints."""
         self.codes = codes
         self.sessions = sessions
+        self._signups: dict[str, tuple[str, str, float]] = {}  # token → (pool id, username, expiry)
         self.federation: Federation | None = None  # set by HostedUI
 
     def routes(self) -> dict[str, Any]:
@@ -52,6 +62,7 @@ class Pages:
             return error_page(request, "Method not allowed.", 405)
         try:
             auth = parse_authorize(request.args)
+            request.environ[AUTH_ENVIRON_KEY] = auth
             if request.method == "POST" and not csrf_ok(request):
                 return error_page(request, "Invalid or missing CSRF token; reload the page.", 403)
             return handler(request, auth)
@@ -103,7 +114,8 @@ class Pages:
 
     def _login(self, request: Request, auth: AuthorizeRequest) -> Response:
         if request.method == "GET":
-            return render(request, "login.html", query=auth.query, username=auth.login_hint or "",
+            username = auth.login_hint or request.args.get("username", "")
+            return render(request, "login.html", query=auth.query, username=username,
                           notice=_notice(request), email_code=offered(auth.pool, auth.client),
                           providers=provider_buttons(auth))  # fmt: skip
         step = request.form.get("step", "password")
@@ -135,7 +147,8 @@ class Pages:
             else:
                 raise sv.error("InvalidParameterException", "Unexpected sign-in step.")
         except JsonRESTError as exc:
-            return self._challenge_page(request, auth, user, challenge.name, session, error=exc.message)
+            message = MFA_MESSAGES.get(exc.error_type, exc.message) if step != "new_password" else exc.message
+            return self._challenge_page(request, auth, user, challenge.name, session, error=message)
         sv.end_challenge(session)
         return self._after_password(request, auth, user, mfa_done=step != "new_password")
 
@@ -208,10 +221,19 @@ class Pages:
             return render(request, "signup.html", status=400, policy_errors=errors,
                                error="Password did not conform with policy", **context)  # fmt: skip
         try:
-            sv.sign_up(auth.pool, auth.client, email, form.get("password", ""), attrs)
+            user, _ = sv.sign_up(auth.pool, auth.client, email, form.get("password", ""), attrs)
         except JsonRESTError as exc:
             return render(request, "signup.html", status=400, error=exc.message, **context)
-        return redirect("/confirm?" + _with(auth, username=email))
+        response = redirect("/confirm?" + _with(auth, username=email))
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        for key in [k for k, (_, _, expires) in self._signups.items() if expires < now]:
+            del self._signups[key]
+        self._signups[token] = (auth.pool.id, user.username, now + SIGNUP_SECONDS)
+        response.set_cookie(
+            SIGNUP_COOKIE, token, max_age=SIGNUP_SECONDS, httponly=True, samesite="Lax", path="/"
+        )
+        return response
 
     def confirm(self, request: Request) -> Response:
         """Confirmation-code page."""
@@ -225,11 +247,24 @@ class Pages:
         if request.method == "GET":
             return render(request, "confirm.html", notice=_notice(request), **context)
         try:
-            sv.confirm_sign_up(auth.pool, username, request.form.get("code", ""),
-                               hide_existence=sv.hides_existence(auth.client))  # fmt: skip
+            user = sv.confirm_sign_up(auth.pool, username, request.form.get("code", ""),
+                                      hide_existence=sv.hides_existence(auth.client))  # fmt: skip
         except JsonRESTError as exc:
             return render(request, "confirm.html", status=400, error=exc.message, **context)
-        return redirect("/login?" + _with(auth, notice="confirmed"))
+        if self._signed_up_here(request, auth, user):
+            response = self._after_password(request, auth, user)
+        else:
+            response = redirect("/login?" + _with(auth, notice="confirmed", username=username))
+        response.delete_cookie(SIGNUP_COOKIE, path="/")
+        return response
+
+    def _signed_up_here(self, request: Request, auth: AuthorizeRequest, user: CognitoIdpUser) -> bool:
+        """Whether this browser signed this user up (its cookie names them), consuming the proof."""
+        pending = self._signups.pop(request.cookies.get(SIGNUP_COOKIE, ""), None)
+        if pending is None:
+            return False
+        pool_id, username, expires = pending
+        return pool_id == auth.pool.id and username == user.username and expires >= time.time()
 
     def resend_code(self, request: Request) -> Response:
         """Send a new sign-up code (POST from the confirm page)."""
@@ -258,7 +293,8 @@ class Pages:
         except JsonRESTError as exc:
             return render(request, "forgot.html", status=400, query=auth.query,
                                username=username, error=exc.message)  # fmt: skip
-        return redirect("/confirmforgotPassword?" + _with(auth, username=username))
+        notice = {"notice": "resent"} if request.form.get("resend") else {}
+        return redirect("/confirmforgotPassword?" + _with(auth, username=username, **notice))
 
     def confirm_forgot_password(self, request: Request) -> Response:
         """Reset with the code and the new password twice."""
@@ -270,7 +306,9 @@ class Pages:
         )
         context = {"query": _with(auth), "username": username, "destination": sv.mask(username)}
         if request.method == "GET":
-            return render(request, "confirm_forgot.html", **context)
+            return render(request, "confirm_forgot.html", notice=_notice(request), **context)
+        # A mismatch or a weak password keeps the code the user typed.
+        context["code"] = request.form.get("code", "")[:64]
         password = request.form.get("password", "")
         if password != request.form.get("password2", ""):
             return render(request, "confirm_forgot.html", status=400,
@@ -283,7 +321,7 @@ class Pages:
             sv.confirm_forgot_password(auth.pool, username, request.form.get("code", ""), password)
         except JsonRESTError as exc:
             return render(request, "confirm_forgot.html", status=400, error=exc.message, **context)
-        return redirect("/login?" + _with(auth, notice="password_reset"))
+        return redirect("/login?" + _with(auth, notice="password_reset", username=username))
 
     # --- outbox -----------------------------------------------------------------------------------
     def outbox_page(self, request: Request) -> Response:

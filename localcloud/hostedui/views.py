@@ -8,12 +8,13 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud.config import Config
+from localcloud.config import DEFAULT_CONFIG, Config
 from localcloud.hostedui.email_code import EmailCodePages
 from localcloud.hostedui.federation import CALLBACK_PATH, Federation
 from localcloud.hostedui.oauth import OAuthEndpoints
 from localcloud.hostedui.pages import Pages
 from localcloud.hostedui.stores import CodeStore, SessionStore
+from localcloud.hostedui.web import install_branding
 
 
 class HostedUI:
@@ -21,6 +22,7 @@ class HostedUI:
 
     def __init__(self, config: Config, lock: threading.RLock, save: Callable[[], None]) -> None:
         """Create the stores with the config's lifetimes and the handlers over them."""
+        install_branding(config.branding, DEFAULT_CONFIG.parent)
         self.codes = CodeStore(config.authorization_code_seconds)
         self.sessions = SessionStore(config.session_seconds)
         self.pages = Pages(self.codes, self.sessions)

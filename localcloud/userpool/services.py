@@ -114,6 +114,22 @@ def password_errors(pool: LocalUserPool, password: object) -> list[str]:
     return errors
 
 
+def password_rules(pool: LocalUserPool) -> list[dict[str, str]]:
+    """The pool's password policy as rules to show up front; `check` names the browser's live test."""
+    policy = pool.extended_config.get("Policies", {}).get("PasswordPolicy", {})
+    length = int(policy.get("MinimumLength", 8))
+    rules = [{"check": f"length:{length}", "text": f"At least {length} characters"}]
+    for key, check, text in (
+        ("RequireUppercase", "upper", "An uppercase letter (A–Z)"),
+        ("RequireLowercase", "lower", "A lowercase letter (a–z)"),
+        ("RequireNumbers", "number", "A number (0–9)"),
+        ("RequireSymbols", "symbol", "A symbol, such as ! @ # $ % or a space"),
+    ):
+        if policy.get(key, True):
+            rules.append({"check": check, "text": text})
+    return rules
+
+
 def check_password(pool: LocalUserPool, password: object) -> str:
     """Raise InvalidPasswordException with Cognito's wording if the policy is broken."""
     errors = password_errors(pool, password)

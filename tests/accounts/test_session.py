@@ -13,10 +13,11 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from accounts import services
-from project.integrations import cognito
-from tests.support.hosted_ui import finish_sign_in, hosted_ui_sign_in, start_sign_in
+from project.integrations import cognito, outbound
+from tests.support.hosted_ui import APP_HOST, finish_sign_in, hosted_ui_sign_in, start_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def test_a_revoked_refresh_token_ends_the_session(sign_in, app_client):
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/accounts/sign-in/?next=%2Fme%2F"
     page = app_client.get(response["Location"]).content.decode()
-    assert "Your session has ended" in page
+    assert "Your session has expired. Sign in to continue." in page
     assert app_client.get("/me/").status_code == HTTPStatus.FOUND  # signed out
 
 
@@ -143,9 +144,15 @@ def test_unknown_state_shows_a_friendly_page(app_client, caplog):
 def test_a_replayed_callback_is_refused(app_client):
     callback = hosted_ui_sign_in(start_sign_in(app_client), "alice@example.com", "Alice-pass-1")
     assert finish_sign_in(app_client, callback).status_code == HTTPStatus.FOUND
-    replay = finish_sign_in(app_client, callback)
-    assert replay.status_code == HTTPStatus.BAD_REQUEST
-    assert b"Try again" in replay.content
+    # The same (signed-in) browser: told it is signed in already; the code is not redeemed again.
+    with outbound.recording() as calls:
+        replay = finish_sign_in(app_client, callback)
+    assert replay.status_code == HTTPStatus.FOUND and replay["Location"] == "/me/"
+    assert calls == []
+    # Another browser, with no sign-in of its own under way: refused.
+    elsewhere = finish_sign_in(Client(HTTP_HOST=APP_HOST), callback)
+    assert elsewhere.status_code == HTTPStatus.BAD_REQUEST
+    assert b"Try again" in elsewhere.content
 
 
 def test_a_callback_without_a_started_sign_in_is_refused(app_client):

@@ -134,8 +134,20 @@ def test_pages_need_a_signed_in_user(app_client):
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/accounts/sign-in/?next=/me/"
     page = app_client.get("/accounts/sign-in/?next=/me/").content.decode()
-    for label in ("Sign in", "Create account", "Forgot password?"):
+    for label in ("Sign in to continue", "Create an account", "Forgot your password?"):
         assert label in page
+    assert 'href="/oidc/authenticate/?next=%2Fme%2F"' in page
+
+
+def test_sign_in_without_a_page_to_continue_to_goes_straight_to_the_hosted_page(app_client, settings):
+    # With providers to offer, /accounts/sign-in/ is the choice ("Try another way"); without, a redirect.
+    assert "Continue with Google" in app_client.get("/accounts/sign-in/").content.decode()
+    settings.COGNITO_IDENTITY_PROVIDERS = []
+    assert app_client.get("/accounts/sign-in/")["Location"] == "/oidc/authenticate/"
+    home = app_client.get("/").content.decode()
+    # Home and header: one click from the app to Cognito's page (sign-up and reset stay links).
+    assert home.count('href="/oidc/authenticate/"') == 2
+    assert 'href="/accounts/sign-up/"' in home and 'href="/accounts/forgot-password/"' in home
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def test_a_bad_file_uploaded_directly_is_refused_and_deleted(person, keys_under)
     assert post_to_s3(presigned, test_images.HTML).status_code == 204
     done = post_json(client, "/me/avatar/upload/done/", {"key": presigned["key"]})
     assert done.status_code == HTTPStatus.BAD_REQUEST
-    assert "not a JPEG, PNG, WebP or GIF" in done.json()["error"]
+    assert "not a JPEG, PNG, WebP, GIF or HEIC" in done.json()["error"]
     profile = profile_of(email)
     assert profile.avatar_key == ""
     assert keys_under(f"protected/{profile.identity_id}/") == []

@@ -134,7 +134,7 @@ def test_a_few_fill_bytes_between_header_segments_are_accepted():
 def test_a_jpeg_start_followed_by_no_marker_at_all_is_not_an_image_and_pillow_never_reads_it(monkeypatch):
     monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Pillow read the file"))
     start = test_images.encoded("JPEG", (64, 64))[:20]  # SOI and the JFIF APP0 segment
-    with pytest.raises(ImageRefused, match=r"^This file is not a JPEG, PNG, WebP or GIF image\.$"):
+    with pytest.raises(ImageRefused, match=r"^This file is not a JPEG, PNG, WebP, GIF or HEIC image\.$"):
         avatar_renditions(data=start + b"\x00" * 100_000)
 
 

@@ -163,7 +163,7 @@ def test_the_app_presigns_only_image_types(person):
     for content_type in ("text/html", "image/svg+xml", "application/x-php", ""):
         response = post_json(client, "/me/avatar/upload/", {"content_type": content_type})
         assert response.status_code == HTTPStatus.BAD_REQUEST
-        assert "JPEG, PNG, WebP or GIF" in response.json()["error"]
+        assert "JPEG, PNG, WebP, GIF or HEIC" in response.json()["error"]
     assert client.post("/me/avatar/upload/", "garbage", content_type="application/json").status_code == 400
     assert client.get("/me/avatar/upload/").status_code == HTTPStatus.METHOD_NOT_ALLOWED
 

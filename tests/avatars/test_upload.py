@@ -189,17 +189,17 @@ def test_a_user_without_an_id_token_gets_a_clear_error(member):
 @pytest.mark.parametrize(
     ("name", "data", "content_type", "message"),
     [
-        ("page.jpg", test_images.HTML, "image/jpeg", "not a JPEG, PNG, WebP or GIF"),
-        ("shell.jpg", test_images.PHP, "image/jpeg", "not a JPEG, PNG, WebP or GIF"),
+        ("page.jpg", test_images.HTML, "image/jpeg", "not a JPEG, PNG, WebP, GIF or HEIC"),
+        ("shell.jpg", test_images.PHP, "image/jpeg", "not a JPEG, PNG, WebP, GIF or HEIC"),
         (
             "fake.jpg",
             b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + test_images.HTML,
             "image/jpeg",
-            "not a JPEG, PNG, WebP or GIF",
+            "not a JPEG, PNG, WebP, GIF or HEIC",
         ),
         ("bomb.png", "png_bomb", "image/png", "image is too large"),
         ("cut.jpg", "truncated", "image/jpeg", "could not be read"),
-        ("vector.svg", test_images.SVG, "image/svg+xml", "not a JPEG, PNG, WebP or GIF"),
+        ("vector.svg", test_images.SVG, "image/svg+xml", "not a JPEG, PNG, WebP, GIF or HEIC"),
         ("empty.jpg", b"", "image/jpeg", "empty"),
         ("exif.jpg", "huge_exif_jpeg", "image/jpeg", "too much metadata"),
         ("exif.png", "huge_exif_png", "image/png", "too much metadata"),

@@ -85,6 +85,10 @@ SEED_ONLY = {
     "identity_pool.roles.unauthenticated.RoleArn": "ARNs are per account",
     "iam_roles.moderator.RoleArn": "ARNs are per account",
     "s3.bucket": "names are per deployment",
+    "branding": (
+        "the hosted pages' look: on AWS a managed-login branding style (ManagedLoginVersion 2) or the "
+        "classic UI's UserPoolUICustomizationAttachment (CSS + logo); not in the template yet"
+    ),
     "user_pool.Policies.SignInPolicy": "e-mailed sign-in codes (EMAIL_OTP as a first factor): on AWS they"
     " need the Essentials tier, SES (EmailSendingAccount DEVELOPER) and managed login, which the"
     " template does not set up (README: E-mailed sign-in codes)",

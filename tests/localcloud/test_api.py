@@ -367,7 +367,7 @@ def test_totp_mfa_setup_and_challenge_in_api_and_hosted_ui(stack: Stack, new_sta
     assert page.status_code == HTTPStatus.OK
     assert 'name="code"' in page.text
     bad = submit(session, stack, page, code="000000" if totp.now() != "000000" else "111111")
-    assert "Invalid code" in bad.text
+    assert "That code is not right" in bad.text and "Invalid code received" not in bad.text
     # The API sign-in above took this step's code (taken once): the next step's is accepted too.
     good = submit(session, stack, bad, code=totp.at(time.time() + totp.interval))
     assert good.status_code == HTTPStatus.FOUND, good.text

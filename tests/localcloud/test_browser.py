@@ -1,4 +1,4 @@
-"""The hosted pages in a real browser: sign up, confirm with the outbox code, sign in."""
+"""The hosted pages in a real browser: sign up, confirm with the outbox code, and be signed in."""
 
 from __future__ import annotations
 
@@ -29,7 +29,14 @@ def test_sign_up_confirm_and_sign_in_on_hosted_pages(stack: Stack, page) -> None
     page.fill("input[name=name]", "Browser Person")
     page.fill("input[name='custom:college']", "Browser College")
     assert page.locator("input[name='custom:role']").count() == 0
+    # The pool's rules show before any failure and are ticked off while typing.
+    rules = page.locator("#signup-password-rules li[data-check]")
+    assert rules.count() == 5 and page.locator("#signup-password-rules li.met").count() == 0
     page.fill("input[name=password]", "weak")
+    met = page.locator("#signup-password-rules li.met").all_text_contents()
+    assert met == ["A lowercase letter (a–z) (done)"]
+    page.get_by_role("button", name="Show password").click()
+    assert page.locator("#signup-password").get_attribute("type") == "text"
     page.click("button[type=submit]")
     assert page.locator("#password-policy-errors").is_visible()
     assert "Password not long enough" in page.content()
@@ -39,16 +46,11 @@ def test_sign_up_confirm_and_sign_in_on_hosted_pages(stack: Stack, page) -> None
     page.wait_for_url("**/confirm?**")
     code = stack.latest_code(email)
     page.fill("input[name=code]", code)
-    page.click("button[name=confirm]")
-
-    page.wait_for_url("**/login?**")
-    assert "confirmed" in page.locator("#notice").inner_text()
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    # Whatever listens on the callback (the app's live server, or nothing), the browser's request
-    # to it carries the code: read it there (routes do not intercept redirect targets).
+    # The browser that signed up is signed in by its code, as on Cognito: straight to the callback.
+    # Whatever listens there (the app's live server, or nothing), the browser's request to it
+    # carries the code: read it there (routes do not intercept redirect targets).
     with page.expect_request(lambda request: request.url.startswith(CALLBACK_2)) as callback_request:
-        page.click("button[name=signInSubmitButton]")
+        page.click("button[name=confirm]")
     callback = {k: v[0] for k, v in parse_qs(urlsplit(callback_request.value.url).query).items()}
     assert callback["state"] == "browser-state"
     assert callback["code"]

@@ -60,7 +60,7 @@ def test_a_moderator_hides_a_profile_and_its_owner_sees_why(member, moderator):
     for viewer in (Client(), client_for(stranger)):
         assert viewer.get(f"/u/{profile.handle}/").status_code == HTTPStatus.NOT_FOUND
     directory = client_for(stranger).get("/people/", {"q": "Mallory"}).content.decode()
-    assert f"/u/{profile.handle}/" not in directory and "Nobody matches." in directory
+    assert f"/u/{profile.handle}/" not in directory and "No one matches “Mallory”" in directory
 
     # The owner sees that it is hidden, and why, on /me/ and on the page itself.
     me = client_for(owner).get("/me/").content.decode()

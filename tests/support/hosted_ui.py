@@ -77,8 +77,8 @@ def finish_sign_in(client: Client, callback_url: str) -> HttpResponseBase:
 
 def sign_in_as_alice(page, base_url: str) -> None:
     """In a Playwright page: the app's sign-in link, then alice's password on the hosted UI."""
-    page.goto(f"{base_url}/accounts/sign-in/")
-    page.get_by_role("link", name="Sign in", exact=True).last.click()
+    page.goto(f"{base_url}/")
+    page.get_by_role("link", name="Sign in", exact=True).first.click()
     page.fill("input[name=username]", "alice@example.com")
     page.fill("input[name=password]", "Alice-pass-1")
     page.locator("form:has(input[name=password]) [type=submit]").first.click()

@@ -180,3 +180,15 @@ def table_segment(marker: int, tables: int, *, largest: bool = False) -> bytes:
     else:
         table = b"\x00" + (bytes(16) + bytes(256) if largest else b"\x01" + bytes(15) + b"\x00")
     return jpeg_segment(marker, table * tables)
+
+
+def heic(width: int = 480, height: int = 320) -> bytes:
+    """A HEIC as iPhones save them (libheif through pillow-heif): red above blue, like jpeg()."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    image = Image.new("RGB", (width, height), (220, 20, 20))
+    image.paste((20, 20, 220), (0, height // 2, width, height))
+    buffer = io.BytesIO()
+    image.save(buffer, "HEIF", quality=70)
+    return buffer.getvalue()
