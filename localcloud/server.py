@@ -61,9 +61,7 @@ SPOOL_IN_MEMORY = 1024 * 1024
 _CHUNK = 64 * 1024
 # On every S3 response: an uploaded text/html object must not run as a page of any origin.
 S3_SECURITY_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
-WELL_KNOWN = re.compile(
-    r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>openid-configuration|jwks\.json)$"
-)
+WELL_KNOWN = faults.WELL_KNOWN
 
 
 class LocalCloud:
