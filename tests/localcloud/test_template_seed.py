@@ -211,3 +211,91 @@ def test_the_web_client_secret_is_read_from_the_pool(template_stack, monkeypatch
         endpoint_url=template_stack.base,
     )
     assert secret == env["COGNITO_CLIENT_SECRET"]
+
+
+# --- hostile templates: every one a TemplateError with a message, never a crash or a hang -------------
+POOL_ONLY = "Resources:\n  UserPool:\n    Type: AWS::Cognito::UserPool\n"
+LAUGHS = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\n" + POOL_ONLY
+DEEP = (
+    "Resources:\n  UserPool:\n    Type: AWS::Cognito::UserPool\n    Properties: {X: "
+    + "[" * 5000
+    + "]" * 5000
+    + "}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (LAUGHS, "anchors and aliases"),
+        ("x: &only 1\n" + POOL_ONLY, "anchors and aliases"),
+        (DEEP, "nested more than 100 deep"),
+        (
+            "Conditions:\n  A: !Condition B\n  B: !Condition A\n"
+            + POOL_ONLY.replace("Pool\n", "Pool\n    Condition: A\n"),
+            "circular Conditions",
+        ),
+        (POOL_ONLY + "    Properties: {X: !If [a]}\n", "Fn::If takes a list of 3"),
+        (POOL_ONLY + "    Properties: {X: !Select [x, [a]]}\n", "Fn::Select index 'x'"),
+        (POOL_ONLY + "    Properties: {X: !Select [3, [a]]}\n", "Fn::Select index '3'"),
+        (POOL_ONLY + '    Properties: {X: {"Fn::Sub": {a: b}}}\n', "Fn::Sub takes a list of 2"),
+        (POOL_ONLY + "    Properties: {X: !Sub [s, []]}\n", "Fn::Sub takes a string"),
+        (POOL_ONLY + "    Properties: {X: !Join [[], [a]]}\n", "delimiter must be a string"),
+        (POOL_ONLY + "    Properties: {X: !GetAtt [UserPool]}\n", "Fn::GetAtt takes a list of 2"),
+        (POOL_ONLY + "    Properties: {X: !Ref [a]}\n", "Ref takes a name"),
+        (POOL_ONLY + "    Properties: {X: !Equals [a]}\n", "Fn::Equals is not supported"),
+        (
+            "Conditions: {C: !Equals [a]}\n" + POOL_ONLY.replace("Pool\n", "Pool\n    Condition: C\n"),
+            "Fn::Equals takes a list of 2",
+        ),
+        ("Parameters: {P: null}\n" + POOL_ONLY, "parameter P: a declaration is a mapping"),
+        ("Parameters: [a]\n" + POOL_ONLY, "Parameters must be a mapping"),
+        ("Resources: {X: hello}\n", "resource X must be a mapping with a Type"),
+        ("Resources: {X: {Type: AWS::Cognito::UserPool, Properties: [a]}}\n", "Properties must be a mapping"),
+        (POOL_ONLY + "Outputs: {O: hello}\n", "output O must be a mapping"),
+    ],
+)
+def test_hostile_templates_are_refused_with_a_message(tmp_path, text, message):
+    with pytest.raises(TemplateError, match=message):
+        resolve(_template(tmp_path, text))
+
+
+def test_a_template_over_cloudformations_size_limit_is_refused(tmp_path):
+    path = _template(tmp_path, POOL_ONLY + "#" + "x" * (1024 * 1024) + "\n")
+    with pytest.raises(TemplateError, match="larger than CloudFormation's limit"):
+        resolve(path)
+
+
+LIST_AS_STRING = """
+Parameters:
+  Origins: {Type: CommaDelimitedList, Default: "https://a.example,https://b.example"}
+Resources:
+  UserPool:
+    Type: AWS::Cognito::UserPool
+    Properties: {X: %s}
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('!Sub "${Origins}/oidc/callback/"', r"Fn::Sub \$\{Origins\}: \['https://a.example'"),
+        ('!Sub ["${O}/cb", {O: !Ref Origins}]', r"Fn::Sub \$\{O\}: \[.*is not a string"),
+        ('!Join ["", [!Ref Origins, "/cb"]]', r"Fn::Join: \[.*is not a string"),
+        ('!Sub "${AWS::NoValue}"', "AWS::NoValue cannot be used as a string"),
+    ],
+)
+def test_a_list_or_no_value_where_a_string_is_needed_is_refused(tmp_path, value, message):
+    with pytest.raises(TemplateError, match=message):
+        resolve(_template(tmp_path, LIST_AS_STRING % value))
+
+
+def test_the_cli_prints_a_hostile_templates_error(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "localcloud", "--port", "0", "--data-dir", str(tmp_path / "d"),
+         "--template", str(_template(tmp_path, LAUGHS))],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "anchors and aliases" in done.stderr
+    assert "Traceback" not in done.stderr
