@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localcloud.s3 import policy as iam_policy
 from localcloud.template import intrinsics
 from localcloud.template.loader import TemplateError, load
 
@@ -340,6 +341,11 @@ class _Converter:
         if props.get("ManagedPolicyArns") or props.get("PermissionsBoundary"):
             raise TemplateError(f"{lid}: localcloud evaluates inline Policies only (no managed policies)")
         documents = [policy["PolicyDocument"] for policy in props.get("Policies", [])]
+        for document in documents:
+            try:
+                iam_policy.check(document, lid)
+            except iam_policy.PolicyError as exc:
+                raise TemplateError(str(exc)) from exc
         if len(documents) == 1:
             return {"RoleArn": arn, "Policy": documents[0]}
         statements = [s for document in documents for s in _as_list(document.get("Statement"))]

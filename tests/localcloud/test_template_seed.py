@@ -299,3 +299,17 @@ def test_the_cli_prints_a_hostile_templates_error(tmp_path):
     assert done.returncode == 1
     assert "anchors and aliases" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_role_policy_localcloud_cannot_read_is_refused_by_name(tmp_path):
+    text = TEMPLATE.read_text().replace(
+        "              - Sid: ReadProtectedAndPublic\n",
+        "              - Sid: NoPlainHttp\n                Effect: Deny\n                Action: ['s3:*']\n"
+        "                Resource: '*'\n                Condition: {Bool: {aws:SecureTransport: 'false'}}\n"
+        "              - Sid: ReadProtectedAndPublic\n",
+        1,
+    )
+    with pytest.raises(
+        TemplateError, match="AuthenticatedRole: statement 'NoPlainHttp': condition operator Bool"
+    ):
+        config_from_template(_template(tmp_path, text), LOCAL)
