@@ -42,7 +42,7 @@ from localcloud.keys import KeyStore
 from localcloud.s3.errors import S3Error, internal_error
 from localcloud.s3.gate import Gate, as_s3_error
 from localcloud.s3.sigv4 import SigV4Error
-from localcloud.store import Store
+from localcloud.store import StateError, Store
 from localcloud.userpool import (
     api,
     federation,  # noqa: F401 - registers the federation operations
@@ -95,7 +95,13 @@ class LocalCloud:
         # The fake Google/Facebook/Apple/OIDC providers (localcloud/idp), with their own state.
         clients = clients_from_config(config.identity_providers, idp_credentials)
         self.fake_idps = FakeIdPs(idp_credentials, clients, config.fake_identities)
-        self.identity = IdentityPool(config, data_dir, self.pool, self.client, self.keys)
+        # The identity pool accepts ID tokens of the clients its CognitoIdentityProviders list
+        # (identity_pool.clients, by name; the web client when the config names none).
+        names = config.identity_pool.get("clients") or [config.app_client["ClientName"]]
+        pool_clients = [client_named(self.pool, str(name)) for name in names]
+        if None in pool_clients:
+            raise StateError(f"identity_pool.clients {names}: not every one is a client of the user pool")
+        self.identity = IdentityPool(config, data_dir, self.pool, pool_clients, self.keys)
         from localcloud.s3 import seed as s3_seed
 
         self.bucket = s3_seed.seed(config)

@@ -75,9 +75,11 @@ def _access_key_id() -> str:
 
 
 class IdentityPool:
-    """One identity pool whose only provider is the seeded user pool's app client."""
+    """One identity pool whose provider is the seeded user pool, for the clients the config lists."""
 
-    def __init__(self, config: Config, data_dir: Path, user_pool: Any, client: Any, keys: KeyStore) -> None:
+    def __init__(
+        self, config: Config, data_dir: Path, user_pool: Any, clients: list[Any], keys: KeyStore
+    ) -> None:
         """Load (or create) the state file and take the pool's settings from the config."""
         spec = config.identity_pool
         self.region = config.region
@@ -89,7 +91,7 @@ class IdentityPool:
         self.user_pool = user_pool
         # Cognito's provider name is the issuer without its scheme.
         self.providers: dict[str, set[str]] = {
-            f"cognito-idp.{user_pool.region}.amazonaws.com/{user_pool.id}": {client.id}
+            f"cognito-idp.{user_pool.region}.amazonaws.com/{user_pool.id}": {client.id for client in clients}
         }
         self.path = data_dir / STATE_FILE
         self._lock = threading.RLock()

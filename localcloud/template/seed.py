@@ -149,6 +149,65 @@ KINDS: dict[str, Kind] = {
 }
 
 
+# The properties of each type that localcloud honours, and those it ignores because they change
+# nothing it can observe (each with the reason). Any other property stops seeding, by name: a
+# LambdaConfig trigger or UserPoolAddOns would make AWS behave in ways localcloud would not.
+HONOURED: dict[str, frozenset[str]] = {
+    "AWS::Cognito::UserPool": frozenset({
+        "UserPoolName", "UsernameAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
+        "VerificationMessageTemplate", "Schema", "Policies", "MfaConfiguration", "EnabledMfas",
+        "AccountRecoverySetting", "UserAttributeUpdateSettings",
+    }),
+    "AWS::Cognito::UserPoolDomain": frozenset({"UserPoolId", "Domain", "ManagedLoginVersion"}),
+    "AWS::Cognito::UserPoolClient": frozenset({
+        "UserPoolId", "ClientName", "GenerateSecret", "AllowedOAuthFlowsUserPoolClient",
+        "AllowedOAuthFlows", "AllowedOAuthScopes", "SupportedIdentityProviders", "CallbackURLs",
+        "LogoutURLs", "ExplicitAuthFlows", "ReadAttributes", "WriteAttributes", "AccessTokenValidity",
+        "IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits", "EnableTokenRevocation",
+        "PreventUserExistenceErrors",
+    }),
+    "AWS::Cognito::UserPoolGroup": frozenset({"UserPoolId", "GroupName", "Description", "Precedence"}),
+    "AWS::Cognito::UserPoolIdentityProvider": frozenset({
+        "UserPoolId", "ProviderName", "ProviderType", "ProviderDetails", "AttributeMapping", "IdpIdentifiers",
+    }),
+    "AWS::Cognito::IdentityPool": frozenset({
+        "IdentityPoolName", "AllowUnauthenticatedIdentities", "AllowClassicFlow", "CognitoIdentityProviders",
+    }),
+    "AWS::Cognito::IdentityPoolRoleAttachment": frozenset({"IdentityPoolId", "Roles", "RoleMappings"}),
+    "AWS::IAM::Role": frozenset({"RoleName", "Policies", "ManagedPolicyArns", "PermissionsBoundary"}),
+    "AWS::S3::Bucket": frozenset({"BucketName", "CorsConfiguration", "LifecycleConfiguration"}),
+    "AWS::S3::BucketPolicy": frozenset({"Bucket", "PolicyDocument"}),
+}  # fmt: skip
+IGNORED: dict[str, dict[str, str]] = {
+    "AWS::Cognito::UserPool": {
+        "DeletionProtection": "localcloud deletes nothing on its own; a stack update is AWS's concern",
+    },
+    "AWS::IAM::Role": {
+        "Description": "a comment",
+        "AssumeRolePolicyDocument": "localcloud's identity pool is the only one that hands out its roles",
+    },
+    "AWS::S3::Bucket": {
+        "BucketEncryption": "encryption at rest is invisible to S3's clients",
+        "OwnershipControls": "localcloud refuses ACLs whatever the setting (BucketOwnerEnforced)",
+        "PublicAccessBlockConfiguration": "localcloud has no public access to block: every call is signed",
+    },
+}
+
+
+def _check_properties(template: dict[str, Any], path: Path) -> None:
+    """TemplateError naming every property localcloud would neither honour nor safely ignore."""
+    refused = []
+    for lid, resource in template["Resources"].items():
+        kind = resource["Type"]
+        known = HONOURED.get(kind, frozenset()) | set(IGNORED.get(kind, {}))
+        refused += [f"{lid}.{name}" for name in sorted(set(resource.get("Properties") or {}) - known)]
+    if refused:
+        raise TemplateError(
+            f"{path}: localcloud cannot honour propert(ies) {', '.join(refused)} (it would behave "
+            "unlike AWS: no Lambda triggers, no advanced security, ...); remove them to seed localcloud"
+        )
+
+
 def resolve(
     path: Path,
     parameters: dict[str, str] | None = None,
@@ -166,6 +225,7 @@ def resolve(
             f"{path}: localcloud cannot seed resource type(s) {', '.join(unknown)}; "
             f"it understands {', '.join(sorted(KINDS))}"
         )
+    _check_properties(template, path)
     values = intrinsics.parameter_values(template, parameters or {})
     context = _Context(template, region, stack_name)
     pseudo = {

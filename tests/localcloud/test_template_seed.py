@@ -15,7 +15,16 @@ from localcloud.config import Config
 from localcloud.template.loader import TemplateError
 from localcloud.template.seed import config_from_template, resolve
 from project.integrations.cognito import client_secret
-from tests.support.localcloud import ALICE, CALLBACK, ROOT, code_for, exchange, s3_person, start_stack
+from tests.support.localcloud import (
+    ALICE,
+    CALLBACK,
+    ROOT,
+    code_for,
+    exchange,
+    s3_person,
+    spa_id_token,
+    start_stack,
+)
 
 TEMPLATE = ROOT / "infra" / "template.yaml"
 LOCAL = {"AppOrigins": "http://localhost:8000,http://localhost:8001", "SpaOrigins": "http://localhost:5173"}
@@ -96,10 +105,13 @@ def test_a_parameter_without_default_must_be_given():
             "AWS::SQS::Queue",
         ),
         (
-            "  G:\n    Type: AWS::Cognito::UserPoolGroup\n    Properties: {X: !FindInMap [a, b, c]}\n",
+            "  G:\n    Type: AWS::Cognito::UserPoolGroup\n    Properties: {GroupName: !FindInMap [a, b]}\n",
             "Fn::FindInMap",
         ),
-        ("  G:\n    Type: AWS::Cognito::UserPoolGroup\n    Properties: {X: !Ref Nowhere}\n", "'Nowhere'"),
+        (
+            "  G:\n    Type: AWS::Cognito::UserPoolGroup\n    Properties: {Description: !Ref Nowhere}\n",
+            "'Nowhere'",
+        ),
         ("  P2:\n    Type: AWS::Cognito::UserPool\n", "exactly one user pool"),
     ],
 )
@@ -217,7 +229,7 @@ def test_the_web_client_secret_is_read_from_the_pool(template_stack, monkeypatch
 POOL_ONLY = "Resources:\n  UserPool:\n    Type: AWS::Cognito::UserPool\n"
 LAUGHS = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\n" + POOL_ONLY
 DEEP = (
-    "Resources:\n  UserPool:\n    Type: AWS::Cognito::UserPool\n    Properties: {X: "
+    "Resources:\n  UserPool:\n    Type: AWS::Cognito::UserPool\n    Properties: {UserPoolName: "
     + "[" * 5000
     + "]" * 5000
     + "}\n"
@@ -235,15 +247,15 @@ DEEP = (
             + POOL_ONLY.replace("Pool\n", "Pool\n    Condition: A\n"),
             "circular Conditions",
         ),
-        (POOL_ONLY + "    Properties: {X: !If [a]}\n", "Fn::If takes a list of 3"),
-        (POOL_ONLY + "    Properties: {X: !Select [x, [a]]}\n", "Fn::Select index 'x'"),
-        (POOL_ONLY + "    Properties: {X: !Select [3, [a]]}\n", "Fn::Select index '3'"),
-        (POOL_ONLY + '    Properties: {X: {"Fn::Sub": {a: b}}}\n', "Fn::Sub takes a list of 2"),
-        (POOL_ONLY + "    Properties: {X: !Sub [s, []]}\n", "Fn::Sub takes a string"),
-        (POOL_ONLY + "    Properties: {X: !Join [[], [a]]}\n", "delimiter must be a string"),
-        (POOL_ONLY + "    Properties: {X: !GetAtt [UserPool]}\n", "Fn::GetAtt takes a list of 2"),
-        (POOL_ONLY + "    Properties: {X: !Ref [a]}\n", "Ref takes a name"),
-        (POOL_ONLY + "    Properties: {X: !Equals [a]}\n", "Fn::Equals is not supported"),
+        (POOL_ONLY + "    Properties: {UserPoolName: !If [a]}\n", "Fn::If takes a list of 3"),
+        (POOL_ONLY + "    Properties: {UserPoolName: !Select [x, [a]]}\n", "Fn::Select index 'x'"),
+        (POOL_ONLY + "    Properties: {UserPoolName: !Select [3, [a]]}\n", "Fn::Select index '3'"),
+        (POOL_ONLY + '    Properties: {UserPoolName: {"Fn::Sub": {a: b}}}\n', "Fn::Sub takes a list of 2"),
+        (POOL_ONLY + "    Properties: {UserPoolName: !Sub [s, []]}\n", "Fn::Sub takes a string"),
+        (POOL_ONLY + "    Properties: {UserPoolName: !Join [[], [a]]}\n", "delimiter must be a string"),
+        (POOL_ONLY + "    Properties: {UserPoolName: !GetAtt [UserPool]}\n", "Fn::GetAtt takes a list of 2"),
+        (POOL_ONLY + "    Properties: {UserPoolName: !Ref [a]}\n", "Ref takes a name"),
+        (POOL_ONLY + "    Properties: {UserPoolName: !Equals [a]}\n", "Fn::Equals is not supported"),
         (
             "Conditions: {C: !Equals [a]}\n" + POOL_ONLY.replace("Pool\n", "Pool\n    Condition: C\n"),
             "Fn::Equals takes a list of 2",
@@ -272,7 +284,7 @@ Parameters:
 Resources:
   UserPool:
     Type: AWS::Cognito::UserPool
-    Properties: {X: %s}
+    Properties: {UserPoolName: %s}
 """
 
 
@@ -313,3 +325,30 @@ def test_a_role_policy_localcloud_cannot_read_is_refused_by_name(tmp_path):
         TemplateError, match="AuthenticatedRole: statement 'NoPlainHttp': condition operator Bool"
     ):
         config_from_template(_template(tmp_path, text), LOCAL)
+
+
+def test_the_identity_pool_accepts_every_client_the_template_lists(template_stack):
+    """CognitoIdentityProviders lists the web and the SPA client: ID tokens of both get credentials."""
+    spa = s3_person(template_stack, spa_id_token(template_stack, *ALICE))
+    own = f"protected/{spa.identity_id}/avatars/spa.webp"
+    spa.s3.put_object(Bucket=template_stack.bucket, Key=own, Body=b"x")
+    code, _ = code_for(template_stack, *ALICE)
+    web = s3_person(template_stack, exchange(template_stack, code).json()["id_token"])
+    assert web.identity_id == spa.identity_id  # one user, one identity, whichever client signed in
+
+
+@pytest.mark.parametrize(
+    ("property_text", "named"),
+    [
+        (
+            "      LambdaConfig: {PreSignUp: arn:aws:lambda:us-east-1:123456789012:function:f}\n",
+            "UserPool.LambdaConfig",
+        ),
+        ("      UserPoolAddOns: {AdvancedSecurityMode: ENFORCED}\n", "UserPool.UserPoolAddOns"),
+        ("      EmailConfiguration: {EmailSendingAccount: DEVELOPER}\n", "UserPool.EmailConfiguration"),
+    ],
+)
+def test_a_property_localcloud_cannot_honour_is_refused_by_name(tmp_path, property_text, named):
+    text = MINIMAL.replace("      Schema:", property_text + "      Schema:", 1)
+    with pytest.raises(TemplateError, match=f"cannot honour propert\\(ies\\) {named}"):
+        config_from_template(_template(tmp_path, text))
