@@ -138,6 +138,7 @@ KINDS: dict[str, Kind] = {
             "RoleId": lambda c, lid: placeholder(f"{lid}RoleId"),
         },
     ),
+    "AWS::S3::BucketPolicy": Kind(ref=lambda c, lid: placeholder(lid)),
     "AWS::S3::Bucket": Kind(
         ref=_bucket_name,
         attributes={
@@ -294,7 +295,20 @@ class _Converter:
             config["identity_providers"] = providers
         config.update(self._identity_pool())
         config.update(self._bucket())
+        self._check_bucket_policies(config.get("s3", {}).get("bucket"))
         return config
+
+    def _check_bucket_policies(self, bucket: str | None) -> None:
+        """Bucket policies: only the plain-HTTP Deny, which localcloud's loopback HTTP stands in for."""
+        for lid, props in self.resolved.of_type("AWS::S3::BucketPolicy").items():
+            if bucket is None or props.get("Bucket") != bucket:
+                raise TemplateError(f"{lid}: Bucket must be a Ref to the template's bucket")
+            for statement in _as_list((props.get("PolicyDocument") or {}).get("Statement")):
+                if not _denies_plain_http(statement):
+                    raise TemplateError(
+                        f"{lid}: localcloud evaluates no bucket policy; it accepts only statements that "
+                        f"deny every request when aws:SecureTransport is false, not {statement!r}"
+                    )
 
     def _in_pool(self, kind: str) -> dict[str, dict[str, Any]]:
         """Resources of AWS::Cognito::<kind>, each checked to belong to the one user pool."""
@@ -347,6 +361,10 @@ class _Converter:
         provider = f"cognito-idp.{self.resolved.region}.amazonaws.com/{placeholder(self.pool_id)}"
         clients = []
         for entry in props.get("CognitoIdentityProviders", []):
+            if entry.get("ServerSideTokenCheck") not in (None, False, "false"):
+                raise TemplateError(
+                    f"{lid}: localcloud does not emulate ServerSideTokenCheck (leave it false)"
+                )
             if entry.get("ProviderName") != provider:
                 raise TemplateError(f"{lid}: provider {entry.get('ProviderName')!r} is not the user pool")
             clients.append(self._client_name(entry.get("ClientId", ""), lid))
@@ -437,6 +455,18 @@ _CORS_KEYS = {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds", "Id"
 def cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """A CloudFormation CorsRule in PutBucketCors shape."""
     return {_CORS_KEYS.get(key, key): value for key, value in rule.items()}
+
+
+def _denies_plain_http(statement: Any) -> bool:
+    """Whether a bucket-policy statement is the usual Deny of every request without TLS."""
+    return (
+        isinstance(statement, dict)
+        and set(statement) <= {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}
+        and statement.get("Effect") == "Deny"
+        and statement.get("Principal") in ("*", {"AWS": "*"})
+        and _as_list(statement.get("Action")) == ["s3:*"]
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    )
 
 
 def _without_pool(properties: dict[str, Any]) -> dict[str, Any]:

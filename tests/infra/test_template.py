@@ -125,7 +125,28 @@ def test_the_bucket_is_private(template):
         "RestrictPublicBuckets": True,
     }
     assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    assert not template.of_type("AWS::S3::BucketPolicy")
+    # A bucket policy may only take away: no statement of it grants anything.
+    statements = [
+        statement
+        for policy in template.of_type("AWS::S3::BucketPolicy").values()
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert statements and all(statement["Effect"] == "Deny" for statement in statements)
+
+
+def test_the_bucket_refuses_plain_http(template):
+    (policy,) = template.of_type("AWS::S3::BucketPolicy").values()
+    assert policy["Bucket"] == template.reference("AvatarBucket", None)
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    arn = template.reference("AvatarBucket", "Arn")
+    assert sorted(statement["Resource"]) == [arn, f"{arn}/*"]
+
+
+def test_a_changed_email_waits_for_its_code(template):
+    pool = template.resources["UserPool"]["Properties"]
+    assert pool["UserAttributeUpdateSettings"] == {"AttributesRequireVerificationBeforeUpdate": ["email"]}
 
 
 def test_abandoned_raw_uploads_expire(template):

@@ -352,3 +352,33 @@ def test_a_property_localcloud_cannot_honour_is_refused_by_name(tmp_path, proper
     text = MINIMAL.replace("      Schema:", property_text + "      Schema:", 1)
     with pytest.raises(TemplateError, match=f"cannot honour propert\\(ies\\) {named}"):
         config_from_template(_template(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            "{Effect: Allow, Principal: '*', Action: 's3:GetObject', Resource: '*'}",
+            "evaluates no bucket policy",
+        ),
+        (
+            "{Effect: Deny, Principal: '*', Action: 's3:*', Resource: '*',"
+            " Condition: {Bool: {aws:SecureTransport: 'true'}}}",
+            "evaluates no bucket policy",
+        ),
+    ],
+)
+def test_a_bucket_policy_other_than_the_plain_http_deny_is_refused(tmp_path, statement, message):
+    text = TEMPLATE.read_text().replace(
+        "          - Sid: DenyInsecureTransport\n",
+        f"          - {statement}\n          - Sid: DenyInsecureTransport\n",
+        1,
+    )
+    with pytest.raises(TemplateError, match=message):
+        config_from_template(_template(tmp_path, text), LOCAL)
+
+
+def test_server_side_token_check_is_refused(tmp_path):
+    text = TEMPLATE.read_text().replace("ServerSideTokenCheck: false", "ServerSideTokenCheck: true", 1)
+    with pytest.raises(TemplateError, match="does not emulate ServerSideTokenCheck"):
+        config_from_template(_template(tmp_path, text), LOCAL)
