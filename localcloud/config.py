@@ -174,6 +174,18 @@ class Config:
         return dict(self.raw.get("identity_pool") or {})
 
     @property
+    def iam_roles(self) -> dict[str, dict[str, Any]]:
+        """Further IAM roles the identity pool may hand out: name → {RoleArn, Policy}."""
+        roles = self.raw.get("iam_roles") or {}
+        return {k: v for k, v in roles.items() if not k.startswith("_") and isinstance(v, dict)}
+
+    def role_mappings(self, *, client_name: str) -> list[dict[str, Any]]:
+        """The seeded RoleMappings entry (RoleMapping shape) for the app client of that name, if any."""
+        mappings = self.raw.get("identity_pool_role_mappings") or {}
+        mapping = mappings.get(client_name)
+        return [mapping] if isinstance(mapping, dict) else []
+
+    @property
     def credentials_seconds(self) -> int:
         """Lifetime of identity-pool credentials (Cognito: 1 hour, fixed)."""
         return int(self.identity_pool.get("credentials_seconds", 3600))

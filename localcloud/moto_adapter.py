@@ -131,3 +131,16 @@ def forget_id_token(pool: CognitoIdpUserPool, token: str) -> None:
 def user_pool_id(user: CognitoIdpUser) -> str:
     """The id of the pool a user belongs to."""
     return str(user.user_pool_id)
+
+
+# --- cognito-idp: groups ----------------------------------------------------------------------------
+class GroupRole(NamedTuple):
+    """A group's IAM role and precedence, as CreateGroup/UpdateGroup set them (None: not set)."""
+
+    role_arn: str | None
+    precedence: int | None
+
+
+def group_roles(user: CognitoIdpUser) -> list[GroupRole]:
+    """The role and precedence of every group the user belongs to (moto's group attributes)."""
+    return [GroupRole(group.role_arn or None, group.precedence) for group in user.groups]

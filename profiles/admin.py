@@ -7,38 +7,10 @@ from django.forms.models import BaseInlineFormSet
 
 from profiles import services
 from profiles.forms import ChangedFieldsForm, HandleField, add_text_validators
-from profiles.models import RESERVED_HANDLES, Profile
-from project import roles
-
-
-def role_field(*, current: str) -> forms.ChoiceField:
-    """The role, picked from the closed list (project/roles.py), never typed.
-
-    A stored value no longer in the list (saved before the list existed) stays offered, marked,
-    so an edit of another field keeps it; the next sign-in drops it (no role).
-    """
-    choices = roles.role_choices()
-    if current and roles.role_from_value(current) is None:
-        choices.append((current, f"{current} (not a known role)"))
-    return forms.ChoiceField(
-        choices=choices,
-        required=False,
-        help_text="Written to the user's custom:role in Cognito; it takes effect at their next sign-in.",
-    )
-
-
-def may_set_roles(request) -> bool:
-    """Superusers, and staff whose own verified role (taken from their token at sign-in) is admin."""
-    user = request.user
-    if user.is_superuser:
-        return True
-    profile = Profile.objects.filter(user_id=user.pk).only("role").first()
-    return user.is_staff and profile is not None and roles.role_from_value(profile.role) == roles.ADMIN
+from profiles.models import RESERVED_HANDLES, Moderation, Profile
 
 
 class ProfileAdminForm(ChangedFieldsForm):
-    # Set per request by the admin (get_form / get_formset): whether the role field is editable.
-    may_set_roles = False
     # The version the admin loaded: a save over someone else's newer edit is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     website = forms.URLField(max_length=200, required=False, assume_scheme="https")
@@ -52,10 +24,6 @@ class ProfileAdminForm(ChangedFieldsForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["version"] = self.instance.version
-        self.fields["role"] = role_field(current=self.instance.role)
-        # Roles are set by administrators only (the same rule as the operator console,
-        # accounts/operators.py): a moderator who is staff sees the role but cannot change it.
-        self.fields["role"].disabled = not self.may_set_roles
         add_text_validators(self)
 
     def clean_handle(self) -> str:
@@ -80,16 +48,22 @@ class ProfileAdmin(admin.ModelAdmin):
     list_display = ("display_name", "handle", "college", "role", "visibility", "sync_pending", "updated_at")
     list_filter = ("role", "visibility", "sync_pending", "user__is_staff", "user__groups")
     search_fields = ("display_name", "handle", "college", "user__email")
-    readonly_fields = ("user", "cognito_sub", "sync_pending", "sync_error", "created_at", "updated_at")
+    # The role is shown, never edited here: it is the copy of custom:role from the user's last
+    # sign-in, and only the operator console's "Set role" writes custom:role (services.ADMIN_FIELDS).
+    readonly_fields = (
+        "user",
+        "cognito_sub",
+        "role",
+        "sync_pending",
+        "sync_error",
+        "created_at",
+        "updated_at",
+    )
     list_select_related = ("user",)
 
     @admin.display(description="Cognito sub")
     def cognito_sub(self, profile: Profile) -> str:
         return profile.user.cognito_sub or "—"
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = type(self.form.__name__, (self.form,), {"may_set_roles": may_set_roles(request)})
-        return super().get_form(request, obj, change, **kwargs)
 
     def has_add_permission(self, request) -> bool:
         return False  # profiles are made at first sign-in
@@ -112,6 +86,25 @@ class ProfileAdmin(admin.ModelAdmin):
             return
         if not updated.synced:
             messages.warning(request, "Saved here; Cognito is unreachable, the change will be retried.")
+
+
+@admin.register(Moderation)
+class ModerationAdmin(admin.ModelAdmin):
+    """The moderation log, read-only: moderators act on the site (/moderation/), not here."""
+
+    list_display = ("created_at", "actor_email", "actor_role", "action", "profile", "reason")
+    list_filter = ("action", "actor_role")
+    search_fields = ("actor_email", "profile__handle", "profile__display_name", "reason")
+    list_select_related = ("profile",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ProfileInlineFormSet(BaseInlineFormSet):
@@ -138,10 +131,9 @@ class ProfileInline(admin.StackedInline):
     formset = ProfileInlineFormSet
     can_delete = False
     extra = 0
-    readonly_fields = ("sync_pending", "sync_error")
+    readonly_fields = ("role", "sync_pending", "sync_error")
 
     def get_formset(self, request, obj=None, **kwargs):
-        kwargs["form"] = type(self.form.__name__, (self.form,), {"may_set_roles": may_set_roles(request)})
         formset = super().get_formset(request, obj, **kwargs)
         # The services need who is saving (for the admin's messages).
         return type(formset.__name__, (formset,), {"request": request, "admin_site": self.admin_site})

@@ -7,7 +7,14 @@ def grant_staff_group_permissions(sender, **kwargs) -> None:
     from django.conf import settings
     from django.contrib.auth.models import Group, Permission
 
-    codenames = ["view_user", "change_user", "view_profile", "change_profile", "view_group"]
+    codenames = [
+        "view_user",
+        "change_user",
+        "view_profile",
+        "change_profile",
+        "view_group",
+        "view_moderation",
+    ]
     permissions = Permission.objects.filter(
         codename__in=codenames, content_type__app_label__in=["accounts", "profiles", "auth"]
     )

@@ -11,6 +11,7 @@ identity-pool calls at will, for no gain — every guest has the same read-only 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
@@ -40,10 +41,23 @@ def _fresh(credentials: Credentials) -> bool:
     return credentials.expiration - time.time() > settings.IDENTITY_CREDENTIALS_MARGIN
 
 
+def _token_tag(id_token: str) -> str:
+    """Which ID token credentials were issued for (not the token itself: a digest)."""
+    return hashlib.sha256(id_token.encode()).hexdigest()[:32]
+
+
 def _cached(request: HttpRequest, owner: Any) -> Credentials | None:
-    """The session's credentials if they belong to `owner` (a user pk) and are fresh."""
+    """The session's credentials if they belong to `owner` (a user pk) and are fresh.
+
+    They must also come from the session's current ID token: the identity pool's role mapping
+    chose their IAM role from that token's claims (custom:role), so a new token (a sign-in, a
+    refresh after a role change) gets credentials of its own.
+    """
     data = request.session.get(SESSION_CREDENTIALS)
     if not isinstance(data, dict) or data.get("owner") != owner:
+        return None
+    id_token = request.session.get(ID_TOKEN)
+    if not isinstance(id_token, str) or data.get("token") != _token_tag(id_token):
         return None
     try:
         credentials = Credentials.from_dict(data)
@@ -52,8 +66,12 @@ def _cached(request: HttpRequest, owner: Any) -> Credentials | None:
     return credentials if _fresh(credentials) else None
 
 
-def _remember(request: HttpRequest, owner: Any, credentials: Credentials) -> None:
-    request.session[SESSION_CREDENTIALS] = {**credentials.as_dict(), "owner": owner}
+def _remember(request: HttpRequest, owner: Any, credentials: Credentials, id_token: str) -> None:
+    request.session[SESSION_CREDENTIALS] = {
+        **credentials.as_dict(),
+        "owner": owner,
+        "token": _token_tag(id_token),
+    }
 
 
 def _id_token(request: HttpRequest) -> str:
@@ -84,7 +102,7 @@ def user_credentials(*, request: HttpRequest, profile: Profile | None = None) ->
     except identity_pool.IdentityPoolUnavailable as exc:
         logger.warning("identity pool unavailable: %s", exc)
         raise CredentialsUnavailable("The storage service is unavailable. Please try again shortly.") from exc
-    _remember(request, user.pk, credentials)
+    _remember(request, user.pk, credentials, id_token)
     return credentials
 
 

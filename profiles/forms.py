@@ -143,3 +143,20 @@ class AvatarForm(forms.Form):
             return images.avatar_renditions(data=upload.read())
         except images.ImageRefused as exc:
             raise forms.ValidationError(str(exc)) from None
+
+
+class ModerationForm(forms.Form):
+    """Why a moderator acts: shown to the profile's owner and kept in the log."""
+
+    reason = forms.CharField(
+        label="Reason (shown to the member)",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[multi_line_text],
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not text.has_visible(reason):
+            raise forms.ValidationError("Please say why: the member will read it.")
+        return reason

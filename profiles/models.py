@@ -55,6 +55,12 @@ class Profile(models.Model):
     sync_error = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by a moderator (profiles.moderation): a hidden profile is gone from the directory and its
+    # public page for everyone but its owner (who sees why) and moderators.
+    hidden_at = models.DateTimeField(null=True, blank=True, editable=False)
+    hidden_reason = models.CharField(max_length=500, blank=True, editable=False)
+    # When a moderator last acted on this profile: /me/ reads the log only for profiles that have one.
+    moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [
@@ -71,3 +77,32 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} (@{self.handle})"
+
+
+class Moderation(models.Model):
+    """One moderator action on a profile: who, whom, what, when and why (kept, never edited)."""
+
+    class Action(models.TextChoices):
+        REMOVE_AVATAR = "remove_avatar", "Picture removed"
+        HIDE = "hide", "Profile hidden"
+        UNHIDE = "unhide", "Profile shown again"
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="moderations")
+    # The moderator; the row outlives their account (SET_NULL), their e-mail and role stay in it.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="moderations_made"
+    )
+    actor_email = models.EmailField("moderator's e-mail")
+    actor_role = models.CharField("moderator's role", max_length=64)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reason = models.CharField(max_length=500)
+    # For a removed picture: the key stem it had (the objects are deleted).
+    avatar_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["profile", "-created_at"], name="moderation_profile_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.profile_id} by {self.actor_email}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 
-from profiles.models import HANDLE_RE, Profile
+from profiles.models import HANDLE_RE, Moderation, Profile
+from project import roles
 
 HANDLE_PATTERN = re.compile(HANDLE_RE)
 
@@ -32,18 +33,47 @@ def profile_get_current(*, pk: int) -> Profile:
 
 
 def profile_get_for_viewer(*, handle: str, viewer) -> Profile | None:
-    """The profile at /u/<handle>/, or None when it does not exist or the viewer may not see it."""
+    """The profile at /u/<handle>/, or None when it does not exist or the viewer may not see it.
+
+    The profile comes with `viewer_role` (the viewer's own role, in the same query): a profile
+    hidden by a moderator is seen only by its owner and by those who may moderate.
+    """
     if not HANDLE_PATTERN.fullmatch(handle.lower()):
         return None  # not a handle at all (and nothing odd, such as a NUL, reaches the database)
-    profile = Profile.objects.select_related("user").filter(handle=handle.lower()).first()
+    profiles = Profile.objects.select_related("user").filter(handle=handle.lower())
+    if viewer.is_authenticated:
+        own_role = Profile.objects.filter(user_id=viewer.pk).values("role")[:1]
+        profiles = profiles.annotate(viewer_role=Subquery(own_role))
+    profile = profiles.first()
     if profile is None or not profile_visible_to(profile=profile, viewer=viewer):
+        return None
+    profile.viewer_role = roles.role_from_value(getattr(profile, "viewer_role", None))
+    if profile.hidden_at and viewer.pk != profile.user_id and not roles.can_moderate(profile.viewer_role):
         return None
     return profile
 
 
+def moderations_for_profile(*, profile: Profile) -> list[Moderation]:
+    """What moderators did to this profile, newest first (none read when it was never moderated)."""
+    if profile.moderated_at is None:
+        return []
+    return list(Moderation.objects.filter(profile=profile)[:50])
+
+
+def moderation_log(*, limit: int = 50) -> list[Moderation]:
+    """The latest moderations of any profile, with the profile (for the moderators' page)."""
+    return list(Moderation.objects.select_related("profile")[:limit])
+
+
+def profiles_hidden(*, limit: int = 200) -> list[Profile]:
+    """Profiles hidden by moderators, most recently hidden first."""
+    return list(Profile.objects.filter(hidden_at__isnull=False).order_by("-hidden_at")[:limit])
+
+
 def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:
     """Profiles a signed-in viewer may see, matching name, handle or college (trigram-indexed)."""
-    profiles = Profile.objects.all()
+    # Hidden by a moderator: out of the directory for everyone (moderators list them on /moderation/).
+    profiles = Profile.objects.filter(hidden_at__isnull=True)
     if not viewer.is_staff:
         profiles = profiles.filter(~Q(visibility=Profile.Visibility.PRIVATE) | Q(user_id=viewer.pk))
     # Printable text only: a NUL or a lone surrogate would make Postgres refuse the query.

@@ -32,7 +32,11 @@ EDITABLE_FIELDS = (
     "website",
     "visibility",
 )
-ADMIN_FIELDS = (*EDITABLE_FIELDS, "role")
+# What the profile admin saves: the user's fields, never the role. The profile's `role` is a copy
+# of `custom:role` taken from the verified token at each sign-in; the only writer of custom:role is
+# the operator console's "Set role" (accounts/operators.py). A push from this copy would undo a
+# demotion made in Cognito since the user's last sign-in.
+ADMIN_FIELDS = EDITABLE_FIELDS
 # Session flag: this browser's last push to Cognito failed; the next request retries it.
 SYNC_PENDING = "profile_sync_pending"
 
@@ -142,8 +146,8 @@ def profile_update(
 ) -> ProfileUpdated:
     """The one way an edit is saved: save (optimistic lock), push to Cognito, mark pending, re-key.
 
-    Users edit EDITABLE_FIELDS (the role is ignored) and push with their own access token;
-    administrators (`as_admin`) edit ADMIN_FIELDS and push with the admin API, role included.
+    Users edit EDITABLE_FIELDS and push with their own access token; administrators (`as_admin`)
+    edit ADMIN_FIELDS and push with the admin API. The role is never saved nor pushed here.
     With a browser `request`, a failed push flags the session for a retry on its next request,
     and a profile that became less visible moves its avatar to a new key (the user's identity
     credentials come from that session). Raises ProfileChangedMeanwhile if someone saved since
@@ -165,9 +169,7 @@ def profile_update(
         raise
     synced = True
     if needs_sync:
-        synced = profile_push_to_cognito(
-            profile=profile, access_token=None if as_admin else access_token, include_role=as_admin
-        )
+        synced = profile_push_to_cognito(profile=profile, access_token=None if as_admin else access_token)
         if not synced and request is not None:
             request.session[SYNC_PENDING] = True
     rekey_failed = ""
@@ -196,8 +198,7 @@ def _profile_save(
     values = {name: data[name] for name in fields if name in data}
     # Compare with the stored row: a bound ModelForm has already written its input on `profile`.
     stored = Profile.objects.select_for_update().get(pk=profile.pk)
-    synced = (*COGNITO_ATTRIBUTES, "role")
-    touches_cognito = any(values.get(f, getattr(stored, f)) != getattr(stored, f) for f in synced)
+    touches_cognito = any(values.get(f, getattr(stored, f)) != getattr(stored, f) for f in COGNITO_ATTRIBUTES)
     if touches_cognito:
         values["sync_pending"] = True
     updated = Profile.objects.filter(pk=profile.pk, version=expected_version).update(
@@ -215,13 +216,13 @@ def _profile_save(
     return profile, touches_cognito or profile.sync_pending, stored.visibility
 
 
-def profile_push_to_cognito(
-    *, profile: Profile, access_token: str | None = None, include_role: bool = False
-) -> bool:
+def profile_push_to_cognito(*, profile: Profile, access_token: str | None = None) -> bool:
     """Push name and college to Cognito; True when Cognito has them. Failure leaves it pending.
 
     With the user's access token, UpdateUserAttributes (the client's WriteAttributes apply);
-    without one (admin edits, retries from `manage.py sync_profiles`), the admin API.
+    without one (admin edits, retries from `manage.py sync_profiles`), the admin API. Never
+    custom:role: the profile's copy may be stale (a demotion made in Cognito since the user's last
+    sign-in), and the operator console's "Set role" is its only writer.
     """
     if not profile.user.cognito_sub:
         # A local break-glass account (createsuperuser): there is nothing in Cognito to update.
@@ -229,10 +230,6 @@ def profile_push_to_cognito(
         profile.sync_pending = False
         return True
     attributes = {attr: getattr(profile, field) for field, attr in COGNITO_ATTRIBUTES.items()}
-    if include_role:
-        if access_token:
-            raise ValueError("the role is never written with the user's own token")
-        attributes["custom:role"] = profile.role
     version = profile.version
     try:
         if access_token:

@@ -12,5 +12,7 @@ urlpatterns = [
     path("me/avatar/upload/", views.avatar_upload_start, name="avatar_upload_start"),
     path("me/avatar/upload/done/", views.avatar_upload_finish, name="avatar_upload_finish"),
     path("u/<str:handle>/", views.public_profile, name="public"),
+    path("u/<str:handle>/moderate/<str:action>/", views.moderate, name="moderate"),
+    path("moderation/", views.moderation_page, name="moderation"),
     path("people/", views.people, name="people"),
 ]

@@ -6,14 +6,16 @@ from http import HTTPStatus
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from profiles import avatars, images, selectors, services
+from profiles import avatars, images, moderation, selectors, services
 from profiles.credentials import ACCESS_TOKEN
-from profiles.forms import AvatarForm, ProfileForm
+from profiles.forms import AvatarForm, ModerationForm, ProfileForm
+from project import roles
 from project.jsonbody import InvalidJson, json_body
 
 
@@ -27,11 +29,14 @@ def me(request: HttpRequest) -> HttpResponse:
     profile = services.profile_get_or_create_for_user(user=request.user)
     avatars.own_avatar_stem(request=request, profile=profile)  # keeps the header's copy current
     urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
-    return render(
-        request,
-        "profiles/me.html",
-        {"profile": profile, "account": request.user, "avatar_url": urls.get(profile.pk)},
-    )
+    context = {
+        "profile": profile,
+        "account": request.user,
+        "avatar_url": urls.get(profile.pk),
+        "moderations": selectors.moderations_for_profile(profile=profile),
+        "moderator": roles.can_moderate(profile.role),
+    }
+    return render(request, "profiles/me.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,8 +95,77 @@ def public_profile(request: HttpRequest, handle: str) -> HttpResponse:
         # 404 rather than 403: the page does not tell a hidden profile from no profile. (Choosing a
         # handle still says "taken" for a hidden one: uniqueness reveals existence, nothing more.)
         raise Http404("No such profile")
+    return _public_page(request, profile)
+
+
+def _public_page(
+    request: HttpRequest, profile, form: ModerationForm | None = None, action: str = "", status: int = 200
+) -> HttpResponse:
     urls = avatars.profile_avatar_urls(request=request, profiles=[profile], size=avatars.LARGE)
-    return render(request, "profiles/public.html", {"profile": profile, "avatar_url": urls.get(profile.pk)})
+    may_moderate = moderation.moderation_allowed(
+        actor=request.user, role=getattr(profile, "viewer_role", None), target=profile
+    )
+    context = {
+        "profile": profile,
+        "avatar_url": urls.get(profile.pk),
+        "may_moderate": may_moderate,
+        "moderation_form": form if form is not None else ModerationForm(),
+        "moderation_action": action,
+    }
+    return render(request, "profiles/public.html", context, status=status)
+
+
+# --- Moderation -------------------------------------------------------------------------------
+
+MODERATION_DONE = {
+    "remove-avatar": "The picture is removed; the member will see why.",
+    "hide": "The profile is hidden; the member will see why.",
+    "unhide": "The profile is shown again.",
+}
+
+
+@require_POST
+def moderate(request: HttpRequest, handle: str, action: str) -> HttpResponse:
+    """A moderator's action on a profile (POST only; the services check who may act on whom)."""
+    if action not in MODERATION_DONE:
+        raise Http404("No such action")
+    # Only a profile the actor may see (hidden ones included, for moderators): the page they act on.
+    target = selectors.profile_get_for_viewer(handle=handle, viewer=request.user)
+    if target is None:
+        raise Http404("No such profile")
+    form = ModerationForm(request.POST)
+    try:
+        if not form.is_valid():
+            return _moderation_form_error(request, target, form, action)
+        reason = form.cleaned_data["reason"]
+        if action == "remove-avatar":
+            moderation.moderation_remove_avatar(request=request, target=target, reason=reason)
+        elif action == "hide":
+            moderation.moderation_hide(actor=request.user, target=target, reason=reason)
+        else:
+            moderation.moderation_unhide(actor=request.user, target=target, reason=reason)
+    except moderation.ModerationRefused as exc:
+        raise PermissionDenied(str(exc)) from None
+    except moderation.ModerationFailed as exc:
+        messages.error(request, str(exc))
+        return redirect("profiles:public", handle=target.handle)
+    messages.success(request, MODERATION_DONE[action])
+    return redirect("profiles:public", handle=target.handle)
+
+
+def _moderation_form_error(request: HttpRequest, target, form: ModerationForm, action: str) -> HttpResponse:
+    """The page again with the form's errors; only someone who may moderate learns the reason was wrong."""
+    if not moderation.moderation_allowed(actor=request.user, role=target.viewer_role, target=target):
+        raise PermissionDenied("You may not moderate this profile.")
+    return _public_page(request, target, form=form, action=action, status=HTTPStatus.BAD_REQUEST)
+
+
+def moderation_page(request: HttpRequest) -> HttpResponse:
+    """For moderators: the latest moderations and the hidden profiles."""
+    if not roles.can_moderate(moderation.actor_role(actor=request.user)):
+        raise PermissionDenied("This page is for moderators.")
+    context = {"log": selectors.moderation_log(), "hidden": selectors.profiles_hidden()}
+    return render(request, "profiles/moderation.html", context)
 
 
 def people(request: HttpRequest) -> HttpResponse:

@@ -52,3 +52,11 @@ def role_from_claims(claims: Mapping[str, Any]) -> Role | None:
 def can_moderate(role: str | None) -> bool:
     """Whether a role may moderate others' profiles (settings.MODERATOR_ROLES)."""
     return role_from_value(role) is not None and role in settings.MODERATOR_ROLES
+
+
+def moderation_rank(role: str | None) -> int:
+    """How far a role reaches in moderation: -1 for a role that may not moderate (or none), else
+    its place in settings.ROLES (by default moderator 1, admin 2). One may moderate only lower ranks."""
+    if not can_moderate(role):
+        return -1
+    return list(settings.ROLES).index(role)

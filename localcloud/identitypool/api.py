@@ -25,7 +25,9 @@ def _get_id(pool: IdentityPool, params: dict[str, Any]) -> dict[str, Any]:
 
 def _get_credentials(pool: IdentityPool, params: dict[str, Any]) -> dict[str, Any]:
     """GetCredentialsForIdentity."""
-    credentials = pool.credentials_for(params.get("IdentityId"), params.get("Logins"))
+    credentials = pool.credentials_for(
+        params.get("IdentityId"), params.get("Logins"), params.get("CustomRoleArn")
+    )
     return {"IdentityId": credentials.identity_id, "Credentials": credentials.to_api()}
 
 
@@ -43,7 +45,13 @@ def _list_pools(pool: IdentityPool, params: dict[str, Any]) -> dict[str, Any]:
 def _get_roles(pool: IdentityPool, params: dict[str, Any]) -> dict[str, Any]:
     """GetIdentityPoolRoles."""
     pool._check_pool(params.get("IdentityPoolId"))
-    return {"IdentityPoolId": pool.id, "Roles": pool.role_arns()}
+    return pool.get_roles()
+
+
+def _set_roles(pool: IdentityPool, params: dict[str, Any]) -> dict[str, Any]:
+    """SetIdentityPoolRoles (empty answer)."""
+    pool.set_roles(params.get("IdentityPoolId"), params.get("Roles"), params.get("RoleMappings"))
+    return {}
 
 
 def _describe_identity(pool: IdentityPool, params: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +74,7 @@ HANDLERS: dict[str, Handler] = {
     "DescribeIdentityPool": _describe_pool,
     "ListIdentityPools": _list_pools,
     "GetIdentityPoolRoles": _get_roles,
+    "SetIdentityPoolRoles": _set_roles,
     "DescribeIdentity": _describe_identity,
     "ListIdentities": _list_identities,
 }

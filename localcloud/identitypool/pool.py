@@ -21,6 +21,7 @@ import jwt
 
 from localcloud.config import Config
 from localcloud.files import write_private
+from localcloud.identitypool import rolemapping
 from localcloud.keys import KeyStore
 
 STATE_FILE = "identity-pool.json"
@@ -29,6 +30,8 @@ AUTHENTICATED = "authenticated"
 UNAUTHENTICATED = "unauthenticated"
 # Expired credentials are kept a day so a request signed with them gets "expired", not "unknown".
 _KEEP_EXPIRED = 86400
+# GetCredentialsForIdentity's answer when the role that applies is missing (or STS would refuse it).
+INVALID_CONFIGURATION = "Invalid identity pool configuration. Check assigned IAM roles for this pool."
 
 
 class IdentityError(Exception):
@@ -45,6 +48,24 @@ class IdentityError(Exception):
 def not_authorized(message: str) -> IdentityError:
     """NotAuthorizedException, Cognito's answer to every bad login."""
     return IdentityError("NotAuthorizedException", message)
+
+
+@dataclass(frozen=True)
+class Login:
+    """A verified entry of Logins: the provider, the ID token's audience (client id) and claims."""
+
+    provider: str
+    claims: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """What identities are indexed by: "provider|sub"."""
+        return f"{self.provider}|{self.claims['sub']}"
+
+    @property
+    def mapping_key(self) -> str:
+        """RoleMappings' key for this login: "provider:clientId"."""
+        return f"{self.provider}:{self.claims['aud']}"
 
 
 @dataclass(frozen=True)
@@ -86,13 +107,33 @@ class IdentityPool:
         self.name = str(spec.get("IdentityPoolName", "localcloud"))
         self.allow_unauthenticated = bool(spec.get("AllowUnauthenticatedIdentities", False))
         self.credentials_seconds = config.credentials_seconds
-        self.roles: dict[str, dict[str, Any]] = dict(spec.get("roles") or {})
         self.keys = keys
         self.user_pool = user_pool
         # Cognito's provider name is the issuer without its scheme.
         self.providers: dict[str, set[str]] = {
             f"cognito-idp.{user_pool.region}.amazonaws.com/{user_pool.id}": {client.id for client in clients}
         }
+        # The account's IAM roles the pool may hand out (ARN → policy document): the pool's own two
+        # and the further roles of the config's iam_roles (for role mappings).
+        seeded = dict(spec.get("roles") or {})
+        self.iam_roles: dict[str, dict[str, Any]] = {
+            str(role["RoleArn"]): dict(role.get("Policy") or {})
+            for role in (*seeded.values(), *config.iam_roles.values())
+            if isinstance(role, dict) and "RoleArn" in role
+        }
+        # SetIdentityPoolRoles' two maps; the config's are (re)applied at every start.
+        self.roles: dict[str, str] = {
+            kind: str(role["RoleArn"]) for kind, role in seeded.items() if "RoleArn" in role
+        }
+        provider = next(iter(self.providers))
+        self.role_mappings: dict[str, dict[str, Any]] = rolemapping.check_mappings(
+            {
+                f"{provider}:{client.id}": m
+                for m in config.role_mappings(client_name=config.app_client["ClientName"])
+            },
+            self.mapping_names(),
+            self.iam_roles,
+        )
         self.path = data_dir / STATE_FILE
         self._lock = threading.RLock()
         self.id = ""
@@ -148,17 +189,35 @@ class IdentityPool:
             "IdentityPoolTags": {},
         }
 
-    def role_arns(self) -> dict[str, str]:
-        """GetIdentityPoolRoles' Roles map."""
-        return {kind: str(role["RoleArn"]) for kind, role in self.roles.items() if "RoleArn" in role}
+    def mapping_names(self) -> set[str]:
+        """The provider names RoleMappings may use: "provider:clientId" for each configured client."""
+        return {f"{name}:{client_id}" for name, clients in self.providers.items() for client_id in clients}
 
-    def policy_for(self, kind: str) -> dict[str, Any]:
-        """The IAM policy document of the role for authenticated/unauthenticated identities."""
-        return dict((self.roles.get(kind) or {}).get("Policy") or {})
+    def get_roles(self) -> dict[str, Any]:
+        """GetIdentityPoolRoles' answer."""
+        answer: dict[str, Any] = {"IdentityPoolId": self.id, "Roles": dict(self.roles)}
+        if self.role_mappings:
+            answer["RoleMappings"] = self.role_mappings
+        return answer
+
+    def set_roles(self, pool_id: object, roles: object, mappings: object) -> None:
+        """SetIdentityPoolRoles: both maps replaced at once, after every check passed."""
+        self._check_pool(pool_id)
+        try:
+            checked_roles = rolemapping.check_roles(roles, self.iam_roles)
+            checked_mappings = rolemapping.check_mappings(mappings, self.mapping_names(), self.iam_roles)
+        except rolemapping.MappingError as exc:
+            raise IdentityError(exc.error_type, exc.message) from None
+        with self._lock:
+            self.roles, self.role_mappings = checked_roles, checked_mappings
+
+    def policy_of(self, role_arn: str) -> dict[str, Any]:
+        """The IAM policy document of a role (empty, so nothing is allowed, for an unknown one)."""
+        return dict(self.iam_roles.get(role_arn) or {})
 
     # --- logins ------------------------------------------------------------------------------------
-    def verify_logins(self, logins: object) -> list[str]:
-        """Check every ID token in Logins as Cognito does; the login keys ("provider|sub")."""
+    def verify_logins(self, logins: object) -> list[Login]:
+        """Check every ID token in Logins as Cognito does."""
         if not isinstance(logins, dict) or not logins:
             raise IdentityError("InvalidParameterException", "Logins must be a non-empty map")
         found = []
@@ -168,11 +227,11 @@ class IdentityPool:
             clients = self.providers.get(provider)
             if clients is None:
                 raise not_authorized("Invalid login token. Issuer doesn't match providerName")
-            found.append(f"{provider}|{self._verify_id_token(provider, clients, token)}")
+            found.append(Login(provider, self._verify_id_token(provider, clients, token)))
         return found
 
-    def _verify_id_token(self, provider: str, clients: set[str], token: str) -> str:
-        """The user's sub from a valid ID token of this provider (AWS's checks, AWS's messages)."""
+    def _verify_id_token(self, provider: str, clients: set[str], token: str) -> dict[str, Any]:
+        """The claims of a valid ID token of this provider (AWS's checks, AWS's messages)."""
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -198,7 +257,7 @@ class IdentityPool:
         if claims.get("token_use") != "id" or claims.get("aud") not in clients:
             # An access token has no aud (client_id instead): Cognito refuses it the same way.
             raise not_authorized("Invalid login token. Incorrect token audience.")
-        return str(claims["sub"])
+        return claims
 
     # --- operations --------------------------------------------------------------------------------
     def _check_pool(self, pool_id: object) -> None:
@@ -217,7 +276,7 @@ class IdentityPool:
                     raise not_authorized("Unauthenticated access is not supported for this identity pool.")
                 identity_id = self._new_identity(UNAUTHENTICATED, [])
             else:
-                keys = self.verify_logins(logins)
+                keys = [login.key for login in self.verify_logins(logins)]
                 identity_id = next((self.by_login[k] for k in keys if k in self.by_login), "")
                 if not identity_id:
                     identity_id = self._new_identity(AUTHENTICATED, keys)
@@ -232,47 +291,73 @@ class IdentityPool:
             self.by_login[key] = identity_id
         return identity_id
 
-    def credentials_for(self, identity_id: object, logins: object) -> Credentials:
-        """GetCredentialsForIdentity: fresh credentials for the identity's role."""
+    def credentials_for(
+        self, identity_id: object, logins: object, custom_role_arn: object = None
+    ) -> Credentials:
+        """GetCredentialsForIdentity: fresh credentials for the role the pool's settings give."""
         if not isinstance(identity_id, str) or not identity_id:
             raise IdentityError("InvalidParameterException", "IdentityId is required")
+        custom = custom_role_arn if isinstance(custom_role_arn, str) else None
         with self._lock:
             identity = self.identities.get(identity_id)
             if identity is None:
                 raise IdentityError("ResourceNotFoundException", f"Identity '{identity_id[:64]}' not found.")
             kind = identity["kind"]
             if kind == AUTHENTICATED:
-                if not logins:
-                    raise not_authorized(f"Access to Identity '{identity_id}' is forbidden.")
-                # Every login must be valid AND belong to this identity (not another user's).
-                if any(self.by_login.get(k) != identity_id for k in self.verify_logins(logins)):
-                    raise not_authorized(
-                        "Logins don't match. Please include at least one valid login for this identity "
-                        "or identity pool."
-                    )
+                role_arn = self._authenticated_role(identity_id, logins, custom)
             else:
-                if logins:
-                    # AWS would link the login to the guest identity; localcloud keeps them apart.
-                    raise not_authorized("Logins don't match: this is an unauthenticated identity.")
-                if not self.allow_unauthenticated:
-                    raise not_authorized("Unauthenticated access is not supported for this identity pool.")
-            role = self.roles.get(kind) or {}
-            if "RoleArn" not in role:
-                raise IdentityError(
-                    "InvalidIdentityPoolConfigurationException", f"No {kind} role is set for the pool."
-                )
+                role_arn = self._guest_role(logins, custom)
+            if role_arn is None or role_arn not in self.iam_roles:
+                raise IdentityError("InvalidIdentityPoolConfigurationException", INVALID_CONFIGURATION)
             credentials = Credentials(
                 access_key_id=_access_key_id(),
                 secret_key=secrets.token_urlsafe(30)[:40],
                 session_token=secrets.token_urlsafe(180),
                 identity_id=identity_id,
-                role_arn=str(role["RoleArn"]),
+                role_arn=role_arn,
                 kind=kind,
                 expiration=float(int(time.time()) + self.credentials_seconds),
             )
             self.credentials[credentials.access_key_id] = credentials
             self.save()
             return credentials
+
+    def _authenticated_role(self, identity_id: str, logins: object, custom: str | None) -> str | None:
+        """The role of a signed-in identity: its logins checked, then the provider's role mapping."""
+        if not logins:
+            raise not_authorized(f"Access to Identity '{identity_id}' is forbidden.")
+        verified = self.verify_logins(logins)
+        # Every login must be valid AND belong to this identity (not another user's).
+        if any(self.by_login.get(login.key) != identity_id for login in verified):
+            raise not_authorized(
+                "Logins don't match. Please include at least one valid login for this identity "
+                "or identity pool."
+            )
+        login = verified[0]  # one provider (the user pool) is configured
+        try:
+            return rolemapping.resolve_role(
+                mapping=self.role_mappings.get(login.mapping_key),
+                claims=login.claims,
+                authenticated_role=self.roles.get(AUTHENTICATED),
+                custom_role_arn=custom,
+                provider=login.provider,
+            )
+        except rolemapping.MappingError as exc:
+            raise IdentityError(exc.error_type, exc.message) from None
+
+    def _guest_role(self, logins: object, custom: str | None) -> str | None:
+        """The unauthenticated role (no CustomRoleArn but that one: a guest has no token to allow more)."""
+        if logins:
+            # AWS would link the login to the guest identity; localcloud keeps them apart.
+            raise not_authorized("Logins don't match: this is an unauthenticated identity.")
+        if not self.allow_unauthenticated:
+            raise not_authorized("Unauthenticated access is not supported for this identity pool.")
+        role_arn = self.roles.get(UNAUTHENTICATED)
+        if custom is not None and custom != role_arn:
+            # A guest has no token that could allow another role (AWS's exact answer unconfirmed).
+            refused = rolemapping.forbidden_role(custom)
+            raise IdentityError(refused.error_type, refused.message)
+        return role_arn
 
     def lookup(self, access_key_id: str) -> Credentials | None:
         """Issued credentials by key id (expired ones included, for the right error)."""

@@ -60,7 +60,8 @@ class Gate:
         needs = required_actions(request, body, form)
         if needs is None:
             raise access_denied()
-        document = self.identity.policy_for(principal.credentials.kind)
+        # The policy of the role the credentials were issued for (role mappings may pick another).
+        document = self.identity.policy_of(principal.credentials.role_arn)
         variables = {
             "cognito-identity.amazonaws.com:sub": principal.credentials.identity_id,
             "cognito-identity.amazonaws.com:aud": self.identity.id,

@@ -84,6 +84,28 @@ _LEGACY_USER_ATTRIBUTES = {
 }
 
 
+def group_role_claims(groups: list[moto.GroupRole]) -> dict[str, Any]:
+    """`cognito:roles` and `cognito:preferred_role` of the ID token, from the user's groups' roles.
+
+    Every group role is listed; the preferred one is the role of the lowest-Precedence group (a
+    group without precedence loses to any with one), left out when the best groups tie with
+    different roles (cognito-reference-2 §2.1).
+    """
+    with_role = [g for g in groups if g.role_arn]
+    if not with_role:
+        return {}
+    claims: dict[str, Any] = {"cognito:roles": sorted({g.role_arn for g in with_role})}
+    ranked = [g for g in with_role if g.precedence is not None]
+    if ranked:
+        best = min(g.precedence for g in ranked if g.precedence is not None)
+        preferred = {g.role_arn for g in ranked if g.precedence == best}
+    else:
+        preferred = {g.role_arn for g in with_role}
+    if len(preferred) == 1:
+        claims["cognito:preferred_role"] = preferred.pop()
+    return claims
+
+
 def _random_id(length: int, alphabet: str) -> str:
     """A random identifier drawn from alphabet."""
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -244,6 +266,7 @@ class LocalUserPool(CognitoIdpUserPool):
         claims: dict[str, Any] = {"sub": user.id}
         if user.groups:
             claims["cognito:groups"] = sorted(g.group_name for g in user.groups)
+            claims.update(group_role_claims(moto.group_roles(user)))
         for name, value in attrs.items():
             if name in ("sub", "identities") or (readable and name not in readable):
                 continue

@@ -106,6 +106,18 @@ def test_clients_have_what_localcloud_reads(backend: CognitoIdpBackend, pool: Co
     assert "email" in client.get_readable_fields()
 
 
+def test_groups_carry_role_and_precedence(backend: CognitoIdpBackend, pool: CognitoIdpUserPool) -> None:
+    user = add_user(pool)
+    arn = "arn:aws:iam::123456789012:role/r"
+    backend.create_group(pool.id, "with-role", "", arn, 3)
+    backend.create_group(pool.id, "plain", "", None, None)
+    for name in ("with-role", "plain"):
+        backend.admin_add_user_to_group(pool.id, name, user.username)
+    assert sorted(moto.group_roles(user), key=str) == sorted(
+        [moto.GroupRole(arn, 3), moto.GroupRole(None, None)], key=str
+    )
+
+
 def test_refresh_token_entries_are_what_motos_own_code_reads(pool: CognitoIdpUserPool) -> None:
     user = add_user(pool)
     moto.store_refresh_token(pool, "rt", moto.RefreshEntry("client", user.username, "jti"))

@@ -93,33 +93,48 @@ def admin_form_data(profile: Profile, **changes) -> dict:
     return {**data, **changes}
 
 
-def test_the_admin_picks_the_role_from_the_list(admin_client, new_user, sign_in, idp):
+def pool_role(idp, email: str) -> str:
+    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
+    return {a["Name"]: a["Value"] for a in attributes["UserAttributes"]}.get("custom:role", "")
+
+
+def test_the_profile_admin_shows_the_role_but_never_writes_it(admin_client, new_user, sign_in, idp):
+    """Only the operator console's "Set role" writes custom:role; a posted role is ignored."""
     email, password, sub = new_user(name="Managed")
     sign_in(email, password)
     profile = Profile.objects.get(user__cognito_sub=sub)
     url = f"/admin/profiles/profile/{profile.pk}/change/"
     page = admin_client.get(url).content.decode()
-    assert '<select name="role"' in page and '<option value="moderator">' in page
+    assert 'name="role"' not in page
 
-    typed = admin_client.post(url, admin_form_data(profile, role="Moderator"))
-    assert typed.status_code == HTTPStatus.OK and b"Select a valid choice" in typed.content
+    posted = admin_client.post(url, admin_form_data(profile, role="admin", college="Posted College"))
+    assert posted.status_code == HTTPStatus.FOUND, posted.content.decode()[:2000]
     profile.refresh_from_db()
-    assert profile.role == ""
-    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)[
-        "UserAttributes"
-    ]
-    assert "custom:role" not in {a["Name"] for a in attributes}
+    assert (profile.college, profile.role) == ("Posted College", "")
+    assert pool_role(idp, email) == ""
 
-    picked = admin_client.post(url, admin_form_data(profile, role="moderator"))
-    assert picked.status_code == HTTPStatus.FOUND
-    profile.refresh_from_db()
+
+def test_a_demotion_in_cognito_survives_an_admin_edit_of_the_college(admin_client, new_user, sign_in, idp):
+    """The profile's role is a stale copy until the next sign-in: an admin save must not push it back."""
+    email, password, sub = new_user(name="Demoted", role="moderator")
+    sign_in(email, password)
+    profile = Profile.objects.get(user__cognito_sub=sub)
     assert profile.role == "moderator"
+    set_role(idp, email, "member")  # demoted in Cognito (the console, or the AWS console)
+
+    url = f"/admin/profiles/profile/{profile.pk}/change/"
+    response = admin_client.post(url, admin_form_data(profile, college="Only The College"))
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    attributes = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
+    pool = {a["Name"]: a["Value"] for a in attributes["UserAttributes"]}
+    assert pool["custom:college"] == "Only The College"
+    assert pool["custom:role"] == "member"
 
 
 def test_a_stored_role_no_longer_listed_survives_an_edit_of_another_field(admin_client, member):
     _, profile = member(name="Legacy", role="student")  # saved before the list existed
     url = f"/admin/profiles/profile/{profile.pk}/change/"
-    assert "student (not a known role)" in admin_client.get(url).content.decode()
+    assert "student" in admin_client.get(url).content.decode()
     response = admin_client.post(url, admin_form_data(profile, college="Kept Role College"))
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
     profile.refresh_from_db()

@@ -124,6 +124,34 @@ def test_sync_profiles_command_retries_with_the_admin_api(signed_in, idp, cognit
     assert cognito_attributes(idp, email)["custom:college"] == "Queued College"
 
 
+@pytest.fixture
+def signed_in_moderator(new_user, sign_in, app_client):
+    """(client, profile, email) of a fresh user whose custom:role is moderator, signed in."""
+    email, password, sub = new_user(name="Pending Moderator", role="moderator")
+    sign_in(email, password)
+    profile = Profile.objects.get(user__cognito_sub=sub)
+    assert profile.role == "moderator"
+    return app_client, profile, email
+
+
+def test_sync_profiles_never_pushes_the_role_back(signed_in_moderator, idp, cognito_down):
+    """A demotion made in Cognito while a push was pending is not undone by the retry."""
+    client, profile, email = signed_in_moderator
+    edit(client, profile, college="Queued While Down")  # Cognito is down: the push fails
+    cognito_down()  # back up
+    profile.refresh_from_db()
+    assert profile.sync_pending
+    idp.admin_update_user_attributes(
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        Username=email,
+        UserAttributes=[{"Name": "custom:role", "Value": "member"}],
+    )
+    call_command("sync_profiles")
+    attributes = cognito_attributes(idp, email)
+    assert attributes["custom:college"] == "Queued While Down"
+    assert attributes["custom:role"] == "member"
+
+
 def test_changes_made_in_cognito_flow_in_at_the_next_sign_in(new_user, sign_in, idp):
     email, password, sub = new_user(name="Old Name")
     sign_in(email, password)
@@ -182,7 +210,7 @@ def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
         "display_name": "Managed Renamed",
         "handle": profile.handle,
         "college": "Admin Set College",
-        "role": "moderator",
+        "role": "moderator",  # read-only in the admin: ignored (only the operator console sets roles)
         "bio": "",
         "pronouns": "",
         "location": "",
@@ -193,13 +221,9 @@ def test_admin_pages_load_and_save_through_the_services(new_user, sign_in, idp):
     response = admin.post(change_url, data)
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:3000]
     profile.refresh_from_db()
-    assert (profile.display_name, profile.role, profile.visibility) == (
-        "Managed Renamed",
-        "moderator",
-        "public",
-    )
+    assert (profile.display_name, profile.role, profile.visibility) == ("Managed Renamed", "", "public")
     attributes = cognito_attributes(idp, email)
-    assert attributes["name"] == "Managed Renamed" and attributes["custom:role"] == "moderator"
+    assert attributes["name"] == "Managed Renamed" and "custom:role" not in attributes
 
     stale = admin.post(change_url, {**data, "display_name": "Stale Write"})  # version is old now
     assert stale.status_code == HTTPStatus.OK and b"changed meanwhile" in stale.content

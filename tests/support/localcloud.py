@@ -327,6 +327,17 @@ def fault_request(
     return requests.post(f"{base}/_faults", data=body, headers=headers, timeout=10)
 
 
+def signed_json_call(
+    base: str, target: str, params: Any, keys: tuple[str, ...], service: str = "cognito-identity"
+) -> requests.Response:
+    """POST one JSON 1.1 call (X-Amz-Target `target`, any JSON body, as any client could send it), signed."""
+    body = json.dumps(params).encode()
+    headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}
+    signed = AWSRequest(method="POST", url=f"{base}/", data=body, headers=headers)
+    SigV4Auth(Credentials(*keys), service, "us-east-1").add_auth(signed)
+    return requests.post(f"{base}/", data=body, headers=dict(signed.headers.items()), timeout=10)
+
+
 @dataclass
 class Faults:
     """The operator's client for a stack's fault switch; put(match, kind, **options) → fault id."""
