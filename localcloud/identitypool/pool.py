@@ -129,7 +129,8 @@ class IdentityPool:
         self.role_mappings: dict[str, dict[str, Any]] = rolemapping.check_mappings(
             {
                 f"{provider}:{client.id}": m
-                for m in config.role_mappings(client_name=config.app_client["ClientName"])
+                for client in clients
+                for m in config.role_mappings(client_name=str(client.extended_config.get("ClientName")))
             },
             self.mapping_names(),
             self.iam_roles,

@@ -149,7 +149,7 @@ def check(document: Any, where: str) -> None:
     """PolicyError unless every statement of the document can be evaluated as AWS would."""
     if not isinstance(document, dict):
         raise PolicyError(f"{where}: a policy document is an object")
-    statements = document.get("Statement")
+    statements = document.get("Statement", [])  # none: the policy grants nothing
     if isinstance(statements, dict):
         statements = [statements]
     if not isinstance(statements, list):

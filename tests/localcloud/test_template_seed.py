@@ -163,14 +163,29 @@ def test_the_cli_names_what_it_cannot_seed(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+MODERATOR = ("moderator@example.com", "Moderator-pass-1")
+MODERATOR_USER = {
+    "username": MODERATOR[0],
+    "password": MODERATOR[1],
+    "attributes": {
+        "email": MODERATOR[0],
+        "email_verified": "true",
+        "name": "Mod",
+        "custom:role": "moderator",
+    },
+    "groups": [],
+}
+
+
 @pytest.fixture(scope="module")
 def template_stack(tmp_path_factory):
     """localcloud started from a config that is the template plus a demo user (the "template" key)."""
     tmp = tmp_path_factory.mktemp("template-stack")
     seed = json.loads((ROOT / "localcloud" / "config.json").read_text())
     config = tmp / "config.json"
+    users = [*seed["users"][:1], MODERATOR_USER]
     config.write_text(
-        json.dumps({"template": str(TEMPLATE), "parameters": LOCAL, "users": seed["users"][:1], "groups": []})
+        json.dumps({"template": str(TEMPLATE), "parameters": LOCAL, "users": users, "groups": []})
     )
     assert Config.load(config).app_client["CallbackURLs"][0] == CALLBACK
     running = start_stack(tmp / "data", config)
@@ -382,3 +397,21 @@ def test_server_side_token_check_is_refused(tmp_path):
     text = TEMPLATE.read_text().replace("ServerSideTokenCheck: false", "ServerSideTokenCheck: true", 1)
     with pytest.raises(TemplateError, match="does not emulate ServerSideTokenCheck"):
         config_from_template(_template(tmp_path, text), LOCAL)
+
+
+def test_the_role_mappings_apply_to_every_client_the_template_lists(template_stack):
+    """The template maps custom:role moderator to ModeratorRole for the web and the SPA client alike."""
+    stack = template_stack
+    code, _ = code_for(stack, *ALICE)
+    alice = s3_person(stack, exchange(stack, code).json()["id_token"])
+    key = f"protected/{alice.identity_id}/avatars/a-512.webp"
+    alice.s3.put_object(Bucket=stack.bucket, Key=key, Body=b"x")
+    moderator = s3_person(stack, spa_id_token(stack, *MODERATOR))
+    theirs = f"protected/{moderator.identity_id}/avatars/m-512.webp"
+    moderator.s3.put_object(Bucket=stack.bucket, Key=theirs, Body=b"m")
+    spa_alice = s3_person(stack, spa_id_token(stack, *ALICE))
+    with pytest.raises(ClientError, match="AccessDenied"):  # a member, through the SPA: not another's
+        spa_alice.s3.delete_object(Bucket=stack.bucket, Key=theirs)
+    moderator.s3.delete_object(Bucket=stack.bucket, Key=key)  # the moderator role, through the SPA
+    with pytest.raises(ClientError, match="NoSuchKey|404"):
+        alice.s3.get_object(Bucket=stack.bucket, Key=key)
