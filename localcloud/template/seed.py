@@ -265,7 +265,15 @@ def config_from_template(
     stack_name: str = STACK_NAME,
 ) -> dict[str, Any]:
     """A config dict (config.json's keys) seeding localcloud with what the template describes."""
-    return _Converter(resolve(path, parameters, region=region, stack_name=stack_name)).config()
+    resolved = resolve(path, parameters, region=region, stack_name=stack_name)
+    try:
+        return _Converter(resolved).config()
+    except (TypeError, AttributeError, KeyError, IndexError) as exc:
+        # CloudFormation checks each property against the resource type's schema; the converter
+        # reads the shapes it knows, so a property of the wrong shape lands here, not in a traceback.
+        raise TemplateError(
+            f"{path}: a resource property has the wrong shape ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 class _Converter:

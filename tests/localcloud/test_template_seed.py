@@ -415,3 +415,20 @@ def test_the_role_mappings_apply_to_every_client_the_template_lists(template_sta
     moderator.s3.delete_object(Bucket=stack.bucket, Key=key)  # the moderator role, through the SPA
     with pytest.raises(ClientError, match="NoSuchKey|404"):
         alice.s3.get_object(Bucket=stack.bucket, Key=key)
+
+
+WEB_PROVIDER = (
+    "        - ClientId: !Ref WebClient\n          ProviderName: !GetAtt UserPool.ProviderName\n"
+    "          ServerSideTokenCheck: false\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("EnabledMfas: [SOFTWARE_TOKEN_MFA]", "EnabledMfas: 5"), (WEB_PROVIDER, "        - hello\n")],
+)
+def test_a_property_of_the_wrong_shape_is_a_template_error(tmp_path, old, new):
+    text = TEMPLATE.read_text()
+    assert old in text
+    with pytest.raises(TemplateError, match="a resource property has the wrong shape"):
+        config_from_template(_template(tmp_path, text.replace(old, new, 1)), LOCAL)
