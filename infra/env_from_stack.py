@@ -1,6 +1,8 @@
 """`make env-from-stack STACK=<name>`: a deployed stack's Outputs as the app's environment file.
 
-Each Output of infra/template.yaml is one variable (CognitoUserPoolId -> COGNITO_USER_POOL_ID);
+Each documented Output of infra/template.yaml is one variable (CognitoUserPoolId ->
+COGNITO_USER_POOL_ID); only those (``OUTPUTS``) are written: any other Output of the stack is ignored
+with a warning, so a stack cannot set PATH, LD_PRELOAD, DJANGO_DEBUG... in the app's environment.
 COGNITO_CLIENT_SECRET is read from the user pool (DescribeUserPoolClient), not from an Output that
 anyone allowed to describe the stack could read. The file is written mode 0600. Not a manage.py
 command: Django's settings need these very variables before any command can run.
@@ -16,6 +18,11 @@ from pathlib import Path
 
 from project.integrations import cloudformation, cognito
 
+# The Outputs the app reads, each the variable it becomes (.env.example documents them).
+OUTPUTS = (
+    "CognitoRegion", "CognitoUserPoolId", "CognitoClientId", "CognitoDomain", "CognitoSpaClientId",
+    "ApiClientIds", "CognitoIdentityPoolId", "AwsStorageBucketName", "AwsS3RegionName",
+)  # fmt: skip
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 # What an env-file value may hold unquoted: ids, URLs, comma-separated lists, secrets.
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.,:/@+=%-]*")
@@ -26,17 +33,21 @@ def env_name(output_key: str) -> str:
     return _WORD_START.sub("_", output_key).upper()
 
 
+def plain(what: str, value: str) -> str:
+    """value, if an env file can hold it unquoted (no line, variable or shell can be smuggled in)."""
+    if not isinstance(value, str) or not _PLAIN_VALUE.fullmatch(value):
+        raise ValueError(f"{what} has characters an env file would need quoted: {value!r}")
+    return value
+
+
+def ignored_outputs(outputs: dict[str, str]) -> list[str]:
+    """The stack's Outputs that are not the app's (env_from_outputs leaves them out)."""
+    return [key for key in outputs if key not in OUTPUTS]
+
+
 def env_from_outputs(outputs: dict[str, str]) -> dict[str, str]:
-    """The app's variables from a stack's OutputKey -> OutputValue (order kept)."""
-    values: dict[str, str] = {}
-    for key, value in outputs.items():
-        name = env_name(key)
-        if name in values:
-            raise ValueError(f"two outputs map to {name}")
-        if not _PLAIN_VALUE.fullmatch(value):
-            raise ValueError(f"output {key} has characters an env file would need quoted: {value!r}")
-        values[name] = value
-    return values
+    """The app's variables from a stack's OutputKey -> OutputValue: the documented ones, in order."""
+    return {env_name(key): plain(f"output {key}", outputs[key]) for key in OUTPUTS if key in outputs}
 
 
 def render(values: dict[str, str], stack_name: str) -> str:
@@ -63,12 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=None, help="the env file to write (default .env.<stack>)")
     args = parser.parse_args(argv)
     try:
-        values = env_from_outputs(cloudformation.stack_outputs(stack_name=args.stack, region=args.region))
-        values["COGNITO_CLIENT_SECRET"] = cognito.client_secret(
+        outputs = cloudformation.stack_outputs(stack_name=args.stack, region=args.region)
+        for key in ignored_outputs(outputs):
+            print(f"env-from-stack: warning: ignoring output {key} (not one of the app's)", file=sys.stderr)
+        values = env_from_outputs(outputs)
+        secret = cognito.client_secret(
             region=values["COGNITO_REGION"],
             user_pool_id=values["COGNITO_USER_POOL_ID"],
             client_id=values["COGNITO_CLIENT_ID"],
         )
+        values["COGNITO_CLIENT_SECRET"] = plain("the web client's secret", secret)
     except (cloudformation.StackError, cognito.CognitoError, ValueError, KeyError) as exc:
         print(f"env-from-stack: {exc}", file=sys.stderr)
         return 1

@@ -89,6 +89,20 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     return deep_merge(base, raw)
 
 
+def _check_policies(raw: dict[str, Any], path: Path) -> None:
+    """PolicyError for a role policy localcloud cannot evaluate as IAM does (named by its place)."""
+    from localcloud.s3 import policy
+
+    roles = {
+        f"identity_pool.roles.{k}": v
+        for k, v in ((raw.get("identity_pool") or {}).get("roles") or {}).items()
+    }
+    roles |= {f"iam_roles.{k}": v for k, v in (raw.get("iam_roles") or {}).items()}
+    for where, role in roles.items():
+        if isinstance(role, dict) and "Policy" in role:
+            policy.check(role["Policy"], f"{path}: {where}")
+
+
 @dataclass(frozen=True)
 class Config:
     """Parsed seed config; the raw dict keeps the CreateUserPool/CreateUserPoolClient shapes."""
@@ -112,6 +126,7 @@ class Config:
         for key in ("region", "user_pool", "app_client"):
             if key not in raw:
                 raise ValueError(f"{path}: missing top-level key {key!r}")
+        _check_policies(raw, path)
         return cls(raw=raw, path=path)
 
     @property

@@ -9,13 +9,14 @@ refused as the Cognito APIs refuse it: ``iam.Authorizer``):
   → ``{FaultId}``. ``Match`` names what to hit: an operation of either Cognito API (``GetUser``,
   ``UpdateUserAttributes``, ``GetCredentialsForIdentity``), an S3 action (``s3:PutObject``,
   ``s3:GetObject``, ``s3:DeleteObject``) or a path of the Cognito origin (``/oauth2/token``;
-  ``/.well-known/jwks.json`` and ``/.well-known/openid-configuration`` for any pool). The first
+  ``/.well-known/jwks.json`` and ``/.well-known/openid-configuration`` for any pool's own documents,
+  ``/{pool id}/.well-known/...``, and nothing else). The first
   ``Skip`` (default 0) matching requests pass, the next ``Count`` (default 1; 0 = until cleared)
   get the fault. ``Kind``: ``error`` (``ErrorType``/``Status``/``Message``, default a 500 internal
   error in the service's shape), ``throttle`` (Cognito's ``TooManyRequestsException`` 400, S3's
   ``SlowDown`` 503, 429 on the hosted UI's endpoints), ``delay`` (``Seconds``, then the request
-  runs) or ``hang`` (held until the faults are cleared or ``Seconds`` pass, default 60, then it
-  runs: the client's timeout is what a test watches).
+  runs; ClearFaults cuts it short) or ``hang`` (held until the faults are cleared or ``Seconds``
+  pass, default 60, then it runs: the client's timeout is what a test watches).
 * ``LocalCloudFaults.ListFaults`` → ``{Faults: [{FaultId, Match, Kind, Skip, Remaining, Hits, …}]}``.
 * ``LocalCloudFaults.ClearFaults`` → ``{Cleared: n}``; releases every hung request.
 
@@ -27,10 +28,9 @@ refused request does not use one up. Hosted-UI paths are matched as they arrive.
 from __future__ import annotations
 
 import json
+import re
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,12 @@ KINDS = frozenset({"error", "throttle", "delay", "hang"})
 MAX_SECONDS = 300.0
 DEFAULT_HANG = 60.0
 MAX_FAULTS = 100
+# An injected error's type: it goes into a JSON __type, an S3 <Code> and a header, so letters only.
+ERROR_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,63}")
+# A user pool's own discovery documents (the server routes these; faults match them by name).
+WELL_KNOWN = re.compile(
+    r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>openid-configuration|jwks\.json)$"
+)
 # What a request is called when it is matched: its service decides the shape of an injected error.
 COGNITO, S3, PAGE = "cognito", "s3", "page"
 
@@ -93,6 +99,13 @@ def _number(params: dict[str, Any], name: str, default: float, high: float) -> f
     return float(value)
 
 
+def _integer(params: dict[str, Any], name: str, default: int, high: int) -> int:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise FaultError(f"{name} must be an integer from 0 to {high}")
+    return value
+
+
 def _text(params: dict[str, Any], name: str, limit: int = 256) -> str:
     value = params.get(name, "")
     if not isinstance(value, str) or len(value) > limit:
@@ -108,7 +121,7 @@ def parse_fault(params: dict[str, Any]) -> Fault:
     match, kind = _text(params, "Match", 128), params.get("Kind")
     if not match:
         raise FaultError("Match is required")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise FaultError(f"Kind must be one of {', '.join(sorted(KINDS))}")
     status = params.get("Status")
     if status is not None and (
@@ -116,12 +129,15 @@ def parse_fault(params: dict[str, Any]) -> Fault:
     ):
         raise FaultError("Status must be an HTTP error status (400-599)")
     seconds = _number(params, "Seconds", DEFAULT_HANG if kind == "hang" else 0, MAX_SECONDS)
+    error_type = _text(params, "ErrorType", 64)
+    if error_type and not ERROR_TYPE.fullmatch(error_type):
+        raise FaultError("ErrorType must be a letter then letters, digits or dots (at most 64)")
     return Fault(
         match=match,
         kind=kind,
-        count=int(_number(params, "Count", 1, 1_000_000)),
-        skip=int(_number(params, "Skip", 0, 1_000_000)),
-        error_type=_text(params, "ErrorType", 128),
+        count=_integer(params, "Count", 1, 1_000_000),
+        skip=_integer(params, "Skip", 0, 1_000_000),
+        error_type=error_type,
         status=status,
         message=_text(params, "Message"),
         seconds=seconds,
@@ -132,8 +148,9 @@ def match_key(path: str, target: str) -> str:
     """What a Cognito-origin request is called: its operation, or its path (pool ids left out)."""
     if target:
         return target.rsplit(".", 1)[-1]
-    if "/.well-known/" in path:
-        return "/.well-known/" + path.rsplit("/", 1)[-1]
+    pool_document = WELL_KNOWN.fullmatch(path)
+    if pool_document:
+        return "/.well-known/" + pool_document["doc"]
     return path
 
 
@@ -151,12 +168,13 @@ def s3_action(request: Request, form: dict[str, str] | None = None) -> str:
 class FaultSwitch:
     """The rules in force (in memory, per process) and the requests they hold."""
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        """No faults; sleep is injectable for tests of the switch itself."""
+    def __init__(self) -> None:
+        """No faults. Held requests (delay, hang) wait on a condition for the generation to move:
+        ClearFaults moves it, so it releases every held request whenever its fault was added."""
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
-        self._release = threading.Event()
-        self._sleep = sleep
+        self._cleared = threading.Condition(self._lock)
+        self._generation = 0
 
     # --- the operations -------------------------------------------------------------------------
     def handle(self, operation: str, params: dict[str, Any]) -> Response:
@@ -170,7 +188,6 @@ class FaultSwitch:
                 if len(self._faults) >= MAX_FAULTS:
                     return awsjson.error_response("LimitExceededException", f"At most {MAX_FAULTS} faults")
                 self._faults.append(fault)
-                self._release = threading.Event()
             return awsjson.json_response({"FaultId": fault.fault_id})
         if operation == "ListFaults":
             with self._lock:
@@ -178,7 +195,8 @@ class FaultSwitch:
         if operation == "ClearFaults":
             with self._lock:
                 cleared, self._faults = len(self._faults), []
-                self._release.set()
+                self._generation += 1
+                self._cleared.notify_all()
             return awsjson.json_response({"Cleared": cleared})
         return awsjson.error_response("UnknownOperationException", "Unknown operation")
 
@@ -203,13 +221,16 @@ class FaultSwitch:
         fault = self._take(key)
         if fault is None:
             return None
-        if fault.kind == "delay":
-            self._sleep(fault.seconds)
-            return None
-        if fault.kind == "hang":
-            self._release.wait(fault.seconds)
+        if fault.kind in {"delay", "hang"}:
+            self._hold(fault.seconds)
             return None
         return _failure(fault, service)
+
+    def _hold(self, seconds: float) -> None:
+        """Wait seconds, or until the next ClearFaults (whichever comes first)."""
+        with self._cleared:
+            generation = self._generation
+            self._cleared.wait_for(lambda: self._generation != generation, timeout=seconds)
 
 
 _THROTTLE = {

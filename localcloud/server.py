@@ -42,7 +42,7 @@ from localcloud.keys import KeyStore
 from localcloud.s3.errors import S3Error, internal_error
 from localcloud.s3.gate import Gate, as_s3_error
 from localcloud.s3.sigv4 import SigV4Error
-from localcloud.store import Store
+from localcloud.store import StateError, Store
 from localcloud.userpool import (
     api,
     federation,  # noqa: F401 - registers the federation operations
@@ -61,9 +61,7 @@ SPOOL_IN_MEMORY = 1024 * 1024
 _CHUNK = 64 * 1024
 # On every S3 response: an uploaded text/html object must not run as a page of any origin.
 S3_SECURITY_HEADERS = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
-WELL_KNOWN = re.compile(
-    r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>openid-configuration|jwks\.json)$"
-)
+WELL_KNOWN = faults.WELL_KNOWN
 
 
 class LocalCloud:
@@ -97,8 +95,14 @@ class LocalCloud:
         # The fake Google/Facebook/Apple/OIDC providers (localcloud/idp), with their own state.
         clients = clients_from_config(config.identity_providers, idp_credentials)
         self.fake_idps = FakeIdPs(idp_credentials, clients, config.fake_identities)
-        app_clients = [c for c in (self.client, self.spa_client) if c is not None]
-        self.identity = IdentityPool(config, data_dir, self.pool, app_clients, self.keys)
+        # The identity pool accepts ID tokens of the clients its CognitoIdentityProviders list
+        # (identity_pool.clients, by name; by default the app clients the seed made: web and spa).
+        default = [c["ClientName"] for c in (config.app_client, config.spa_client) if c]
+        names = config.identity_pool.get("clients") or default
+        pool_clients = [client_named(self.pool, str(name)) for name in names]
+        if None in pool_clients:
+            raise StateError(f"identity_pool.clients {names}: not every one is a client of the user pool")
+        self.identity = IdentityPool(config, data_dir, self.pool, pool_clients, self.keys)
         from localcloud.s3 import seed as s3_seed
 
         self.bucket = s3_seed.seed(config)

@@ -97,7 +97,7 @@ def _access_key_id() -> str:
 
 
 class IdentityPool:
-    """One identity pool whose provider is the seeded user pool, for its app clients (web, and spa)."""
+    """One identity pool over the seeded user pool, for the clients the config lists (default web, spa)."""
 
     def __init__(
         self, config: Config, data_dir: Path, user_pool: Any, clients: Sequence[Any], keys: KeyStore
@@ -135,7 +135,7 @@ class IdentityPool:
             {
                 f"{provider}:{client.id}": m
                 for client in clients
-                for m in config.role_mappings(client_name=client.extended_config.get("ClientName", ""))
+                for m in config.role_mappings(client_name=str(client.extended_config.get("ClientName")))
             },
             self.mapping_names(),
             self.iam_roles,

@@ -21,7 +21,7 @@ class S3Error(Exception):
 
     def response(self, resource: str = "") -> Response:
         """S3's XML error document."""
-        parts = [f"<Code>{self.code}</Code>", f"<Message>{html.escape(self.message)}</Message>"]
+        parts = [f"<Code>{html.escape(self.code)}</Code>", f"<Message>{html.escape(self.message)}</Message>"]
         parts += [f"<{k}>{html.escape(v)}</{k}>" for k, v in self.extra.items()]
         if resource:
             parts.append(f"<Resource>{html.escape(resource)}</Resource>")

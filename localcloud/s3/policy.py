@@ -6,8 +6,10 @@ and resource patterns take ``*`` and ``?`` (actions case-insensitively). Policy 
 ``${cognito-identity.amazonaws.com:sub}`` (the identity id) and ``...:aud`` (the identity pool id)
 are substituted, as are ``${*}``, ``${?}``, ``${$}``; a statement with an unknown variable does not
 match. Conditions: StringEquals, StringNotEquals, StringLike, StringNotLike (values OR-ed, keys
-AND-ed). ``NotAction``, ``NotResource``, ``Principal`` and other operators are not supported: such
-a statement never matches (so an Allow never widens access by accident).
+AND-ed). ``NotAction``, ``NotResource``, ``Principal``, other operators (``Bool``, ``Numeric*``,
+``...IfExists``) and other elements cannot be read here: ``check`` refuses such a policy when the
+config is seeded (``PolicyError`` naming the statement), and should one reach ``evaluate`` anyway it
+fails closed: an unreadable Allow never matches, an unreadable Deny always does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ from typing import Any
 _TOKEN = re.compile(r"\$\{([^}]*)\}|\*|\?|[^$*?]+|\$")
 _LITERAL_VARIABLES = {"*": "*", "?": "?", "$": "$"}
 _OPERATORS = {"StringEquals", "StringNotEquals", "StringLike", "StringNotLike"}
+
+
+_ELEMENTS = {"Sid", "Effect", "Action", "Resource", "Condition"}
+
+
+class PolicyError(ValueError):
+    """A policy document localcloud cannot evaluate as AWS would; the message names the statement."""
 
 
 class _Unresolved(Exception):
@@ -97,15 +106,68 @@ def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
     statements = document.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
-    return [s for s in statements if isinstance(s, dict)] if isinstance(statements, list) else []
+    if not isinstance(statements, list):
+        return [{"Effect": "unreadable"}]  # fails closed
+    return [s if isinstance(s, dict) else {"Effect": "unreadable"} for s in statements]
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+    )
+
+
+def _condition_problem(conditions: Any) -> str | None:
+    if not isinstance(conditions, dict):
+        return "Condition is not an object"
+    for operator, block in conditions.items():
+        if operator not in _OPERATORS:
+            return f"condition operator {operator} is not supported (only {', '.join(sorted(_OPERATORS))})"
+        if not isinstance(block, dict) or not all(_strings(v) for v in block.values()):
+            return f"condition {operator} is not an object of key: string(s)"
+    return None
+
+
+def unreadable(statement: Any) -> str | None:
+    """Why localcloud cannot evaluate a statement as AWS would (None: it can)."""
+    if not isinstance(statement, dict):
+        return "a statement is not an object"
+    unknown = sorted(set(statement) - _ELEMENTS)
+    if unknown:
+        return f"element(s) {', '.join(unknown)} not supported"
+    if statement.get("Effect") not in ("Allow", "Deny"):
+        return "Effect is neither Allow nor Deny"
+    for element in ("Action", "Resource"):
+        if not _strings(statement.get(element)):
+            return f"{element} is not a string or a list of strings"
+    if "Condition" in statement:
+        return _condition_problem(statement["Condition"])
+    return None
+
+
+def check(document: Any, where: str) -> None:
+    """PolicyError unless every statement of the document can be evaluated as AWS would."""
+    if not isinstance(document, dict):
+        raise PolicyError(f"{where}: a policy document is an object")
+    statements = document.get("Statement", [])  # none: the policy grants nothing
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list):
+        raise PolicyError(f"{where}: Statement is not a statement or a list of them")
+    for index, statement in enumerate(statements):
+        problem = unreadable(statement)
+        if problem:
+            name = statement.get("Sid") if isinstance(statement, dict) else None
+            label = f"statement {name!r}" if name else f"statement {index}"
+            raise PolicyError(f"{where}: {label}: {problem}; localcloud cannot evaluate it as IAM does")
 
 
 def _statement_matches(
     statement: dict[str, Any], action: str, resource: str, context: dict[str, str], variables: dict[str, str]
 ) -> bool:
-    """Whether one statement applies to the request."""
-    if any(k in statement for k in ("NotAction", "NotResource", "NotPrincipal", "Principal")):
-        return False
+    """Whether one statement applies to the request (an unreadable one: only if it is not an Allow)."""
+    if unreadable(statement) is not None:
+        return statement.get("Effect") != "Allow"
     return (
         _matches(_as_list(statement.get("Action")), action, variables, ignore_case=True)
         and _matches(_as_list(statement.get("Resource")), resource, variables)
@@ -126,8 +188,7 @@ def evaluate(
     for statement in _statements(document):
         if not _statement_matches(statement, action, resource, context, variables):
             continue
-        if statement.get("Effect") == "Deny":
-            return False
-        if statement.get("Effect") == "Allow":
-            allowed = True
+        if statement.get("Effect") != "Allow":
+            return False  # Deny, or an Effect that cannot be read: fail closed
+        allowed = True
     return allowed

@@ -38,8 +38,12 @@ def parameter_values(template: dict[str, Any], given: dict[str, str]) -> dict[st
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise TemplateError(f"Parameters: {unknown} do not exist in the template")
+    if not isinstance(declared, dict):
+        raise TemplateError("Parameters must be a mapping of parameter names to declarations")
     values: dict[str, Any] = {}
     for name, spec in declared.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("Type"), str):
+            raise TemplateError(f"parameter {name}: a declaration is a mapping with a Type")
         if name in given:
             raw = given[name]
         elif "Default" in spec:
@@ -83,15 +87,20 @@ class Resolver:
         self.pseudo = {"AWS::NoValue": NO_VALUE, **pseudo}
         self.references = references
         self._conditions: dict[str, bool] = {}
+        self._evaluating: set[str] = set()
 
     # --- conditions ---------------------------------------------------------------------------------
     def condition(self, name: str) -> bool:
         """The named condition's value (evaluated once)."""
         if name not in self._conditions:
             declared = self.template.get("Conditions") or {}
-            if name not in declared:
+            if not isinstance(name, str) or name not in declared:
                 raise TemplateError(f"unknown condition {name!r}")
+            if name in self._evaluating:
+                raise TemplateError(f"condition {name} refers to itself (circular Conditions)")
+            self._evaluating.add(name)
             self._conditions[name] = self._truth(declared[name])
+            self._evaluating.discard(name)
         return self._conditions[name]
 
     def _truth(self, node: Any) -> bool:
@@ -101,20 +110,32 @@ class Resolver:
         if function == "Condition":
             return self.condition(args)
         if function == "Fn::Equals":
-            left, right = (self.resolve(arg) for arg in args)
-            return str(left) == str(right)
+            left, right = (self._scalar(self.resolve(arg), function) for arg in _args(function, args, 2))
+            return left == right
         if function == "Fn::Not":
-            return not self._truth(args[0])
-        if function == "Fn::And":
-            return all(self._truth(arg) for arg in args)
-        if function == "Fn::Or":
-            return any(self._truth(arg) for arg in args)
+            return not self._truth(_args(function, args, 1)[0])
+        if function in ("Fn::And", "Fn::Or"):
+            if not isinstance(args, list) or not 2 <= len(args) <= 10:
+                raise TemplateError(f"{function} takes a list of 2 to 10 conditions, not {args!r}")
+            truths = (self._truth(arg) for arg in args)
+            return all(truths) if function == "Fn::And" else any(truths)
         raise TemplateError(f"not a condition: {node!r}")
 
     def included(self, resource: dict[str, Any]) -> bool:
         """Whether a resource (or output) exists: no Condition, or a true one."""
         name = resource.get("Condition")
         return name is None or self.condition(name)
+
+    @staticmethod
+    def _scalar(value: Any, where: str) -> str:
+        """A value used where CloudFormation needs a string: lists, mappings and AWS::NoValue refused."""
+        if value is NO_VALUE:
+            raise TemplateError(f"{where}: AWS::NoValue cannot be used as a string")
+        if isinstance(value, list | dict) or value is None:
+            raise TemplateError(f"{where}: {value!r} is not a string (a list parameter needs Fn::Join)")
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
 
     # --- values -----------------------------------------------------------------------------------------
     def resolve(self, node: Any) -> Any:
@@ -138,6 +159,8 @@ class Resolver:
 
     def ref(self, name: str) -> Any:
         """Ref: a parameter, a pseudo parameter or a resource."""
+        if not isinstance(name, str):
+            raise TemplateError(f"Ref takes a name, not {name!r}")
         if name in self.parameters:
             return self.parameters[name]
         if name in self.pseudo:
@@ -152,13 +175,18 @@ class Resolver:
 
     def _require_resource(self, name: str) -> None:
         resource = self.template["Resources"].get(name)
-        if resource is None:
+        if not isinstance(resource, dict):
             raise TemplateError(f"unresolved reference {name!r}: no parameter or resource of that name")
         if not self.included(resource):
             raise TemplateError(f"{name} is referenced but its condition {resource['Condition']} is false")
 
     def _sub(self, args: Any) -> str:
-        text, variables = (args, {}) if isinstance(args, str) else (args[0], args[1])
+        if isinstance(args, str):
+            text, variables = args, {}
+        else:
+            text, variables = _args("Fn::Sub", args, 2)
+        if not isinstance(text, str) or not isinstance(variables, dict):
+            raise TemplateError(f"Fn::Sub takes a string, or [string, {{name: value}}], not {args!r}")
         values = {name: self.resolve(value) for name, value in variables.items()}
 
         def replace(match: re.Match[str]) -> str:
@@ -166,33 +194,39 @@ class Resolver:
             if name.startswith("!"):
                 return "${" + name[1:] + "}"
             if name in values:
-                return str(values[name])
-            if "." in name and name not in self.pseudo:
+                value = values[name]
+            elif "." in name and name not in self.pseudo:
                 resource, _, attribute = name.partition(".")
-                return str(self.get_att(resource, attribute))
-            return str(self.ref(name))
+                value = self.get_att(resource, attribute)
+            else:
+                value = self.ref(name)
+            return self._scalar(value, f"Fn::Sub ${{{name}}}")
 
         return _SUB_VARIABLE.sub(replace, text)
 
     def _if(self, args: Any) -> Any:
-        name, when_true, when_false = args
+        name, when_true, when_false = _args("Fn::If", args, 3)
         return self.resolve(when_true if self.condition(name) else when_false)
 
     def _join(self, args: Any) -> str:
-        delimiter, items = args
-        return str(delimiter).join(str(item) for item in self._list(items))
+        delimiter, items = _args("Fn::Join", args, 2)
+        if not isinstance(delimiter, str):
+            raise TemplateError(f"Fn::Join: the delimiter must be a string, not {delimiter!r}")
+        return delimiter.join(self._scalar(item, "Fn::Join") for item in self._list(items))
 
     def _select(self, args: Any) -> Any:
-        index, items = args
+        index, items = _args("Fn::Select", args, 2)
         values = self._list(items)
-        position = int(self.resolve(index))
-        if not 0 <= position < len(values):
-            raise TemplateError(f"Fn::Select index {position} out of range for {values!r}")
-        return values[position]
+        position = self._scalar(self.resolve(index), "Fn::Select")
+        if not position.isdigit() or not 0 <= int(position) < len(values):
+            raise TemplateError(f"Fn::Select index {position!r} is not an index of {values!r}")
+        return values[int(position)]
 
     def _split(self, args: Any) -> list[str]:
-        delimiter, text = args
-        return str(self.resolve(text)).split(str(delimiter))
+        delimiter, text = _args("Fn::Split", args, 2)
+        if not isinstance(delimiter, str) or not delimiter:
+            raise TemplateError(f"Fn::Split: the delimiter must be a non-empty string, not {delimiter!r}")
+        return self._scalar(self.resolve(text), "Fn::Split").split(delimiter)
 
     def _list(self, node: Any) -> list[Any]:
         values = self.resolve(node)
@@ -201,9 +235,24 @@ class Resolver:
         return values
 
 
+def _args(function: str, args: Any, count: int) -> list[Any]:
+    """A function's arguments: a list of exactly count items, else a TemplateError naming it."""
+    if not isinstance(args, list) or len(args) != count:
+        raise TemplateError(f"{function} takes a list of {count} arguments, not {args!r}")
+    return args
+
+
+def _get_att(resolver: Resolver, args: Any) -> Any:
+    parts = args.split(".", 1) if isinstance(args, str) else args
+    name, attribute = _args("Fn::GetAtt", parts, 2)
+    if not isinstance(name, str) or not isinstance(attribute, str):
+        raise TemplateError(f"Fn::GetAtt takes [resource, attribute] names, not {args!r}")
+    return resolver.get_att(name, attribute)
+
+
 _FUNCTIONS: dict[str, Callable[[Resolver, Any], Any]] = {
     "Ref": lambda r, args: r.ref(args),
-    "Fn::GetAtt": lambda r, args: r.get_att(*(args if isinstance(args, list) else args.split(".", 1))),
+    "Fn::GetAtt": _get_att,
     "Fn::Sub": Resolver._sub,
     "Fn::If": Resolver._if,
     "Fn::Join": Resolver._join,

@@ -24,8 +24,32 @@ _FUNCTIONS = (
 )  # fmt: skip
 
 
+# CloudFormation's limit on a template (uploaded through S3; 51,200 bytes when sent inline).
+MAX_BYTES = 1024 * 1024
+# How deeply mappings and lists may nest (the Python stack must outlive the deepest legal template).
+MAX_DEPTH = 100
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader (no arbitrary objects) that knows CloudFormation's tags."""
+    """SafeLoader (no arbitrary objects) that knows CloudFormation's tags; refuses anchors and
+    aliases (CloudFormation does: they are how a few lines expand to gigabytes) and deep nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise TemplateError(
+                f"line {event.start_mark.line + 1}: YAML anchors and aliases (&, *) are not allowed "
+                "in a CloudFormation template"
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise TemplateError(f"line {event.start_mark.line + 1}: nested more than {MAX_DEPTH} deep")
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 # YAML 1.1 reads on/off/yes/no as booleans; CloudFormation reads them as strings (a condition On).
@@ -72,9 +96,36 @@ for _name in _FUNCTIONS:
 def load(path: Path) -> dict[str, Any]:
     """The template as plain data (long-form intrinsic functions)."""
     try:
-        data = yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read the template: {exc.strerror}") from exc
+    if len(raw) > MAX_BYTES:
+        raise TemplateError(f"{path}: larger than CloudFormation's limit of {MAX_BYTES:,} bytes")
+    try:
+        data = yaml.load(raw.decode("utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except UnicodeDecodeError as exc:
+        raise TemplateError(f"{path}: not UTF-8 text") from exc
     except yaml.YAMLError as exc:
         raise TemplateError(f"{path}: not a valid template: {exc}") from exc
+    except TemplateError as exc:
+        raise TemplateError(f"{path}: {exc}") from exc
+    _check_shape(path, data)
+    return data
+
+
+def _check_shape(path: Path, data: Any) -> None:
+    """The sections and resources are mappings where CloudFormation needs them to be."""
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise TemplateError(f"{path}: a template is a mapping with a Resources section")
-    return data
+    for logical_id, resource in data["Resources"].items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            raise TemplateError(f"{path}: resource {logical_id} must be a mapping with a Type")
+        if not isinstance(resource.get("Properties") or {}, dict):
+            raise TemplateError(f"{path}: resource {logical_id}: Properties must be a mapping")
+    for section in ("Parameters", "Conditions", "Outputs", "Mappings"):
+        if not isinstance(data.get(section) or {}, dict):
+            raise TemplateError(f"{path}: {section} must be a mapping")
+    for name, output in (data.get("Outputs") or {}).items():
+        if not isinstance(output, dict) or "Value" not in output:
+            raise TemplateError(f"{path}: output {name} must be a mapping with a Value")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localcloud.s3 import policy as iam_policy
 from localcloud.template import intrinsics
 from localcloud.template.loader import TemplateError, load
 
@@ -137,6 +138,7 @@ KINDS: dict[str, Kind] = {
             "RoleId": lambda c, lid: placeholder(f"{lid}RoleId"),
         },
     ),
+    "AWS::S3::BucketPolicy": Kind(ref=lambda c, lid: placeholder(lid)),
     "AWS::S3::Bucket": Kind(
         ref=_bucket_name,
         attributes={
@@ -146,6 +148,65 @@ KINDS: dict[str, Kind] = {
         },
     ),
 }
+
+
+# The properties of each type that localcloud honours, and those it ignores because they change
+# nothing it can observe (each with the reason). Any other property stops seeding, by name: a
+# LambdaConfig trigger or UserPoolAddOns would make AWS behave in ways localcloud would not.
+HONOURED: dict[str, frozenset[str]] = {
+    "AWS::Cognito::UserPool": frozenset({
+        "UserPoolName", "UsernameAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
+        "VerificationMessageTemplate", "Schema", "Policies", "MfaConfiguration", "EnabledMfas",
+        "AccountRecoverySetting", "UserAttributeUpdateSettings",
+    }),
+    "AWS::Cognito::UserPoolDomain": frozenset({"UserPoolId", "Domain", "ManagedLoginVersion"}),
+    "AWS::Cognito::UserPoolClient": frozenset({
+        "UserPoolId", "ClientName", "GenerateSecret", "AllowedOAuthFlowsUserPoolClient",
+        "AllowedOAuthFlows", "AllowedOAuthScopes", "SupportedIdentityProviders", "CallbackURLs",
+        "LogoutURLs", "ExplicitAuthFlows", "ReadAttributes", "WriteAttributes", "AccessTokenValidity",
+        "IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits", "EnableTokenRevocation",
+        "PreventUserExistenceErrors",
+    }),
+    "AWS::Cognito::UserPoolGroup": frozenset({"UserPoolId", "GroupName", "Description", "Precedence"}),
+    "AWS::Cognito::UserPoolIdentityProvider": frozenset({
+        "UserPoolId", "ProviderName", "ProviderType", "ProviderDetails", "AttributeMapping", "IdpIdentifiers",
+    }),
+    "AWS::Cognito::IdentityPool": frozenset({
+        "IdentityPoolName", "AllowUnauthenticatedIdentities", "AllowClassicFlow", "CognitoIdentityProviders",
+    }),
+    "AWS::Cognito::IdentityPoolRoleAttachment": frozenset({"IdentityPoolId", "Roles", "RoleMappings"}),
+    "AWS::IAM::Role": frozenset({"RoleName", "Policies", "ManagedPolicyArns", "PermissionsBoundary"}),
+    "AWS::S3::Bucket": frozenset({"BucketName", "CorsConfiguration", "LifecycleConfiguration"}),
+    "AWS::S3::BucketPolicy": frozenset({"Bucket", "PolicyDocument"}),
+}  # fmt: skip
+IGNORED: dict[str, dict[str, str]] = {
+    "AWS::Cognito::UserPool": {
+        "DeletionProtection": "localcloud deletes nothing on its own; a stack update is AWS's concern",
+    },
+    "AWS::IAM::Role": {
+        "Description": "a comment",
+        "AssumeRolePolicyDocument": "localcloud's identity pool is the only one that hands out its roles",
+    },
+    "AWS::S3::Bucket": {
+        "BucketEncryption": "encryption at rest is invisible to S3's clients",
+        "OwnershipControls": "localcloud refuses ACLs whatever the setting (BucketOwnerEnforced)",
+        "PublicAccessBlockConfiguration": "localcloud has no public access to block: every call is signed",
+    },
+}
+
+
+def _check_properties(template: dict[str, Any], path: Path) -> None:
+    """TemplateError naming every property localcloud would neither honour nor safely ignore."""
+    refused = []
+    for lid, resource in template["Resources"].items():
+        kind = resource["Type"]
+        known = HONOURED.get(kind, frozenset()) | set(IGNORED.get(kind, {}))
+        refused += [f"{lid}.{name}" for name in sorted(set(resource.get("Properties") or {}) - known)]
+    if refused:
+        raise TemplateError(
+            f"{path}: localcloud cannot honour propert(ies) {', '.join(refused)} (it would behave "
+            "unlike AWS: no Lambda triggers, no advanced security, ...); remove them to seed localcloud"
+        )
 
 
 def resolve(
@@ -165,6 +226,7 @@ def resolve(
             f"{path}: localcloud cannot seed resource type(s) {', '.join(unknown)}; "
             f"it understands {', '.join(sorted(KINDS))}"
         )
+    _check_properties(template, path)
     values = intrinsics.parameter_values(template, parameters or {})
     context = _Context(template, region, stack_name)
     pseudo = {
@@ -203,7 +265,15 @@ def config_from_template(
     stack_name: str = STACK_NAME,
 ) -> dict[str, Any]:
     """A config dict (config.json's keys) seeding localcloud with what the template describes."""
-    return _Converter(resolve(path, parameters, region=region, stack_name=stack_name)).config()
+    resolved = resolve(path, parameters, region=region, stack_name=stack_name)
+    try:
+        return _Converter(resolved).config()
+    except (TypeError, AttributeError, KeyError, IndexError) as exc:
+        # CloudFormation checks each property against the resource type's schema; the converter
+        # reads the shapes it knows, so a property of the wrong shape lands here, not in a traceback.
+        raise TemplateError(
+            f"{path}: a resource property has the wrong shape ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 class _Converter:
@@ -233,7 +303,20 @@ class _Converter:
             config["identity_providers"] = providers
         config.update(self._identity_pool())
         config.update(self._bucket())
+        self._check_bucket_policies(config.get("s3", {}).get("bucket"))
         return config
+
+    def _check_bucket_policies(self, bucket: str | None) -> None:
+        """Bucket policies: only the plain-HTTP Deny, which localcloud's loopback HTTP stands in for."""
+        for lid, props in self.resolved.of_type("AWS::S3::BucketPolicy").items():
+            if bucket is None or props.get("Bucket") != bucket:
+                raise TemplateError(f"{lid}: Bucket must be a Ref to the template's bucket")
+            for statement in _as_list((props.get("PolicyDocument") or {}).get("Statement")):
+                if not _denies_plain_http(statement):
+                    raise TemplateError(
+                        f"{lid}: localcloud evaluates no bucket policy; it accepts only statements that "
+                        f"deny every request when aws:SecureTransport is false, not {statement!r}"
+                    )
 
     def _in_pool(self, kind: str) -> dict[str, dict[str, Any]]:
         """Resources of AWS::Cognito::<kind>, each checked to belong to the one user pool."""
@@ -286,6 +369,10 @@ class _Converter:
         provider = f"cognito-idp.{self.resolved.region}.amazonaws.com/{placeholder(self.pool_id)}"
         clients = []
         for entry in props.get("CognitoIdentityProviders", []):
+            if entry.get("ServerSideTokenCheck") not in (None, False, "false"):
+                raise TemplateError(
+                    f"{lid}: localcloud does not emulate ServerSideTokenCheck (leave it false)"
+                )
             if entry.get("ProviderName") != provider:
                 raise TemplateError(f"{lid}: provider {entry.get('ProviderName')!r} is not the user pool")
             clients.append(self._client_name(entry.get("ClientId", ""), lid))
@@ -340,6 +427,11 @@ class _Converter:
         if props.get("ManagedPolicyArns") or props.get("PermissionsBoundary"):
             raise TemplateError(f"{lid}: localcloud evaluates inline Policies only (no managed policies)")
         documents = [policy["PolicyDocument"] for policy in props.get("Policies", [])]
+        for document in documents:
+            try:
+                iam_policy.check(document, lid)
+            except iam_policy.PolicyError as exc:
+                raise TemplateError(str(exc)) from exc
         if len(documents) == 1:
             return {"RoleArn": arn, "Policy": documents[0]}
         statements = [s for document in documents for s in _as_list(document.get("Statement"))]
@@ -371,6 +463,18 @@ _CORS_KEYS = {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds", "Id"
 def cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """A CloudFormation CorsRule in PutBucketCors shape."""
     return {_CORS_KEYS.get(key, key): value for key, value in rule.items()}
+
+
+def _denies_plain_http(statement: Any) -> bool:
+    """Whether a bucket-policy statement is the usual Deny of every request without TLS."""
+    return (
+        isinstance(statement, dict)
+        and set(statement) <= {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"}
+        and statement.get("Effect") == "Deny"
+        and statement.get("Principal") in ("*", {"AWS": "*"})
+        and _as_list(statement.get("Action")) == ["s3:*"]
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    )
 
 
 def _without_pool(properties: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ import stat
 
 import pytest
 
-from infra.env_from_stack import env_from_outputs, env_name, render, write_private
+from infra import env_from_stack
+from infra.env_from_stack import OUTPUTS, env_from_outputs, env_name, render, write_private
 from localcloud.template.loader import load
 from profiles.avatars import upload_key_is_own
 from tests.support.infra import ENV_EXAMPLE, TEMPLATE, resolved_template, template_value
@@ -133,7 +134,28 @@ def test_the_bucket_is_private(template):
         "RestrictPublicBuckets": True,
     }
     assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    assert not template.of_type("AWS::S3::BucketPolicy")
+    # A bucket policy may only take away: no statement of it grants anything.
+    statements = [
+        statement
+        for policy in template.of_type("AWS::S3::BucketPolicy").values()
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert statements and all(statement["Effect"] == "Deny" for statement in statements)
+
+
+def test_the_bucket_refuses_plain_http(template):
+    (policy,) = template.of_type("AWS::S3::BucketPolicy").values()
+    assert policy["Bucket"] == template.reference("AvatarBucket", None)
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    arn = template.reference("AvatarBucket", "Arn")
+    assert sorted(statement["Resource"]) == [arn, f"{arn}/*"]
+
+
+def test_a_changed_email_waits_for_its_code(template):
+    pool = template.resources["UserPool"]["Properties"]
+    assert pool["UserAttributeUpdateSettings"] == {"AttributesRequireVerificationBeforeUpdate": ["email"]}
 
 
 def test_abandoned_raw_uploads_expire(template):
@@ -266,3 +288,38 @@ def test_an_output_that_would_need_quoting_is_refused(value):
     """An Output value cannot smuggle another variable (or shell) into the env file."""
     with pytest.raises(ValueError, match="CognitoRegion"):
         env_from_outputs({"CognitoRegion": value})
+
+
+HOSTILE_OUTPUTS = {
+    "Path": "/srv/evil",
+    "LdPreload": "/srv/evil.so",
+    "Pythonpath": "/srv/evil",
+    "DjangoSettingsModule": "evil.settings",
+    "DjangoDebug": "true",
+}
+
+
+def test_only_the_documented_outputs_become_variables(template):
+    assert list(template.outputs) == list(OUTPUTS)  # the allow-list is the template's Outputs
+    env = env_from_outputs({**HOSTILE_OUTPUTS, "CognitoRegion": "eu-west-1"})
+    assert env == {"COGNITO_REGION": "eu-west-1"}
+
+
+def test_the_cli_warns_of_ignored_outputs_and_checks_the_secret(tmp_path, monkeypatch, capsys):
+    # AWS's answers are simulated: localcloud has no CloudFormation, and its secrets are always plain.
+    outputs = {"CognitoRegion": "eu-west-1", "CognitoUserPoolId": "eu-west-1_a", "CognitoClientId": "c",
+               **HOSTILE_OUTPUTS}  # fmt: skip
+    monkeypatch.setattr(env_from_stack.cloudformation, "stack_outputs", lambda **_: outputs)
+    secret = {"value": "s3cret"}
+    monkeypatch.setattr(env_from_stack.cognito, "client_secret", lambda **_: secret["value"])
+    path = tmp_path / ".env.s"
+    assert env_from_stack.main(["--stack", "s", "--output", str(path)]) == 0
+    assert "ignoring output LdPreload" in capsys.readouterr().err
+    text = path.read_text()
+    assert "COGNITO_CLIENT_SECRET=s3cret" in text
+    assert not re.search(r"^(PATH|LD_PRELOAD|PYTHONPATH|DJANGO_)", text, flags=re.MULTILINE)
+    secret["value"] = "x\nDJANGO_DEBUG=true"
+    path.unlink()
+    assert env_from_stack.main(["--stack", "s", "--output", str(path)]) == 1
+    assert "secret has characters an env file would need quoted" in capsys.readouterr().err
+    assert not path.exists()

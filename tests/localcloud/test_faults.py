@@ -194,3 +194,63 @@ def test_hang_until_cleared(stack: Stack, faults: Faults) -> None:
     faults.clear()
     waiter.join(timeout=10)
     assert results == [200]
+
+
+def test_clear_releases_a_request_held_before_a_later_fault_was_added(stack: Stack, faults: Faults) -> None:
+    results: list[int] = []
+    waiter = threading.Thread(
+        target=lambda: results.append(requests.get(f"{stack.base}/_health", timeout=60).status_code)
+    )
+    faults.put("/_health", Kind="hang", Seconds=120)
+    waiter.start()
+    wait_until(lambda: faults.hits("/_health") == 1, what="the request held")
+    # Another fault added while the first request hangs: the clear must still release it.
+    faults.put("GetUser", Kind="error", Count=0)
+    faults.clear()
+    waiter.join(timeout=15)
+    assert results == [200]
+
+
+def test_clear_cuts_a_delay_short(stack: Stack, faults: Faults) -> None:
+    results: list[int] = []
+    waiter = threading.Thread(
+        target=lambda: results.append(requests.get(f"{stack.base}/_health", timeout=60).status_code)
+    )
+    faults.put("/_health", Kind="delay", Seconds=120)
+    waiter.start()
+    wait_until(lambda: faults.hits("/_health") == 1, what="the request delayed")
+    faults.clear()
+    waiter.join(timeout=15)
+    assert results == [200]
+
+
+def test_malformed_kinds_error_types_and_counts_are_refused(faults: Faults) -> None:
+    for params in [{"Match": "GetUser", "Kind": []}, {"Match": "GetUser", "Kind": {}},
+                   {"Match": "GetUser", "Kind": "error", "ErrorType": "Bad\r\nX-Injected: 1"},
+                   {"Match": "GetUser", "Kind": "error", "ErrorType": "<Code>x"},
+                   {"Match": "GetUser", "Kind": "error", "ErrorType": "9Starts"},
+                   {"Match": "GetUser", "Kind": "error", "ErrorType": "A" * 65},
+                   {"Match": "GetUser", "Kind": "error", "Count": 0.5},
+                   {"Match": "GetUser", "Kind": "error", "Count": True},
+                   {"Match": "GetUser", "Kind": "error", "Skip": 1.5}]:  # fmt: skip
+        response = fault_request(faults.base, "PutFault", params, faults.keys)
+        assert response.status_code == 400, params
+        assert error_type(response) == "InvalidParameterException", params
+    assert faults.list() == []
+    faults.put("GetUser", ErrorType="Custom.Error1")  # what the pattern allows still works
+
+
+def test_discovery_faults_match_only_the_pools_own_documents(stack: Stack, faults: Faults) -> None:
+    faults.put("/.well-known/openid-configuration", Status=503, Count=0)
+    faults.put("/.well-known/jwks.json", Status=503, Count=0)
+    others = [
+        "/_idp/google/.well-known/openid-configuration",
+        "/nonexistent/.well-known/jwks.json",
+        "/nonexistent/.well-known/openid-configuration",
+        f"/x/{stack.pool_id}/.well-known/jwks.json",
+    ]
+    for path in others:
+        assert requests.get(f"{stack.base}{path}", timeout=5).status_code != 503, path
+    assert faults.hits("/.well-known/openid-configuration") == faults.hits("/.well-known/jwks.json") == 0
+    for doc in ["openid-configuration", "jwks.json"]:
+        assert requests.get(f"{stack.base}/{stack.pool_id}/.well-known/{doc}", timeout=5).status_code == 503

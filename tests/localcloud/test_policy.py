@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from localcloud.config import Config
-from localcloud.s3.policy import evaluate
+from localcloud.s3.policy import PolicyError, check, evaluate
 
 SUB = "cognito-identity.amazonaws.com:sub"
 ME = {SUB: "us-east-1:1111"}
@@ -90,3 +94,49 @@ def test_shipped_roles_follow_amplifys_convention() -> None:
         assert not can(policy, "s3:PutObject", "public/a")
         assert not can(policy, "s3:GetObject", "other/a")
     assert not can(guest, "s3:PutObject", "protected/us-east-1:1111/a")
+
+
+ALLOW_ALL = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+UNREADABLE_DENIES = [
+    {"Effect": "Deny", "NotResource": "arn:aws:s3:::b/public/*", "Action": "s3:*"},
+    {"Effect": "Deny", "NotAction": "s3:GetObject", "Resource": "*"},
+    {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"},
+    {
+        "Effect": "Deny",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    },
+    {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"StringEqualsIfExists": {"k": "v"}}},
+    {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"NumericLessThan": {"k": "1"}}},
+    {"Effect": "Deny", "Action": ["s3:*", 1], "Resource": "*"},
+]
+
+
+def test_an_unreadable_deny_fails_closed() -> None:
+    # AWS would refuse some of these requests; a Deny localcloud cannot read must not let them through.
+    for deny in UNREADABLE_DENIES:
+        assert not evaluate(doc(ALLOW_ALL, deny), "s3:PutObject", "arn:aws:s3:::b/private/x"), deny
+    # An unreadable Allow still grants nothing.
+    for deny in UNREADABLE_DENIES:
+        allow = {**deny, "Effect": "Allow"}
+        assert not evaluate(doc(allow), "s3:GetObject", "arn:aws:s3:::b/public/x"), allow
+    assert not evaluate({"Statement": "nonsense"}, "s3:GetObject", "arn:aws:s3:::b/x")
+
+
+def test_an_unreadable_statement_is_refused_when_the_config_is_seeded(tmp_path) -> None:
+    for deny in UNREADABLE_DENIES:
+        with pytest.raises(PolicyError, match="statement 'NoTls'|statement 1"):
+            check(doc(ALLOW_ALL, {**deny, "Sid": "NoTls"} if "Condition" in deny else deny), "role")
+    check(doc(ALLOW_ALL, {"Sid": "x", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}), "role")
+    config = {
+        "extends": str(Config.load().path),
+        "identity_pool": {"roles": {"authenticated": {"RoleArn": "arn:aws:iam::1:role/r",
+                                                       "Policy": doc(ALLOW_ALL, UNREADABLE_DENIES[0])}}},
+    }  # fmt: skip
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(
+        PolicyError, match=r"identity_pool.roles.authenticated: statement 1: element\(s\) NotResource"
+    ):
+        Config.load(path)

@@ -434,6 +434,33 @@ def code_for(stack: Stack, username: str, password: str, **extra: str) -> tuple[
     return query["code"], params
 
 
+def spa_id_token(
+    stack: Stack, username: str, password: str, redirect_uri: str = "http://localhost:5173/"
+) -> str:
+    """An ID token of the public (SPA) client: hosted-UI sign-in with PKCE, then the code redeemed."""
+    verifier, challenge = pkce_pair()
+    browser = requests.Session()
+    start = browser.get(
+        f"{stack.base}/oauth2/authorize",
+        params={"response_type": "code", "client_id": stack.spa_client_id, "redirect_uri": redirect_uri,
+                "state": "st", "code_challenge": challenge, "code_challenge_method": "S256"},
+        allow_redirects=False, timeout=5,
+    )  # fmt: skip
+    login = browser.get(stack.base + start.headers["Location"], timeout=5)
+    done = submit(browser, stack, login, username=username, password=password)
+    assert done.status_code == 302, done.text
+    data = {
+        "grant_type": "authorization_code",
+        "client_id": stack.spa_client_id,
+        "code": callback_query(done)["code"],
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,
+    }
+    response = requests.post(f"{stack.base}/oauth2/token", data=data, timeout=5)
+    assert response.status_code == 200, response.text
+    return str(response.json()["id_token"])
+
+
 def exchange(stack: Stack, code: str, redirect_uri: str = CALLBACK, **extra: str) -> requests.Response:
     """POST /oauth2/token with client_secret_basic."""
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, **extra}
