@@ -80,6 +80,35 @@ def _record(
     )
 
 
+def avatar_object_keys(stem: str) -> list[str]:
+    """The S3 keys of a picture (one per size)."""
+    return [object_key(stem, size) for size in images.SIZES]
+
+
+def avatar_objects_delete(*, request: HttpRequest, stem: str) -> None:
+    """Delete another member's picture objects with the acting user's OWN identity credentials.
+
+    Only credentials of the moderator IAM role (custom:role moderator or admin, by the identity
+    pool's role mapping) may; S3 refuses anyone else's. Deleting what is gone already is no error.
+    Raises ModerationFailed (with a sentence for the actor) when nothing could be done.
+    """
+    try:
+        credentials = creds.user_credentials(request=request)
+    except creds.CredentialsUnavailable as exc:
+        raise ModerationFailed(str(exc)) from exc
+    try:
+        for key in avatar_object_keys(stem):
+            s3.bucket().delete(credentials, key=key)
+    except s3.S3Error as exc:
+        logger.warning("user %s could not delete avatar %s: %s", request.user.pk, stem, exc)
+        if exc.code == "AccessDenied":
+            raise ModerationFailed(
+                "The storage service refused: your sign-in does not carry the moderator role. "
+                "If you became a moderator recently, sign out and in again."
+            ) from exc
+        raise ModerationFailed("The storage service failed; the picture is unchanged. Try again.") from exc
+
+
 def moderation_remove_avatar(*, request: HttpRequest, target: Profile, reason: str) -> Moderation:
     """Delete the target's picture with the moderator's own credentials, then forget it and record.
 
@@ -88,27 +117,11 @@ def moderation_remove_avatar(*, request: HttpRequest, target: Profile, reason: s
     """
     actor = request.user
     role = _authorize(actor=actor, target=target)
-    try:
-        credentials = creds.user_credentials(request=request)
-    except creds.CredentialsUnavailable as exc:
-        raise ModerationFailed(str(exc)) from exc
     with transaction.atomic():
         stem = Profile.objects.select_for_update().values_list("avatar_key", flat=True).get(pk=target.pk)
         if not stem:
             raise ModerationFailed("This profile has no picture (any more).")
-        try:
-            for size in images.SIZES:
-                s3.bucket().delete(credentials, key=object_key(stem, size))
-        except s3.S3Error as exc:
-            logger.warning("moderator %s could not delete avatar %s: %s", actor.pk, stem, exc)
-            if exc.code == "AccessDenied":
-                raise ModerationFailed(
-                    "The storage service refused: your sign-in does not carry the moderator role. "
-                    "If you became a moderator recently, sign out and in again."
-                ) from exc
-            raise ModerationFailed(
-                "The storage service failed; the picture is unchanged. Try again."
-            ) from exc
+        avatar_objects_delete(request=request, stem=stem)
         now = timezone.now()
         Profile.objects.filter(pk=target.pk).update(
             avatar_key="", version=F("version") + 1, updated_at=now, moderated_at=now

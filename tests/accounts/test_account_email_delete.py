@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 
 from accounts import services
-from accounts.signals import user_deleting
+from accounts.signals import AccountDeletionBlocked, user_deleting
 from profiles import credentials as creds
 from profiles.models import Profile
 from project.integrations import cognito, s3
@@ -328,10 +328,14 @@ def test_another_users_code_and_a_used_code_are_refused(person, new_user, sign_i
     assert user_of(sub).email == mine
 
 
-def test_an_operator_deletion_never_uses_the_operators_credentials_for_the_users_picture(
-    person, new_user, sign_in, caplog
+def test_an_operator_without_the_moderator_role_is_refused_before_fetching_credentials(
+    person, new_user, sign_in
 ):
-    """user_deleting from the operator console: the request is the operator's, not the user's."""
+    """user_deleting from the operator console: the request is the operator's, not the user's.
+
+    An operator whose sign-in lacks the moderator role cannot delete the picture: the deletion is
+    blocked (tests/avatars/test_operator_delete.py covers the console end to end).
+    """
     client, email, _, sub = person
     upload(client, jpeg())
     operator_email, operator_password, _ = new_user()
@@ -342,7 +346,7 @@ def test_an_operator_deletion_never_uses_the_operators_credentials_for_the_users
     request.session = operator.session
     victim = user_of(sub)
 
-    user_deleting.send(sender=type(victim), user=victim, request=request, operator=request.user)
+    with pytest.raises(AccountDeletionBlocked, match="moderator role"):
+        user_deleting.send(sender=type(victim), user=victim, request=request, operator=request.user)
 
-    assert "left in S3" in caplog.text
     assert creds.SESSION_CREDENTIALS not in request.session  # nothing fetched or cached as the operator
