@@ -26,8 +26,10 @@ class ProfileAdminForm(ChangedFieldsForm):
         if not self.is_bound:
             self.initial["version"] = self.instance.version
         # The model's hint names a placeholder ("/u/<handle>/") that the admin shows unescaped as "/u//".
-        address = reverse("profiles:public", args=[self.instance.handle]) if self.instance.handle else None
-        self.fields["handle"].help_text = handle_hint(address)
+        if "handle" in self.fields:  # not when the page is read-only (a superuser's, for staff)
+            handle = self.instance.handle
+            address = reverse("profiles:public", args=[handle]) if handle else None
+            self.fields["handle"].help_text = handle_hint(address)
         add_text_validators(self)
 
     def clean_handle(self) -> str:
