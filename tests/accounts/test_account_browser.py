@@ -98,7 +98,7 @@ def picture(path) -> str:
 
 
 def sign_up(page, base: str, email: str, password: str) -> None:
-    """The app's sign-up link, the hosted sign-up page, the e-mailed code, then sign-in."""
+    """The app's sign-up link, the hosted sign-up page, the e-mailed code: signed in."""
     page.goto(f"{base}/accounts/sign-up/")
     page.fill("input[name=email]", email)
     page.fill("input[name=name]", "Dee Leted")
@@ -107,11 +107,7 @@ def sign_up(page, base: str, email: str, password: str) -> None:
     page.wait_for_url("**/confirm?**")
     page.fill("input[name=code]", latest_code(email))
     page.click("button[name=confirm]")
-    page.wait_for_url("**/login?**")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[name=signInSubmitButton]")
-    page.wait_for_url(f"{base}/me/")
+    page.wait_for_url(f"{base}/me/")  # the browser that signed up is signed in by its code
 
 
 def test_sign_up_upload_a_picture_delete_the_account_and_sign_up_again(live_server, page, idp, tmp_path):
