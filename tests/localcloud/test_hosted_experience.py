@@ -169,3 +169,17 @@ def test_a_user_disabled_after_sign_up_is_not_signed_in_by_the_confirmation(stac
         f"{stack.base}/oauth2/authorize", params=authorize_params(stack), allow_redirects=False
     )
     assert not again.headers["Location"].startswith(CALLBACK), again.headers["Location"]
+
+
+def test_reset_codes_are_limited_per_user_like_cognito(stack: Stack, new_stack_user) -> None:
+    email, _ = new_stack_user()
+    session = requests.Session()
+    page = open_page(session, stack, "/forgotPassword")
+    for _ in range(5):  # the first request and four "send a new code": each sends a code
+        assert submit(session, stack, page, username=email).status_code == HTTPStatus.FOUND
+    sent = len([m for m in stack.outbox() if m["recipient"] == email])
+    refused = submit(session, stack, page, username=email)
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert "Attempt limit exceeded, please try after some time." in refused.text
+    assert "LimitExceededException" not in refused.text  # a sentence, not an error type
+    assert len([m for m in stack.outbox() if m["recipient"] == email]) == sent  # no sixth mail
