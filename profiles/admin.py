@@ -27,7 +27,8 @@ class ProfileAdminForm(ChangedFieldsForm):
             self.initial["version"] = self.instance.version
         # The model's hint names a placeholder ("/u/<handle>/") that the admin shows unescaped as "/u//".
         address = reverse("profiles:public", args=[self.instance.handle]) if self.instance.handle else None
-        self.fields["handle"].help_text = handle_hint(address)
+        if "handle" in self.fields:  # read-only for staff on a superuser's profile: no form field
+            self.fields["handle"].help_text = handle_hint(address)
         add_text_validators(self)
 
     def clean_handle(self) -> str:
