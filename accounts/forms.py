@@ -20,7 +20,31 @@ def _code(value: str) -> str:
     return code
 
 
-class TotpVerifyForm(forms.Form):
+# Plain sentences instead of Django's defaults ("This field is required.").
+_REQUIRED = {
+    "code": "Enter the 6-digit code.",
+    "current_password": "Enter your current password.",
+    "new_password1": "Enter a new password.",
+    "new_password2": "Enter the new password again.",
+    "email": "Enter your new e-mail address.",
+    "confirm_email": "Type your e-mail address to confirm.",
+}
+
+
+class AccountForm(forms.Form):
+    """An account-page form: the error messages say what to do, in the site's words."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():  # validators' codes pick these (Field.run_validators)
+            field.error_messages["required"] = _REQUIRED.get(name, f"Enter the {field.label or name}.")
+            if getattr(field, "max_length", None):
+                field.error_messages["max_length"] = f"At most {field.max_length} characters, please."
+            if isinstance(field, forms.EmailField):
+                field.error_messages["invalid"] = "Enter an e-mail address like name@example.com."
+
+
+class TotpVerifyForm(AccountForm):
     setup = forms.CharField(widget=forms.HiddenInput, max_length=64)
     code = forms.CharField(label="Code from the app", max_length=20, widget=forms.TextInput(attrs=CODE_INPUT))
     device_name = forms.CharField(
@@ -34,7 +58,7 @@ class TotpVerifyForm(forms.Form):
         return text.clean_name(self.cleaned_data.get("device_name") or "", 60)
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(AccountForm):
     current_password = forms.CharField(
         label="Current password", max_length=256, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -58,7 +82,7 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-class EmailChangeForm(forms.Form):
+class EmailChangeForm(AccountForm):
     email = forms.EmailField(label="New e-mail address", max_length=254)
 
     def __init__(self, *args, current: str = "", **kwargs) -> None:
@@ -72,7 +96,7 @@ class EmailChangeForm(forms.Form):
         return email
 
 
-class EmailCodeForm(forms.Form):
+class EmailCodeForm(AccountForm):
     code = forms.CharField(
         label="Code from the e-mail", max_length=20, widget=forms.TextInput(attrs=CODE_INPUT)
     )
@@ -85,7 +109,7 @@ class SessionEndForm(forms.Form):
     session = forms.CharField(max_length=64)
 
 
-class DeleteAccountForm(forms.Form):
+class DeleteAccountForm(AccountForm):
     confirm_email = forms.CharField(label="Type your e-mail address to confirm", max_length=254)
 
     def __init__(self, *args, email: str = "", **kwargs) -> None:

@@ -295,6 +295,44 @@ def _decode_cost(image: Image.Image, data: bytes) -> int:
     return width * height * _BYTES_PER_PIXEL.get(image.format or "", max(_BYTES_PER_PIXEL.values()))
 
 
+# A progressive JPEG keeps 2 bytes per DCT coefficient: 3 B per pixel at 4:2:0, plus its pixels.
+_JPEG_BROWSER_BYTES_PER_PIXEL = 4
+_TYPE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF"}
+
+
+def max_pixels_by_type() -> dict[str, int]:
+    """The most pixels the server decodes, per content type: the browser scales a larger picture.
+
+    From the same budget _open checks, so a picture the browser lets through unscaled is accepted
+    (a JPEG's cost also depends on its kind: this is the worst, progressive, case).
+    """
+    budget = settings.AVATAR_MAX_DECODE_MB * 1024 * 1024
+    limits = {
+        content_type: budget // (_BYTES_PER_PIXEL.get(name) or _JPEG_BROWSER_BYTES_PER_PIXEL)
+        for content_type, name in _TYPE_FORMATS.items()
+    }
+    limits["image/heic"] = limits["image/heif"] = budget // _BYTES_PER_PIXEL["HEIF"]
+    return {content_type: min(pixels, settings.AVATAR_MAX_PIXELS) for content_type, pixels in limits.items()}
+
+
+def _too_costly(image: Image.Image, allowed: float) -> str:
+    width, height = image.size
+    if image.format == "HEIF":  # a phone's own photo: say what to change on the phone
+        return (
+            f"This phone photo is too large to process here ({width}×{height} pixels, HEIC): at most "
+            f"about {allowed:g} megapixels for a HEIC picture, please. Choose a smaller copy, or set the "
+            "phone's camera to 'Most Compatible' (JPEG) and send a JPEG, which may be larger."
+        )
+    if FORMATS.get(image.format or "") == "JPEG":
+        hint = "; a baseline (not progressive) JPEG may be larger" if image.info.get("progressive") else ""
+    else:
+        hint = "; a JPEG may be larger"
+    return (
+        f"This image is too large to process ({width}×{height} pixels): at most about {allowed:g} "
+        f"megapixels for a {_format_name(image)}, please{hint}."
+    )
+
+
 def _format_name(image: Image.Image) -> str:
     if FORMATS.get(image.format or "") == "JPEG":
         return "progressive JPEG" if image.info.get("progressive") else "JPEG of this kind"
@@ -333,11 +371,7 @@ def _open(data: bytes) -> Image.Image:
     cost = _decode_cost(image, data)
     if cost > budget:
         allowed = int(width * height * budget / cost / 100_000) / 10
-        raise ImageRefused(
-            f"This image is too large to process ({width}×{height} pixels): at most about {allowed:g} "
-            f"megapixels for a {_format_name(image)}, please; a baseline (not progressive) JPEG "
-            "may be larger."
-        )
+        raise ImageRefused(_too_costly(image, allowed))
     if _metadata_size(image) > settings.AVATAR_MAX_METADATA_BYTES:
         raise ImageRefused("This image carries too much metadata (EXIF, XMP…). Please export it again.")
     return image

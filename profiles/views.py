@@ -191,6 +191,7 @@ def _avatar_page(request: HttpRequest, form: AvatarForm, profile, status: int = 
         "profile": profile,
         "avatar_url": urls.get(profile.pk),
         "max_bytes": settings.AVATAR_MAX_BYTES,  # the browser shrinks a larger photo before upload
+        "max_pixels": images.max_pixels_by_type(),  # ... and one with more pixels than we decode
     }
     return render(request, "profiles/avatar.html", context, status=status)
 

@@ -85,3 +85,27 @@ class FriendlyErrorPagesMiddleware:
         logger.error("Internal Server Error: %s", request.path, exc_info=exception)
         got_request_exception.send(sender=None, request=request)
         return defaults.server_error(request)
+
+
+class MethodNotAllowedPageMiddleware:
+    """The site's own page for a 405 (a GET to sign-out or moderate), not Django's empty answer.
+
+    Django's require_POST answers HttpResponseNotAllowed with no body; a person who followed or
+    typed such an address gets a blank page. The API keeps its own answers (RFC 9457 problems).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code != HTTPStatus.METHOD_NOT_ALLOWED
+            or response.content
+            or request.path_info.startswith("/api/")
+        ):
+            return response
+        page = render(request, "405.html", status=HTTPStatus.METHOD_NOT_ALLOWED)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page

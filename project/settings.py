@@ -63,6 +63,8 @@ MIDDLEWARE = [
     # Default-deny: every view needs a signed-in user unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The site's page for a 405 (a GET to a POST-only address) instead of an empty answer.
+    "project.middleware.MethodNotAllowedPageMiddleware",
     # With DEBUG on (make dev), the site's own error pages unless DJANGO_DEBUG_ERROR_PAGES=true.
     "project.middleware.FriendlyErrorPagesMiddleware",
 ]

@@ -20,6 +20,9 @@ from localcloud.userpool import passwordless as pw
 from localcloud.userpool import services as sv
 
 EXPIRED = "Your code has expired or was used. Please request a new code."
+# A wrong code, said for people as on the MFA page (the API keeps "Invalid code received for user").
+WRONG_CODE = "That code is not right. Enter the 6-digit code from the e-mail we sent you."
+MESSAGES = {"CodeMismatchException": WRONG_CODE}
 
 
 class EmailCodePages:
@@ -80,10 +83,9 @@ class EmailCodePages:
         try:
             user = pw.verify_code(auth.pool, session, challenge, request.form.get("code", ""))
         except JsonRESTError as exc:
+            message = MESSAGES.get(exc.error_type, exc.message)
             if session not in sv.CHALLENGES:  # expired, used up (5 wrong codes) or locked out for good
-                return self._ask(request, auth, username, status=400, error=f"{exc.message} {EXPIRED}")
+                return self._ask(request, auth, username, status=400, error=f"{message} {EXPIRED}")
             destination = str(challenge.data.get("destination", ""))
-            return self._code_page(
-                request, auth, username, session, destination, status=400, error=exc.message
-            )
+            return self._code_page(request, auth, username, session, destination, status=400, error=message)
         return self.pages._after_password(request, auth, user)

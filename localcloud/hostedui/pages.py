@@ -251,7 +251,13 @@ class Pages:
                                       hide_existence=sv.hides_existence(auth.client))  # fmt: skip
         except JsonRESTError as exc:
             return render(request, "confirm.html", status=400, error=exc.message, **context)
-        if self._signed_up_here(request, auth, user):
+        signed_up_here = self._signed_up_here(request, auth, user)
+        if signed_up_here and not user.enabled:
+            # Disabled after sign-up: as a password sign-in of a disabled user, no session.
+            response = render(request, "login.html", status=400, query=auth.query, username=username,
+                              error="User is disabled.", email_code=offered(auth.pool, auth.client),
+                              providers=provider_buttons(auth))  # fmt: skip
+        elif signed_up_here:
             response = self._after_password(request, auth, user)
         else:
             response = redirect("/login?" + _with(auth, notice="confirmed", username=username))

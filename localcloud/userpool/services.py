@@ -31,6 +31,7 @@ from localcloud import outbox
 from localcloud.userpool import backend as bk
 from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import LocalUserPool, UserState, is_external
+from localcloud.userpool.send_limit import RESET_SENDS
 
 CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
 RESET_CODE_LIFETIME = 3600  # forgot-password codes: 1 h in Cognito
@@ -356,17 +357,26 @@ def confirm_sign_up(
     return user
 
 
+def _check_reset_sends(pool: LocalUserPool, user: CognitoIdpUser | None, username: object) -> None:
+    """Cognito's limit on reset codes per user (unknown names counted alike): send_limit.py."""
+    name = user.username if user is not None else unknown_name_key(str(username)[:MAX_USERNAME])
+    if not RESET_SENDS.allow(pool.id, name):
+        raise error("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+
+
 def forgot_password(pool: LocalUserPool, username: object, *, hide_existence: bool = False) -> dict[str, str]:
     """ForgotPassword: email a reset code (a simulated delivery for unknown users when hidden)."""
     user = find_user(pool, username)
     if user is None:
         if hide_existence:
+            _check_reset_sends(pool, None, username)
             return _simulated_delivery(username)
         raise UserNotFoundError("Username/client id combination not found.")
     if not user.enabled:
         raise NotAuthorizedError("User is disabled.")
     if is_external(user):
         raise NotAuthorizedError("User password cannot be reset in the current state.")
+    _check_reset_sends(pool, user, username)
     if user.attribute_lookup.get("email_verified") != "true" and user.status is not UserStatus.UNCONFIRMED:
         raise InvalidParameterException(
             "Cannot reset password for the user as there is no registered/verified email or phone_number"

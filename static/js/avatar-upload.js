@@ -1,8 +1,9 @@
 // Direct upload to S3 with a progress bar. Progressive enhancement: without this script (or
 // without XHR/FormData), the form posts the file to the app, which works just the same.
 // On selection: the type and size are checked, a preview shows, and a photo over the size limit
-// (a phone's 13 MB JPEG) is scaled down in the browser (canvas) before it is sent. The server
-// checks everything again, with the same limits.
+// (a phone's 13 MB JPEG) or with more pixels than the server decodes for its type (a 12 MP WebP,
+// or HEIC where the browser can read it) is scaled down in the browser (canvas) before it is
+// sent. The server checks everything again, with the same limits.
 (function () {
   "use strict";
   var form = document.getElementById("avatar-form");
@@ -39,6 +40,8 @@
   }
 
   function showError(message) {
+    statusText.textContent = ""; // "Uploaded 100%. Processing…" must not stay once it failed
+    progress.value = 0;
     errorBox.textContent = message;
     errorBox.hidden = false;
     statusBox.hidden = true;
@@ -62,14 +65,16 @@
     preview.hidden = false;
   }
 
-  // A smaller JPEG of the picture: upright (EXIF orientation applied), longest side LONGEST_SIDE.
-  function scaleDown(file) {
+  // A smaller JPEG of the picture: upright (EXIF orientation applied), longest side LONGEST_SIDE,
+  // and no more than pixelLimit pixels (when given).
+  function scaleDown(file, pixelLimit) {
     if (!window.createImageBitmap || !HTMLCanvasElement.prototype.toBlob) {
       return Promise.reject(new Error("no canvas"));
     }
     return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
       var attempt = function (side, quality) {
         var scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+        if (pixelLimit) scale = Math.min(scale, Math.sqrt(pixelLimit / (bitmap.width * bitmap.height)));
         var canvas = document.createElement("canvas");
         canvas.width = Math.max(1, Math.round(bitmap.width * scale));
         canvas.height = Math.max(1, Math.round(bitmap.height * scale));
@@ -85,6 +90,42 @@
     });
   }
 
+  // The most pixels the server decodes, per type (a 12 MP WebP or HEIC may be over): from the page.
+  var maxPixels = {};
+  var limitsScript = document.getElementById("avatar-max-pixels");
+  if (limitsScript) {
+    try { maxPixels = JSON.parse(limitsScript.textContent) || {}; } catch (e) { maxPixels = {}; }
+  }
+
+  function useAsIs(file, type) {
+    ready = { blob: file, type: type, name: file.name };
+    statusBox.hidden = true;
+    setBusy(false);
+    if (type === "image/heic" || type === "image/heif") {
+      previewNote.textContent = "";
+      preview.hidden = true; // most browsers cannot show HEIC; the server can read it
+    } else {
+      showPreview(file, megabytes(file.size) + " — ready to upload.");
+    }
+  }
+
+  function useScaled(file, blob, why) {
+    ready = { blob: blob, type: "image/jpeg", name: "photo.jpg" };
+    statusBox.hidden = true;
+    setBusy(false);
+    showPreview(blob, "Your " + megabytes(file.size) + " photo was made smaller (" + megabytes(blob.size) + ") " + why + ".");
+  }
+
+  // Resolves with the picture's pixel count, or null when this browser cannot decode it (HEIC).
+  function pixelsOf(file) {
+    if (!window.createImageBitmap) return Promise.resolve(null);
+    return createImageBitmap(file).then(function (bitmap) {
+      var pixels = bitmap.width * bitmap.height;
+      if (bitmap.close) bitmap.close();
+      return pixels;
+    }, function () { return null; });
+  }
+
   input.addEventListener("change", function () {
     errorBox.hidden = true;
     preview.hidden = true;
@@ -96,26 +137,23 @@
       showError("“" + file.name + "” is not a JPEG, PNG, WebP, GIF or HEIC image. Please choose a photo.");
       return;
     }
+    var limit = maxPixels[type] || 0;
+    setBusy(true);
     if (file.size <= maxBytes) {
-      ready = { blob: file, type: type, name: file.name };
-      if (type === "image/heic" || type === "image/heif") {
-        previewNote.textContent = "";
-        preview.hidden = true; // most browsers cannot show HEIC; the server can read it
-      } else {
-        showPreview(file, megabytes(file.size) + " — ready to upload.");
-      }
+      if (!limit) { useAsIs(file, type); return; }
+      setStatus("Checking your photo…", null);
+      pixelsOf(file).then(function (pixels) {
+        if (pixels === null || pixels <= limit) { useAsIs(file, type); return; }
+        setStatus("Making your " + (pixels / 1e6).toFixed(1) + "-megapixel photo smaller…", null);
+        return scaleDown(file, limit).then(function (blob) {
+          useScaled(file, blob, "to fit the " + (limit / 1e6).toFixed(1) + "-megapixel limit");
+        });
+      }).catch(function () { useAsIs(file, type); }); // the server decides, and says why
       return;
     }
-    setBusy(true);
     setStatus("Making your " + megabytes(file.size) + " photo smaller…", null);
-    scaleDown(file)
-      .then(function (blob) {
-        ready = { blob: blob, type: "image/jpeg", name: "photo.jpg" };
-        statusBox.hidden = true;
-        setBusy(false);
-        showPreview(blob, "Your " + megabytes(file.size) + " photo was made smaller (" + megabytes(blob.size) +
-          ") to fit the " + megabytes(maxBytes) + " limit.");
-      })
+    scaleDown(file, limit)
+      .then(function (blob) { useScaled(file, blob, "to fit the " + megabytes(maxBytes) + " limit"); })
       .catch(function () {
         showError("This file is " + megabytes(file.size) + "; pictures may be at most " + megabytes(maxBytes) +
           " and this one could not be made smaller here. Please choose a smaller one.");

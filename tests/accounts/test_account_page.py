@@ -26,6 +26,7 @@ from tests.support.hosted_ui import (
     sign_in_again,
     start_sign_in,
 )
+from tests.support.markup import read_markup
 
 pytestmark = pytest.mark.django_db
 
@@ -299,7 +300,7 @@ def test_password_errors_land_on_their_field(person, data, field, sentence):
     response = client.post("/account/password/", data)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     html = response.content.decode()
-    assert re.search(rf'data-testid="error-{field}">[^<]*{re.escape(sentence)}', html), html[:3000]
+    assert re.search(rf'id="id_{field}_error">.*?{re.escape(sentence)}', html), html[:3000]
     assert signed_in(client)
 
 
@@ -482,3 +483,35 @@ def test_cognito_unreachable_at_each_other_step_is_said_plainly(person, outage, 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert security.UNAVAILABLE in response.content.decode()
     assert signed_in(client)
+
+
+# --- Accessible forms (as the profile edit form) ------------------------------------------------
+
+
+def test_account_form_errors_are_summarised_linked_and_described_in_plain_words(person):
+    client, _, _ = person
+    response = client.post(
+        "/account/password/", {"current_password": "", "new_password1": "", "new_password2": ""}
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    markup = read_markup(page)
+    assert markup.dangling() == []  # every aria-describedby id exists
+    summary = re.search(
+        r'<div class="form-errors" id="error-summary" tabindex="-1" autofocus.*?</div>', page, re.S
+    )
+    assert summary, page
+    links = re.findall(r'<a href="#([^"]+)">', summary.group(0))
+    assert links == ["id_current_password", "id_new_password1", "id_new_password2"]
+    for field_id in links:
+        assert markup.controls[field_id]["aria-invalid"] == "true"
+        assert f"{field_id}_error" in markup.controls[field_id]["aria-describedby"].split()
+    assert "Enter your current password." in page and "This field is required" not in page
+    # The site's form styles (44 px controls) apply: the form is a stacked one.
+    assert re.search(r'<form method="post" action="/account/password/" class="stacked"', page)
+
+    response = client.post("/account/email/", {"email": "not an address"})
+    page = response.content.decode()
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert read_markup(page).dangling() == []
+    assert "Enter an e-mail address like name@example.com." in page and "Enter a valid email" not in page

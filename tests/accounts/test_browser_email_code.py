@@ -25,7 +25,7 @@ def test_alice_signs_in_with_an_emailed_code(live_server, page):
     assert len(codes) == len(before) + 1
     page.fill("input[name=code]", "000000" if codes[0] != "000000" else "111111")
     page.get_by_role("button", name="Sign in").click()
-    assert "Invalid code" in page.locator("#error").inner_text()
+    assert "That code is not right." in page.locator("#error").inner_text()
 
     page.fill("input[name=code]", codes[0])
     page.get_by_role("button", name="Sign in").click()

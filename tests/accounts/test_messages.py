@@ -44,6 +44,17 @@ def test_the_site_s_own_pages_answer_a_missing_page():
     assert "Page not found" in response.content.decode()
 
 
+def test_a_get_to_a_post_only_address_gets_the_site_s_page_not_an_empty_405(sign_in, app_client):
+    sign_in()
+    for path in ("/accounts/sign-out/", "/u/anyone/moderate/hide/"):
+        response = app_client.get(path)
+        assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED, path
+        page = response.content.decode()
+        assert 'data-testid="error-page"' in page and "only works from a button" in page, path
+        assert response["Allow"] == "POST"
+    assert app_client.get("/me/").status_code == HTTPStatus.OK  # the GET signed nobody out
+
+
 @override_settings(DEBUG=True, DEBUG_ERROR_PAGES=False)
 def test_with_debug_on_the_site_s_own_pages_are_shown_unless_asked_otherwise():
     for path in ("/no/such/page/", "/u/nobody-here/"):  # no URL at all; a view's Http404

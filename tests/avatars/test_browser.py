@@ -118,3 +118,40 @@ def test_without_javascript_the_form_uploads_through_the_app(live_server, browse
         assert page.request.get(src).status == 200
     finally:
         context.close()
+
+
+def test_a_12_megapixel_webp_is_scaled_by_pixel_count_before_upload(live_server, page, tmp_path):
+    # 4000×3000 WebP: small on disk (under the byte limit) but more pixels than the server decodes
+    # for a WebP (96 MB / 17 B ≈ 5.9 MP). The browser must scale it, not send it to be refused.
+    cognito.user_pool().reset()
+    base = live_server.url
+    sign_in_as_alice(page, base)
+    path = tmp_path / "phone.webp"
+    Image.linear_gradient("L").resize((4000, 3000)).convert("RGB").save(path, "WEBP", quality=80)
+    assert path.stat().st_size < settings.AVATAR_MAX_BYTES
+    page.goto(f"{base}/me/avatar/")
+    page.set_input_files("input[name=image]", str(path))
+    page.get_by_text("megapixel limit").wait_for()
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(f"{base}/me/")
+    assert "Your picture is saved" in page.content()
+
+
+def test_a_refused_heic_replaces_processing_with_a_phone_message(live_server, page, settings):
+    # Chromium cannot decode HEIC, so it is sent as it is; the server refuses it (budget of 1 MB).
+    settings.AVATAR_MAX_DECODE_MB = 1
+    cognito.user_pool().reset()
+    base = live_server.url
+    sign_in_as_alice(page, base)
+    page.goto(f"{base}/me/avatar/")
+    page.set_input_files(
+        "input[name=image]",
+        files=[{"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": test_images.heic(480, 320)}],
+    )
+    page.get_by_role("button", name="Upload").click()
+    error = page.locator("#avatar-error")
+    error.wait_for(state="visible")
+    assert "phone photo is too large" in error.inner_text()
+    assert "Most Compatible" in error.inner_text() and "progressive" not in error.inner_text()
+    assert "Processing" not in page.locator("#avatar-status-box").inner_text()
+    assert not page.locator("#avatar-status-box").is_visible()

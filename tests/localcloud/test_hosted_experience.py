@@ -155,3 +155,31 @@ def test_reset_keeps_the_code_offers_a_new_one_and_prefills_the_sign_in(stack: S
     done = submit(session, stack, again, code=new_code, password="Reset-pass-1", password2="Reset-pass-1")
     login = follow(session, stack, done)
     assert f'value="{email}"' in login.text and "Your password has been reset" in login.text
+
+
+def test_a_user_disabled_after_sign_up_is_not_signed_in_by_the_confirmation(stack: Stack) -> None:
+    session = requests.Session()
+    email, confirm = sign_up(session, stack)
+    stack.idp().admin_disable_user(UserPoolId=stack.pool_id, Username=email)
+    done = submit(session, stack, confirm, code=stack.latest_code(email))
+    assert done.status_code == HTTPStatus.BAD_REQUEST, done.headers.get("Location")
+    assert "User is disabled." in done.text
+    # No hosted session either: /oauth2/authorize asks for the sign-in again.
+    again = session.get(
+        f"{stack.base}/oauth2/authorize", params=authorize_params(stack), allow_redirects=False
+    )
+    assert not again.headers["Location"].startswith(CALLBACK), again.headers["Location"]
+
+
+def test_reset_codes_are_limited_per_user_like_cognito(stack: Stack, new_stack_user) -> None:
+    email, _ = new_stack_user()
+    session = requests.Session()
+    page = open_page(session, stack, "/forgotPassword")
+    for _ in range(5):  # the first request and four "send a new code": each sends a code
+        assert submit(session, stack, page, username=email).status_code == HTTPStatus.FOUND
+    sent = len([m for m in stack.outbox() if m["recipient"] == email])
+    refused = submit(session, stack, page, username=email)
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert "Attempt limit exceeded, please try after some time." in refused.text
+    assert "LimitExceededException" not in refused.text  # a sentence, not an error type
+    assert len([m for m in stack.outbox() if m["recipient"] == email]) == sent  # no sixth mail

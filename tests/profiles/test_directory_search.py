@@ -46,7 +46,7 @@ def test_result_counts_and_a_helpful_empty_state():
     last = client.get("/people/", {"q": "counted", "page": 2}).content.decode()
     assert "23 people match “counted” · page 2" in last
     one = client.get("/people/", {"q": "counted 07"}).content.decode()
-    assert "1 person match “counted 07”" in one
+    assert "1 person matches “counted 07”" in one
     none = client.get("/people/", {"q": "zzqx"}).content.decode()
     assert "No one matches “zzqx”" in none and 'href="/people/"' in none
 

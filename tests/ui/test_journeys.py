@@ -84,7 +84,7 @@ def test_nina_finds_nina_with_its_accent(live_server, page):
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/people/?q=nina")
     assert page.get_by_role("link", name="Niná Quispe").is_visible()
-    assert page.get_by_test_id("result-count").inner_text().startswith("1 person match")
+    assert page.get_by_test_id("result-count").inner_text().startswith("1 person matches")
 
 
 def tab_to(page, text: str, limit: int = 40) -> None:
