@@ -91,6 +91,8 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def totp_start(request: HttpRequest) -> HttpResponse:
+    if not security.recently_signed_in(session=request.session):
+        return _reauthenticate(request, "mfa")
     try:
         email = security.account_state(session=request.session).email
         security.mfa_setup_start(session=request.session, email=email)
@@ -101,6 +103,8 @@ def totp_start(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def totp_verify(request: HttpRequest) -> HttpResponse:
+    if not security.recently_signed_in(session=request.session):
+        return _reauthenticate(request, "mfa")
     form = forms.TotpVerifyForm(request.POST)
     if not form.is_valid():
         return _page(request, HTTPStatus.BAD_REQUEST, totp_form=form)
@@ -119,6 +123,8 @@ def totp_verify(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def totp_switch_on(request: HttpRequest) -> HttpResponse:
+    if not security.recently_signed_in(session=request.session):
+        return _reauthenticate(request, "mfa")
     try:
         security.mfa_switch_on(session=request.session)
     except security.ActionFailed as exc:

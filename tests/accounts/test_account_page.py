@@ -272,6 +272,67 @@ def test_removing_mfa_needs_a_fresh_sign_in_with_the_code(person, idp):
     assert "Off: signing in asks for your password only." in page_of(client)
 
 
+def cache_says_off(client: Client) -> None:
+    """The page's cached GetUser answer says MFA is off (as within ACCOUNT_STATE_SECONDS of a read)."""
+    page_of(client)
+    session = client.session
+    state = dict(session[security.STATE], mfa_enabled=False, mfa_preferred=False, read_at=time.time())
+    session[security.STATE] = state
+    session.save()
+
+
+def test_a_stale_session_cannot_replace_an_app_that_is_on(person, idp):
+    client, email, _ = person
+    setup, secret = totp_start(client)
+    assert (
+        client.post("/account/mfa/verify/", {"setup": setup, "code": pyotp.TOTP(secret).now()}).status_code
+        == 302
+    )
+    make_stale(client)  # as a session signed in long ago (or stolen) would be
+    cache_says_off(client)
+
+    response = client.post("/account/mfa/start/")
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/account/#mfa"
+    assert security.TOTP_SETUP not in client.session
+    assert 'data-testid="reauth-mfa"' in page_of(client)
+    # Even a set-up started while the sign-in was fresh cannot be finished once it is stale.
+    session = client.session
+    session[security.TOTP_SETUP] = {"id": "forged", "secret": secret}
+    session.save()
+    cache_says_off(client)
+    finish = client.post("/account/mfa/verify/", {"setup": "forged", "code": pyotp.TOTP(secret).now()})
+    assert finish.status_code == HTTPStatus.FOUND and finish["Location"] == "/account/#mfa"
+    assert client.post("/account/mfa/switch-on/").status_code == HTTPStatus.FOUND
+    assert cognito_mfa(idp, email) == ["SOFTWARE_TOKEN_MFA"]
+    with pytest.raises(security.ActionFailed):
+        security.mfa_setup_start(session=client.session, email=email)
+
+
+def test_a_stale_session_cannot_switch_on_an_app_of_its_own(person, idp):
+    client, email, _ = person
+    make_stale(client)
+    assert 'data-testid="mfa-start"' not in page_of(client)
+    assert 'data-testid="reauth-mfa"' in page_of(client)
+    response = client.post("/account/mfa/start/")
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/account/#mfa"
+    assert security.TOTP_SETUP not in client.session
+    assert cognito_mfa(idp, email) == []
+
+
+def test_a_set_up_started_fresh_cannot_be_finished_once_the_sign_in_is_stale(person, idp):
+    client, email, _ = person
+    setup, secret = totp_start(client)
+    make_stale(client)
+    response = client.post("/account/mfa/verify/", {"setup": setup, "code": pyotp.TOTP(secret).now()})
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/account/#mfa"
+    assert cognito_mfa(idp, email) == []
+    with pytest.raises(security.ActionFailed):
+        security.mfa_setup_finish(
+            session=client.session, setup_id=setup, code=pyotp.TOTP(secret).now(), device_name=""
+        )
+    assert cognito_mfa(idp, email) == []
+
+
 # --- Password --------------------------------------------------------------------------------------
 
 
