@@ -65,7 +65,7 @@ def _call(operation: str, *, sentences: dict[str, tuple[str, str | None]], **kwa
         logger.info("%s refused: %s", operation, exc)
         if _token_ended(exc):
             raise ActionFailed(SESSION_ENDED) from exc
-        if exc.code in (
+        if exc.code not in sentences and exc.code in (
             "LimitExceededException",
             "TooManyRequestsException",
             "TooManyFailedAttemptsException",
@@ -286,6 +286,11 @@ def password_change(*, request: HttpRequest, current: str, new: str) -> int:
         "change_password",
         sentences={
             "NotAuthorizedException": ("Your current password is not right.", "current_password"),
+            # Cognito's attempt limit (wrong current passwords count like wrong sign-ins).
+            "LimitExceededException": (
+                "Too many wrong passwords. Please wait a few minutes, then try again.",
+                "current_password",
+            ),
             "InvalidPasswordException": ("The new password does not meet the rules above.", "new_password1"),
             "PasswordHistoryPolicyViolationException": (
                 "You have used this password recently. Please choose another.",

@@ -26,6 +26,7 @@ from tests.support.hosted_ui import (
     sign_in_again,
     start_sign_in,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -361,6 +362,25 @@ def test_password_errors_land_on_their_field(person, data, field, sentence):
     assert response.status_code == HTTPStatus.BAD_REQUEST
     html = response.content.decode()
     assert re.search(rf'data-testid="error-{field}">[^<]*{re.escape(sentence)}', html), html[:3000]
+    assert signed_in(client)
+
+
+def test_wrong_current_passwords_hit_cognitos_attempt_limit_said_on_the_form(person):
+    client, _, _ = person
+    wrong = {
+        "current_password": "Wrong-pass-9",
+        "new_password1": "New-pass-22",
+        "new_password2": "New-pass-22",
+    }
+    limited = re.compile(r'data-testid="error-current_password">[^<]*Too many wrong passwords')
+
+    def refused_as_too_many() -> bool:
+        response = client.post("/account/password/", wrong)
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        return bool(limited.search(response.content.decode()))
+
+    # Five wrong ones lock for 1 s, then each counted one doubles it (localcloud's lockout).
+    wait_until(refused_as_too_many, timeout=60, interval=0, what="LimitExceededException on the form")
     assert signed_in(client)
 
 

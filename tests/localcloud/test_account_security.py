@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from tests.support.localcloud import ADMIN as ADMIN_LOGIN
 from tests.support.localcloud import ALICE as ALICE_LOGIN
 from tests.support.localcloud import Stack, authorize_params, form_of, mfa_user, stack_sign_in, submit
+from tests.support.waiting import wait_until
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -255,3 +256,37 @@ def test_mfa_setup_codes_are_limited_per_session(private_stack: Callable) -> Non
         assert page.status_code == HTTPStatus.OK
     done = submit(browser, running, page, code=setup.now())
     assert "Your session has expired. Please sign in again." in done.text
+
+
+# --- ChangePassword: wrong previous passwords are attempt-limited, sharing the sign-in lockout ----------
+LIMIT = ("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+WRONG = ("NotAuthorizedException", "Incorrect username or password.")
+
+
+def test_wrong_previous_passwords_lock_change_password_and_sign_in(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    email, password = new_stack_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    answers: list[tuple[str, str]] = []
+
+    def change(previous: str) -> tuple[str, str] | None:
+        try:
+            idp.change_password(
+                AccessToken=access, PreviousPassword=previous, ProposedPassword="Other-pass-1"
+            )
+        except ClientError as exc:
+            answers.append((exc.response["Error"]["Code"], exc.response["Error"]["Message"]))
+            return answers[-1]
+        return None
+
+    # Eight wrong passwords counted (each later one once the lockout before it ended): the lockout
+    # is then 2^3 = 8 s, long enough to observe on a slow machine.
+    for attempt in range(8):
+        wait_until(lambda n=attempt: change(f"Wrong-pass-{n}") == WRONG, timeout=30, what="a counted attempt")
+    assert set(answers) == {WRONG, LIMIT}  # attempts during a lockout were refused as such
+    assert change(password) == LIMIT  # locked: the right password is refused too
+    with pytest.raises(ClientError) as exc:  # the same count as the sign-in's
+        password_auth(stack, email, password)
+    assert error_of(exc) == ("NotAuthorizedException", "Password attempts exceeded")
