@@ -222,6 +222,10 @@ def mfa_setup_finish(*, session: SessionBase, setup_id: str, code: str, device_n
             "EnableSoftwareTokenMFAException": (WRONG_TOTP, "code"),
             "CodeMismatchException": (WRONG_TOTP, "code"),
             "InvalidParameterException": ("This set-up has ended. Please start again.", None),
+            "LimitExceededException": (
+                "Too many wrong codes for this key. Use “Start again with a new key” below.",
+                "code",
+            ),
         },
         AccessToken=_access_token(session),
         UserCode=code,

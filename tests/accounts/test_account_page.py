@@ -189,6 +189,21 @@ def test_totp_set_up_with_qr_and_grouped_secret_then_sign_in_asks_for_the_code(p
     assert finish_sign_in(other, callback).status_code == HTTPStatus.FOUND and signed_in(other)
 
 
+def test_five_wrong_codes_end_a_set_up_said_on_the_form(person, idp):
+    client, email, _ = person
+    setup, secret = totp_start(client)
+    totp = pyotp.TOTP(secret)
+    for _ in range(5):
+        client.post("/account/mfa/verify/", {"setup": setup, "code": other_code(totp.now())})
+    response = client.post("/account/mfa/verify/", {"setup": setup, "code": totp.now()})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert re.search(r'data-testid="error-code">[^<]*Too many wrong codes', response.content.decode())
+    assert cognito_mfa(idp, email) == []
+    again, new_secret = totp_start(client)  # a new key starts a new count
+    ok = client.post("/account/mfa/verify/", {"setup": again, "code": pyotp.TOTP(new_secret).now()})
+    assert ok.status_code == HTTPStatus.FOUND and cognito_mfa(idp, email) == ["SOFTWARE_TOKEN_MFA"]
+
+
 def test_the_qr_code_carries_the_otpauth_uri(person):
     client, email, _ = person
     setup_id, secret = totp_start(client)

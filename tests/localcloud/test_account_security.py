@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -290,3 +291,40 @@ def test_wrong_previous_passwords_lock_change_password_and_sign_in(
     with pytest.raises(ClientError) as exc:  # the same count as the sign-in's
         password_auth(stack, email, password)
     assert error_of(exc) == ("NotAuthorizedException", "Password attempts exceeded")
+
+
+# --- VerifySoftwareToken with an access token: 5 wrong codes per set-up; its code is spent -----------
+def test_verify_software_token_takes_five_wrong_codes_per_secret(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    email, password = new_stack_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    for _ in range(5):
+        with pytest.raises(ClientError) as exc:
+            idp.verify_software_token(AccessToken=access, UserCode=wrong_code(totp))
+        assert error_of(exc)[0] == "EnableSoftwareTokenMFAException"
+    with pytest.raises(ClientError) as exc:  # the right code no longer helps for this secret
+        idp.verify_software_token(AccessToken=access, UserCode=totp.now())
+    assert error_of(exc) == LIMIT
+    fresh = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])  # a new set-up
+    assert idp.verify_software_token(AccessToken=access, UserCode=fresh.now())["Status"] == "SUCCESS"
+
+
+def test_the_code_that_set_the_app_up_cannot_sign_in(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    code = totp.now()
+    idp.verify_software_token(AccessToken=access, UserCode=code)
+    idp.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    challenge = password_auth(stack, email, password)
+    with pytest.raises(ClientError) as exc:  # a replay of the set-up code (or one seen over a shoulder)
+        answer_mfa(stack, challenge, code)
+    assert error_of(exc) == ("CodeMismatchException", "Invalid code or auth state for the user.")
+    done = answer_mfa(stack, challenge, totp.at(time.time() + totp.interval))
+    assert stack.verify(done["AuthenticationResult"]["IdToken"], "id")["email"] == email
