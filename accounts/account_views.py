@@ -193,7 +193,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     except security.ActionFailed as exc:
         return _failed(request, exc)
     auth.logout(request)
-    messages.success(request, "You were signed out everywhere.")
+    messages.success(request, "You were signed out of this site in every browser and app.")
     return _to_cognito_logout(request)
 
 

@@ -487,6 +487,16 @@ def test_sign_out_everywhere_kills_every_refresh_token_at_cognito(person, sign_i
     assert not any(refresh_works(t) for t in (*tokens, api_refresh))  # GlobalSignOut
 
 
+def test_the_page_promises_no_more_than_sign_out_does(person):
+    """The hosted-UI cookie of another browser survives GlobalSignOut and ChangePassword (as on AWS):
+    the notes say so, with its lifetime, instead of "every browser" being signed out."""
+    html = " ".join(page_of(person[0]).split())
+    for note in ("sign-out-everywhere-note", "password-note"):
+        text = re.search(rf'data-testid="{note}">([^<]+)<', html).group(1)
+        assert "signed in to this site" in text
+        assert "still signed in at the sign-in service" in text and "at most an hour" in text
+
+
 def test_sign_out_everywhere_with_cognito_down_ends_nothing(person, outage):
     client, _, _ = person
     with outage():
