@@ -91,6 +91,8 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def totp_start(request: HttpRequest) -> HttpResponse:
+    if not security.recently_signed_in(session=request.session):
+        return _reauthenticate(request, "mfa")
     try:
         email = security.account_state(session=request.session).email
         security.mfa_setup_start(session=request.session, email=email)
@@ -101,6 +103,8 @@ def totp_start(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def totp_verify(request: HttpRequest) -> HttpResponse:
+    if not security.recently_signed_in(session=request.session):
+        return _reauthenticate(request, "mfa")
     form = forms.TotpVerifyForm(request.POST)
     if not form.is_valid():
         return _page(request, HTTPStatus.BAD_REQUEST, totp_form=form)
@@ -119,6 +123,8 @@ def totp_verify(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def totp_switch_on(request: HttpRequest) -> HttpResponse:
+    if not security.recently_signed_in(session=request.session):
+        return _reauthenticate(request, "mfa")
     try:
         security.mfa_switch_on(session=request.session)
     except security.ActionFailed as exc:
@@ -187,7 +193,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     except security.ActionFailed as exc:
         return _failed(request, exc)
     auth.logout(request)
-    messages.success(request, "You were signed out everywhere.")
+    messages.success(request, "You were signed out of this site in every browser and app.")
     return _to_cognito_logout(request)
 
 

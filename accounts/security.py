@@ -65,7 +65,7 @@ def _call(operation: str, *, sentences: dict[str, tuple[str, str | None]], **kwa
         logger.info("%s refused: %s", operation, exc)
         if _token_ended(exc):
             raise ActionFailed(SESSION_ENDED) from exc
-        if exc.code in (
+        if exc.code not in sentences and exc.code in (
             "LimitExceededException",
             "TooManyRequestsException",
             "TooManyFailedAttemptsException",
@@ -176,7 +176,14 @@ def mfa_setup_current(*, session: SessionBase, email: str) -> TotpSetup | None:
 
 
 def mfa_setup_start(*, session: SessionBase, email: str) -> TotpSetup:
-    """AssociateSoftwareToken: a new secret, pending at Cognito until a code verifies it."""
+    """AssociateSoftwareToken: a new secret, pending at Cognito until a code verifies it.
+
+    Only right after a fresh sign-in, whether MFA is on or off: a stale (stolen, forgotten) session
+    that switched on an app of its own would lock the owner out, and one that replaced the owner's
+    app would take over the second factor. The cached state is forgotten so the page reads Cognito.
+    """
+    require_recent_sign_in(session=session)
+    account_state_forget(session=session)
     answer = _call(
         "associate_software_token",
         sentences={
@@ -199,6 +206,7 @@ def mfa_setup_finish(*, session: SessionBase, setup_id: str, code: str, device_n
     A wrong code keeps the set-up going (same secret). A form from an older set-up (another tab
     started a newer one, which replaced its secret at Cognito) is refused with a sentence saying so.
     """
+    require_recent_sign_in(session=session)  # again: the sign-in may have grown old since the start
     current = session.get(TOTP_SETUP)
     if not isinstance(current, dict):
         raise ActionFailed("This set-up has ended. Please start again.")
@@ -214,6 +222,10 @@ def mfa_setup_finish(*, session: SessionBase, setup_id: str, code: str, device_n
             "EnableSoftwareTokenMFAException": (WRONG_TOTP, "code"),
             "CodeMismatchException": (WRONG_TOTP, "code"),
             "InvalidParameterException": ("This set-up has ended. Please start again.", None),
+            "LimitExceededException": (
+                "Too many wrong codes for this key. Use “Start again with a new key” below.",
+                "code",
+            ),
         },
         AccessToken=_access_token(session),
         UserCode=code,
@@ -225,7 +237,9 @@ def mfa_setup_finish(*, session: SessionBase, setup_id: str, code: str, device_n
 
 
 def mfa_switch_on(*, session: SessionBase) -> None:
-    """SetUserMFAPreference: TOTP enabled and preferred (after a verified set-up)."""
+    """SetUserMFAPreference: TOTP enabled and preferred (after a verified set-up, fresh sign-in only:
+    a stale session must not switch back on an app the owner removed)."""
+    require_recent_sign_in(session=session)
     account_state_forget(session=session)
     _call(
         "set_user_mfa_preference",
@@ -276,6 +290,11 @@ def password_change(*, request: HttpRequest, current: str, new: str) -> int:
         "change_password",
         sentences={
             "NotAuthorizedException": ("Your current password is not right.", "current_password"),
+            # Cognito's attempt limit (wrong current passwords count like wrong sign-ins).
+            "LimitExceededException": (
+                "Too many wrong passwords. Please wait a few minutes, then try again.",
+                "current_password",
+            ),
             "InvalidPasswordException": ("The new password does not meet the rules above.", "new_password1"),
             "PasswordHistoryPolicyViolationException": (
                 "You have used this password recently. Please choose another.",

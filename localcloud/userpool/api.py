@@ -8,6 +8,7 @@ naming the pool's region (moto reads the region from it and never checks signatu
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from collections.abc import Callable
@@ -431,10 +432,26 @@ def delete_user_attributes(params: dict[str, Any]) -> dict[str, Any]:
 
 @op("ChangePassword")
 def change_password(params: dict[str, Any]) -> dict[str, Any]:
-    """ChangePassword: previous password and policy checked."""
+    """ChangePassword: previous password (attempt-limited) and policy checked.
+
+    Wrong previous passwords count toward the user's sign-in lockout (one count per user, so
+    neither path resets the other's); while it holds, the answer is Cognito's
+    LimitExceededException ("Attempt limit exceeded, please try after some time."), the right
+    password included. A right one does not reset the count: only a completed sign-in does.
+    """
     pool, user, _ = _token_user(params)
     previous = _str(params, "PreviousPassword")
-    if previous != user.password:
+    key = (pool.id, user.username)
+    try:
+        LOCKOUT.check(key)
+    except NotAuthorizedError as exc:
+        raise sv.error(
+            "LimitExceededException", "Attempt limit exceeded, please try after some time."
+        ) from exc
+    if not hmac.compare_digest(
+        (user.password or "").encode("utf-8", "surrogatepass"), previous.encode("utf-8", "surrogatepass")
+    ):
+        LOCKOUT.failed(key)
         raise NotAuthorizedError("Incorrect username or password.")
     user.password = sv.check_password(pool, _str(params, "ProposedPassword"))
     return {}

@@ -75,6 +75,8 @@ class UserState:
     temporary_password_expires: float | None = None
     # The last 30-s time step whose TOTP code signed in: a code is accepted once (RFC 6238 §5.2).
     totp_last_step: int = 0
+    # Wrong codes for the pending secret (VerifySoftwareToken); a new secret starts again at zero.
+    totp_setup_failures: int = 0
     # An email change waiting for its code (AttributesRequireVerificationBeforeUpdate).
     pending_email: str | None = None
 

@@ -561,21 +561,34 @@ def check_totp_available(pool: LocalUserPool) -> None:
 def new_totp_secret(user: CognitoIdpUser) -> str:
     """AssociateSoftwareToken: a per-user secret, pending until verified."""
     secret = pyotp.random_base32()
-    user_state(user).totp_pending_secret = secret
+    state = user_state(user)
+    state.totp_pending_secret = secret
+    state.totp_setup_failures = 0
     return secret
 
 
 def verify_new_totp(user: CognitoIdpUser, code: object) -> None:
-    """VerifySoftwareToken: the first code from the authenticator activates the secret."""
+    """VerifySoftwareToken: the first code from the authenticator activates the secret.
+
+    At most MAX_CODE_ATTEMPTS wrong codes per secret (then LimitExceededException, as for
+    VerifyUserAttribute, until AssociateSoftwareToken hands out a new one). The code accepted
+    is used: it cannot sign in again within its 30 s (check_totp).
+    """
     state = user_state(user)
     secret = state.totp_pending_secret
     if not secret:
         raise error("InvalidParameterException", "No software token is associated with the user.")
-    if _totp_step(secret, code) is None:
+    if state.totp_setup_failures >= MAX_CODE_ATTEMPTS:
+        raise error("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+    step = _totp_step(secret, code)
+    if step is None:
+        state.totp_setup_failures += 1
         # The wording AWS sends (aws-samples/aws-amplify-auth-starters#15; reference-2 §3.1).
         raise error("EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA")
     state.totp_secret = secret
     state.totp_pending_secret = None
+    state.totp_setup_failures = 0
+    state.totp_last_step = max(state.totp_last_step or 0, step)
     user.token_verified = True  # moto's own flag
 
 

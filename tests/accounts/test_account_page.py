@@ -27,6 +27,7 @@ from tests.support.hosted_ui import (
     start_sign_in,
 )
 from tests.support.markup import read_markup
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +190,21 @@ def test_totp_set_up_with_qr_and_grouped_secret_then_sign_in_asks_for_the_code(p
     assert finish_sign_in(other, callback).status_code == HTTPStatus.FOUND and signed_in(other)
 
 
+def test_five_wrong_codes_end_a_set_up_said_on_the_form(person, idp):
+    client, email, _ = person
+    setup, secret = totp_start(client)
+    totp = pyotp.TOTP(secret)
+    for _ in range(5):
+        client.post("/account/mfa/verify/", {"setup": setup, "code": other_code(totp.now())})
+    response = client.post("/account/mfa/verify/", {"setup": setup, "code": totp.now()})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert re.search(r'data-testid="error-code">[^<]*Too many wrong codes', response.content.decode())
+    assert cognito_mfa(idp, email) == []
+    again, new_secret = totp_start(client)  # a new key starts a new count
+    ok = client.post("/account/mfa/verify/", {"setup": again, "code": pyotp.TOTP(new_secret).now()})
+    assert ok.status_code == HTTPStatus.FOUND and cognito_mfa(idp, email) == ["SOFTWARE_TOKEN_MFA"]
+
+
 def test_the_qr_code_carries_the_otpauth_uri(person):
     client, email, _ = person
     setup_id, secret = totp_start(client)
@@ -273,6 +289,67 @@ def test_removing_mfa_needs_a_fresh_sign_in_with_the_code(person, idp):
     assert "Off: signing in asks for your password only." in page_of(client)
 
 
+def cache_says_off(client: Client) -> None:
+    """The page's cached GetUser answer says MFA is off (as within ACCOUNT_STATE_SECONDS of a read)."""
+    page_of(client)
+    session = client.session
+    state = dict(session[security.STATE], mfa_enabled=False, mfa_preferred=False, read_at=time.time())
+    session[security.STATE] = state
+    session.save()
+
+
+def test_a_stale_session_cannot_replace_an_app_that_is_on(person, idp):
+    client, email, _ = person
+    setup, secret = totp_start(client)
+    assert (
+        client.post("/account/mfa/verify/", {"setup": setup, "code": pyotp.TOTP(secret).now()}).status_code
+        == 302
+    )
+    make_stale(client)  # as a session signed in long ago (or stolen) would be
+    cache_says_off(client)
+
+    response = client.post("/account/mfa/start/")
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/account/#mfa"
+    assert security.TOTP_SETUP not in client.session
+    assert 'data-testid="reauth-mfa"' in page_of(client)
+    # Even a set-up started while the sign-in was fresh cannot be finished once it is stale.
+    session = client.session
+    session[security.TOTP_SETUP] = {"id": "forged", "secret": secret}
+    session.save()
+    cache_says_off(client)
+    finish = client.post("/account/mfa/verify/", {"setup": "forged", "code": pyotp.TOTP(secret).now()})
+    assert finish.status_code == HTTPStatus.FOUND and finish["Location"] == "/account/#mfa"
+    assert client.post("/account/mfa/switch-on/").status_code == HTTPStatus.FOUND
+    assert cognito_mfa(idp, email) == ["SOFTWARE_TOKEN_MFA"]
+    with pytest.raises(security.ActionFailed):
+        security.mfa_setup_start(session=client.session, email=email)
+
+
+def test_a_stale_session_cannot_switch_on_an_app_of_its_own(person, idp):
+    client, email, _ = person
+    make_stale(client)
+    assert 'data-testid="mfa-start"' not in page_of(client)
+    assert 'data-testid="reauth-mfa"' in page_of(client)
+    response = client.post("/account/mfa/start/")
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/account/#mfa"
+    assert security.TOTP_SETUP not in client.session
+    assert cognito_mfa(idp, email) == []
+
+
+def test_a_set_up_started_fresh_cannot_be_finished_once_the_sign_in_is_stale(person, idp):
+    client, email, _ = person
+    setup, secret = totp_start(client)
+    make_stale(client)
+    response = client.post("/account/mfa/verify/", {"setup": setup, "code": pyotp.TOTP(secret).now()})
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == "/account/#mfa"
+    assert cognito_mfa(idp, email) == []
+    with pytest.raises(security.ActionFailed):
+        security.mfa_setup_finish(
+            session=client.session, setup_id=setup, code=pyotp.TOTP(secret).now(), device_name=""
+        )
+    assert cognito_mfa(idp, email) == []
+
+
 # --- Password --------------------------------------------------------------------------------------
 
 
@@ -301,6 +378,25 @@ def test_password_errors_land_on_their_field(person, data, field, sentence):
     assert response.status_code == HTTPStatus.BAD_REQUEST
     html = response.content.decode()
     assert re.search(rf'id="id_{field}_error">.*?{re.escape(sentence)}', html), html[:3000]
+    assert signed_in(client)
+
+
+def test_wrong_current_passwords_hit_cognitos_attempt_limit_said_on_the_form(person):
+    client, _, _ = person
+    wrong = {
+        "current_password": "Wrong-pass-9",
+        "new_password1": "New-pass-22",
+        "new_password2": "New-pass-22",
+    }
+    limited = re.compile(r'data-testid="error-current_password">[^<]*Too many wrong passwords')
+
+    def refused_as_too_many() -> bool:
+        response = client.post("/account/password/", wrong)
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        return bool(limited.search(response.content.decode()))
+
+    # Five wrong ones lock for 1 s, then each counted one doubles it (localcloud's lockout).
+    wait_until(refused_as_too_many, timeout=60, interval=0, what="LimitExceededException on the form")
     assert signed_in(client)
 
 
@@ -390,6 +486,16 @@ def test_sign_out_everywhere_kills_every_refresh_token_at_cognito(person, sign_i
     assert urlsplit(response["Location"]).path.endswith("/logout")  # the hosted-UI session too
     assert not signed_in(client) and not signed_in(other)
     assert not any(refresh_works(t) for t in (*tokens, api_refresh))  # GlobalSignOut
+
+
+def test_the_page_promises_no_more_than_sign_out_does(person):
+    """The hosted-UI cookie of another browser survives GlobalSignOut and ChangePassword (as on AWS):
+    the notes say so, with its lifetime, instead of "every browser" being signed out."""
+    html = " ".join(page_of(person[0]).split())
+    for note in ("sign-out-everywhere-note", "password-note"):
+        text = re.search(rf'data-testid="{note}">([^<]+)<', html).group(1)
+        assert "signed in to this site" in text
+        assert "still signed in at the sign-in service" in text and "at most an hour" in text
 
 
 def test_sign_out_everywhere_with_cognito_down_ends_nothing(person, outage):

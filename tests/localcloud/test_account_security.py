@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 from tests.support.localcloud import ADMIN as ADMIN_LOGIN
 from tests.support.localcloud import ALICE as ALICE_LOGIN
 from tests.support.localcloud import Stack, authorize_params, form_of, mfa_user, stack_sign_in, submit
+from tests.support.waiting import wait_until
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -255,3 +257,74 @@ def test_mfa_setup_codes_are_limited_per_session(private_stack: Callable) -> Non
         assert page.status_code == HTTPStatus.OK
     done = submit(browser, running, page, code=setup.now())
     assert "Your session has expired. Please sign in again." in done.text
+
+
+# --- ChangePassword: wrong previous passwords are attempt-limited, sharing the sign-in lockout ----------
+LIMIT = ("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+WRONG = ("NotAuthorizedException", "Incorrect username or password.")
+
+
+def test_wrong_previous_passwords_lock_change_password_and_sign_in(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    email, password = new_stack_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    answers: list[tuple[str, str]] = []
+
+    def change(previous: str) -> tuple[str, str] | None:
+        try:
+            idp.change_password(
+                AccessToken=access, PreviousPassword=previous, ProposedPassword="Other-pass-1"
+            )
+        except ClientError as exc:
+            answers.append((exc.response["Error"]["Code"], exc.response["Error"]["Message"]))
+            return answers[-1]
+        return None
+
+    # Eight wrong passwords counted (each later one once the lockout before it ended): the lockout
+    # is then 2^3 = 8 s, long enough to observe on a slow machine.
+    for attempt in range(8):
+        wait_until(lambda n=attempt: change(f"Wrong-pass-{n}") == WRONG, timeout=30, what="a counted attempt")
+    assert set(answers) == {WRONG, LIMIT}  # attempts during a lockout were refused as such
+    assert change(password) == LIMIT  # locked: the right password is refused too
+    with pytest.raises(ClientError) as exc:  # the same count as the sign-in's
+        password_auth(stack, email, password)
+    assert error_of(exc) == ("NotAuthorizedException", "Password attempts exceeded")
+
+
+# --- VerifySoftwareToken with an access token: 5 wrong codes per set-up; its code is spent -----------
+def test_verify_software_token_takes_five_wrong_codes_per_secret(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    email, password = new_stack_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    for _ in range(5):
+        with pytest.raises(ClientError) as exc:
+            idp.verify_software_token(AccessToken=access, UserCode=wrong_code(totp))
+        assert error_of(exc)[0] == "EnableSoftwareTokenMFAException"
+    with pytest.raises(ClientError) as exc:  # the right code no longer helps for this secret
+        idp.verify_software_token(AccessToken=access, UserCode=totp.now())
+    assert error_of(exc) == LIMIT
+    fresh = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])  # a new set-up
+    assert idp.verify_software_token(AccessToken=access, UserCode=fresh.now())["Status"] == "SUCCESS"
+
+
+def test_the_code_that_set_the_app_up_cannot_sign_in(stack: Stack, new_stack_user: Callable) -> None:
+    email, password = new_stack_user()
+    idp = stack.idp()
+    access = stack.api_login(email, password)["AccessToken"]
+    totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
+    code = totp.now()
+    idp.verify_software_token(AccessToken=access, UserCode=code)
+    idp.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    challenge = password_auth(stack, email, password)
+    with pytest.raises(ClientError) as exc:  # a replay of the set-up code (or one seen over a shoulder)
+        answer_mfa(stack, challenge, code)
+    assert error_of(exc) == ("CodeMismatchException", "Invalid code or auth state for the user.")
+    done = answer_mfa(stack, challenge, totp.at(time.time() + totp.interval))
+    assert stack.verify(done["AuthenticationResult"]["IdToken"], "id")["email"] == email

@@ -328,7 +328,9 @@ def test_totp_mfa_setup_and_challenge_in_api_and_hosted_ui(stack: Stack, new_sta
         idp.verify_software_token(
             AccessToken=access, UserCode="000000" if totp.now() != "000000" else "111111"
         )
-    assert idp.verify_software_token(AccessToken=access, UserCode=totp.now())["Status"] == "SUCCESS"
+    # The previous step's code (one step early is accepted); it is spent, so now() signs in below.
+    previous = totp.at(time.time() - totp.interval)
+    assert idp.verify_software_token(AccessToken=access, UserCode=previous)["Status"] == "SUCCESS"
     idp.set_user_mfa_preference(
         AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
     )

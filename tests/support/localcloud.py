@@ -508,7 +508,9 @@ def mfa_user(stack: Stack, new_stack_user: Callable) -> tuple[str, str, pyotp.TO
     idp = stack.idp()
     access = stack.api_login(email, password)["AccessToken"]
     totp = pyotp.TOTP(idp.associate_software_token(AccessToken=access)["SecretCode"])
-    idp.verify_software_token(AccessToken=access, UserCode=totp.now())
+    # The previous step's code (accepted: one step early or late is allowed) so the current one is
+    # still unused for the caller's sign-in: the code verifying the set-up is spent (RFC 6238 §5.2).
+    idp.verify_software_token(AccessToken=access, UserCode=totp.at(time.time() - totp.interval))
     idp.set_user_mfa_preference(
         AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
     )
