@@ -126,7 +126,9 @@
     }, function () { return null; });
   }
 
-  input.addEventListener("change", function () {
+  // On selection (and at start: a file chosen before this deferred script ran, on a slow
+  // connection, would otherwise never be checked, and Upload would do nothing).
+  function selected() {
     errorBox.hidden = true;
     preview.hidden = true;
     ready = null;
@@ -158,7 +160,9 @@
         showError("This file is " + megabytes(file.size) + "; pictures may be at most " + megabytes(maxBytes) +
           " and this one could not be made smaller here. Please choose a smaller one.");
       });
-  });
+  }
+  input.addEventListener("change", selected);
+  if (input.files && input.files.length) selected();
 
   // POST JSON to the app (same origin, CSRF token in the header); resolves with the JSON answer.
   function askApp(url, body) {

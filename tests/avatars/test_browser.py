@@ -120,6 +120,28 @@ def test_without_javascript_the_form_uploads_through_the_app(live_server, browse
         context.close()
 
 
+def test_a_picture_chosen_before_the_pages_script_ran_still_uploads(live_server, page, tmp_path):
+    # On a slow connection a person can choose the file before the deferred script has run (the
+    # input is on screen first); its "change" event then fired with no listener. The script must
+    # still check that file, or Upload does nothing at all. The slow connection is simulated by
+    # holding back the script's response (a network delay localcloud cannot produce).
+    cognito.user_pool().reset()
+    base = live_server.url
+    sign_in_as_alice(page, base)
+    held = []
+    page.route("**/js/avatar-upload*", lambda route: held.append(route))
+    with page.expect_request("**/js/avatar-upload*"):
+        page.goto(f"{base}/me/avatar/", wait_until="commit")
+    page.set_input_files("input[name=image]", photo(tmp_path / "alice.jpg"))
+    while not held:  # the route's handler runs on Playwright's loop, which sync calls turn
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.get_by_text("ready to upload").wait_for()
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(f"{base}/me/")
+    assert Profile.objects.get(user__email="alice@example.com").avatar_key
+
+
 def test_a_12_megapixel_webp_is_scaled_by_pixel_count_before_upload(live_server, page, tmp_path):
     # 4000×3000 WebP: small on disk (under the byte limit) but more pixels than the server decodes
     # for a WebP (96 MB / 17 B ≈ 5.9 MP). The browser must scale it, not send it to be refused.
