@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import time
 import uuid
 from http import HTTPStatus
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,7 +20,7 @@ from accounts.signals import AccountDeletionBlocked, user_deleting
 from profiles import credentials as creds
 from profiles.models import Profile
 from project.integrations import cognito, s3
-from tests.support.avatars import upload
+from tests.support.avatars import operator_s3, upload
 from tests.support.hosted_ui import APP_HOST, sign_in_again
 from tests.support.images import jpeg
 from tests.support.outbox import latest_code
@@ -61,19 +58,8 @@ def outage(settings):
     return down
 
 
-def admin_s3():
-    return boto3.client(
-        "s3",
-        region_name=settings.AWS_S3_REGION_NAME,
-        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
-        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
-
-
 def keys_under(prefix: str) -> list[str]:
-    answer = admin_s3().list_objects_v2(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Prefix=prefix)
+    answer = operator_s3().list_objects_v2(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Prefix=prefix)
     return sorted(o["Key"] for o in answer.get("Contents", []))
 
 

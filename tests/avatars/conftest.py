@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
-import boto3
 import pytest
-from botocore.config import Config
 from django.conf import settings
 from django.test import Client
 
 from project.integrations import s3
 from project.integrations.identity_pool import identity_pool
+from tests.support.avatars import operator_s3
 from tests.support.hosted_ui import APP_HOST
 
 
@@ -22,15 +19,8 @@ def _fresh_cognito_caches(fresh_cognito_caches: None) -> None:
 
 @pytest.fixture(scope="session")
 def admin_s3():
-    """S3 with the local stack's admin key: to look behind the app's back."""
-    return boto3.client(
-        "s3",
-        region_name=settings.AWS_S3_REGION_NAME,
-        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
-        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    """S3 with the local stack's operator key: to look behind the app's back."""
+    return operator_s3()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import secrets
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
 from urllib.parse import quote
 
 import pyotp
@@ -17,7 +16,16 @@ from botocore.exceptions import ClientError
 
 from tests.support.localcloud import ADMIN as ADMIN_LOGIN
 from tests.support.localcloud import ALICE as ALICE_LOGIN
-from tests.support.localcloud import Stack, authorize_params, form_of, mfa_user, stack_sign_in, submit
+from tests.support.localcloud import (
+    Stack,
+    answer_totp,
+    authorize_params,
+    form_of,
+    mfa_user,
+    password_auth,
+    stack_sign_in,
+    submit,
+)
 from tests.support.waiting import wait_until
 
 
@@ -28,28 +36,6 @@ def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 
 def wrong_code(totp: pyotp.TOTP) -> str:
     return "000000" if totp.now() != "000000" else "111111"
-
-
-def password_auth(stack: Stack, email: str, password: str) -> dict[str, Any]:
-    return stack.idp().initiate_auth(
-        ClientId=stack.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": stack.secret_hash(email)},
-    )
-
-
-def answer_mfa(stack: Stack, challenge: dict[str, Any], code: str) -> dict[str, Any]:
-    username = challenge["ChallengeParameters"]["USER_ID_FOR_SRP"]
-    return stack.idp().respond_to_auth_challenge(
-        ClientId=stack.client_id,
-        ChallengeName="SOFTWARE_TOKEN_MFA",
-        Session=challenge["Session"],
-        ChallengeResponses={
-            "USERNAME": username,
-            "SOFTWARE_TOKEN_MFA_CODE": code,
-            "SECRET_HASH": stack.secret_hash(username),
-        },
-    )
 
 
 def assert_cannot_enrol_with(stack: Stack, session: str) -> None:
@@ -73,7 +59,7 @@ def test_an_mfa_challenge_session_cannot_register_a_new_totp_secret(
     assert challenge["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
     assert_cannot_enrol_with(stack, challenge["Session"])
     # The victim's own authenticator still completes the same sign-in.
-    done = answer_mfa(stack, challenge, totp.now())
+    done = answer_totp(stack, challenge, totp.now())
     assert stack.verify(done["AuthenticationResult"]["IdToken"], "id")["email"] == email
 
 
@@ -215,10 +201,10 @@ def test_an_mfa_challenge_dies_after_five_wrong_codes(stack: Stack, new_stack_us
     challenge = password_auth(stack, email, password)
     for _ in range(5):
         with pytest.raises(ClientError) as exc:
-            answer_mfa(stack, challenge, wrong_code(totp))
+            answer_totp(stack, challenge, wrong_code(totp))
         assert error_of(exc)[0] == "CodeMismatchException"
     with pytest.raises(ClientError) as exc:  # the right code no longer helps on this session
-        answer_mfa(stack, challenge, totp.now())
+        answer_totp(stack, challenge, totp.now())
     assert error_of(exc) == EXPIRED
 
 
@@ -324,7 +310,7 @@ def test_the_code_that_set_the_app_up_cannot_sign_in(stack: Stack, new_stack_use
     )
     challenge = password_auth(stack, email, password)
     with pytest.raises(ClientError) as exc:  # a replay of the set-up code (or one seen over a shoulder)
-        answer_mfa(stack, challenge, code)
+        answer_totp(stack, challenge, code)
     assert error_of(exc) == ("CodeMismatchException", "Invalid code or auth state for the user.")
-    done = answer_mfa(stack, challenge, totp.at(time.time() + totp.interval))
+    done = answer_totp(stack, challenge, totp.at(time.time() + totp.interval))
     assert stack.verify(done["AuthenticationResult"]["IdToken"], "id")["email"] == email

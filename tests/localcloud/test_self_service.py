@@ -5,13 +5,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.localcloud import Stack, code_for, exchange, mfa_user
+from tests.support.localcloud import Stack, answer_totp, code_for, exchange, mfa_user, password_auth
 
 
 def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -22,28 +21,6 @@ def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 def signed_in(stack: Stack, new_stack_user: Callable) -> tuple[str, str, str]:
     email, password = new_stack_user()
     return email, password, stack.api_login(email, password)["AccessToken"]
-
-
-def password_auth(stack: Stack, email: str, password: str) -> dict[str, Any]:
-    return stack.idp().initiate_auth(
-        ClientId=stack.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": stack.secret_hash(email)},
-    )
-
-
-def answer_totp(stack: Stack, challenge: dict[str, Any], code: str) -> dict[str, Any]:
-    username = challenge["ChallengeParameters"]["USER_ID_FOR_SRP"]
-    return stack.idp().respond_to_auth_challenge(
-        ClientId=stack.client_id,
-        ChallengeName="SOFTWARE_TOKEN_MFA",
-        Session=challenge["Session"],
-        ChallengeResponses={
-            "USERNAME": username,
-            "SOFTWARE_TOKEN_MFA_CODE": code,
-            "SECRET_HASH": stack.secret_hash(username),
-        },
-    )
 
 
 def attributes(stack: Stack, access: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import html as html_lib
 import json
+import os
 import re
 from collections.abc import Iterator
 from http import HTTPStatus
@@ -24,6 +25,18 @@ from project.integrations.identity_pool import Credentials
 
 # The app's origin, as a browser posting to S3 from its pages sends it.
 ORIGIN = "http://localhost:8000"
+
+
+def operator_s3():
+    """S3 with the local stack's operator key (from the test env): to look behind the app's back."""
+    return boto3.client(
+        "s3",
+        region_name=settings.AWS_S3_REGION_NAME,
+        endpoint_url=settings.AWS_S3_ENDPOINT_URL,
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
 
 
 def s3_as(credentials: Credentials):

@@ -515,3 +515,27 @@ def mfa_user(stack: Stack, new_stack_user: Callable) -> tuple[str, str, pyotp.TO
         AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
     )
     return email, password, totp
+
+
+def password_auth(stack: Stack, email: str, password: str) -> dict[str, Any]:
+    """InitiateAuth USER_PASSWORD_AUTH through the stack's web client."""
+    return stack.idp().initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": stack.secret_hash(email)},
+    )
+
+
+def answer_totp(stack: Stack, challenge: dict[str, Any], code: str) -> dict[str, Any]:
+    """RespondToAuthChallenge SOFTWARE_TOKEN_MFA with a code."""
+    username = challenge["ChallengeParameters"]["USER_ID_FOR_SRP"]
+    return stack.idp().respond_to_auth_challenge(
+        ClientId=stack.client_id,
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=challenge["Session"],
+        ChallengeResponses={
+            "USERNAME": username,
+            "SOFTWARE_TOKEN_MFA_CODE": code,
+            "SECRET_HASH": stack.secret_hash(username),
+        },
+    )
