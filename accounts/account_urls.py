@@ -1,7 +1,7 @@
 from django.urls import path
 
 from accounts import account_views as views
-from accounts.views import CognitoAuthenticationRequestView
+from accounts.reauthentication import ReauthenticateView
 
 app_name = "account"
 
@@ -20,11 +20,6 @@ urlpatterns = [
     path("email/cancel/", views.email_cancel, name="email_cancel"),
     path("delete/", views.delete_account, name="delete"),
     path("my-data.json", views.export, name="export"),
-    # Sign in again (re-authentication): Cognito's /logout with the authorize parameters ends the
-    # hosted-UI session and shows its sign-in page, whose answer comes back to /oidc/callback/.
-    path(
-        "reauthenticate/",
-        CognitoAuthenticationRequestView.as_view(hosted_page="logout"),
-        name="reauthenticate",
-    ),
+    # Sign in again (re-authentication), back to the action asked for: accounts/reauthentication.py.
+    path("reauthenticate/", ReauthenticateView.as_view(), name="reauthenticate"),
 ]

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import forms, security, selectors, sessions
+from accounts.reauthentication import requested_action, requires_recent_sign_in
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
@@ -33,12 +34,15 @@ def _page(request: HttpRequest, status: int = HTTPStatus.OK, **forms_given: Any)
     except security.ActionFailed as exc:
         state, state_error = None, exc.message
     email = state.email if state else user.email
+    recent = security.recently_signed_in(session=request.session)
     context = {
         "state": state,
         "state_error": state_error,
         "totp_setup": security.mfa_setup_current(session=request.session, email=email),
         "totp_verified_not_on": bool(request.session.get(security.TOTP_VERIFIED)),
-        "recent": security.recently_signed_in(session=request.session),
+        "recent": recent,
+        # Back from "Sign in again" (`?action=`): that action's control takes the focus.
+        "focus": requested_action(request) if recent else "",
         "reauth_minutes": max(settings.ACCOUNT_REAUTH_SECONDS // 60, 1),
         "password_rules": security.password_rules(),
         "sessions": selectors.user_sessions(user=user, current_key=request.session.session_key),
@@ -51,7 +55,23 @@ def _page(request: HttpRequest, status: int = HTTPStatus.OK, **forms_given: Any)
         "delete_form": forms.DeleteAccountForm(email=user.email),
         **forms_given,
     }
+    _focus_first_field(context, forms_given)
     return render(request, "accounts/account.html", context, status=status)
+
+
+# The actions whose form starts with a field to fill: it takes the focus (the template gives it to
+# the others' buttons). An autofocus attribute, so it works without JavaScript.
+_FOCUS_FIELDS = {
+    "mfa-verify": ("totp_form", "code"),
+    "email": ("email_form", "email"),
+    "delete": ("delete_form", "confirm_email"),
+}
+
+
+def _focus_first_field(context: dict[str, Any], forms_given: dict[str, Any]) -> None:
+    form_name, field = _FOCUS_FIELDS.get(context["focus"], ("", ""))
+    if form_name and form_name not in forms_given:  # a form with errors focuses its error summary
+        context[form_name].fields[field].widget.attrs["autofocus"] = True
 
 
 def _linked_providers(user: Any) -> list[selectors.LinkedProvider] | None:
@@ -90,9 +110,8 @@ def account(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@requires_recent_sign_in("mfa")
 def totp_start(request: HttpRequest) -> HttpResponse:
-    if not security.recently_signed_in(session=request.session):
-        return _reauthenticate(request, "mfa")
     try:
         email = security.account_state(session=request.session).email
         security.mfa_setup_start(session=request.session, email=email)
@@ -102,9 +121,8 @@ def totp_start(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@requires_recent_sign_in("mfa")
 def totp_verify(request: HttpRequest) -> HttpResponse:
-    if not security.recently_signed_in(session=request.session):
-        return _reauthenticate(request, "mfa")
     form = forms.TotpVerifyForm(request.POST)
     if not form.is_valid():
         return _page(request, HTTPStatus.BAD_REQUEST, totp_form=form)
@@ -122,9 +140,8 @@ def totp_verify(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@requires_recent_sign_in("mfa")
 def totp_switch_on(request: HttpRequest) -> HttpResponse:
-    if not security.recently_signed_in(session=request.session):
-        return _reauthenticate(request, "mfa")
     try:
         security.mfa_switch_on(session=request.session)
     except security.ActionFailed as exc:
@@ -134,9 +151,8 @@ def totp_switch_on(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@requires_recent_sign_in("mfa")
 def totp_remove(request: HttpRequest) -> HttpResponse:
-    if not security.recently_signed_in(session=request.session):
-        return _reauthenticate(request, "mfa")
     try:
         security.mfa_disable(session=request.session)
     except security.ActionFailed as exc:
@@ -297,11 +313,3 @@ def export(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="my-data.json"'
     return response
-
-
-# --- Re-authentication ---------------------------------------------------------------------------
-
-
-def _reauthenticate(request: HttpRequest, section: str) -> HttpResponse:
-    messages.info(request, "Please confirm it is you: sign in again, then repeat this.")
-    return _back(section)

@@ -139,9 +139,12 @@ def recently_signed_in(*, session: SessionBase) -> bool:
     return isinstance(auth_time, int) and time.time() - auth_time <= settings.ACCOUNT_REAUTH_SECONDS
 
 
+SIGN_IN_AGAIN = "Please confirm it is you: sign in again, then repeat this."
+
+
 def require_recent_sign_in(*, session: SessionBase) -> None:
     if not recently_signed_in(session=session):
-        raise ActionFailed("Please confirm it is you: sign in again, then repeat this.")
+        raise ActionFailed(SIGN_IN_AGAIN)
 
 
 # --- Authenticator app (TOTP) --------------------------------------------------------------------
