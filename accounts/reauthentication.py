@@ -62,9 +62,13 @@ def requires_recent_sign_in(section: str) -> Callable[[View[P]], View[P]]:
 
 def return_target(next_url: str | None) -> str:
     """Where "Sign in again" comes back to: the account page, keeping from `next_url` only an action
-    of ACTIONS and a fragment of SECTIONS. Anything else (another site, `//host`, `/\\host`, another
-    path of this one) gives the page itself: the target is built from those parts, never echoed,
-    so it cannot point anywhere but the account page."""
+    of ACTIONS or else a fragment of SECTIONS. Anything else (another site, `//host`, `/\\host`,
+    another path of this one) gives the page itself: the target is built from those parts, never
+    echoed, so it cannot point anywhere but the account page.
+
+    An action drops the fragment: a fragment naming an element cancels `autofocus` (HTML's "flush
+    autofocus candidates"; Chromium does so), and the focused control is scrolled to anyway.
+    """
     index = reverse("account:index")
     try:
         parts = urlsplit(next_url or "")
@@ -73,9 +77,9 @@ def return_target(next_url: str | None) -> str:
     if parts.scheme or parts.netloc or parts.path != index:
         return index
     action = QueryDict(parts.query).get(ACTION_PARAM, "")
-    query = f"?{urlencode({ACTION_PARAM: action})}" if action in ACTIONS else ""
-    fragment = f"#{parts.fragment}" if parts.fragment in SECTIONS else ""
-    return f"{index}{query}{fragment}"
+    if action in ACTIONS:
+        return f"{index}?{urlencode({ACTION_PARAM: action})}"
+    return f"{index}#{parts.fragment}" if parts.fragment in SECTIONS else index
 
 
 def requested_action(request: HttpRequest) -> str:

@@ -15,6 +15,7 @@ from accounts.models import UserSession
 from profiles.models import Profile
 from project.integrations import cognito
 from tests.support.outbox import latest_code
+from tests.support.sessions import make_stale_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -89,6 +90,38 @@ def test_enable_totp_sign_in_with_it_end_another_session_change_password_remove_
     finally:
         mine.close()
         theirs.close()
+
+
+def test_sign_in_again_lands_on_the_delete_form_focused_and_deletes_only_on_enter(
+    live_server, browser, new_user
+):
+    cognito.user_pool().reset()
+    base = live_server.url
+    email, password, _ = new_user(name="Sudo Tester")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        hosted_sign_in(page, base, email, password)
+        make_stale_in(context)  # as an hour later
+
+        page.goto(f"{base}/account/")
+        page.get_by_test_id("reauth-link-delete").click()
+        # The hosted UI asks afresh (its own session was ended), then the app brings her back.
+        page.fill("input[name=username]", email)
+        page.fill("input[name=password]", password)
+        page.locator("form:has(input[name=password]) [type=submit]").first.click()
+        page.wait_for_url(f"{base}/account/?action=delete")
+        assert page.evaluate("document.activeElement.id") == "id_confirm_email"
+        assert Profile.objects.filter(user__email=email).exists()  # focused, nothing submitted
+
+        # What she types goes into that field; Enter submits that form.
+        page.keyboard.type(email)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/")
+        assert "Your account was deleted." in page.content()
+        assert not Profile.objects.filter(user__email=email).exists()
+    finally:
+        context.close()
 
 
 def picture(path) -> str:

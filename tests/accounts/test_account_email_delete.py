@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import time
 import uuid
 from http import HTTPStatus
 
@@ -24,16 +23,14 @@ from tests.support.avatars import operator_s3, upload
 from tests.support.hosted_ui import APP_HOST, sign_in_again
 from tests.support.images import jpeg
 from tests.support.outbox import latest_code
+from tests.support.sessions import make_stale
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def person(new_user, sign_in):
-    email, password, sub = new_user(name="Mail Mover")
-    client = Client(HTTP_HOST=APP_HOST)
-    sign_in(email, password, client=client)
-    return client, email, password, sub
+def person(signed_in_person):
+    return signed_in_person(name="Mail Mover")
 
 
 @pytest.fixture
@@ -78,12 +75,6 @@ def can_sign_in(email: str, password: str) -> bool:
     except cognito.CognitoError:
         return False
     return True
-
-
-def make_stale(client: Client) -> None:
-    session = client.session
-    session[services.AUTH_TIME] = int(time.time()) - settings.ACCOUNT_REAUTH_SECONDS - 60
-    session.save()
 
 
 def new_address() -> str:

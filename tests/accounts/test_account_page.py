@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyotp
 import pytest
-import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -27,6 +26,7 @@ from tests.support.hosted_ui import (
     start_sign_in,
 )
 from tests.support.markup import read_markup
+from tests.support.sessions import make_stale, refresh_works, signed_in
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -50,30 +50,9 @@ def page_of(client: Client) -> str:
     return response.content.decode()
 
 
-def signed_in(client: Client) -> bool:
-    return client.get("/me/").status_code == HTTPStatus.OK
-
-
-def refresh_works(refresh_token: str) -> bool:
-    response = requests.post(
-        cognito.user_pool().endpoint("token_endpoint"),
-        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-        auth=(settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET),
-        timeout=10,
-    )
-    return response.status_code == HTTPStatus.OK
-
-
 def cognito_mfa(idp, email: str) -> list[str]:
     user = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
     return user.get("UserMFASettingList") or []
-
-
-def make_stale(client: Client) -> None:
-    """The last sign-in was long ago (auth_time older than ACCOUNT_REAUTH_SECONDS)."""
-    session = client.session
-    session[services.AUTH_TIME] = int(time.time()) - settings.ACCOUNT_REAUTH_SECONDS - 60
-    session.save()
 
 
 @pytest.fixture
@@ -95,12 +74,9 @@ def outage(settings):
 
 
 @pytest.fixture
-def person(new_user, sign_in):
+def person(signed_in_person):
     """A fresh pool user, signed in in a browser: (client, email, password)."""
-    email, password, _ = new_user(name="Page Person")
-    client = browser()
-    sign_in(email, password, client=client)
-    return client, email, password
+    return signed_in_person(name="Page Person", client=browser())[:3]
 
 
 def totp_start(client: Client) -> tuple[str, str]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from http import HTTPStatus
 
 import pytest
-import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
@@ -15,8 +13,8 @@ from django.test import Client
 
 from accounts import services, sessions
 from accounts.models import UserSession
-from project.integrations import cognito
 from tests.support.hosted_ui import APP_HOST
+from tests.support.sessions import refresh_works, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,20 +23,6 @@ FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.
 
 def browser(user_agent: str = FIREFOX, address: str = "203.0.113.77") -> Client:
     return Client(HTTP_HOST=APP_HOST, HTTP_USER_AGENT=user_agent, REMOTE_ADDR=address)
-
-
-def signed_in(client: Client) -> bool:
-    return client.get("/me/").status_code == HTTPStatus.OK
-
-
-def refresh_works(refresh_token: str) -> bool:
-    response = requests.post(
-        cognito.user_pool().endpoint("token_endpoint"),
-        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-        auth=(settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET),
-        timeout=10,
-    )
-    return response.status_code == HTTPStatus.OK
 
 
 def alice():

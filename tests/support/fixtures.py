@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import boto3
 import pytest
@@ -89,6 +89,28 @@ def new_user(idp: Any) -> Iterator[PoolUsers]:
     users = PoolUsers(idp)
     yield users
     users.cleanup()
+
+
+class SignedInPerson(NamedTuple):
+    """A new pool user signed in in a browser of their own (unpacks as client, email, password, sub)."""
+
+    client: Client
+    email: str
+    password: str
+    sub: str
+
+
+@pytest.fixture
+def signed_in_person(new_user: PoolUsers, sign_in: SignIn) -> Callable[..., SignedInPerson]:
+    """signed_in_person(name=..., client=None) → a fresh pool user, signed in over the hosted UI."""
+
+    def make(name: str = "Test Person", client: Client | None = None) -> SignedInPerson:
+        email, password, sub = new_user(name=name)
+        client = client or Client(HTTP_HOST=APP_HOST)
+        sign_in(email, password, client=client)
+        return SignedInPerson(client, email, password, sub)
+
+    return make
 
 
 @pytest.fixture
