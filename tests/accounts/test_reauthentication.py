@@ -98,6 +98,25 @@ def test_a_set_up_left_half_done_comes_back_to_its_code_field(fresh):
     assert 'name="code"' in focused and f'value="{setup}"' in html  # the same set-up, not a new one
 
 
+def test_a_code_accepted_but_not_switched_on_comes_back_to_switch_it_on(fresh, faults, idp):
+    client, email, password = fresh
+    setup, secret = start_totp(client)
+    # Cognito failing between VerifySoftwareToken and SetUserMFAPreference (retries included).
+    faults.put("SetUserMFAPreference", ErrorType="InternalErrorException", Status=500, Count=0)
+    client.post("/account/mfa/verify/", {"setup": setup, "code": pyotp.TOTP(secret).now()})
+    assert faults.hits("SetUserMFAPreference") >= 1
+    faults.clear()
+    make_stale(client)
+    next_url = link_next(account_page(client), "mfa-switch-on")
+
+    assert sign_in_again(client, next_url, email, password)["Location"] == "/account/?action=mfa-switch-on"
+    [focused] = autofocused(account_page(client, "?action=mfa-switch-on"))
+    assert focused.startswith("<button")
+    at_cognito = idp.admin_get_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=email)
+    assert not at_cognito.get("UserMFASettingList")  # focused, not switched on
+    assert client.post("/account/mfa/switch-on/").status_code == HTTPStatus.FOUND
+
+
 def test_removing_mfa_comes_back_to_the_remove_button_and_mfa_stays_on(fresh, idp):
     client, email, password = fresh
     setup, secret = start_totp(client)
