@@ -187,7 +187,10 @@ def reconcile_page(request: HttpRequest, model_admin) -> HttpResponse:
         try:
             result = reconcile.users_reconcile(operator=operator, keep_unseen=reconcile.SHOWN_UNSEEN)
         except cognito.CognitoError as exc:
-            error = f"Cognito could not be read to the end ({exc.__class__.__name__}): nothing was marked."
+            error = (
+                f"Cognito could not be read to the end ({exc.__class__.__name__}): no one was marked "
+                "missing (who the pages read listed as disabled or enabled is mirrored: see the audit trail)."
+            )
         except reconcile.ReconcileRunning as exc:
             error = str(exc)
     context = _context(model_admin, request, title="Reconcile with the user pool", result=result, error=error)

@@ -22,7 +22,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from accounts.sessions import session_index_on_login
+        from accounts.sessions import session_index_on_login, session_values_on_stale
+        from accounts.signals import user_session_values_stale
 
         user_logged_in.connect(session_index_on_login, dispatch_uid="accounts.session_index")
+        user_session_values_stale.connect(session_values_on_stale, dispatch_uid="accounts.session_values")
         post_migrate.connect(grant_staff_group_operator_permissions, sender=self)

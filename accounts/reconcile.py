@@ -1,14 +1,26 @@
 """Reconciling local users with the user pool (ListUsers), in bounded memory.
 
 A pass pages through ListUsers (≤ 60 users a page, following PaginationToken until there is
-none; a page may be empty while a token is still given). Per page it runs two queries: stamp the
-local users whose sub is on the page as seen (`pool_seen_at` = the pass's start) and read which
-of the page's subs are known here; the others are pool users who never signed in to the app.
-Only after the last page — a complete pass — are local users not stamped marked as missing from
-the pool (deleted there), deactivated and signed out; a pass cut short by Cognito marks nothing.
-Memory holds one page, the page's known subs and at most `keep_unseen` never-seen users
-(the rest are only counted, or streamed to `on_unseen`), whatever the pool's size.
-Running it again changes nothing that has not changed in the pool (idempotent).
+none; a page may be empty while a token is still given). Per page it runs three queries: stamp
+the local users whose sub is on the page as seen (`pool_seen_at` = the pass's start), reactivate
+those the pool lists as enabled again (below), and read which of the page's subs are known here;
+the others are pool users who never signed in to the app. Only after the last page — a complete
+pass — are local users not stamped marked as missing from the pool (deleted there), deactivated
+and signed out; a pass cut short by Cognito marks no one missing. Memory holds one page, the
+page's known subs and at most `keep_unseen` never-seen users (the rest are only counted, or
+streamed to `on_unseen`), whatever the pool's size. Running it again changes nothing that has not
+changed in the pool (idempotent).
+
+The pool's `Enabled` is mirrored page by page (each page is a fact about the users on it, whether
+or not the pass completes; a page with disabled users costs three more queries and a few per user
+newly disabled): a local user the pool lists as disabled (say, in the Cognito console) is
+deactivated here with `deactivated_as = DISABLED` and signed out at once, as the operator's
+Disable does. One deactivated as DISABLED whom the pool lists as enabled again is active again:
+DISABLED only ever mirrors the pool (the operator's Disable disables there first; a sign-in after
+an Enable in the console reactivates just the same, services.user_let_in_by_cognito). Users made
+inactive for any other reason (`deactivated_as` empty) are never reactivated by a pass. A user
+found again after being missing but disabled there stays inactive, now as DISABLED. AWS revokes a
+disabled user's tokens itself (AdminDisableUser), so only the Django sessions are ended here.
 
 One pass at a time (a Postgres advisory lock; a second is refused with ReconcileRunning): two
 overlapping passes would each see the other's stamps as old. `pool_seen_at` never moves back.
@@ -29,7 +41,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts import operators, services
-from accounts.models import MISSING, OperatorAction
+from accounts.models import DISABLED, MISSING, OperatorAction
 from project import text
 from project.integrations import cognito
 
@@ -65,6 +77,9 @@ class ReconcileResult:
     newly_missing: int = 0
     missing: int = 0
     back_in_pool: int = 0
+    # Deactivated here because the pool lists them disabled; active again because it lists them enabled.
+    newly_disabled: int = 0
+    enabled_again: int = 0
 
 
 def _pool_user(user: dict[str, Any]) -> PoolUser:
@@ -78,14 +93,41 @@ def _pool_user(user: dict[str, Any]) -> PoolUser:
     )
 
 
-def _take_page(users: list[dict[str, Any]], started: Any) -> list[PoolUser]:
-    """Stamp the page's known users as seen; return the page's users unknown here."""
+def _mirror_enabled(users: list[dict[str, Any]], subs: set[str], result: ReconcileResult) -> None:
+    """The page's `Enabled`, mirrored: disabled there, inactive (and signed out) here; enabled again
+    there, active again here — only for users deactivated as DISABLED, never for another reason."""
+    User = get_user_model()
+    disabled = {u["Attributes"].get("sub") for u in users if not u.get("Enabled", True)} & subs
+    enabled = subs - disabled
+    if enabled:
+        result.enabled_again += User.objects.filter(
+            cognito_sub__in=enabled, is_active=False, deactivated_as=DISABLED
+        ).update(is_active=True, deactivated_as="")
+    if not disabled:
+        return
+    on_page = User.objects.filter(cognito_sub__in=disabled)
+    # Missing before, found now but disabled: the sweep must not reactivate them as found again.
+    on_page.filter(is_active=False, deactivated_as=MISSING).update(deactivated_as=DISABLED)
+    newly = list(on_page.filter(is_active=True).values_list("pk", flat=True))
+    if not newly:
+        return
+    result.newly_disabled += User.objects.filter(pk__in=newly, is_active=True).update(
+        is_active=False, deactivated_as=DISABLED
+    )
+    for user in User.objects.filter(pk__in=newly).only("pk"):
+        operators.end_django_sessions(user, services.ENDED_DISABLED)
+
+
+def _take_page(users: list[dict[str, Any]], started: Any, result: ReconcileResult) -> list[PoolUser]:
+    """Stamp the page's known users as seen, mirror their `Enabled`; return the page's users
+    unknown here."""
     User = get_user_model()
     subs = {u["Attributes"].get("sub") for u in users} - {None, ""}
     if not subs:
         return []
     # Never back in time (GREATEST; NULL counts as older): a later pass's stamp stays.
     User.objects.filter(cognito_sub__in=subs).update(pool_seen_at=Greatest("pool_seen_at", Value(started)))
+    _mirror_enabled(users, subs, result)
     known = set(User.objects.filter(cognito_sub__in=subs).values_list("cognito_sub", flat=True))
     return [_pool_user(u) for u in users if u["Attributes"].get("sub") not in known]
 
@@ -146,37 +188,49 @@ def users_reconcile(
     keep_unseen: int = SHOWN_UNSEEN,
     on_unseen: Callable[[PoolUser], None] | None = None,
 ) -> ReconcileResult:
-    """One complete pass over the pool; CognitoError (nothing marked) if it cannot finish,
+    """One complete pass over the pool; CognitoError (no one marked missing) if it cannot finish,
     ReconcileRunning if another pass is running. Each is recorded in the audit trail."""
+    result = ReconcileResult()
     try:
         with _one_pass_at_a_time():
-            result = _reconcile(keep_unseen=keep_unseen, on_unseen=on_unseen)
+            _reconcile(result, keep_unseen=keep_unseen, on_unseen=on_unseen)
     except ReconcileRunning as exc:
         _record(operator, error=f"refused: {exc}")
         raise
     except cognito.CognitoError as exc:
-        _record(operator, error=f"Cognito could not be read to the end: nothing was marked ({exc})")
+        _record(
+            operator,
+            error=(
+                f"Cognito could not be read to the end: no one was marked missing ({exc}); "
+                f"from the {result.pages} pages read, {_enabled_changes(result)}"
+            ),
+        )
         raise
     _record(
         operator,
         detail=(
             f"{result.pool_users} in pool, {result.never_signed_in} never signed in, "
-            f"{result.newly_missing} newly missing, {result.missing} missing"
+            f"{result.newly_missing} newly missing, {result.missing} missing, {_enabled_changes(result)}"
         ),
     )
     return result
 
 
-def _reconcile(*, keep_unseen: int, on_unseen: Callable[[PoolUser], None] | None) -> ReconcileResult:
+def _enabled_changes(result: ReconcileResult) -> str:
+    return f"{result.newly_disabled} newly disabled, {result.enabled_again} enabled again"
+
+
+def _reconcile(
+    result: ReconcileResult, *, keep_unseen: int, on_unseen: Callable[[PoolUser], None] | None
+) -> None:
     started = timezone.now()
-    result = ReconcileResult()
     pool = cognito.user_pool()
     token: str | None = None
     while True:
         users, token = pool.list_users_page(pagination_token=token)
         result.pages += 1
         result.pool_users += len(users)
-        for pool_user in _take_page(users, started):
+        for pool_user in _take_page(users, started, result):
             result.never_signed_in += 1
             if on_unseen is not None:
                 on_unseen(pool_user)
@@ -185,4 +239,3 @@ def _reconcile(*, keep_unseen: int, on_unseen: Callable[[PoolUser], None] | None
         if not token:
             break
     _sweep(started, result)
-    return result

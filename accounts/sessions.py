@@ -10,9 +10,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -140,3 +142,34 @@ def user_session_end(*, user: Any, session_key: str, revoke_tokens: bool = True)
     """End one of this user's sessions (never another user's); True if it was signed in."""
     rows = UserSession.objects.filter(user=user, session_id=session_key)
     return _end(rows.values("session_id"), revoke_tokens) > 0
+
+
+def user_session_values_drop(*, user: Any, names: Iterable[str]) -> int:
+    """Drop these values from every signed-in session of the user; returns how many held one.
+
+    Each session row is rewritten under SELECT … FOR UPDATE. A request of that user running at the
+    same moment that then saves its session (Django writes the whole session) can put an old value
+    back: what is dropped here must be a copy its owner can read again, never a security decision.
+    """
+    names = tuple(names)
+    store = SessionStore()
+    changed = 0
+    with transaction.atomic():
+        rows = Session.objects.select_for_update().filter(
+            session_key__in=UserSession.objects.filter(user=user).values("session_id")
+        )
+        for row in rows:
+            data = row.get_decoded()  # undecodable data reads as {}: nothing to drop
+            if not any(name in data for name in names):
+                continue
+            for name in names:
+                data.pop(name, None)
+            row.session_data = store.encode(data)
+            row.save(update_fields=["session_data"])
+            changed += 1
+    return changed
+
+
+def session_values_on_stale(sender: Any, *, user: Any, names: Iterable[str], **kwargs: Any) -> None:
+    """`accounts.signals.user_session_values_stale` receiver."""
+    user_session_values_drop(user=user, names=names)

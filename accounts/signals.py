@@ -26,6 +26,13 @@ user_deleting = Signal()
 # the download holds one key per section next to the account's own.
 user_data_requested = Signal()
 
+# Values another app keeps in a user's sessions are stale: changed by someone else (a moderator
+# removed the user's picture, whose header copy the profiles app keeps in the session). Arguments:
+# `user`, `names` (the session keys). accounts drops those keys from every signed-in session of
+# the user (accounts.sessions.user_session_values_drop), so each browser's next page reads afresh.
+# Send it after the change is committed.
+user_session_values_stale = Signal()
+
 
 class AccountDeletionBlocked(Exception):
     """A `user_deleting` receiver cannot do its part now; the message is for the user."""

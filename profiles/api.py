@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from profiles import avatars, services
+from profiles import avatars, selectors, services
 from profiles.forms import ProfileForm
-from profiles.models import Profile
+from profiles.models import Moderation, Profile
 from profiles.openapi import SCHEMA
 from project.api import ApiPrincipal, api_view, problem
 from project.jsonbody import InvalidJson, json_body
@@ -52,6 +52,27 @@ def profile_json(profile: Profile) -> dict[str, Any]:
     }
 
 
+def _moderation_json(item: Moderation) -> dict[str, Any]:
+    # As /me/ shows it: what, why and when, and the moderator's role, never who they are.
+    return {
+        "action": item.action,
+        "label": item.get_action_display(),
+        "by_role": item.actor_role,
+        "reason": item.reason,
+        "at": item.created_at.isoformat(),
+    }
+
+
+def moderation_json(profile: Profile) -> dict[str, Any]:
+    """What moderators did to the caller's own profile, newest first, and whether it is hidden."""
+    return {
+        "hidden": profile.hidden_at is not None,
+        "hidden_at": profile.hidden_at.isoformat() if profile.hidden_at else None,
+        "hidden_reason": profile.hidden_reason if profile.hidden_at else None,
+        "actions": [_moderation_json(m) for m in selectors.moderations_for_profile(profile=profile)],
+    }
+
+
 def me_json(principal: ApiPrincipal, profile: Profile) -> JsonResponse:
     user = principal.user
     response = JsonResponse(
@@ -62,6 +83,7 @@ def me_json(principal: ApiPrincipal, profile: Profile) -> JsonResponse:
             "pending_email": user.pending_email or None,
             "groups": principal.groups,
             "profile": profile_json(profile),
+            "moderation": moderation_json(profile),
         }
     )
     response["ETag"] = f'"{profile.version}"'

@@ -5,7 +5,8 @@ their verified token at the latest sign-in, kept on their profile) and that the 
 them. The picture is then deleted with the MODERATOR'S OWN identity-pool credentials: the identity
 pool's role mapping gives a moderator the moderator IAM role, whose policy may delete any avatar
 object; a member's role may not, so S3 itself refuses a member's request even if the app's check
-were wrong. Every action is recorded (Moderation) and shown to the affected user on /me/.
+were wrong. Every action is recorded (Moderation) and shown to the affected user on /me/; a removed
+picture also leaves the header of each of the member's sessions at once (accounts.signals).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.signals import user_session_values_stale
 from profiles import credentials as creds
 from profiles import images
-from profiles.avatars import object_key
+from profiles.avatars import SESSION_OWN, object_key
 from profiles.models import Moderation, Profile
 from project import roles
 from project.integrations import s3
@@ -130,6 +132,12 @@ def moderation_remove_avatar(*, request: HttpRequest, target: Profile, reason: s
             actor=actor, role=role, target=target, action=Moderation.Action.REMOVE_AVATAR, reason=reason,
             avatar_key=stem,
         )  # fmt: skip
+        # The member's header keeps its own picture in each of their sessions: drop it from all of
+        # them once this is committed, so their next page (any browser) shows no picture.
+        owner = target.user
+        transaction.on_commit(
+            lambda: user_session_values_stale.send(sender=Profile, user=owner, names=[SESSION_OWN])
+        )
     target.refresh_from_db()
     return record
 

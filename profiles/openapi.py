@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from profiles.models import Profile
+from profiles.models import Moderation, Profile
 from profiles.services import EDITABLE_FIELDS
 
 _problem = {
@@ -153,7 +153,39 @@ SCHEMA = {
                     },
                     "groups": {"type": "array", "items": {"type": "string"}},
                     "profile": {"$ref": "#/components/schemas/Profile"},
+                    "moderation": {"$ref": "#/components/schemas/OwnModeration"},
                 },
+                "required": ["sub", "email", "pending_email", "groups", "profile", "moderation"],
+            },
+            "OwnModeration": {
+                "type": "object",
+                "readOnly": True,
+                "description": "What moderators did to the caller's own profile (as /me/ shows it: "
+                "the moderator's role, never who they are), and whether it is hidden from others.",
+                "properties": {
+                    "hidden": {"type": "boolean"},
+                    "hidden_at": {"type": ["string", "null"], "format": "date-time"},
+                    "hidden_reason": {"type": ["string", "null"]},
+                    "actions": {
+                        "type": "array",
+                        "maxItems": 50,
+                        "description": "Newest first; the latest 50.",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "action": {"type": "string", "enum": [a.value for a in Moderation.Action]},
+                                "label": {"type": "string"},
+                                "by_role": {"type": "string"},
+                                "reason": {"type": "string"},
+                                "at": {"type": "string", "format": "date-time"},
+                            },
+                            "required": ["action", "label", "by_role", "reason", "at"],
+                            "additionalProperties": False,
+                        },
+                    },
+                },
+                "required": ["hidden", "hidden_at", "hidden_reason", "actions"],
+                "additionalProperties": False,
             },
             "UserPage": {
                 "type": "object",

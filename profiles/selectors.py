@@ -38,7 +38,10 @@ def profile_get_for_viewer(*, handle: str, viewer) -> Profile | None:
     """The profile at /u/<handle>/, or None when it does not exist or the viewer may not see it.
 
     The profile comes with `viewer_role` (the viewer's own role, in the same query): a profile
-    hidden by a moderator is seen only by its owner and by those who may moderate.
+    hidden by a moderator is seen only by its owner and by those who may moderate. The profile of
+    an inactive account (`User.is_active` false: disabled, or deleted from the user pool — a user
+    marked missing is always made inactive) is seen only by staff and those who may moderate; its
+    owner cannot be signed in.
     """
     if not HANDLE_PATTERN.fullmatch(handle.lower()):
         return None  # not a handle at all (and nothing odd, such as a NUL, reaches the database)
@@ -52,6 +55,8 @@ def profile_get_for_viewer(*, handle: str, viewer) -> Profile | None:
     profile.viewer_role = roles.role_from_value(getattr(profile, "viewer_role", None))
     if profile.hidden_at and viewer.pk != profile.user_id and not roles.can_moderate(profile.viewer_role):
         return None
+    if not profile.user.is_active and not (viewer.is_staff or roles.can_moderate(profile.viewer_role)):
+        return None  # an inactive account: 404 for everyone else, like a handle nobody has
     return profile
 
 
@@ -91,7 +96,9 @@ def directory_queryset(*, query: str, viewer) -> QuerySet[Profile]:
     """Profiles a signed-in viewer may see, matching name, handle or college (trigram-indexed),
     whatever the accents and capitals: "nina" finds "Niná"."""
     # Hidden by a moderator: out of the directory for everyone (moderators list them on /moderation/).
-    profiles = Profile.objects.filter(hidden_at__isnull=True)
+    # An inactive account's too (disabled, or deleted from the user pool): staff find those in the
+    # admin, staff and moderators still reach their pages.
+    profiles = Profile.objects.filter(hidden_at__isnull=True, user__is_active=True)
     if not viewer.is_staff:
         profiles = profiles.filter(~Q(visibility=Profile.Visibility.PRIVATE) | Q(user_id=viewer.pk))
     # Printable text only: a NUL or a lone surrogate would make Postgres refuse the query.

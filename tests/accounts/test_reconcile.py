@@ -65,9 +65,9 @@ def test_reconcile_lists_never_seen_and_marks_deleted(big_pool):
     assert result.pages >= SIZE // 60
     assert result.never_signed_in >= len(unseen_subs)  # others' test users may be in the pool too
     assert len(result.unseen) == 25  # only the first are kept; the rest are counted
-    # Database work is per page, not per pool user: two queries a page, a fixed few for the sweep,
+    # Database work is per page, not per pool user: three queries a page, a fixed few for the sweep,
     # and a few per user newly found missing (ending their sessions: accounts.sessions, per user).
-    assert len(queries) <= 2 * result.pages + 8 + 7 * result.newly_missing
+    assert len(queries) <= 3 * result.pages + 8 + 7 * result.newly_missing
 
     for user in (ghost, signed[0], signed[1]):
         user.refresh_from_db()
@@ -159,17 +159,97 @@ def test_a_later_pass_stamp_never_moves_back(big_pool):
 
 
 def test_a_user_missed_by_a_pass_is_active_again_when_found(big_pool):
-    _, made = big_pool
-    missed, disabled = local(*made[22]), local(*made[23])
-    User.objects.filter(pk=missed.pk).update(
-        is_active=False, deactivated_as="missing", pool_missing_since=timezone.now()
-    )
-    User.objects.filter(pk=disabled.pk).update(
-        is_active=False, deactivated_as="disabled", pool_missing_since=timezone.now()
-    )
-    result = reconcile.users_reconcile(keep_unseen=0)
-    assert result.back_in_pool >= 2
+    idp, made = big_pool
+    missed, disabled, other = local(*made[22]), local(*made[23]), local(*made[24])
+    for user, reason in ((missed, "missing"), (disabled, "missing"), (other, "")):
+        User.objects.filter(pk=user.pk).update(
+            is_active=False, deactivated_as=reason, pool_missing_since=timezone.now()
+        )
+    idp.admin_disable_user(UserPoolId=POOL, Username=made[23][0])  # back in the pool, but disabled
+    try:
+        result = reconcile.users_reconcile(keep_unseen=0)
+    finally:
+        idp.admin_enable_user(UserPoolId=POOL, Username=made[23][0])
+    assert result.back_in_pool >= 3
     missed.refresh_from_db()
     assert missed.is_active and missed.pool_missing_since is None and missed.deactivated_as == ""
-    disabled.refresh_from_db()  # disabled by an operator: back in the pool, still disabled here
+    disabled.refresh_from_db()  # found, disabled there: still inactive here, now for that reason
     assert not disabled.is_active and disabled.pool_missing_since is None
+    assert disabled.deactivated_as == "disabled"
+    other.refresh_from_db()  # inactive for a reason the pool does not stand for: stays so
+    assert not other.is_active and other.pool_missing_since is None and other.deactivated_as == ""
+
+
+# --- The pool's Enabled, mirrored (a user disabled in the Cognito console) ---------------------
+
+
+def test_a_user_disabled_in_the_console_is_deactivated_and_signed_out_then_back(new_user, idp):
+    pool = new_user(name="Console Disabled")
+    alice = Client(HTTP_HOST=APP_HOST)
+    finish_sign_in(alice, hosted_ui_sign_in(start_sign_in(alice), pool.email, pool.password))
+    assert alice.get("/me/").status_code == HTTPStatus.OK
+    user = User.objects.get(cognito_sub=pool.sub)
+    idp.admin_disable_user(UserPoolId=POOL, Username=pool.email)  # in the console: the app is not told
+
+    result = reconcile.users_reconcile(keep_unseen=0)
+    assert result.newly_disabled >= 1
+    user.refresh_from_db()
+    assert not user.is_active and user.deactivated_as == "disabled" and user.pool_missing_since is None
+    page = alice.get("/me/", follow=True)  # her open session ended, and she is told why
+    assert page.redirect_chain[-1][0] == "/accounts/disabled/"
+    assert "Your account is disabled" in page.content.decode()
+    entry = OperatorAction.objects.filter(action="reconcile").latest("id")
+    assert entry.succeeded and "newly disabled" in entry.detail
+
+    again = reconcile.users_reconcile(keep_unseen=0)  # idempotent: nothing new
+    user.refresh_from_db()
+    assert not user.is_active and again.newly_disabled == 0
+
+    idp.admin_enable_user(UserPoolId=POOL, Username=pool.email)  # enabled in the console again
+    back = reconcile.users_reconcile(keep_unseen=0)
+    user.refresh_from_db()
+    assert user.is_active and user.deactivated_as == "" and back.enabled_again >= 1
+    fresh = Client(HTTP_HOST=APP_HOST)
+    finish_sign_in(fresh, hosted_ui_sign_in(start_sign_in(fresh), pool.email, pool.password))
+    assert fresh.get("/me/").status_code == HTTPStatus.OK
+
+
+def test_a_pass_never_reactivates_a_user_deactivated_for_another_reason(new_user, idp):
+    pool = new_user(name="Kept Out")
+    user = local(pool.email, pool.sub)
+    # Inactive here for a reason the pool does not stand for (no DISABLED / MISSING recorded).
+    User.objects.filter(pk=user.pk).update(is_active=False, deactivated_as="")
+    reconcile.users_reconcile(keep_unseen=0)
+    user.refresh_from_db()
+    assert not user.is_active and user.deactivated_as == ""
+    # Disabled in the pool meanwhile: the pass keeps the reason it had, and still does not reactivate.
+    idp.admin_disable_user(UserPoolId=POOL, Username=pool.email)
+    reconcile.users_reconcile(keep_unseen=0)
+    idp.admin_enable_user(UserPoolId=POOL, Username=pool.email)
+    reconcile.users_reconcile(keep_unseen=0)
+    user.refresh_from_db()
+    assert not user.is_active and user.deactivated_as == ""
+
+
+def test_a_pass_cut_short_keeps_what_its_pages_said_about_enabled(big_pool, faults):
+    idp, made = big_pool
+    user = local(*made[25])  # early in the pool's listing: on a page before the last
+    ghost = local("ghost3@example.com", str(uuid.uuid4()))
+    pages = reconcile.users_reconcile(keep_unseen=0).pages
+    ghost.refresh_from_db()
+    User.objects.filter(pk=ghost.pk).update(is_active=True, deactivated_as="", pool_missing_since=None)
+    idp.admin_disable_user(UserPoolId=POOL, Username=made[25][0])
+    faults.put("ListUsers", Skip=pages - 1, Count=0)  # every page is read but the last
+    try:
+        with pytest.raises(cognito.CognitoError):
+            reconcile.users_reconcile(keep_unseen=0)
+    finally:
+        faults.clear()
+        idp.admin_enable_user(UserPoolId=POOL, Username=made[25][0])
+    user.refresh_from_db()
+    ghost.refresh_from_db()
+    assert not user.is_active and user.deactivated_as == "disabled"  # a fact of a page read
+    assert ghost.is_active and ghost.pool_missing_since is None  # no one marked missing
+    entry = OperatorAction.objects.filter(action="reconcile").latest("id")
+    assert not entry.succeeded and "no one was marked missing" in entry.error
+    assert "1 newly disabled" in entry.error

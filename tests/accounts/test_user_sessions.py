@@ -140,3 +140,32 @@ def test_a_signed_in_session_missing_from_the_index_is_indexed_on_its_next_reque
     assert row.user == alice() and row.ip_prefix == "2001:db8:abcd::/48"
     assert sessions.user_sessions_end(user=alice()) == 1
     assert not signed_in(client)
+
+
+def test_stale_values_leave_every_session_of_that_user_only():
+    """accounts.signals.user_session_values_stale: the named values go from each of the user's
+    sessions; other values, other users' sessions and ended sessions are left as they are."""
+    from accounts.signals import user_session_values_stale
+
+    User = get_user_model()
+    alice, bob = User.objects.create_user(username="stale-a"), User.objects.create_user(username="stale-b")
+    clients = {}
+    for name, user in (("a1", alice), ("a2", alice), ("b", bob)):
+        clients[name] = browser()
+        clients[name].force_login(user)
+        session = clients[name].session
+        session["own_avatar_key"], session["kept"] = "old-stem", "kept"
+        session.save()
+    assert UserSession.objects.filter(user=alice).count() == 2
+
+    user_session_values_stale.send(sender=None, user=alice, names=["own_avatar_key"])
+
+    for name in ("a1", "a2"):
+        data = clients[name].session
+        assert "own_avatar_key" not in data and data["kept"] == "kept"
+        assert signed_in(clients[name])  # still signed in: only the value went
+    assert clients["b"].session["own_avatar_key"] == "old-stem"
+    # A session ended meanwhile is not brought back by the rewrite.
+    sessions.user_sessions_end(user=alice, revoke_tokens=False)
+    assert sessions.user_session_values_drop(user=alice, names=["kept"]) == 0
+    assert not Session.objects.filter(session_key=clients["a1"].session.session_key).exists()

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from profiles.models import Profile
 from project.integrations import cognito, outbound
@@ -237,3 +238,41 @@ def test_a_stale_session_cookie_on_the_bearer_api_gets_a_json_401_not_a_redirect
     response = client.get("/api/user/me")
     assert response.status_code == 401 and response["Content-Type"] == "application/problem+json"
     assert client.get("/me/").url.endswith("/accounts/disabled/")  # pages still say why
+
+
+def test_the_caller_learns_what_moderators_did_to_their_profile_but_not_who(api, new_user):
+    email, password, sub = new_user(name="Api Moderated")
+    token = cognito.user_pool().password_sign_in(username=email, password=password)["AccessToken"]
+    fresh = api("GET", "/api/user/me", token).json()
+    assert fresh["moderation"] == {"hidden": False, "hidden_at": None, "hidden_reason": None, "actions": []}
+
+    moderator, _ = make_member(name="Mod Eratorsky", role="moderator")
+    web = Client()
+    web.force_login(moderator)
+    handle = fresh["profile"]["handle"]
+    hidden = web.post(f"/u/{handle}/moderate/hide/", {"reason": "Spam links in the bio"})
+    assert hidden.status_code == 302
+
+    response = api("GET", "/api/user/me", token)
+    body = response.json()
+    stored = Profile.objects.get(user__cognito_sub=sub)
+    assert body["moderation"]["hidden"] is True
+    assert body["moderation"]["hidden_reason"] == "Spam links in the bio"
+    assert datetime.fromisoformat(body["moderation"]["hidden_at"]) == stored.hidden_at
+    (action,) = body["moderation"]["actions"]
+    assert action["action"] == "hide" and action["label"] == "Profile hidden"
+    assert action["by_role"] == "moderator" and action["reason"] == "Spam links in the bio"
+    assert datetime.fromisoformat(action["at"]) == stored.moderations.get().created_at
+    # The moderator's identity stays out, as on /me/: neither address, name nor id.
+    text = response.content.decode()
+    for secret in (moderator.email, "Eratorsky", '"actor'):
+        assert secret not in text
+
+    assert web.post(f"/u/{handle}/moderate/unhide/", {"reason": "Bio fixed"}).status_code == 302
+    after = api("GET", "/api/user/me", token).json()["moderation"]
+    assert after["hidden"] is False and after["hidden_at"] is None and after["hidden_reason"] is None
+    assert [a["action"] for a in after["actions"]] == ["unhide", "hide"]
+    assert after["actions"][0]["reason"] == "Bio fixed"
+    # The PATCH answer (the same document) carries it too.
+    patched = patch(api, token, {"bio": "Tidied up"}).json()
+    assert [a["action"] for a in patched["moderation"]["actions"]] == ["unhide", "hide"]

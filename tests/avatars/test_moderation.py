@@ -7,6 +7,7 @@ set it; the identity pool's role mapping gives moderators and admins the moderat
 from __future__ import annotations
 
 from http import HTTPStatus
+from urllib.parse import unquote
 
 import pytest
 from botocore.exceptions import ClientError
@@ -17,7 +18,7 @@ from profiles import moderation
 from profiles.models import Moderation
 from project.integrations import s3
 from tests.support import images as test_images
-from tests.support.avatars import profile_of, s3_as, session_credentials, upload
+from tests.support.avatars import img_srcs, profile_of, s3_as, session_credentials, upload
 from tests.support.hosted_ui import APP_HOST
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,27 @@ def test_removing_with_the_storage_down_changes_nothing(signed_in, victim, keys_
     assert "storage service failed" in mod.get(response["Location"]).content.decode()
     assert keys_under(f"{profile.avatar_key}-") == keys
     assert profile_of(email).avatar_key == profile.avatar_key and not Moderation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # committed for real: the sessions change after the commit
+def test_a_removed_picture_leaves_the_members_header_in_every_session_at_once(sign_in, new_user, signed_in):
+    """Two browsers of the member (two sessions), neither opening /me/ after the removal: the next
+    page of each has no picture in its header, not the old one the session had kept."""
+    email, password, _ = new_user(name="Two Tabs", role="member")
+    browsers = [Client(HTTP_HOST=APP_HOST), Client(HTTP_HOST=APP_HOST)]
+    for browser in browsers:
+        assert sign_in(email, password, client=browser).status_code == HTTPStatus.FOUND
+    assert upload(browsers[0], test_images.jpeg(300, 300)).status_code == HTTPStatus.FOUND
+    stem = profile_of(email).avatar_key
+    for browser in browsers:  # each header shows (and its session keeps) the picture
+        [header] = img_srcs(browser.get("/people/").content.decode(), "header-avatar")
+        assert f"{stem}-128.webp" in unquote(header)
+    # The other session keeps it too: its next page reads no profile, so the check below can fail.
+    assert browsers[1].session.get("own_avatar_key") == stem
+
+    mod, _ = signed_in("Mo Derator", role="moderator")
+    assert remove(mod, profile_of(email).handle).status_code == HTTPStatus.FOUND
+
+    for browser in browsers:
+        page = browser.get("/people/").content.decode()
+        assert img_srcs(page, "header-avatar") == [] and stem not in unquote(page)
