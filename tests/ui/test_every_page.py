@@ -1,7 +1,8 @@
 """Every page, the app's and the hosted ones, at 320/390/768/1280 px: no sideways scroll, 44 px
 targets, and no serious or critical axe-core violation (at 390 and 1280). Each page is visited once
-and laid out at every width (one sign-in, one browser context: fast). `make screenshots` runs this
-with SCREENSHOTS_DIR set, which also saves each page at 390 and 1280 px."""
+and laid out at every width (one sign-in, one browser context: fast); the hosted MFA steps need a
+pool of their own (a private stack). `make screenshots` runs this with SCREENSHOTS_DIR set, which
+also saves each page at 390 and 1280 px."""
 
 from __future__ import annotations
 
@@ -130,6 +131,8 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, idp):
         visit(page, f"{base}/people/?q=zzqx", "people, nobody found", problems)
         visit(page, f"{base}/u/{alice.handle}/", "public page", problems)
         visit(page, f"{base}/u/nobody-at-all/", "404 signed in", problems)
+        visit(page, f"{base}/account/", "account", problems)
+        visit(page, f"{base}/accounts/disabled/", "account disabled", problems)
     finally:
         context.close()
         idp.admin_delete_user(UserPoolId=settings.COGNITO_USER_POOL_ID, Username=invitee)
