@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -15,6 +16,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views import defaults
 
+from project import errors
 from project.api import problem
 
 logger = logging.getLogger(__name__)
@@ -84,7 +86,46 @@ class FriendlyErrorPagesMiddleware:
         # Still logged with its traceback, and still raised by Django's test client.
         logger.error("Internal Server Error: %s", request.path, exc_info=exception)
         got_request_exception.send(sender=None, request=request)
-        return defaults.server_error(request)
+        return errors.server_error_for(request, exception)  # handler500's answer: 503 for an outage
+
+
+# Where _remember_exception keeps the exception Django is about to turn into its technical 500.
+_UNCAUGHT = "_uncaught_exception"
+
+
+def _remember_exception(sender: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+    """got_request_exception's receiver (sent while the exception is being handled)."""
+    if request is not None:
+        setattr(request, _UNCAUGHT, sys.exc_info()[1])
+
+
+class DebugServerErrorMiddleware:
+    """With DEBUG on, handler500's answer for an exception raised outside a view, not Django's
+    technical 500: a database outage is then the 503 with Retry-After that production gives.
+
+    Django turns an exception into its technical page at the layer that raised it (a middleware's
+    process_view loading the session while Postgres is down, where FriendlyErrorPagesMiddleware's
+    process_exception never runs), so this is first in MIDDLEWARE, outside every layer. Which
+    exception it was comes from got_request_exception, which Django sends before that page. Pages
+    get handler500's answer for any exception; /api/ keeps Django's technical answer for developers,
+    but an outage is the 503 problem there too. Does nothing with DEBUG off (Django calls
+    handler500 itself) or with DJANGO_DEBUG_ERROR_PAGES=true.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.active = settings.DEBUG and not settings.DEBUG_ERROR_PAGES
+        if self.active:
+            got_request_exception.connect(_remember_exception, dispatch_uid=f"{__name__}._remember_exception")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        exception = getattr(request, _UNCAUGHT, None)
+        if not self.active or exception is None or response.status_code != HTTPStatus.INTERNAL_SERVER_ERROR:
+            return response
+        if request.path_info.startswith("/api/") and not errors.is_database_outage(exception):
+            return response
+        return errors.server_error_for(request, exception)
 
 
 class MethodNotAllowedPageMiddleware:

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # With DEBUG on, handler500's answer (a database outage: 503) for what any layer below raises.
+    "project.middleware.DebugServerErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # CORS for /api/ only (API_CORS_ORIGINS), answering preflights before anything else runs.
     "corsheaders.middleware.CorsMiddleware",

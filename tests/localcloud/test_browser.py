@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.support.localcloud import CALLBACK_2, Stack, authorize_params, exchange, pkce_pair
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
+
+# Counts the changes of an element's text (a live region's announcements), as el.changes.
+COUNT_TEXT_CHANGES = """el => {
+  el.changes = 0;
+  new MutationObserver(() => { el.changes += 1; })
+    .observe(el, {childList: true, characterData: true, subtree: true});
+}"""
 
 
 def test_sign_up_confirm_and_sign_in_on_hosted_pages(stack: Stack, page) -> None:
@@ -32,15 +41,37 @@ def test_sign_up_confirm_and_sign_in_on_hosted_pages(stack: Stack, page) -> None
     # The pool's rules show before any failure and are ticked off while typing.
     rules = page.locator("#signup-password-rules li[data-check]")
     assert rules.count() == 5 and page.locator("#signup-password-rules li.met").count() == 0
-    page.fill("input[name=password]", "weak")
+    # Screen readers hear one polite summary once typing pauses, not a word per keystroke: the
+    # live region is empty until the user types, then changes once for the four keys below (each
+    # of which meets one more rule: 1, 2, 3, then 4 of 5).
+    status = page.locator("#signup-password-rules-status")
+    assert (status.get_attribute("role"), status.get_attribute("aria-live")) == ("status", "polite")
+    assert status.inner_text() == ""
+    assert (
+        page.locator("#signup-password-rules [aria-live], #signup-password-rules [role=status]").count() == 0
+    )
+    status.evaluate(COUNT_TEXT_CHANGES)
+    # The page's timers run only as the test moves its clock (paused): no race with real time.
+    page.clock.install()
+    page.clock.pause_at(datetime.now(UTC) + timedelta(minutes=1))
+    for key in "aB3!":  # keys 0.2 s apart: typing, not pausing
+        page.locator("input[name=password]").press(key)
+        page.clock.run_for(200)
     met = page.locator("#signup-password-rules li.met").all_text_contents()
-    assert met == ["A lowercase letter (a–z) (done)"]
+    assert len(met) == 4 and "A lowercase letter (a–z) (done)" in met
+    assert status.evaluate("el => el.changes") == 0
+    page.clock.run_for(1000)  # a pause
+    wait_until(lambda: status.inner_text() == "4 of 5 password rules met", what="the rules' summary")
+    assert status.evaluate("el => el.changes") == 1
+    page.clock.resume()
     page.get_by_role("button", name="Show password").click()
     assert page.locator("#signup-password").get_attribute("type") == "text"
     page.click("button[type=submit]")
     assert page.locator("#password-policy-errors").is_visible()
     assert "Password not long enough" in page.content()
     page.fill("input[name=password]", password)
+    status = page.locator("#signup-password-rules-status")  # the page again, after the refusal
+    wait_until(lambda: status.inner_text() == "All 5 password rules met", what="all rules met")
     page.click("button[type=submit]")
 
     page.wait_for_url("**/confirm?**")

@@ -22,6 +22,7 @@ class Cluster:
     stack: Stack
     servers: list[AppServer]
     database: str
+    env: dict[str, str]  # the servers' environment (production settings), for more servers like them
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def cluster(django_db_setup, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         failed = [s for s in servers if not isinstance(s, AppServer)]
         if failed:
             raise failed[0]
-        yield Cluster(stack, started, database)
+        yield Cluster(stack, started, database, env)
     finally:
         for server in started:
             server.stop()

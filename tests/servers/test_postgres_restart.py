@@ -1,6 +1,6 @@
 """Postgres restarted under load: the servers' connections recover, and while it is down each
 request is a clear 503 (never a 500, never a hang); nothing acknowledged is lost, nothing refused
-is half-written."""
+is half-written. A server with DEBUG on (as `make dev` runs) answers the outage as production does."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from tests.support.servers import (
     local_postgres_is_ours,
     make_stack_user,
     restart_local_postgres,
+    start_app_server,
+    start_local_postgres,
+    stop_local_postgres,
 )
 from tests.support.waiting import wait_until
 
@@ -128,3 +131,50 @@ def test_postgres_restarted_under_load(cluster):
     # (a refused write changed nothing).
     final = requests.get(f"{cluster.servers[0].base}/api/user/me", headers=load.api, timeout=10).json()
     assert final["profile"]["bio"] == load.acknowledged[-1]
+
+
+def test_debug_on_answers_a_database_outage_with_the_same_503_as_production(cluster, tmp_path):
+    """Postgres stopped for real: a signed-in page (the session is loaded by a middleware), a public
+    page (its view reads the database) and the API answer 503 with Retry-After on a server with
+    DEBUG on as on one with DEBUG off, never Django's technical 500."""
+    if not local_postgres_is_ours():
+        pytest.skip("DATABASE_URL is not the project-local cluster: this test stops it")
+    debug = start_app_server({**cluster.env, "DJANGO_DEBUG": "true"}, tmp_path / "debug.log")
+    production = cluster.servers[0]
+    try:
+        email, password = make_stack_user(cluster.stack, "Outage Person")
+        browser = Browser()  # signed in on one server: the session (one database, one key) is everybody's
+        assert browser.sign_in(production.base, email, password).status_code == 302
+        token = cluster.stack.api_login(email, password)["AccessToken"]
+        api = {"Authorization": f"Bearer {token}", **PROXY_HEADERS}
+        for server in (production, debug):
+            assert browser.get(server.base, "/me/").status_code == 200, server.base
+            assert requests.get(f"{server.base}/api/user/me", headers=api, timeout=10).status_code == 200
+
+        stop_local_postgres()
+        try:
+            for server in (production, debug):
+                answers = {
+                    "signed-in page": browser.get(server.base, "/me/"),
+                    "public page": requests.get(
+                        f"{server.base}/u/somebody/", headers=PROXY_HEADERS, timeout=10
+                    ),
+                    "API": requests.get(f"{server.base}/api/user/me", headers=api, timeout=10),
+                }
+                for what, answer in answers.items():
+                    where = f"{what} on {server.base} ({'DEBUG' if server is debug else 'production'})"
+                    assert answer.status_code == 503, (where, answer.status_code, answer.text[:300])
+                    assert answer.headers.get("Retry-After") == "5", where
+                    assert "briefly unavailable" in answer.text and "Traceback" not in answer.text, where
+                assert answers["API"].headers["Content-Type"] == "application/problem+json"
+        finally:
+            start_local_postgres()
+        for server in (production, debug):  # back as soon as Postgres is
+            wait_until(
+                lambda s=server: browser.get(s.base, "/me/").status_code == 200, timeout=30, what=server.base
+            )
+    finally:
+        debug.stop()
+        from django.db import connection
+
+        connection.close()  # this process's own connection died with the stop too

@@ -143,11 +143,22 @@ def local_postgres_is_ours() -> bool:
     return host in ("127.0.0.1", "localhost") and _local_postgres("status").returncode == 0
 
 
+def stop_local_postgres() -> None:
+    """Stop the project-local cluster (fast: every connection is cut): a real database outage."""
+    done = _local_postgres("stop")
+    assert done.returncode == 0, done.stderr
+
+
+def start_local_postgres() -> None:
+    """Start the project-local cluster again (after stop_local_postgres)."""
+    done = _local_postgres("start")
+    assert done.returncode == 0, done.stderr
+
+
 def restart_local_postgres() -> None:
-    """Stop the project-local cluster (fast: every connection is cut) and start it again."""
-    for command in ("stop", "start"):
-        done = _local_postgres(command)
-        assert done.returncode == 0, done.stderr
+    """Stop the project-local cluster and start it again."""
+    stop_local_postgres()
+    start_local_postgres()
 
 
 def make_stack_user(stack: Stack, name: str = "Server Person") -> tuple[str, str]:

@@ -17,22 +17,32 @@ AXE_WIDTHS = (390, 1280)
 SCREENSHOT_WIDTHS = (390, 1280)
 # WCAG 2.5.5 (AAA) / Apple and Google's guidance; inline links in running text are exempt.
 MIN_TARGET = 44
+# WCAG 2.5.8 (AA): a radio button or tick box itself; its label (a click on it ticks the box) is
+# the MIN_TARGET target around it. A box without a label must be MIN_TARGET itself.
+MIN_TICK_BOX = 24
 _CONTROLS = ", ".join(
     [
         "button", "input:not([type=hidden])", "select", "textarea", "summary", ".button", ".site-header a",
         ".actions a", ".pager a", ".people a", ".links a", "a.back",
     ]
 )  # fmt: skip
-_TARGETS = """([selector, min]) => {
+_TARGETS = """([selector, min, minTickBox]) => {
   const seen = [];
+  const report = (el, box, what) => {
+    const label = (el.innerText || el.value || el.name || '').trim().slice(0, 30);
+    seen.push(`${what} "${label}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+  };
   for (const el of document.querySelectorAll(selector)) {
-    const box = el.getBoundingClientRect();
+    let box = el.getBoundingClientRect();
     if (!box.width || !box.height || getComputedStyle(el).visibility === 'hidden') continue;
     if (el.closest('.visually-hidden')) continue;
-    if (box.height < min || (box.width < min && el.tagName !== 'INPUT')) {
-      const label = (el.innerText || el.value || el.name || '').trim().slice(0, 30);
-      seen.push(`${el.tagName.toLowerCase()} "${label}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+    let what = el.tagName.toLowerCase();
+    if (el.matches('input[type=radio], input[type=checkbox]') && el.labels && el.labels.length) {
+      if (box.width < minTickBox || box.height < minTickBox) { report(el, box, `${what} box`); continue; }
+      box = el.labels[0].getBoundingClientRect();
+      what = `${what}'s label`;
     }
+    if (box.height < min || (box.width < min && el.tagName !== 'INPUT')) report(el, box, what);
   }
   return seen;
 }"""
@@ -51,8 +61,9 @@ def horizontal_overflow(page) -> int:
 
 
 def small_targets(page) -> list[str]:
-    """Controls smaller than MIN_TARGET × MIN_TARGET px."""
-    return page.evaluate(_TARGETS, [_CONTROLS, MIN_TARGET])
+    """Controls smaller than MIN_TARGET × MIN_TARGET px (a labelled radio button or tick box: itself
+    smaller than MIN_TICK_BOX, or its label lower than MIN_TARGET)."""
+    return page.evaluate(_TARGETS, [_CONTROLS, MIN_TARGET, MIN_TICK_BOX])
 
 
 def serious_violations(page) -> list[str]:
