@@ -299,6 +299,21 @@ def admin_respond_to_auth_challenge(params: dict[str, Any]) -> dict[str, Any]:
     return _respond(params, admin=True)
 
 
+# --- app clients ----------------------------------------------------------------------------------------
+@op("UpdateUserPoolClient")
+def update_user_pool_client(params: dict[str, Any]) -> None:
+    """AuthSessionValidity left out of an update goes back to Cognito's default (3), as on AWS.
+
+    moto then applies the update and answers (unknown pool or client included); it merges every
+    other setting into the stored ones, where AWS would reset those left out too (README).
+    """
+    pool = bk.pool_by_id(str(params.get("UserPoolId", "")))
+    client = pool.clients.get(params.get("ClientId")) if pool is not None else None
+    if client is not None and params.get("AuthSessionValidity") is None:
+        client.extended_config["AuthSessionValidity"] = sv.AUTH_SESSION_MINUTES
+    return None
+
+
 # --- calls with the user's access token ------------------------------------------------------------------
 @op("GetUser")
 def get_user(params: dict[str, Any]) -> dict[str, Any]:

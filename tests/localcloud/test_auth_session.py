@@ -115,6 +115,9 @@ def test_clients_take_check_and_return_auth_session_validity(stack: Stack, new_c
         )
         assert code == "SerializationException", wrong_type
     assert idp.describe_user_pool_client(**ids)["UserPoolClient"]["AuthSessionValidity"] == 15
+    # As on AWS, an update that leaves it out puts it back to the default.
+    reset = idp.update_user_pool_client(**ids, ExplicitAuthFlows=FLOWS)["UserPoolClient"]
+    assert reset["AuthSessionValidity"] == 3
     names = [c["ClientName"] for c in idp.list_user_pool_clients(UserPoolId=stack.pool_id)["UserPoolClients"]]
     assert "never-made" not in names
     # The seeded clients state it (localcloud/config.json, as infra/template.yaml).
