@@ -23,6 +23,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from tests.support.localcloud import (
+    ADMIN,
     ALICE,
     Stack,
     authorize_params,
@@ -371,3 +372,44 @@ def test_advance_clock_is_the_operators_and_only_goes_forward(stack: Stack) -> N
     # ClearFaults leaves it where it is.
     stack.faults().clear()
     assert fault_request(stack.base, "AdvanceClock", {"Seconds": 0}, keys).json()["OffsetSeconds"] == after
+
+
+def test_an_mfa_set_up_session_ends_with_the_clients_validity(private_stack: Callable[..., Stack]) -> None:
+    """MFA ON: the password leads to MFA_SETUP, whose Session AssociateSoftwareToken and
+    VerifySoftwareToken take; the hosted set-up page has the same lifetime."""
+    running = private_stack(user_pool={"MfaConfiguration": "ON"}, extra=("--faults",))
+    clock, idp = running.faults().advance_clock, running.idp()
+    email, password = ALICE
+    started = idp.initiate_auth(
+        ClientId=running.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": running.secret_hash(email)},
+    )  # fmt: skip
+    assert started["ChallengeName"] == "MFA_SETUP"
+    session = started["Session"]
+    totp = pyotp.TOTP(idp.associate_software_token(Session=session)["SecretCode"])
+    clock(3 * 60 - MARGIN)
+    assert idp.verify_software_token(Session=session, UserCode=totp.now())["Status"] == "SUCCESS"
+    clock(2 * MARGIN)
+    assert outcome(lambda: idp.associate_software_token(Session=session)) == EXPIRED
+    assert outcome(lambda: idp.verify_software_token(Session=session, UserCode=totp.now())) == EXPIRED
+    username = started["ChallengeParameters"]["USER_ID_FOR_SRP"]
+    responses = {"USERNAME": username, "SECRET_HASH": running.secret_hash(username)}
+    assert (
+        outcome(
+            lambda: idp.respond_to_auth_challenge(
+                ClientId=running.client_id,
+                ChallengeName="MFA_SETUP",
+                Session=session,
+                ChallengeResponses=responses,
+            )
+        )
+        == EXPIRED
+    )
+    # The hosted set-up page (the admin user has no TOTP either).
+    admin_email, admin_password = ADMIN
+    browser, page, _ = stack_sign_in(running, admin_email, admin_password)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text)
+    assert secret, page.text
+    clock(3 * 60 + MARGIN)
+    late = submit(browser, running, page, code=pyotp.TOTP(secret.group(1)).now())
+    assert TOOK_TOO_LONG in late.text and _login_field(late) == admin_email
