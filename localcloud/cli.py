@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from localcloud.config import DEFAULT_CONFIG, Config
+from localcloud.config import DEFAULT_CONFIG, Config, ConfigError
 from localcloud.files import private_dir, write_private
 from localcloud.s3.policy import PolicyError
 from localcloud.template.loader import TemplateError
@@ -92,7 +92,7 @@ def serve(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     try:
         app = LocalCloud(_config(args), data_dir, latency_ms=args.latency_ms, fault_switch=args.faults)
-    except (StateError, TemplateError, PolicyError) as exc:
+    except (StateError, TemplateError, PolicyError, ConfigError) as exc:
         print(f"localcloud: {exc}", file=sys.stderr)
         return 1
     s3_port = args.s3_port if args.s3_port is not None else (args.port + 1 if args.port else 0)

@@ -89,6 +89,27 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     return deep_merge(base, raw)
 
 
+class ConfigError(ValueError):
+    """A seed setting localcloud refuses (start-up stops with the message, as for a template's)."""
+
+
+def _check_clients(raw: dict[str, Any], path: Path) -> None:
+    """ConfigError for an app client setting Cognito would refuse that the seed honours.
+
+    The seed hands the client's settings to moto as they are, so what CreateUserPoolClient checks
+    (the botocore model) is checked here: AuthSessionValidity is whole minutes, 3 to 15.
+    """
+    for key in ("app_client", "spa_client"):
+        client = raw.get(key) or {}
+        minutes = client.get("AuthSessionValidity") if isinstance(client, dict) else None
+        if minutes is not None and (
+            not isinstance(minutes, int) or isinstance(minutes, bool) or not 3 <= minutes <= 15
+        ):
+            raise ConfigError(
+                f"{path}: {key}.AuthSessionValidity must be whole minutes from 3 to 15, not {minutes!r}"
+            )
+
+
 def _check_policies(raw: dict[str, Any], path: Path) -> None:
     """PolicyError for a role policy localcloud cannot evaluate as IAM does (named by its place)."""
     from localcloud.s3 import policy
@@ -126,6 +147,7 @@ class Config:
         for key in ("region", "user_pool", "app_client"):
             if key not in raw:
                 raise ValueError(f"{path}: missing top-level key {key!r}")
+        _check_clients(raw, path)
         _check_policies(raw, path)
         return cls(raw=raw, path=path)
 
@@ -152,7 +174,7 @@ class Config:
 
     @property
     def email_code_seconds(self) -> int | None:
-        """Lifetime of an e-mailed sign-in code (None: its session's, 3 minutes; tests shorten it)."""
+        """Lifetime of an e-mailed sign-in code (None: as long as its session; tests shorten it)."""
         value = (self.raw.get("passwordless") or {}).get("code_seconds")
         return None if value is None else int(value)
 

@@ -19,6 +19,11 @@ refused as the Cognito APIs refuse it: ``iam.Authorizer``):
   pass, default 60, then it runs: the client's timeout is what a test watches).
 * ``LocalCloudFaults.ListFaults`` → ``{Faults: [{FaultId, Match, Kind, Skip, Remaining, Hits, …}]}``.
 * ``LocalCloudFaults.ClearFaults`` → ``{Cleared: n}``; releases every hung request.
+* ``LocalCloudFaults.AdvanceClock`` ``{Seconds}`` → ``{OffsetSeconds}``: moves the clock of sign-in
+  challenge sessions and e-mailed sign-in codes (localcloud/clock.py) forward by ``Seconds`` (0 to
+  86400), so a test expires a session (``AuthSessionValidity``, at least 3 minutes) without
+  sleeping. Forward only, never reset (ClearFaults leaves it): it can end sessions early, never
+  bring one back; nothing else (signatures, tokens, other codes, the lockout) reads that clock.
 
 On the Cognito APIs and S3 a fault applies after the request's own checks (SigV4, parameters,
 policies), just before it would run: a fault never lets through what would be refused, and a
@@ -36,7 +41,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from localcloud import awsjson
+from localcloud import awsjson, clock
 from localcloud.s3.actions import required_actions
 from localcloud.s3.errors import S3Error
 
@@ -178,7 +183,7 @@ class FaultSwitch:
 
     # --- the operations -------------------------------------------------------------------------
     def handle(self, operation: str, params: dict[str, Any]) -> Response:
-        """PutFault, ListFaults or ClearFaults (the caller checked the signature)."""
+        """PutFault, ListFaults, ClearFaults or AdvanceClock (the caller checked the signature)."""
         if operation == "PutFault":
             try:
                 fault = parse_fault(params)
@@ -198,6 +203,8 @@ class FaultSwitch:
                 self._generation += 1
                 self._cleared.notify_all()
             return awsjson.json_response({"Cleared": cleared})
+        if operation == "AdvanceClock":
+            return _advance_clock(params)
         return awsjson.error_response("UnknownOperationException", "Unknown operation")
 
     # --- the hook -------------------------------------------------------------------------------
@@ -231,6 +238,19 @@ class FaultSwitch:
         with self._cleared:
             generation = self._generation
             self._cleared.wait_for(lambda: self._generation != generation, timeout=seconds)
+
+
+def _advance_clock(params: dict[str, Any]) -> Response:
+    """AdvanceClock {Seconds}: the challenge clock forward (localcloud/clock.py) → {OffsetSeconds}."""
+    try:
+        if set(params) - {"Seconds"}:
+            raise FaultError(f"Unknown parameters: {', '.join(sorted(set(params) - {'Seconds'}))}")
+        if "Seconds" not in params:
+            raise FaultError("Seconds is required")
+        seconds = _number(params, "Seconds", 0, clock.MAX_ADVANCE)
+    except FaultError as exc:
+        return awsjson.error_response("InvalidParameterException", str(exc))
+    return awsjson.json_response({"OffsetSeconds": clock.advance(seconds)})
 
 
 _THROTTLE = {

@@ -46,11 +46,38 @@ class _Errors(ValidationErrors):
 
     def _format_error(self, error: tuple[str, str, dict[str, Any]]) -> str:
         reason, name, additional = error
+        if _is_value_range(error):
+            return _range_message(name, additional)
         if reason == "above maximum":
             return (
                 f"Invalid {additional['what']} for parameter {self._get_name(name)}: {additional['detail']}"
             )
         return str(super()._format_error(error))
+
+    def generate_report(self) -> str:
+        """botocore's lines; a number out of its range only: the service's own wording (AWS's)."""
+        if self._errors and all(_is_value_range(e) for e in self._errors):
+            count = len(self._errors)
+            lines = "; ".join(self._format_error(e) for e in self._errors)
+            return f"{count} validation error{'s' if count > 1 else ''} detected: {lines}"
+        return str(super().generate_report())
+
+
+def _is_value_range(error: tuple[str, str, dict[str, Any]]) -> bool:
+    """A number below its minimum or above its maximum (not a length)."""
+    reason, _, additional = error
+    return reason == "invalid range" or (reason == "above maximum" and additional.get("what") == "value")
+
+
+def _range_message(name: str, additional: dict[str, Any]) -> str:
+    """AWS's wording: Value '16' at 'authSessionValidity' failed to satisfy constraint: ..."""
+    path = ".".join(part[:1].lower() + part[1:] for part in name.strip(".").split(".") if part)
+    if "min_allowed" in additional:
+        bound = f"greater than or equal to {additional['min_allowed']}"
+    else:
+        bound = f"less than or equal to {additional['maximum']}"
+    value = additional["param"]
+    return f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value {bound}"
 
 
 class _Validator(ParamValidator):
@@ -60,6 +87,19 @@ class _Validator(ParamValidator):
         if not errors.has_errors():
             _check_maximums(params, shape, errors, "")
         return errors
+
+    # A JSON true/false is no number to AWS (Python's bool is an int: botocore would take it).
+    def _validate_integer(self, param: Any, shape: Shape, errors: _Errors, name: str) -> None:
+        if isinstance(param, bool):
+            errors.report(name, "invalid type", param=param, valid_types=["<class 'int'>"])
+            return
+        super()._validate_integer(param, shape, errors, name)
+
+    def _validate_long(self, param: Any, shape: Shape, errors: _Errors, name: str) -> None:
+        if isinstance(param, bool):
+            errors.report(name, "invalid type", param=param, valid_types=["<class 'int'>"])
+            return
+        super()._validate_long(param, shape, errors, name)
 
 
 def _check_maximums(value: Any, shape: Shape, errors: _Errors, name: str) -> None:
@@ -77,7 +117,9 @@ def _check_maximum(value: Any, shape: Shape, errors: _Errors, name: str) -> None
     if isinstance(value, str | list | dict) and len(value) > maximum:
         errors.report(name, "above maximum", what="length", detail=f"length {len(value)} > {maximum}")
     elif isinstance(value, int | float) and not isinstance(value, bool) and value > maximum:
-        errors.report(name, "above maximum", what="value", detail=f"{value} > {maximum}")
+        errors.report(
+            name, "above maximum", what="value", detail=f"{value} > {maximum}", param=value, maximum=maximum
+        )
 
 
 def _children(value: Any, shape: Shape, name: str) -> list[tuple[str, Any, Shape]]:

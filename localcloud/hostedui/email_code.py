@@ -14,7 +14,7 @@ from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Request, Response
 
 from localcloud.hostedui.flow import AuthorizeRequest
-from localcloud.hostedui.pages import Pages
+from localcloud.hostedui.pages import SESSION_ENDED, Pages, start_again_message
 from localcloud.hostedui.web import error_page, render
 from localcloud.userpool import passwordless as pw
 from localcloud.userpool import services as sv
@@ -77,7 +77,9 @@ class EmailCodePages:
         try:
             challenge = sv.get_challenge(session, auth.client.id)
         except JsonRESTError:
-            return self._ask(request, auth, username, status=400, error=EXPIRED)
+            took_too_long = start_again_message(request, auth)
+            error = EXPIRED if took_too_long == SESSION_ENDED else took_too_long
+            return self._ask(request, auth, username, status=400, error=error)
         if challenge.name != "EMAIL_OTP":
             return self._ask(request, auth, username, status=400, error=EXPIRED)
         try:

@@ -123,8 +123,10 @@ class Pages:
             return self._password_step(request, auth)
         challenge = _login_challenge(request, auth)
         if challenge is None:
-            return render(request, "login.html", query=auth.query, username="",
-                               error="Your session has expired. Please sign in again.")  # fmt: skip
+            return render(request, "login.html", query=auth.query, username=kept_username(request),
+                          error=start_again_message(request, auth),
+                          email_code=offered(auth.pool, auth.client),
+                          providers=provider_buttons(auth))  # fmt: skip
         user = auth.pool.user(challenge.username)
         session = request.form.get("session", "")
         try:
@@ -180,16 +182,16 @@ class Pages:
 
     def _challenge_page(self, request: Request, auth: AuthorizeRequest, user: CognitoIdpUser,
                         name: str, session: str, **context: Any) -> Response:  # fmt: skip
+        # The e-mail rides along, so a step that took too long starts again with it filled in.
+        context.update(query=auth.query, session=session, username=sv.user_email(user))
         if name == "NEW_PASSWORD_REQUIRED":
-            return render(request, "new_password.html", query=auth.query, session=session,
-                               email=sv.user_email(user), **context)  # fmt: skip
+            return render(request, "new_password.html", email=sv.user_email(user), **context)
         if name == "SOFTWARE_TOKEN_MFA":
-            return render(request, "mfa.html", query=auth.query, session=session, **context)
+            return render(request, "mfa.html", **context)
         secret = sv.user_state(user).totp_pending_secret or sv.new_totp_secret(user)
         uri = f"otpauth://totp/localcloud:{sv.user_email(user)}?secret={secret}&issuer=localcloud"
         qr_svg = segno.make(uri).svg_inline(scale=4)
-        return render(request, "mfa_setup.html", query=auth.query, session=session,
-                           secret=secret, qr_svg=qr_svg, **context)  # fmt: skip
+        return render(request, "mfa_setup.html", secret=secret, qr_svg=qr_svg, **context)
 
     # --- /signup, /confirm, /resendcode -----------------------------------------------------------
     def signup(self, request: Request) -> Response:
@@ -348,6 +350,31 @@ def _login_challenge(request: Request, auth: AuthorizeRequest) -> sv.Challenge |
         return None
     # An e-mail code session is not a /login step (and may stand for nobody).
     return None if challenge.name in PASSWORDLESS_STEPS else challenge
+
+
+SESSION_ENDED = "Your session has expired. Please sign in again."
+
+
+def start_again_message(request: Request, auth: AuthorizeRequest) -> str:
+    """Why a sign-in step's session is no longer valid, said for people.
+
+    A step answered after the client's AuthSessionValidity (the API's "Invalid session for the
+    user, session is expired.") says so; a session used up (five wrong codes), unknown or another
+    app's gets the plain "expired" line.
+    """
+    expired = sv.expired_challenge(request.form.get("session"))
+    if expired is None or expired.client_id != auth.client.id:
+        return SESSION_ENDED
+    minutes = sv.session_seconds(auth.client) // 60
+    return (
+        f"Your sign-in took too long: each step must be finished within {minutes} minutes, so we "
+        "stopped it to keep your account safe. Please start again."
+    )
+
+
+def kept_username(request: Request) -> str:
+    """The e-mail a sign-in step carried (the pages put it there), to fill in when starting again."""
+    return request.form.get("username", "").strip()[: sv.MAX_USERNAME]
 
 
 NOTICES = {

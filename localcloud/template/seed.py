@@ -165,7 +165,7 @@ HONOURED: dict[str, frozenset[str]] = {
         "AllowedOAuthFlows", "AllowedOAuthScopes", "SupportedIdentityProviders", "CallbackURLs",
         "LogoutURLs", "ExplicitAuthFlows", "ReadAttributes", "WriteAttributes", "AccessTokenValidity",
         "IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits", "EnableTokenRevocation",
-        "PreventUserExistenceErrors",
+        "PreventUserExistenceErrors", "AuthSessionValidity",
     }),
     "AWS::Cognito::UserPoolGroup": frozenset({"UserPoolId", "GroupName", "Description", "Precedence"}),
     "AWS::Cognito::UserPoolIdentityProvider": frozenset({

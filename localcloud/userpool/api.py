@@ -237,16 +237,32 @@ def admin_initiate_auth(params: dict[str, Any]) -> dict[str, Any]:
     return _initiate(params, admin=True)
 
 
-def _respond(params: dict[str, Any]) -> dict[str, Any]:
+def _session_user(pool: LocalUserPool, challenge: sv.Challenge, given: object) -> CognitoIdpUser:
+    """The user of a password sign-in's challenge; ChallengeResponses.USERNAME must name them.
+
+    A Session is bound to the client it was issued to (get_challenge) and to its user: another
+    user's name (or e-mail) with it is Cognito's "Invalid session for the user."
+    """
+    if not isinstance(given, str) or not given:
+        raise InvalidParameterException("Missing required parameter USERNAME")
+    user = pool.user(challenge.username)
+    if given != user.username and sv.find_user(pool, given) is not user:
+        raise NotAuthorizedError("Invalid session for the user.")
+    return user
+
+
+def _respond(params: dict[str, Any], admin: bool) -> dict[str, Any]:
     """RespondToAuthChallenge / AdminRespondToAuthChallenge."""
     pool, client = _client(params)
+    if admin and _str(params, "UserPoolId") != pool.id:
+        raise ResourceNotFoundError("User pool client does not exist in this pool.")
     name = _str(params, "ChallengeName")
     responses = _dict(params, "ChallengeResponses")
     session = _str(params, "Session")
     challenge = sv.get_challenge(session, client.id)
     if challenge.name in passwordless.CHALLENGES:
         return passwordless.respond(pool, client, name, session, challenge, responses, _after_first_factor)
-    user = pool.user(challenge.username)
+    user = _session_user(pool, challenge, responses.get("USERNAME"))
     sv.check_secret_hash(client, _names(user), responses.get("SECRET_HASH"))
     if name != challenge.name:
         raise InvalidParameterException(f"Unexpected challenge {name}; expected {challenge.name}")
@@ -274,13 +290,28 @@ def _respond(params: dict[str, Any]) -> dict[str, Any]:
 @op("RespondToAuthChallenge")
 def respond_to_auth_challenge(params: dict[str, Any]) -> dict[str, Any]:
     """RespondToAuthChallenge (unsigned)."""
-    return _respond(params)
+    return _respond(params, admin=False)
 
 
 @op("AdminRespondToAuthChallenge")
 def admin_respond_to_auth_challenge(params: dict[str, Any]) -> dict[str, Any]:
     """AdminRespondToAuthChallenge."""
-    return _respond(params)
+    return _respond(params, admin=True)
+
+
+# --- app clients ----------------------------------------------------------------------------------------
+@op("UpdateUserPoolClient")
+def update_user_pool_client(params: dict[str, Any]) -> None:
+    """AuthSessionValidity left out of an update goes back to Cognito's default (3), as on AWS.
+
+    moto then applies the update and answers (unknown pool or client included); it merges every
+    other setting into the stored ones, where AWS would reset those left out too (README).
+    """
+    pool = bk.pool_by_id(str(params.get("UserPoolId", "")))
+    client = pool.clients.get(params.get("ClientId")) if pool is not None else None
+    if client is not None and params.get("AuthSessionValidity") is None:
+        client.extended_config["AuthSessionValidity"] = sv.AUTH_SESSION_MINUTES
+    return None
 
 
 # --- calls with the user's access token ------------------------------------------------------------------

@@ -7,7 +7,8 @@ factor named by ``AuthParameters.PREFERRED_CHALLENGE``; ``SELECT_CHALLENGE`` ans
 ``ANSWER: PASSWORD`` with ``PASSWORD`` (one step). Needs ``EMAIL_OTP`` in the pool's
 ``Policies.SignInPolicy.AllowedFirstAuthFactors`` and ``ALLOW_USER_AUTH`` on the client.
 
-Security: a code is single use, lives ``code_seconds`` (at most the session's 3 minutes), and only
+Security: a code is single use, lives as long as its session (the client's ``AuthSessionValidity``;
+``passwordless.code_seconds`` may shorten it), and only
 the newest code of a user works; every wrong code counts toward the password lockout (lockout.py)
 and a session dies after 5 of them. With ``PreventUserExistenceErrors: ENABLED`` a name that cannot
 receive a code (unknown, disabled, unconfirmed, no verified e-mail) gets the same answers as a real
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +32,7 @@ from moto.cognitoidp.exceptions import (
 )
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, UserStatus
 
-from localcloud import outbox
+from localcloud import clock, outbox
 from localcloud.userpool import services as sv
 from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import LocalUserPool, is_external
@@ -40,17 +40,23 @@ from localcloud.userpool.models import LocalUserPool, is_external
 # The first factors localcloud can check (PASSWORD_SRP, SMS_OTP and WEB_AUTHN are not emulated).
 FACTORS = ("PASSWORD", "EMAIL_OTP")
 CHALLENGES = frozenset({"SELECT_CHALLENGE", "EMAIL_OTP"})
-# How long an e-mailed sign-in code is valid; never longer than its session (sv.CHALLENGE_LIFETIME).
-CODE_SECONDS = sv.CHALLENGE_LIFETIME
-_settings = {"code_seconds": CODE_SECONDS}
+# How long an e-mailed sign-in code is valid (None: as long as its session); never longer than it.
+_settings: dict[str, int | None] = {"code_seconds": None}
 
 # Tokens, or the next challenge, once a first factor has passed (api._after_first_factor).
 AfterFirstFactor = Callable[[LocalUserPool, CognitoIdpUserPoolClient, CognitoIdpUser], dict[str, Any]]
 
 
 def configure(code_seconds: int | None) -> None:
-    """Set the code lifetime from the config (tests shorten it; 0 makes every code expired)."""
-    _settings["code_seconds"] = min(CODE_SECONDS, CODE_SECONDS if code_seconds is None else int(code_seconds))
+    """Set the code lifetime from the config (None: its session's; tests shorten it, 0 = always expired)."""
+    _settings["code_seconds"] = None if code_seconds is None else max(0, int(code_seconds))
+
+
+def code_seconds(client: CognitoIdpUserPoolClient) -> int:
+    """How long a code sent in a session of this client is valid: the session's lifetime or less."""
+    session = sv.session_seconds(client)
+    configured = _settings["code_seconds"]
+    return session if configured is None else min(session, configured)
 
 
 def first_factors(pool: LocalUserPool) -> list[str]:
@@ -188,7 +194,7 @@ def send_code(pool: LocalUserPool, client: CognitoIdpUserPoolClient, name: str) 
     _forget_older_codes(pool, _lockout_name(pool, name))
     session = _start(
         pool, client, name, user, "EMAIL_OTP",
-        code=code if user is not None else None, code_expires=time.time() + _settings["code_seconds"],
+        code=code if user is not None else None, code_expires=clock.now() + code_seconds(client),
         destination=destination, sent_to=sv.user_email(user) if user is not None else None,
     )  # fmt: skip
     if user is not None:
@@ -286,7 +292,7 @@ def _code_check(session: str, challenge: sv.Challenge) -> Callable[[object, obje
     """The EMAIL_OTP_CODE check for check_challenge_code: expired, then wrong (counted), else passes."""
 
     def check(_user: object, code: object) -> None:
-        if time.time() >= float(challenge.data.get("code_expires", 0)):
+        if clock.now() >= float(challenge.data.get("code_expires", 0)):
             sv.end_challenge(session)
             raise ExpiredCodeException("Invalid code provided, please request a code again.")
         expected = challenge.data.get("code")

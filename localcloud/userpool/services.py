@@ -26,8 +26,8 @@ from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient, Use
 from moto.cognitoidp.utils import validate_username_format
 from moto.core.exceptions import JsonRESTError
 
+from localcloud import clock, outbox
 from localcloud import moto_adapter as moto
-from localcloud import outbox
 from localcloud.userpool import backend as bk
 from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import LocalUserPool, UserState, is_external
@@ -35,7 +35,9 @@ from localcloud.userpool.send_limit import RESET_SENDS
 
 CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
 RESET_CODE_LIFETIME = 3600  # forgot-password codes: 1 h in Cognito
-CHALLENGE_LIFETIME = 180  # AuthSessionValidity default: 3 minutes
+# A challenge session lives the client's AuthSessionValidity (minutes, 3-15; Cognito's default 3).
+AUTH_SESSION_MINUTES = 3
+AUTH_SESSION_RANGE = range(3, 16)
 MAX_CODE_ATTEMPTS = 5
 
 # Attributes Cognito always has, whatever the schema lists.
@@ -477,6 +479,9 @@ class Challenge:
 
 
 CHALLENGES: dict[str, Challenge] = {}
+# A timed-out challenge is kept this long (refused all the while), so the hosted UI can tell "took too
+# long" from "never was"; then the next start_challenge drops it.
+EXPIRED_KEPT = 15 * 60
 # Wrong codes a challenge session takes before it dies (Cognito ends the session after a few).
 MAX_CHALLENGE_FAILURES = 5
 # The errors that mean "wrong code" in a challenge step (counted; other errors are not guesses).
@@ -514,22 +519,35 @@ def check_challenge_code(
         raise
 
 
+def session_seconds(client: CognitoIdpUserPoolClient | None) -> int:
+    """How long a challenge session of this client lives: its AuthSessionValidity, in seconds."""
+    minutes = client.extended_config.get("AuthSessionValidity") if client is not None else None
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes not in AUTH_SESSION_RANGE:
+        minutes = AUTH_SESSION_MINUTES  # never set (moto's default is the same) or not a valid value
+    return minutes * 60
+
+
 def start_challenge(pool: LocalUserPool, client_id: str, user: CognitoIdpUser, name: str, **data: Any) -> str:
-    """Create a pending challenge and return its session id."""
-    now = time.time()
-    for key in [k for k, c in CHALLENGES.items() if c.expires < now]:
+    """Create a pending challenge, timed by the client's AuthSessionValidity; its session id."""
+    now = clock.now()
+    for key in [k for k, c in CHALLENGES.items() if c.expires + EXPIRED_KEPT < now]:
         del CHALLENGES[key]
     session = secrets.token_urlsafe(48)
-    CHALLENGES[session] = Challenge(
-        pool.id, client_id, user.username, name, now + CHALLENGE_LIFETIME, dict(data)
-    )
+    lifetime = session_seconds(pool.clients.get(client_id))
+    CHALLENGES[session] = Challenge(pool.id, client_id, user.username, name, now + lifetime, dict(data))
     return session
+
+
+def expired_challenge(session: object) -> Challenge | None:
+    """The challenge of a session that timed out (kept EXPIRED_KEPT to say so), else None."""
+    challenge = CHALLENGES.get(session) if isinstance(session, str) else None
+    return challenge if challenge is not None and challenge.expires <= clock.now() else None
 
 
 def get_challenge(session: object, client_id: str | None = None) -> Challenge:
     """A live challenge by session; Cognito's 'Invalid session' otherwise."""
     challenge = CHALLENGES.get(session) if isinstance(session, str) else None
-    if challenge is None or challenge.expires < time.time():
+    if challenge is None or challenge.expires <= clock.now():
         raise NotAuthorizedError("Invalid session for the user, session is expired.")
     if client_id is not None and challenge.client_id != client_id:
         raise NotAuthorizedError("Invalid session for the user.")

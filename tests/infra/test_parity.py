@@ -39,6 +39,7 @@ PAIRS: list[tuple[str, str, str]] = [
     ("WebClient.IdTokenValidity", "app_client.IdTokenValidity", "same"),
     ("WebClient.RefreshTokenValidity", "app_client.RefreshTokenValidity", "same"),
     ("WebClient.TokenValidityUnits", "app_client.TokenValidityUnits", "same"),
+    ("WebClient.AuthSessionValidity", "app_client.AuthSessionValidity", "same"),
     ("WebClient.EnableTokenRevocation", "app_client.EnableTokenRevocation", "same"),
     ("WebClient.PreventUserExistenceErrors", "app_client.PreventUserExistenceErrors", "same"),
     # Groups (name, description, precedence).
@@ -56,7 +57,7 @@ PAIRS: list[tuple[str, str, str]] = [
 SPA = [
     "ClientName", "GenerateSecret", "AllowedOAuthFlowsUserPoolClient", "EnableTokenRevocation",
     "PreventUserExistenceErrors", "AccessTokenValidity", "IdTokenValidity", "RefreshTokenValidity",
-    "TokenValidityUnits",
+    "TokenValidityUnits", "AuthSessionValidity",
 ]  # fmt: skip
 PENDING_PAIRS: list[tuple[str, str, str]] = [
     *((f"SpaClient.{key}", f"spa_client.{key}", "same") for key in SPA),
@@ -286,3 +287,11 @@ def test_seed_providers_are_the_templates_with_every_provider(shipped):
         assert made.get("IdpIdentifiers", []) == spec.get("IdpIdentifiers", []), name
         details = {k: v for k, v in made["ProviderDetails"].items() if k not in REGISTRATION}
         assert details == {k: v for k, v in spec["ProviderDetails"].items() if k not in REGISTRATION}, name
+
+
+@pytest.mark.parametrize(("resource", "section"), [("WebClient", "app_client"), ("SpaClient", "spa_client")])
+def test_both_clients_state_their_auth_session_validity(template, shipped, resource, section):
+    """How long a sign-in may take between steps is written out on both sides, not left to a default."""
+    stated = template_value(template, f"{resource}.AuthSessionValidity")
+    assert isinstance(stated, int) and 3 <= stated <= 15, stated
+    assert lookup(shipped, f"{section}.AuthSessionValidity") == stated

@@ -82,3 +82,13 @@ def test_stack_starts_from_the_extending_test_config(tmp_path: Path) -> None:
         assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:8001"
     finally:
         running.stop()
+
+
+@pytest.mark.parametrize("minutes", [2, 16, "5", True, 7.5])
+def test_a_seed_client_session_validity_out_of_cognitos_range_stops_start_up(tmp_path: Path, minutes) -> None:
+    config = json.loads(DEFAULT_CONFIG.read_text())
+    config["spa_client"]["AuthSessionValidity"] = minutes
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="spa_client.AuthSessionValidity must be whole minutes from 3 to 15"):
+        Config.load(path)

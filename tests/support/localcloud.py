@@ -114,14 +114,18 @@ class Stack:
         """The AWS-style issuer."""
         return self.env["COGNITO_ISSUER"]
 
-    def idp(self) -> Any:
-        """A boto3 cognito-idp client pointed at the stack, signing with the operator's keys."""
+    def idp(self, *, validate: bool = True) -> Any:
+        """A boto3 cognito-idp client pointed at the stack, signing with the operator's keys.
+
+        validate=False turns off boto3's own parameter checks, so the server's are what answer.
+        """
         return boto3.client(
             "cognito-idp",
             region_name="us-east-1",
             endpoint_url=self.base,
             aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+            config=Config(parameter_validation=validate),
         )
 
     def secret_hash(self, username: str) -> str:
@@ -366,6 +370,10 @@ class Faults:
     def clear(self) -> None:
         """Remove every fault and release hung requests."""
         self.call("ClearFaults")
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the clock of challenge sessions and e-mailed sign-in codes forward; the total offset."""
+        return float(self.call("AdvanceClock", {"Seconds": seconds})["OffsetSeconds"])
 
 
 # --- hosted-UI helpers -----------------------------------------------------------------------------------
