@@ -1,19 +1,23 @@
 """Reconciling local users with the user pool (ListUsers), in bounded memory.
 
-A pass pages through ListUsers (≤ 60 users a page, following PaginationToken until there is
-none; a page may be empty while a token is still given). Per page it runs three queries: stamp
-the local users whose sub is on the page as seen (`pool_seen_at` = the pass's start), reactivate
-those the pool lists as enabled again (below), and read which of the page's subs are known here;
-the others are pool users who never signed in to the app. Only after the last page — a complete
-pass — are local users not stamped marked as missing from the pool (deleted there), deactivated
-and signed out; a pass cut short by Cognito marks no one missing. Memory holds one page, the
-page's known subs and at most `keep_unseen` never-seen users (the rest are only counted, or
-streamed to `on_unseen`), whatever the pool's size. Running it again changes nothing that has not
-changed in the pool (idempotent).
+A pass pages through ListUsers (≤ 60 users a page, following PaginationToken until there is none; a
+page may be empty while a token is still given). Per page it runs three queries: stamp the local
+users whose sub is on the page as seen (`pool_seen_at` = the pass's start), find those the pool
+lists as enabled again who are inactive here as DISABLED (below), and read which of the page's subs
+are known here; the others are pool users who never signed in to the app. Only after the last page
+— a complete pass — are local users not stamped marked as missing from the pool (deleted there),
+deactivated and signed out; a pass cut short by Cognito marks no one missing. Memory holds one
+page, the page's known subs and at most `keep_unseen` never-seen users (the rest are only counted,
+or streamed to `on_unseen`), whatever the pool's size. Running it again changes nothing that has
+not changed in the pool (idempotent).
 
 The pool's `Enabled` is mirrored page by page (each page is a fact about the users on it, whether
-or not the pass completes; a page with disabled users costs three more queries and a few per user
-newly disabled): a local user the pool lists as disabled (say, in the Cognito console) is
+or not the pass completes; a page with disabled users costs two more queries). A page may be out of
+date by the time it is applied (an operator pressed Disable or Enable meanwhile), so each user whose
+state here would flip is confirmed first: under their row's lock, one AdminGetUser (users whose
+state does not flip cost no call), and the flip happens only if the pool still says so. Operators'
+actions write Cognito before the row, so a pass never undoes a change made after its page was
+read (_flip). A local user the pool lists as disabled (say, in the Cognito console) is
 deactivated here with `deactivated_as = DISABLED` and signed out at once, as the operator's
 Disable does. One deactivated as DISABLED whom the pool lists as enabled again is active again:
 DISABLED only ever mirrors the pool (the operator's Disable disables there first; a sign-in after
@@ -35,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -95,27 +99,54 @@ def _pool_user(user: dict[str, Any]) -> PoolUser:
 
 def _mirror_enabled(users: list[dict[str, Any]], subs: set[str], result: ReconcileResult) -> None:
     """The page's `Enabled`, mirrored: disabled there, inactive (and signed out) here; enabled again
-    there, active again here — only for users deactivated as DISABLED, never for another reason."""
+    there, active again here — only for users deactivated as DISABLED, never for another reason.
+    Each user whose state would flip is confirmed first (_flip): the page may be out of date."""
     User = get_user_model()
+    names = {u["Attributes"].get("sub"): str(u.get("Username", "")) for u in users}
     disabled = {u["Attributes"].get("sub") for u in users if not u.get("Enabled", True)} & subs
     enabled = subs - disabled
     if enabled:
-        result.enabled_again += User.objects.filter(
-            cognito_sub__in=enabled, is_active=False, deactivated_as=DISABLED
-        ).update(is_active=True, deactivated_as="")
+        back = User.objects.filter(cognito_sub__in=enabled, is_active=False, deactivated_as=DISABLED)
+        for pk, sub in back.values_list("pk", "cognito_sub"):
+            result.enabled_again += _flip(pk, names[sub], sub, enabled=True)
     if not disabled:
         return
     on_page = User.objects.filter(cognito_sub__in=disabled)
     # Missing before, found now but disabled: the sweep must not reactivate them as found again.
     on_page.filter(is_active=False, deactivated_as=MISSING).update(deactivated_as=DISABLED)
-    newly = list(on_page.filter(is_active=True).values_list("pk", flat=True))
-    if not newly:
-        return
-    result.newly_disabled += User.objects.filter(pk__in=newly, is_active=True).update(
-        is_active=False, deactivated_as=DISABLED
-    )
-    for user in User.objects.filter(pk__in=newly).only("pk"):
-        operators.end_django_sessions(user, services.ENDED_DISABLED)
+    for pk, sub in on_page.filter(is_active=True).values_list("pk", "cognito_sub"):
+        result.newly_disabled += _flip(pk, names[sub], sub, enabled=False)
+
+
+def _flip(pk: int, username: str, sub: str, *, enabled: bool) -> bool:
+    """Make one user active (`enabled`) or inactive as DISABLED, if the pool still says so now.
+
+    The page may be out of date: an operator may have pressed Disable or Enable since it was read.
+    Their action writes Cognito first and this row after, so under this row's lock (their write
+    waits for it) the pool's answer now (AdminGetUser) is never older than the row: acting on it
+    never undoes their change, and their later write of the row lands after this one."""
+    User = get_user_model()
+    flips = Q(is_active=False, deactivated_as=DISABLED) if enabled else Q(is_active=True)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(flips, pk=pk).only("pk").first()
+        if user is None or not _pool_says(username, sub, enabled=enabled):
+            return False
+        if enabled:
+            User.objects.filter(pk=pk).update(is_active=True, deactivated_as="")
+        else:
+            User.objects.filter(pk=pk).update(is_active=False, deactivated_as=DISABLED)
+            operators.end_django_sessions(user, services.ENDED_DISABLED)
+    return True
+
+
+def _pool_says(username: str, sub: str, *, enabled: bool) -> bool:
+    """Whether the pool's user `username`, still with this sub, is `enabled` now. Deleted there
+    since: no (a later complete pass finds them missing)."""
+    try:
+        state = cognito.user_pool().admin_get_user(username=username)
+    except cognito.UserNotFound:
+        return False
+    return state["Attributes"].get("sub") == sub and bool(state.get("Enabled", True)) == enabled
 
 
 def _take_page(users: list[dict[str, Any]], started: Any, result: ReconcileResult) -> list[PoolUser]:

@@ -703,6 +703,16 @@ def admin_set_user_password(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+@op("AdminDisableUser")
+def admin_disable_user(params: dict[str, Any]) -> dict[str, Any]:
+    """AdminDisableUser: Enabled false and, as on AWS, every access and refresh token revoked
+    (moto only flips Enabled). AdminEnableUser does not bring them back: a new sign-in does."""
+    pool, user = _admin_user(params)
+    user.enabled = False
+    pool.sign_out(user.username)
+    return {}
+
+
 @op("AdminUserGlobalSignOut")
 def admin_user_global_sign_out(params: dict[str, Any]) -> dict[str, Any]:
     """AdminUserGlobalSignOut (does not end the hosted-UI session, as on AWS)."""

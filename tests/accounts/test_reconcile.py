@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django import db
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -19,6 +21,7 @@ from accounts import reconcile
 from accounts.models import OperatorAction
 from project.integrations import cognito
 from tests.support.hosted_ui import APP_HOST, finish_sign_in, hosted_ui_sign_in, start_sign_in
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -253,3 +256,136 @@ def test_a_pass_cut_short_keeps_what_its_pages_said_about_enabled(big_pool, faul
     entry = OperatorAction.objects.filter(action="reconcile").latest("id")
     assert not entry.succeeded and "no one was marked missing" in entry.error
     assert "1 newly disabled" in entry.error
+
+
+# --- A page out of date: an operator's Disable or Enable made while the pass runs ------------------
+
+
+def _operator_acts_after_the_page_is_read(monkeypatch, sub: str, act) -> list[str]:
+    """The race made certain: `act()` runs once, just after the page listing `sub` is read and
+    before the pass applies it. Returns the subs of the users the pass then asked AdminGetUser about."""
+    read_page = cognito.CognitoUserPool.list_users_page
+    get_user = cognito.CognitoUserPool.admin_get_user
+    asked: list[str] = []
+    acting = []
+
+    def list_users_page(pool, **kwargs):
+        users, token = read_page(pool, **kwargs)
+        if not acting and any(u["Attributes"].get("sub") == sub for u in users):
+            acting.append(True)
+            act()
+            acting.append(False)
+        return users, token
+
+    def admin_get_user(pool, *, username):
+        answer = get_user(pool, username=username)
+        if acting[-1:] != [True]:  # the pass's own calls, not the console's
+            asked.append(answer["Attributes"]["sub"])
+        return answer
+
+    monkeypatch.setattr(cognito.CognitoUserPool, "list_users_page", list_users_page)
+    monkeypatch.setattr(cognito.CognitoUserPool, "admin_get_user", admin_get_user)
+    return asked
+
+
+def _operator(new_user) -> Client:
+    email, password, _ = new_user(groups=("admin",), name="Operator", role="admin")
+    client = Client(HTTP_HOST=APP_HOST)
+    finish_sign_in(client, hosted_ui_sign_in(start_sign_in(client), email, password))
+    return client
+
+
+def _press(console: Client, user, action: str) -> None:
+    response = console.post(f"/admin/accounts/user/{user.pk}/cognito/", {"action": action})
+    assert response.status_code == HTTPStatus.FOUND, response
+
+
+def test_a_pass_never_undoes_a_disable_made_after_its_page_was_read(new_user, idp, monkeypatch):
+    console = _operator(new_user)
+    dave = new_user(name="Dave Racer")
+    session = Client(HTTP_HOST=APP_HOST)
+    finish_sign_in(session, hosted_ui_sign_in(start_sign_in(session), dave.email, dave.password))
+    user = User.objects.get(cognito_sub=dave.sub)
+    # The page says dave is enabled; the operator presses Disable before the pass applies it.
+    asked = _operator_acts_after_the_page_is_read(
+        monkeypatch, dave.sub, lambda: _press(console, user, "disable")
+    )
+
+    result = reconcile.users_reconcile(keep_unseen=0)
+    user.refresh_from_db()
+    assert not user.is_active and user.deactivated_as == "disabled" and result.enabled_again == 0
+    assert not idp.admin_get_user(UserPoolId=POOL, Username=dave.email)["Enabled"]
+    assert session.get("/me/").status_code == HTTPStatus.FOUND  # still signed out
+    # Only the one user whose state would have flipped cost an AdminGetUser.
+    assert asked == [dave.sub]
+
+
+def test_a_pass_never_undoes_an_enable_made_after_its_page_was_read(new_user, idp, monkeypatch):
+    console = _operator(new_user)
+    carol = new_user(name="Carol Back")
+    local(carol.email, carol.sub)
+    user = User.objects.get(cognito_sub=carol.sub)
+    _press(console, user, "disable")
+    user.refresh_from_db()
+    assert not user.is_active and user.deactivated_as == "disabled"
+    session = Client(HTTP_HOST=APP_HOST)
+
+    def enable_and_sign_in() -> None:
+        _press(console, user, "enable")
+        finish_sign_in(session, hosted_ui_sign_in(start_sign_in(session), carol.email, carol.password))
+
+    # The page says carol is disabled; the operator presses Enable and she signs in before it is applied.
+    asked = _operator_acts_after_the_page_is_read(monkeypatch, carol.sub, enable_and_sign_in)
+
+    result = reconcile.users_reconcile(keep_unseen=0)
+    user.refresh_from_db()
+    assert user.is_active and user.deactivated_as == "" and result.newly_disabled == 0
+    assert idp.admin_get_user(UserPoolId=POOL, Username=carol.email)["Enabled"]
+    assert session.get("/me/").status_code == HTTPStatus.OK  # not signed out by the pass
+    assert asked == [carol.sub]
+
+
+@pytest.mark.django_db(transaction=True)  # two connections: the pass's, and the operator's request's
+def test_a_disable_pressed_while_the_pass_confirms_lands_after_it(new_user, idp, monkeypatch):
+    """The narrowest window: the pool confirmed 'enabled', then the operator presses Disable before
+    the pass writes the row. Their write waits for the pass's row lock, so theirs is the last word."""
+    console = _operator(new_user)
+    dave = new_user(name="Dave Locked")
+    local(dave.email, dave.sub)
+    user = User.objects.get(cognito_sub=dave.sub)
+    User.objects.filter(pk=user.pk).update(is_active=False, deactivated_as="disabled")  # disabled before
+    # Enabled again in the console: the pass will reactivate him, unless the operator's Disable wins.
+    get_user = cognito.CognitoUserPool.admin_get_user
+    pressed: list[threading.Thread] = []
+
+    def press_disable() -> None:
+        try:
+            _press(console, user, "disable")
+        finally:
+            db.connections.close_all()
+
+    def waiting_for_a_row_lock() -> bool:
+        with watcher.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] > 0
+
+    def admin_get_user(pool, *, username):
+        answer = get_user(pool, username=username)
+        if threading.current_thread() is threading.main_thread() and not pressed:
+            pressed.append(threading.Thread(target=press_disable))
+            pressed[0].start()
+            # Until their local write waits for this row (or, without the lock, is done).
+            wait_until(lambda: not pressed[0].is_alive() or waiting_for_a_row_lock(), what="the Disable")
+        return answer
+
+    monkeypatch.setattr(cognito.CognitoUserPool, "admin_get_user", admin_get_user)
+    watcher = connection.copy()
+    try:
+        reconcile.users_reconcile(keep_unseen=0)
+        pressed[0].join(timeout=10)
+    finally:
+        watcher.close()
+    assert not pressed[0].is_alive()
+    user.refresh_from_db()
+    assert not user.is_active and user.deactivated_as == "disabled"
+    assert not idp.admin_get_user(UserPoolId=POOL, Username=dave.email)["Enabled"]

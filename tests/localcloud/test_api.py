@@ -271,6 +271,44 @@ def test_admin_user_global_sign_out(stack: Stack, new_stack_user) -> None:
         stack.idp().get_user(AccessToken=access)
 
 
+def test_admin_disable_user_revokes_access_and_refresh_tokens_for_good(stack: Stack, new_stack_user) -> None:
+    """AdminDisableUser revokes every access token and refresh then fails (reference-2 §3.4);
+    enabling the user again does not bring the old tokens back (only a new sign-in does)."""
+    email, password = new_stack_user()
+    tokens = stack.api_login(email, password)
+    code, _ = code_for(stack, email, password)
+    hosted = exchange(stack, code).json()
+    idp = stack.idp()
+    idp.admin_disable_user(UserPoolId=stack.pool_id, Username=email)
+    idp.admin_enable_user(UserPoolId=stack.pool_id, Username=email)
+    for access in (tokens["AccessToken"], hosted["access_token"]):
+        with pytest.raises(ClientError) as exc:
+            idp.get_user(AccessToken=access)
+        assert error_code(exc) == "NotAuthorizedException"
+    with pytest.raises(ClientError) as refresh:
+        idp.initiate_auth(
+            ClientId=stack.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"], "SECRET_HASH": stack.secret_hash(email)},
+        )
+    assert error_code(refresh) == "NotAuthorizedException"
+    refreshed = requests.post(
+        f"{stack.base}/oauth2/token",
+        data={"grant_type": "refresh_token", "refresh_token": hosted["refresh_token"]},
+        auth=(stack.client_id, stack.client_secret),
+        timeout=5,
+    )
+    assert refreshed.json()["error"] == "invalid_grant"
+    # Enabled again: a new sign-in works, and its tokens do.
+    assert idp.get_user(AccessToken=stack.api_login(email, password)["AccessToken"])["Username"]
+
+
+def test_admin_disable_user_of_an_unknown_user_is_user_not_found(stack: Stack) -> None:
+    with pytest.raises(ClientError) as exc:
+        stack.idp().admin_disable_user(UserPoolId=stack.pool_id, Username="nobody-here@example.com")
+    assert error_code(exc) == "UserNotFoundException"
+
+
 def test_refresh_token_auth_and_revoke_token(stack: Stack) -> None:
     idp = stack.idp()
     tokens = stack.api_login(*ALICE)
