@@ -59,3 +59,6 @@ class SendLimit:
 
 
 RESET_SENDS = SendLimit()
+# ResendConfirmationCode is limited too on AWS (LimitExceededException, e.g. aws/aws-sdk-net#2011);
+# its numbers are unpublished as well: the same 5 per hour, counted apart from reset codes.
+CONFIRM_SENDS = SendLimit()

@@ -31,7 +31,7 @@ from localcloud import moto_adapter as moto
 from localcloud.userpool import backend as bk
 from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import LocalUserPool, UserState, is_external
-from localcloud.userpool.send_limit import RESET_SENDS
+from localcloud.userpool.send_limit import CONFIRM_SENDS, RESET_SENDS, SendLimit
 
 CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
 RESET_CODE_LIFETIME = 3600  # forgot-password codes: 1 h in Cognito
@@ -334,10 +334,12 @@ def resend_code(pool: LocalUserPool, username: object, *, hide_existence: bool =
     user = find_user(pool, username)
     if user is None:
         if hide_existence:
+            _check_sends(CONFIRM_SENDS, pool, None, username)
             return _simulated_delivery(username)
         raise UserNotFoundError("Username/client id combination not found.")
     if user.status is not UserStatus.UNCONFIRMED:
         raise InvalidParameterException("User is already confirmed.")
+    _check_sends(CONFIRM_SENDS, pool, user, username)
     return send_signup_code(user)
 
 
@@ -361,8 +363,15 @@ def confirm_sign_up(
 
 def _check_reset_sends(pool: LocalUserPool, user: CognitoIdpUser | None, username: object) -> None:
     """Cognito's limit on reset codes per user (unknown names counted alike): send_limit.py."""
+    _check_sends(RESET_SENDS, pool, user, username)
+
+
+def _check_sends(
+    limit: SendLimit, pool: LocalUserPool, user: CognitoIdpUser | None, username: object
+) -> None:
+    """Cognito's limit on codes sent per user (unknown names counted alike): send_limit.py."""
     name = user.username if user is not None else unknown_name_key(str(username)[:MAX_USERNAME])
-    if not RESET_SENDS.allow(pool.id, name):
+    if not limit.allow(pool.id, name):
         raise error("LimitExceededException", "Attempt limit exceeded, please try after some time.")
 
 
