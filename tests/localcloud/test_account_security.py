@@ -349,3 +349,19 @@ def test_confirmation_codes_are_limited_per_user_like_reset_codes(stack: Stack) 
     assert response.status_code == HTTPStatus.OK and "/confirm" in response.url
     assert "Too many codes were asked for" in response.text
     assert "A new code has been sent." not in response.text
+
+
+# --- A challenge session answered once: its reuse is Cognito's "can only be used once" ------------------
+def test_a_reused_mfa_session_can_only_be_used_once(stack: Stack, new_stack_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_stack_user)
+    challenge = password_auth(stack, email, password)
+    assert "AuthenticationResult" in answer_totp(stack, challenge, totp.now())
+    with pytest.raises(ClientError) as exc:  # the same session again (the code is spent too)
+        answer_totp(stack, challenge, totp.now())
+    assert error_of(exc) == (
+        "NotAuthorizedException",
+        "Invalid session for the user, session can only be used once.",
+    )
+    with pytest.raises(ClientError) as exc:  # a session that never was stays "expired"
+        answer_totp(stack, {**challenge, "Session": "x" * 64}, totp.now())
+    assert error_of(exc) == EXPIRED
