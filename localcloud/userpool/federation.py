@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from moto.cognitoidp.exceptions import (
-    AliasExistsException,
     InvalidParameterException,
     ResourceNotFoundError,
     UserNotFoundError,
@@ -355,10 +354,15 @@ def admin_link_provider_for_user(params: dict[str, Any]) -> dict[str, Any]:
             "Merging is not currently supported, provide a SourceUser that has not been signed up "
             "in order to link"
         )
-    owner = pool.provider_links.get(link_key(provider.name, user_id))
-    if owner is not None and owner != native.username:
-        raise AliasExistsException()  # already linked to another user
-    if owner is None and len(identities(native)) >= MAX_LINKS:
+    if _linked_user(pool, provider.name, user_id) is not None:
+        # Already linked (to this user or another): the source now stands for a native user, and AWS
+        # answers so (a repeated link: aws/aws-sdk-js-v3#5281, aws-amplify/amplify-js#13334,
+        # boto3#4163; AWS has since reworded it, aws/aws-sdk#766, new text unknown).
+        raise InvalidParameterException(
+            "Invalid SourceUser: Cognito users with a username/password may not be passed in as a "
+            "SourceUser, only as a DestinationUser"
+        )
+    if len(identities(native)) >= MAX_LINKS:
         raise JsonRESTError("LimitExceededException", "A user can be linked to at most 5 identities.")
     link(pool, provider, user_id, native)
     pool.unlinked.discard((provider.name, user_id, native.username))  # an explicit link wins

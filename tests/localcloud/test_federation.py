@@ -298,10 +298,16 @@ def test_admin_link_and_disable(stack: Stack, new_stack_user: Callable) -> None:
     assert linked["sub"] == native_sub
     # As on AWS, the provider's mapped attributes are written onto the native profile at sign-in.
     assert linked["email"] == other_email
-    # The same identity cannot be linked to another user.
+    # The same identity cannot be linked again, to another user or to the same one: AWS answers a
+    # repeated link with this InvalidParameterException (aws/aws-sdk-js-v3#5281, amplify-js#13334).
     someone, _ = new_stack_user()
     taken = {**link, "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": someone}}
-    assert code_of(lambda: idp.admin_link_provider_for_user(**taken)) == "AliasExistsException"
+    for again in (taken, link):
+        with pytest.raises(
+            idp.exceptions.InvalidParameterException, match="Invalid SourceUser: Cognito users"
+        ):
+            idp.admin_link_provider_for_user(**again)
+    assert claims_of(stack, federated_tokens(stack, "Google", email=other_email))["sub"] == native_sub
     # An identity that already has its own profile cannot be merged.
     signed_up = claims_of(stack, federated_tokens(stack, "Google", email=new_email()))["cognito:username"]
     merge = {
@@ -622,7 +628,7 @@ def test_provider_name_pattern_and_links_of_names_with_a_colon(
     user = idp.admin_get_user(UserPoolId=stack.pool_id, Username=first)
     attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     assert [i["providerName"] for i in json.loads(attrs["identities"])] == [colon]
-    assert code_of(lambda: link(second, colon, "1")) == "AliasExistsException"  # still first's
+    assert code_of(lambda: link(second, colon, "1")) == "InvalidParameterException"  # still first's
 
 
 # --- unlinking stays true (review finding 3) ------------------------------------------------------------
