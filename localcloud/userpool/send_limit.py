@@ -1,4 +1,5 @@
-"""How many reset codes one name may be sent: Cognito refuses more after a few within an hour.
+"""How many reset (and sign-up confirmation) codes one name may be sent: Cognito refuses more after
+a few within an hour.
 
 Cognito answers ForgotPassword with ``LimitExceededException: Attempt limit exceeded, please try
 after some time.`` once a user asked too often. AWS does not publish the exact numbers; localcloud
