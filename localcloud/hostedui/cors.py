@@ -5,6 +5,13 @@ preflight, then shows the answer to the page only if it carries ``Access-Control
 That header is given to the origins (scheme://host:port) of the URLs registered for the client the
 request names (CallbackURLs, LogoutURLs), never ``*``, with ``Vary: Origin``; no credentials (the
 hosted UI's cookie is not involved). Cognito reportedly answers any origin; localcloud is stricter.
+
+A request with another header is preflighted: Amplify JS v6 adds ``x-amz-user-agent`` to its token
+request (aws-amplify/amplify-js, packages/auth/src/providers/cognito/utils/oauth/completeOAuthFlow.ts),
+so Cognito must answer ``OPTIONS`` there or Amplify's redirect sign-in could not work in a browser.
+A preflight names no client: it is allowed for the web origins of every client of the pools here,
+for ``POST`` with ``Content-Type``, ``Authorization`` and ``x-amz-user-agent`` (which origins and
+headers AWS allows is unconfirmed); the POST that follows is still answered per client, as above.
 """
 
 from __future__ import annotations
@@ -48,6 +55,44 @@ def allowed_origins(client_id: str) -> set[str]:
     config = client.extended_config
     urls = [*(config.get("CallbackURLs") or []), *(config.get("LogoutURLs") or [])]
     return {_origin(u) for u in urls if u.startswith(("http://", "https://"))}
+
+
+# Request headers a preflight may ask for: the form's type, client_secret_basic, Amplify's agent.
+ALLOWED_HEADERS = ("authorization", "content-type", "x-amz-user-agent")
+
+
+def _client_origins() -> set[str]:
+    """The web origins of every client's registered URLs, in every pool."""
+    origins: set[str] = set()
+    for pool in bk.all_pools():
+        for client in pool.clients.values():
+            config = client.extended_config
+            urls = [*(config.get("CallbackURLs") or []), *(config.get("LogoutURLs") or [])]
+            origins |= {_origin(u) for u in urls if u.startswith(("http://", "https://"))}
+    return origins
+
+
+def preflight(request: Request) -> Response:
+    """OPTIONS: allow a POST from a registered web origin with the allowed headers, else 403."""
+    origin = request.headers.get("Origin", "")
+    asked = {
+        h.strip().lower()
+        for h in request.headers.get("Access-Control-Request-Headers", "").split(",")
+        if h.strip()
+    }
+    allowed = (
+        request.headers.get("Access-Control-Request-Method") == "POST"
+        and asked <= set(ALLOWED_HEADERS)
+        and origin in _client_origins()
+    )
+    response = Response(status=204 if allowed else 403)
+    response.vary.update(("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"))
+    if allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "POST"
+        response.headers["Access-Control-Allow-Headers"] = ", ".join(ALLOWED_HEADERS)
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
 
 
 def for_client(request: Request, response: Response) -> Response:

@@ -132,6 +132,8 @@ class OAuthEndpoints:
     # --- /oauth2/token ----------------------------------------------------------------------------
     def token(self, request: Request) -> Response:
         """The token endpoint, readable by the client's own web origins (CORS)."""
+        if request.method == "OPTIONS":
+            return cors.preflight(request)
         return cors.for_client(request, self._token(request))
 
     def _token(self, request: Request) -> Response:

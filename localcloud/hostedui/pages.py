@@ -280,12 +280,14 @@ class Pages:
 
     def _resend(self, request: Request, auth: AuthorizeRequest) -> Response:
         username = request.form.get("username") or request.args.get("username", "")
+        notice = "resent"
         if request.method == "POST":
             try:
                 sv.resend_code(auth.pool, username, hide_existence=sv.hides_existence(auth.client))
-            except JsonRESTError:
-                pass  # never reveal whether the account exists
-        return redirect("/confirm?" + _with(auth, username=username, notice="resent"))
+            except JsonRESTError as exc:
+                # never reveal whether the account exists; the send limit counts unknown names alike
+                notice = "limit" if exc.error_type == "LimitExceededException" else notice
+        return redirect("/confirm?" + _with(auth, username=username, notice=notice))
 
     # --- /forgotPassword, /confirmforgotPassword --------------------------------------------------
     def forgot_password(self, request: Request) -> Response:
@@ -380,6 +382,7 @@ def kept_username(request: Request) -> str:
 NOTICES = {
     "confirmed": "Your account has been confirmed. Please sign in.",
     "resent": "A new code has been sent.",
+    "limit": "Too many codes were asked for: please wait a while, then ask again.",
     "password_reset": "Your password has been reset. Please sign in.",
 }
 

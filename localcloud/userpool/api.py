@@ -272,18 +272,18 @@ def _respond(params: dict[str, Any], admin: bool) -> dict[str, Any]:
         sv.check_challenge_code(
             session, challenge, user, sv.check_totp, responses.get("SOFTWARE_TOKEN_MFA_CODE")
         )
-        sv.end_challenge(session)
+        sv.end_challenge(session, spent=True)
         return {"ChallengeParameters": {}, "AuthenticationResult": sv.issue_tokens(pool, client, user)}
     elif name == "MFA_SETUP":
         # A secret verified in THIS challenge, not one left over from an earlier enrolment.
         if not challenge.data.get("totp_verified"):
             raise InvalidParameterException("Software token MFA has not been verified for the user")
         user.software_token_mfa_enabled = True
-        sv.end_challenge(session)
+        sv.end_challenge(session, spent=True)
         return {"ChallengeParameters": {}, "AuthenticationResult": sv.issue_tokens(pool, client, user)}
     else:
         raise InvalidParameterException(f"Challenge {name} is not supported by localcloud")
-    sv.end_challenge(session)
+    sv.end_challenge(session, spent=True)
     return _after_first_factor(pool, client, user)
 
 

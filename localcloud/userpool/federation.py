@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from moto.cognitoidp.exceptions import (
-    AliasExistsException,
     InvalidParameterException,
     ResourceNotFoundError,
     UserNotFoundError,
@@ -42,6 +41,9 @@ MAX_LINKS = 5
 URL_DETAILS = {"authorize_url", "token_url", "attributes_url", "jwks_uri", "oidc_issuer"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_VALUE = 2048
+# Mapping keys that are no attribute the client writes: the user id, and the verification flags
+# (whether AWS wants those in WriteAttributes is unconfirmed; they are not asked for).
+NOT_WRITES = {"username", "email_verified", "phone_number_verified"}
 
 
 class FederationError(Exception):
@@ -159,6 +161,7 @@ def federated_sign_in(
         return _create(pool, provider, user_id, attributes)
     if not user.enabled:
         raise FederationError("invalid_request", "User is disabled.")
+    _check_mutable(pool, attributes)
     if not is_external(user):
         attributes = _onto_native(pool, user, attributes)
     if attributes:
@@ -167,17 +170,39 @@ def federated_sign_in(
 
 
 def _check_client_writes(provider: CognitoIdpIdentityProvider, client: CognitoIdpUserPoolClient) -> None:
-    """A mapped custom attribute must be one the app client may write (reference-2 §1.1), or the
-    sign-in fails: no provider can set custom:role (or anything else the client cannot)."""
+    """Every mapped attribute must be one the app client may write, or the sign-in fails.
+
+    AWS: "If your app client allows users to sign in through an IdP, this array [WriteAttributes]
+    must include all attributes that you have mapped to IdP attributes ... If your app client does
+    not have write access to a mapped attribute, Amazon Cognito throws an error" (UserPoolClientType,
+    reference-2 §1.1) — standard attributes too, so no provider can set custom:role (or anything
+    else the client cannot). The verification flags are not asked for: whether AWS wants them in
+    WriteAttributes is unconfirmed. No WriteAttributes at all: every attribute is writable.
+    """
     writable = client.extended_config.get("WriteAttributes")
     mapping = provider_config(provider).get("AttributeMapping") or {}
-    refused = sorted(
-        a for a in mapping if a.startswith("custom:") and writable is not None and a not in writable
-    )
+    refused = sorted(a for a in mapping if a not in NOT_WRITES and writable is not None and a not in writable)
     if refused:
         raise FederationError(
             "invalid_request", f"The app client cannot write the mapped attribute(s) {', '.join(refused)}."
         )
+
+
+def _check_mutable(pool: LocalUserPool, attributes: dict[str, str]) -> None:
+    """An existing user's mapped attributes are written at every sign-in: an immutable one fails it.
+
+    AWS (SchemaAttributeType.Mutable): "If an attribute is immutable, Amazon Cognito throws an error
+    when it attempts to update the attribute" — at the second sign-in, whatever the value; the
+    redirect reads ``error=invalid_request&error_description=Invalid user attributes: email:
+    Attribute cannot be updated.`` (amazon-archives/amazon-cognito-auth-js#159, #48;
+    aws-amplify/aws-sdk-ios#2296, #5536).
+    """
+    for name in sorted(attributes):
+        schema = pool.schema_attributes.get(name)
+        if schema is not None and not schema.mutable:
+            raise FederationError(
+                "invalid_request", f"Invalid user attributes: {name}: Attribute cannot be updated."
+            )
 
 
 def _onto_native(pool: LocalUserPool, user: CognitoIdpUser, attributes: dict[str, str]) -> dict[str, str]:
@@ -329,10 +354,15 @@ def admin_link_provider_for_user(params: dict[str, Any]) -> dict[str, Any]:
             "Merging is not currently supported, provide a SourceUser that has not been signed up "
             "in order to link"
         )
-    owner = pool.provider_links.get(link_key(provider.name, user_id))
-    if owner is not None and owner != native.username:
-        raise AliasExistsException()  # already linked to another user
-    if owner is None and len(identities(native)) >= MAX_LINKS:
+    if _linked_user(pool, provider.name, user_id) is not None:
+        # Already linked (to this user or another): the source now stands for a native user, and AWS
+        # answers so (a repeated link: aws/aws-sdk-js-v3#5281, aws-amplify/amplify-js#13334,
+        # boto3#4163; AWS has since reworded it, aws/aws-sdk#766, new text unknown).
+        raise InvalidParameterException(
+            "Invalid SourceUser: Cognito users with a username/password may not be passed in as a "
+            "SourceUser, only as a DestinationUser"
+        )
+    if len(identities(native)) >= MAX_LINKS:
         raise JsonRESTError("LimitExceededException", "A user can be linked to at most 5 identities.")
     link(pool, provider, user_id, native)
     pool.unlinked.discard((provider.name, user_id, native.username))  # an explicit link wins

@@ -248,7 +248,7 @@ def respond(
         answer = responses.get("ANSWER", "")
         if answer not in first_factors(pool):
             raise InvalidParameterException(f"ANSWER must be one of {', '.join(first_factors(pool))}")
-        sv.end_challenge(session)
+        sv.end_challenge(session, spent=True)
         return _factor(pool, client, typed, answer, responses, after)
     code = responses.get("EMAIL_OTP_CODE")
     return after(pool, client, verify_code(pool, session, challenge, code))
@@ -258,7 +258,7 @@ def verify_code(pool: LocalUserPool, session: str, challenge: sv.Challenge, code
     """Check an EMAIL_OTP session's code (lockout, 5 tries, expiry, single use); its user."""
     user = pool.user(challenge.username) if challenge.data.get("known") else None
     sv.check_challenge_code(session, challenge, user, _code_check(session, challenge), code)  # type: ignore[arg-type]
-    sv.end_challenge(session)
+    sv.end_challenge(session, spent=True)
     if user is None:  # a simulated session has no code: the check above always refuses
         raise NotAuthorizedError("Invalid session for the user.")
     # Since the code was sent the user may have been disabled, reset (AdminResetUserPassword), lost

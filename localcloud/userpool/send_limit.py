@@ -1,4 +1,5 @@
-"""How many reset codes one name may be sent: Cognito refuses more after a few within an hour.
+"""How many reset (and sign-up confirmation) codes one name may be sent: Cognito refuses more after
+a few within an hour.
 
 Cognito answers ForgotPassword with ``LimitExceededException: Attempt limit exceeded, please try
 after some time.`` once a user asked too often. AWS does not publish the exact numbers; localcloud
@@ -59,3 +60,6 @@ class SendLimit:
 
 
 RESET_SENDS = SendLimit()
+# ResendConfirmationCode is limited too on AWS (LimitExceededException, e.g. aws/aws-sdk-net#2011);
+# its numbers are unpublished as well: the same 5 per hour, counted apart from reset codes.
+CONFIRM_SENDS = SendLimit()

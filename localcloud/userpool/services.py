@@ -31,7 +31,7 @@ from localcloud import moto_adapter as moto
 from localcloud.userpool import backend as bk
 from localcloud.userpool.lockout import LOCKOUT
 from localcloud.userpool.models import LocalUserPool, UserState, is_external
-from localcloud.userpool.send_limit import RESET_SENDS
+from localcloud.userpool.send_limit import CONFIRM_SENDS, RESET_SENDS, SendLimit
 
 CODE_LIFETIME = 24 * 3600  # sign-up confirmation codes: 24 h in Cognito
 RESET_CODE_LIFETIME = 3600  # forgot-password codes: 1 h in Cognito
@@ -334,10 +334,12 @@ def resend_code(pool: LocalUserPool, username: object, *, hide_existence: bool =
     user = find_user(pool, username)
     if user is None:
         if hide_existence:
+            _check_sends(CONFIRM_SENDS, pool, None, username)
             return _simulated_delivery(username)
         raise UserNotFoundError("Username/client id combination not found.")
     if user.status is not UserStatus.UNCONFIRMED:
         raise InvalidParameterException("User is already confirmed.")
+    _check_sends(CONFIRM_SENDS, pool, user, username)
     return send_signup_code(user)
 
 
@@ -361,8 +363,15 @@ def confirm_sign_up(
 
 def _check_reset_sends(pool: LocalUserPool, user: CognitoIdpUser | None, username: object) -> None:
     """Cognito's limit on reset codes per user (unknown names counted alike): send_limit.py."""
+    _check_sends(RESET_SENDS, pool, user, username)
+
+
+def _check_sends(
+    limit: SendLimit, pool: LocalUserPool, user: CognitoIdpUser | None, username: object
+) -> None:
+    """Cognito's limit on codes sent per user (unknown names counted alike): send_limit.py."""
     name = user.username if user is not None else unknown_name_key(str(username)[:MAX_USERNAME])
-    if not RESET_SENDS.allow(pool.id, name):
+    if not limit.allow(pool.id, name):
         raise error("LimitExceededException", "Attempt limit exceeded, please try after some time.")
 
 
@@ -479,6 +488,10 @@ class Challenge:
 
 
 CHALLENGES: dict[str, Challenge] = {}
+# Sessions answered to the end (tokens or the next step issued) → when: their reuse is Cognito's
+# "Invalid session for the user, session can only be used once." (seen on AWS for a reused EMAIL_OTP
+# session and a NEW_PASSWORD_REQUIRED answered twice), not "session is expired". Kept EXPIRED_KEPT.
+SPENT: dict[str, float] = {}
 # A timed-out challenge is kept this long (refused all the while), so the hosted UI can tell "took too
 # long" from "never was"; then the next start_challenge drops it.
 EXPIRED_KEPT = 15 * 60
@@ -532,6 +545,8 @@ def start_challenge(pool: LocalUserPool, client_id: str, user: CognitoIdpUser, n
     now = clock.now()
     for key in [k for k, c in CHALLENGES.items() if c.expires + EXPIRED_KEPT < now]:
         del CHALLENGES[key]
+    for key in [k for k, when in SPENT.items() if when + EXPIRED_KEPT < now]:
+        del SPENT[key]
     session = secrets.token_urlsafe(48)
     lifetime = session_seconds(pool.clients.get(client_id))
     CHALLENGES[session] = Challenge(pool.id, client_id, user.username, name, now + lifetime, dict(data))
@@ -547,6 +562,8 @@ def expired_challenge(session: object) -> Challenge | None:
 def get_challenge(session: object, client_id: str | None = None) -> Challenge:
     """A live challenge by session; Cognito's 'Invalid session' otherwise."""
     challenge = CHALLENGES.get(session) if isinstance(session, str) else None
+    if challenge is None and isinstance(session, str) and session in SPENT:
+        raise NotAuthorizedError("Invalid session for the user, session can only be used once.")
     if challenge is None or challenge.expires <= clock.now():
         raise NotAuthorizedError("Invalid session for the user, session is expired.")
     if client_id is not None and challenge.client_id != client_id:
@@ -554,9 +571,10 @@ def get_challenge(session: object, client_id: str | None = None) -> Challenge:
     return challenge
 
 
-def end_challenge(session: str) -> None:
-    """Consume a challenge."""
-    CHALLENGES.pop(session, None)
+def end_challenge(session: str, *, spent: bool = False) -> None:
+    """End a challenge; ``spent``: it was answered (its reuse then says so, as Cognito does)."""
+    if CHALLENGES.pop(session, None) is not None and spent:
+        SPENT[session] = clock.now()
 
 
 def set_new_password(pool: LocalUserPool, user: CognitoIdpUser, password: object) -> None:

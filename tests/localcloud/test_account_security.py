@@ -314,3 +314,54 @@ def test_the_code_that_set_the_app_up_cannot_sign_in(stack: Stack, new_stack_use
     assert error_of(exc) == ("CodeMismatchException", "Invalid code or auth state for the user.")
     done = answer_totp(stack, challenge, totp.at(time.time() + totp.interval))
     assert stack.verify(done["AuthenticationResult"]["IdToken"], "id")["email"] == email
+
+
+# --- ResendConfirmationCode is limited too (aws/aws-sdk-net#2011: LimitExceededException) ----------------
+def test_confirmation_codes_are_limited_per_user_like_reset_codes(stack: Stack) -> None:
+    idp = stack.idp()
+    email = f"resend-{secrets.token_hex(4)}@example.com"
+    idp.sign_up(
+        ClientId=stack.client_id, Username=email, Password="Unconf-pass-1",
+        SecretHash=stack.secret_hash(email), UserAttributes=[{"Name": "name", "Value": "U"}],
+    )  # fmt: skip
+    unknown = f"nobody-{secrets.token_hex(4)}@example.com"
+    for name in (email, unknown):  # unknown names are counted alike: the limit reveals no account
+        for _ in range(5):
+            idp.resend_confirmation_code(
+                ClientId=stack.client_id, Username=name, SecretHash=stack.secret_hash(name)
+            )
+        sent = len([m for m in stack.outbox() if m["recipient"] == name])
+        with pytest.raises(ClientError) as exc:
+            idp.resend_confirmation_code(
+                ClientId=stack.client_id, Username=name, SecretHash=stack.secret_hash(name)
+            )
+        assert error_of(exc) == LIMIT
+        assert len([m for m in stack.outbox() if m["recipient"] == name]) == sent  # no sixth mail
+    # The hosted confirm page says so instead of claiming a new code was sent.
+    session = requests.Session()
+    page = session.get(
+        f"{stack.base}/confirm", params={**authorize_params(stack), "username": email}, timeout=5
+    )
+    action, hidden = re.findall(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page.text, re.S)[1]
+    assert action.startswith("/resendcode")
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', hidden))
+    response = session.post(stack.base + action.replace("&amp;", "&"), data=fields, timeout=5)
+    assert response.status_code == HTTPStatus.OK and "/confirm" in response.url
+    assert "Too many codes were asked for" in response.text
+    assert "A new code has been sent." not in response.text
+
+
+# --- A challenge session answered once: its reuse is Cognito's "can only be used once" ------------------
+def test_a_reused_mfa_session_can_only_be_used_once(stack: Stack, new_stack_user: Callable) -> None:
+    email, password, totp = mfa_user(stack, new_stack_user)
+    challenge = password_auth(stack, email, password)
+    assert "AuthenticationResult" in answer_totp(stack, challenge, totp.now())
+    with pytest.raises(ClientError) as exc:  # the same session again (the code is spent too)
+        answer_totp(stack, challenge, totp.now())
+    assert error_of(exc) == (
+        "NotAuthorizedException",
+        "Invalid session for the user, session can only be used once.",
+    )
+    with pytest.raises(ClientError) as exc:  # a session that never was stays "expired"
+        answer_totp(stack, {**challenge, "Session": "x" * 64}, totp.now())
+    assert error_of(exc) == EXPIRED

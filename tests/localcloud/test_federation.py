@@ -28,6 +28,7 @@ from tests.support.federation import (
     unsigned_idp,
 )
 from tests.support.localcloud import (
+    DEFAULT_CONFIG,
     Stack,
     authorize_params,
     callback_query,
@@ -297,10 +298,16 @@ def test_admin_link_and_disable(stack: Stack, new_stack_user: Callable) -> None:
     assert linked["sub"] == native_sub
     # As on AWS, the provider's mapped attributes are written onto the native profile at sign-in.
     assert linked["email"] == other_email
-    # The same identity cannot be linked to another user.
+    # The same identity cannot be linked again, to another user or to the same one: AWS answers a
+    # repeated link with this InvalidParameterException (aws/aws-sdk-js-v3#5281, amplify-js#13334).
     someone, _ = new_stack_user()
     taken = {**link, "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": someone}}
-    assert code_of(lambda: idp.admin_link_provider_for_user(**taken)) == "AliasExistsException"
+    for again in (taken, link):
+        with pytest.raises(
+            idp.exceptions.InvalidParameterException, match="Invalid SourceUser: Cognito users"
+        ):
+            idp.admin_link_provider_for_user(**again)
+    assert claims_of(stack, federated_tokens(stack, "Google", email=other_email))["sub"] == native_sub
     # An identity that already has its own profile cannot be merged.
     signed_up = claims_of(stack, federated_tokens(stack, "Google", email=new_email()))["cognito:username"]
     merge = {
@@ -621,7 +628,7 @@ def test_provider_name_pattern_and_links_of_names_with_a_colon(
     user = idp.admin_get_user(UserPoolId=stack.pool_id, Username=first)
     attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     assert [i["providerName"] for i in json.loads(attrs["identities"])] == [colon]
-    assert code_of(lambda: link(second, colon, "1")) == "AliasExistsException"  # still first's
+    assert code_of(lambda: link(second, colon, "1")) == "InvalidParameterException"  # still first's
 
 
 # --- unlinking stays true (review finding 3) ------------------------------------------------------------
@@ -731,3 +738,52 @@ def test_a_provider_cannot_set_an_attribute_the_client_cannot_write(stack: Stack
     assert "code" not in query
     users = idp.list_users(UserPoolId=stack.pool_id, Filter=f'email = "{email}"')["Users"]
     assert users == []
+
+
+def test_a_provider_cannot_set_a_standard_attribute_the_client_cannot_write(stack: Stack) -> None:
+    # AWS: WriteAttributes "must include all attributes that you have mapped to IdP attributes",
+    # standard ones too (UserPoolClientType.WriteAttributes); the web client cannot write given_name.
+    idp = stack.idp()
+    mapping = idp.describe_identity_provider(UserPoolId=stack.pool_id, ProviderName="Google")[
+        "IdentityProvider"
+    ]["AttributeMapping"]
+    idp.update_identity_provider(
+        UserPoolId=stack.pool_id,
+        ProviderName="Google",
+        AttributeMapping={**mapping, "given_name": "given_name"},
+    )
+    email = new_email("given")
+    try:
+        query, _ = federated_code(stack, "Google", email=email)
+    finally:
+        idp.update_identity_provider(
+            UserPoolId=stack.pool_id, ProviderName="Google", AttributeMapping=mapping
+        )
+    assert query["error"] == "invalid_request" and "given_name" in query["error_description"]
+    assert "code" not in query
+    assert idp.list_users(UserPoolId=stack.pool_id, Filter=f'email = "{email}"')["Users"] == []
+    # The shipped mapping (verification flag included) signs in.
+    assert claims_of(stack, federated_tokens(stack, "Google", email=email))["email"] == email
+
+
+def test_an_immutable_mapped_attribute_fails_the_second_sign_in(private_stack: Callable[..., Stack]) -> None:
+    # AWS: mapped attributes are written at every sign-in; an immutable one "throws an error" then
+    # (SchemaAttributeType.Mutable), redirected as "Invalid user attributes: <name>: Attribute
+    # cannot be updated." (amazon-archives/amazon-cognito-auth-js#159).
+    config = json.loads(DEFAULT_CONFIG.read_text())
+    config["user_pool"]["Schema"].append({"Name": "fixed", "AttributeDataType": "String", "Mutable": False})
+    config["app_client"]["WriteAttributes"].append("custom:fixed")
+    apple = next(p for p in config["identity_providers"] if p["ProviderName"] == "SignInWithApple")
+    apple["AttributeMapping"]["custom:fixed"] = "email"
+    own = private_stack(
+        user_pool=config["user_pool"], app_client=config["app_client"],
+        identity_providers=config["identity_providers"],
+    )  # fmt: skip
+    email = new_email("fixed")
+    first = claims_of(own, federated_tokens(own, "SignInWithApple", email=email))
+    user = own.idp().admin_get_user(UserPoolId=own.pool_id, Username=first["cognito:username"])
+    assert {"Name": "custom:fixed", "Value": email} in user["UserAttributes"]
+    query, _ = federated_code(own, "SignInWithApple", email=email)  # the same value, still refused
+    assert query["error"] == "invalid_request"
+    assert query["error_description"] == "Invalid user attributes: custom:fixed: Attribute cannot be updated."
+    assert "code" not in query

@@ -154,3 +154,37 @@ def test_logout_takes_the_public_client(stack: Stack) -> None:
         allow_redirects=False, timeout=5,
     )  # fmt: skip
     assert other.status_code == HTTPStatus.BAD_REQUEST
+
+
+def preflight(stack: Stack, origin: str, headers: str = "content-type,x-amz-user-agent") -> requests.Response:
+    return requests.options(
+        f"{stack.base}/oauth2/token",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": headers},
+        timeout=5,
+    )  # fmt: skip
+
+
+def test_the_token_endpoint_answers_amplifys_preflight(stack: Stack) -> None:
+    # Amplify JS v6 sends x-amz-user-agent with its token request (completeOAuthFlow.ts): a
+    # preflighted request that Cognito must allow for Amplify's redirect sign-in to work at all.
+    allowed = preflight(stack, SPA_ORIGIN)
+    assert allowed.status_code == HTTPStatus.NO_CONTENT
+    assert allowed.headers["Access-Control-Allow-Origin"] == SPA_ORIGIN
+    assert "x-amz-user-agent" in allowed.headers["Access-Control-Allow-Headers"]
+    assert allowed.headers["Access-Control-Allow-Methods"] == "POST"
+    # Then the POST itself, with that header, is readable by the SPA.
+    code, verifier = spa_code(stack)
+    data = {"grant_type": "authorization_code", "client_id": stack.spa_client_id, "code": code,
+            "redirect_uri": SPA, "code_verifier": verifier}  # fmt: skip
+    posted = token(stack, data, headers={"x-amz-user-agent": "aws-amplify/6.0"})
+    assert posted.status_code == HTTPStatus.OK and posted.headers["Access-Control-Allow-Origin"] == SPA_ORIGIN
+    # No other origin, header or method.
+    for refused in (
+        preflight(stack, "http://evil.example"),
+        preflight(stack, SPA_ORIGIN, headers="content-type,x-evil"),
+        requests.options(f"{stack.base}/oauth2/token", timeout=5,
+                         headers={"Origin": SPA_ORIGIN, "Access-Control-Request-Method": "DELETE"}),
+    ):  # fmt: skip
+        assert refused.status_code == HTTPStatus.FORBIDDEN
+        assert "Access-Control-Allow-Origin" not in refused.headers
