@@ -541,7 +541,10 @@ def _setup_challenge(session: object) -> tuple[sv.Challenge, CognitoIdpUser]:
 
 @op("AssociateSoftwareToken")
 def associate_software_token(params: dict[str, Any]) -> dict[str, Any]:
-    """AssociateSoftwareToken with a per-user secret (moto hands everyone the same one)."""
+    """AssociateSoftwareToken with a per-user secret (moto hands everyone the same one).
+
+    With a Session (MFA_SETUP): a new Session answers, the one given is dead (sv.renew_challenge).
+    """
     if params.get("Session"):
         challenge, user = _setup_challenge(params["Session"])
         sv.check_totp_available(_challenge_pool(challenge.pool_id))
@@ -555,7 +558,7 @@ def associate_software_token(params: dict[str, Any]) -> dict[str, Any]:
 
 @op("VerifySoftwareToken")
 def verify_software_token(params: dict[str, Any]) -> dict[str, Any]:
-    """VerifySoftwareToken against the user's pending secret."""
+    """VerifySoftwareToken against the user's pending secret; with a Session, a new one answers."""
     code = _str(params, "UserCode")
     if params.get("Session"):
         challenge, user = _setup_challenge(params["Session"])
