@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,21 +94,53 @@ class ConfigError(ValueError):
     """A seed setting localcloud refuses (start-up stops with the message, as for a template's)."""
 
 
+def _whole_number(value: Any) -> int | None:
+    """An integer setting as CloudFormation takes it: a JSON integer or an integer-valued string
+    ("5": a Number parameter's Ref resolves to a string); None for anything else (true, 7.5, "abc")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]{1,9}", value.strip()):
+        return int(value)
+    return None
+
+
 def _check_clients(raw: dict[str, Any], path: Path) -> None:
     """ConfigError for an app client setting Cognito would refuse that the seed honours.
 
     The seed hands the client's settings to moto as they are, so what CreateUserPoolClient checks
-    (the botocore model) is checked here: AuthSessionValidity is whole minutes, 3 to 15.
+    (the botocore model) is checked here: AuthSessionValidity is whole minutes, 3 to 15. A quoted
+    number ("5", as a template's Number parameter gives it) is taken, as for the token validities,
+    and stored as the number (DescribeUserPoolClient answers 5, as AWS does).
     """
     for key in ("app_client", "spa_client"):
         client = raw.get(key) or {}
-        minutes = client.get("AuthSessionValidity") if isinstance(client, dict) else None
-        if minutes is not None and (
-            not isinstance(minutes, int) or isinstance(minutes, bool) or not 3 <= minutes <= 15
-        ):
+        given = client.get("AuthSessionValidity") if isinstance(client, dict) else None
+        if given is None:
+            continue
+        minutes = _whole_number(given)
+        if minutes is None or not 3 <= minutes <= 15:
             raise ConfigError(
-                f"{path}: {key}.AuthSessionValidity must be whole minutes from 3 to 15, not {minutes!r}"
+                f"{path}: {key}.AuthSessionValidity must be whole minutes from 3 to 15, not {given!r}"
             )
+        client["AuthSessionValidity"] = minutes
+
+
+def _check_passwordless(raw: dict[str, Any], path: Path) -> None:
+    """ConfigError unless passwordless.code_seconds is absent, null or whole seconds (0 or more)."""
+    section = raw.get("passwordless")
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        raise ConfigError(f'{path}: "passwordless" must be an object')
+    given = section.get("code_seconds")
+    if given is None:
+        return
+    seconds = _whole_number(given)
+    if seconds is None or seconds < 0:
+        raise ConfigError(
+            f"{path}: passwordless.code_seconds must be whole seconds (0 or more) or null, not {given!r}"
+        )
+    section["code_seconds"] = seconds
 
 
 def _check_policies(raw: dict[str, Any], path: Path) -> None:
@@ -148,6 +181,7 @@ class Config:
             if key not in raw:
                 raise ValueError(f"{path}: missing top-level key {key!r}")
         _check_clients(raw, path)
+        _check_passwordless(raw, path)
         _check_policies(raw, path)
         return cls(raw=raw, path=path)
 

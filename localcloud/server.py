@@ -45,6 +45,7 @@ from localcloud.s3.sigv4 import SigV4Error
 from localcloud.store import StateError, Store
 from localcloud.userpool import (
     api,
+    app_clients,  # noqa: F401 - registers the app-client operations
     federation,  # noqa: F401 - registers the federation operations
     passwordless,
 )
@@ -358,6 +359,9 @@ class LocalCloud:
         if isinstance(checked, Response):
             return checked
         raw, params = checked
+        without_nulls = validation.without_nulls(params)
+        if without_nulls != params:  # AWS reads a JSON null as a member left out; so must moto
+            params, raw = without_nulls, json.dumps(without_nulls).encode()
         try:
             with self.lock:
                 response = api.handle(operation, params)

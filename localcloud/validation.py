@@ -46,6 +46,8 @@ class _Errors(ValidationErrors):
 
     def _format_error(self, error: tuple[str, str, dict[str, Any]]) -> str:
         reason, name, additional = error
+        if reason == "invalid enum":
+            return _enum_message(name, additional)
         if _is_value_range(error):
             return _range_message(name, additional)
         if reason == "above maximum":
@@ -55,8 +57,8 @@ class _Errors(ValidationErrors):
         return str(super()._format_error(error))
 
     def generate_report(self) -> str:
-        """botocore's lines; a number out of its range only: the service's own wording (AWS's)."""
-        if self._errors and all(_is_value_range(e) for e in self._errors):
+        """botocore's lines; only numbers out of range and values outside their enum: AWS's wording."""
+        if self._errors and all(_is_value_range(e) or e[0] == "invalid enum" for e in self._errors):
             count = len(self._errors)
             lines = "; ".join(self._format_error(e) for e in self._errors)
             return f"{count} validation error{'s' if count > 1 else ''} detected: {lines}"
@@ -69,9 +71,24 @@ def _is_value_range(error: tuple[str, str, dict[str, Any]]) -> bool:
     return reason == "invalid range" or (reason == "above maximum" and additional.get("what") == "value")
 
 
+def _aws_path(name: str) -> str:
+    """botocore's ".TokenValidityUnits.AccessToken" as AWS names it: tokenValidityUnits.accessToken."""
+    return ".".join(part[:1].lower() + part[1:] for part in name.strip(".").split(".") if part)
+
+
+def _enum_message(name: str, additional: dict[str, Any]) -> str:
+    """AWS's wording: Value 'weeks' at 'tokenValidityUnits.accessToken' failed to satisfy constraint:
+    Member must satisfy enum value set: [seconds, minutes, hours, days]."""
+    allowed = ", ".join(additional["valid_values"])
+    return (
+        f"Value '{str(additional['param'])[:64]}' at '{_aws_path(name)}' failed to satisfy constraint: "
+        f"Member must satisfy enum value set: [{allowed}]"
+    )
+
+
 def _range_message(name: str, additional: dict[str, Any]) -> str:
     """AWS's wording: Value '16' at 'authSessionValidity' failed to satisfy constraint: ..."""
-    path = ".".join(part[:1].lower() + part[1:] for part in name.strip(".").split(".") if part)
+    path = _aws_path(name)
     if "min_allowed" in additional:
         bound = f"greater than or equal to {additional['min_allowed']}"
     else:
@@ -94,6 +111,15 @@ class _Validator(ParamValidator):
             errors.report(name, "invalid type", param=param, valid_types=["<class 'int'>"])
             return
         super()._validate_integer(param, shape, errors, name)
+
+    # botocore leaves a string's enum to the service; AWS refuses a value outside it.
+    def _shape_has_constraints(self, shape: Shape) -> bool:
+        return bool(shape.enum) or bool(super()._shape_has_constraints(shape))
+
+    def _validate_string(self, param: Any, shape: Shape, errors: _Errors, name: str) -> None:
+        super()._validate_string(param, shape, errors, name)
+        if isinstance(param, str) and shape.enum and param not in shape.enum:
+            errors.report(name, "invalid enum", param=param, valid_values=shape.enum)
 
     def _validate_long(self, param: Any, shape: Shape, errors: _Errors, name: str) -> None:
         if isinstance(param, bool):
@@ -141,12 +167,12 @@ def _children(value: Any, shape: Shape, name: str) -> list[tuple[str, Any, Shape
     return []
 
 
-def _without_nulls(value: Any) -> Any:
+def without_nulls(value: Any) -> Any:
     """JSON null members dropped (AWS reads them as absent)."""
     if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
+        return [without_nulls(v) for v in value]
     return value
 
 
@@ -160,7 +186,7 @@ def check(service: str, operation: str, params: dict[str, Any]) -> Response | No
         return None
     if too_deep(params):  # every walk below recurses: bound it first (read_body does too)
         return error_response("SerializationException", f"Parameters nested deeper than {MAX_DEPTH} levels")
-    errors = _Validator().validate(_without_nulls(params), shape)
+    errors = _Validator().validate(without_nulls(params), shape)
     if not errors.has_errors():
         return None
     message = errors.generate_report()

@@ -122,9 +122,9 @@ class Pages:
         if step == "password":
             return self._password_step(request, auth)
         challenge = _login_challenge(request, auth)
-        if challenge is None:
-            return render(request, "login.html", query=auth.query, username=kept_username(request),
-                          error=start_again_message(request, auth),
+        if challenge is None:  # refused like every other form post here (400), saying why
+            return render(request, "login.html", status=400, query=auth.query,
+                          username=kept_username(request), error=start_again_message(request, auth),
                           email_code=offered(auth.pool, auth.client),
                           providers=provider_buttons(auth))  # fmt: skip
         user = auth.pool.user(challenge.username)
@@ -184,6 +184,8 @@ class Pages:
                         name: str, session: str, **context: Any) -> Response:  # fmt: skip
         # The e-mail rides along, so a step that took too long starts again with it filled in.
         context.update(query=auth.query, session=session, username=sv.user_email(user))
+        # A refused answer (wrong code, weak password) is a 400, as on every hosted form.
+        context["status"] = 400 if context.get("error") or context.get("policy_errors") else 200
         if name == "NEW_PASSWORD_REQUIRED":
             return render(request, "new_password.html", email=sv.user_email(user), **context)
         if name == "SOFTWARE_TOKEN_MFA":

@@ -299,21 +299,6 @@ def admin_respond_to_auth_challenge(params: dict[str, Any]) -> dict[str, Any]:
     return _respond(params, admin=True)
 
 
-# --- app clients ----------------------------------------------------------------------------------------
-@op("UpdateUserPoolClient")
-def update_user_pool_client(params: dict[str, Any]) -> None:
-    """AuthSessionValidity left out of an update goes back to Cognito's default (3), as on AWS.
-
-    moto then applies the update and answers (unknown pool or client included); it merges every
-    other setting into the stored ones, where AWS would reset those left out too (README).
-    """
-    pool = bk.pool_by_id(str(params.get("UserPoolId", "")))
-    client = pool.clients.get(params.get("ClientId")) if pool is not None else None
-    if client is not None and params.get("AuthSessionValidity") is None:
-        client.extended_config["AuthSessionValidity"] = sv.AUTH_SESSION_MINUTES
-    return None
-
-
 # --- calls with the user's access token ------------------------------------------------------------------
 @op("GetUser")
 def get_user(params: dict[str, Any]) -> dict[str, Any]:
@@ -556,12 +541,16 @@ def _setup_challenge(session: object) -> tuple[sv.Challenge, CognitoIdpUser]:
 
 @op("AssociateSoftwareToken")
 def associate_software_token(params: dict[str, Any]) -> dict[str, Any]:
-    """AssociateSoftwareToken with a per-user secret (moto hands everyone the same one)."""
+    """AssociateSoftwareToken with a per-user secret (moto hands everyone the same one).
+
+    With a Session (MFA_SETUP): a new Session answers, the one given is dead (sv.renew_challenge).
+    """
     if params.get("Session"):
         challenge, user = _setup_challenge(params["Session"])
         sv.check_totp_available(_challenge_pool(challenge.pool_id))
         challenge.data.pop("totp_verified", None)
-        return {"SecretCode": sv.new_totp_secret(user), "Session": params["Session"]}
+        secret = sv.new_totp_secret(user)
+        return {"SecretCode": secret, "Session": sv.renew_challenge(params["Session"], challenge)}
     pool, user, _ = _token_user(params)
     sv.check_totp_available(pool)
     return {"SecretCode": sv.new_totp_secret(user)}
@@ -569,13 +558,13 @@ def associate_software_token(params: dict[str, Any]) -> dict[str, Any]:
 
 @op("VerifySoftwareToken")
 def verify_software_token(params: dict[str, Any]) -> dict[str, Any]:
-    """VerifySoftwareToken against the user's pending secret."""
+    """VerifySoftwareToken against the user's pending secret; with a Session, a new one answers."""
     code = _str(params, "UserCode")
     if params.get("Session"):
         challenge, user = _setup_challenge(params["Session"])
         sv.check_challenge_code(params["Session"], challenge, user, sv.verify_new_totp, code)
         challenge.data["totp_verified"] = True
-        return {"Status": "SUCCESS", "Session": params["Session"]}
+        return {"Status": "SUCCESS", "Session": sv.renew_challenge(params["Session"], challenge)}
     _, user, _ = _token_user(params)
     sv.verify_new_totp(user, code)
     return {"Status": "SUCCESS"}

@@ -553,6 +553,21 @@ def start_challenge(pool: LocalUserPool, client_id: str, user: CognitoIdpUser, n
     return session
 
 
+def renew_challenge(session: str, challenge: Challenge) -> str:
+    """The same pending step under a new session id, with a full lifetime; the old id is dead.
+
+    Cognito creates a session token for each API request in an authentication flow, each living
+    the client's AuthSessionValidity (AssociateSoftwareToken and VerifySoftwareToken answer with
+    one). The step keeps its state, its wrong codes included: a new id never buys more guesses.
+    """
+    end_challenge(session)
+    renewed = secrets.token_urlsafe(48)
+    pool = bk.pool_by_id(challenge.pool_id)
+    challenge.expires = clock.now() + session_seconds(pool.clients.get(challenge.client_id) if pool else None)
+    CHALLENGES[renewed] = challenge
+    return renewed
+
+
 def expired_challenge(session: object) -> Challenge | None:
     """The challenge of a session that timed out (kept EXPIRED_KEPT to say so), else None."""
     challenge = CHALLENGES.get(session) if isinstance(session, str) else None

@@ -92,13 +92,13 @@ def test_mfa_setup_still_enrols_through_its_own_session(private_stack: Callable)
     with pytest.raises(ClientError) as exc:  # nothing verified in this challenge yet
         idp.respond_to_auth_challenge(**respond)
     assert error_of(exc)[0] == "InvalidParameterException"
-    secret = idp.associate_software_token(Session=challenge["Session"])["SecretCode"]
-    totp = pyotp.TOTP(secret)
-    with pytest.raises(ClientError):
-        idp.verify_software_token(Session=challenge["Session"], UserCode=wrong_code(totp))
-    verified = idp.verify_software_token(Session=challenge["Session"], UserCode=totp.now())
+    associated = idp.associate_software_token(Session=challenge["Session"])
+    totp = pyotp.TOTP(associated["SecretCode"])
+    with pytest.raises(ClientError):  # a wrong code: no new session, the one given still stands
+        idp.verify_software_token(Session=associated["Session"], UserCode=wrong_code(totp))
+    verified = idp.verify_software_token(Session=associated["Session"], UserCode=totp.now())
     assert verified["Status"] == "SUCCESS"
-    done = idp.respond_to_auth_challenge(**respond)
+    done = idp.respond_to_auth_challenge(**{**respond, "Session": verified["Session"]})
     assert done["AuthenticationResult"]["AccessToken"]
     # From now on the password leads to the TOTP prompt, whose session cannot re-enrol.
     again = password_auth(running, email, password)
@@ -213,9 +213,9 @@ def test_the_hosted_mfa_step_dies_after_five_wrong_codes(stack: Stack, new_stack
     browser, page, _ = stack_sign_in(stack, email, password)
     for _ in range(5):
         page = submit(browser, stack, page, code=wrong_code(totp))
-        assert page.status_code == HTTPStatus.OK and 'name="code"' in page.text
+        assert page.status_code == HTTPStatus.BAD_REQUEST and 'name="code"' in page.text
     done = submit(browser, stack, page, code=totp.now())
-    assert done.status_code == HTTPStatus.OK, done.headers.get("Location")
+    assert done.status_code == HTTPStatus.BAD_REQUEST, done.headers.get("Location")
     assert "Your session has expired. Please sign in again." in done.text
 
 
@@ -225,13 +225,17 @@ def test_mfa_setup_codes_are_limited_per_session(private_stack: Callable) -> Non
     # The API's set-up (alice).
     challenge = password_auth(running, *ALICE_LOGIN)
     assert challenge["ChallengeName"] == "MFA_SETUP"
-    totp = pyotp.TOTP(idp.associate_software_token(Session=challenge["Session"])["SecretCode"])
-    for _ in range(5):
+    associated = idp.associate_software_token(Session=challenge["Session"])
+    totp, session = pyotp.TOTP(associated["SecretCode"]), associated["Session"]
+    for attempt in range(5):
         with pytest.raises(ClientError) as exc:
-            idp.verify_software_token(Session=challenge["Session"], UserCode=wrong_code(totp))
+            idp.verify_software_token(Session=session, UserCode=wrong_code(totp))
         assert error_of(exc)[0] == "EnableSoftwareTokenMFAException"
+        if attempt == 2:  # a new session (and secret) from AssociateSoftwareToken buys no more tries
+            associated = idp.associate_software_token(Session=session)
+            totp, session = pyotp.TOTP(associated["SecretCode"]), associated["Session"]
     with pytest.raises(ClientError) as exc:
-        idp.verify_software_token(Session=challenge["Session"], UserCode=totp.now())
+        idp.verify_software_token(Session=session, UserCode=totp.now())
     assert error_of(exc) == EXPIRED
     # The hosted page's set-up (admin).
     browser, page, _ = stack_sign_in(running, *ADMIN_LOGIN)
@@ -240,7 +244,7 @@ def test_mfa_setup_codes_are_limited_per_session(private_stack: Callable) -> Non
     setup = pyotp.TOTP(secret.group(1))
     for _ in range(5):
         page = submit(browser, running, page, code=wrong_code(setup))
-        assert page.status_code == HTTPStatus.OK
+        assert page.status_code == HTTPStatus.BAD_REQUEST
     done = submit(browser, running, page, code=setup.now())
     assert "Your session has expired. Please sign in again." in done.text
 

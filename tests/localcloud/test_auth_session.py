@@ -30,6 +30,7 @@ from tests.support.localcloud import (
     fault_request,
     form_of,
     mfa_user,
+    signed_json_call,
     stack_sign_in,
     submit,
 )
@@ -63,6 +64,13 @@ def range_error(value: int, bound: str) -> tuple[str, str]:
         f"1 validation error detected: Value '{value}' at 'authSessionValidity' failed to satisfy "
         f"constraint: Member must have value {bound}",
     )
+
+
+def raw_idp_call(stack: Stack, operation: str, params: dict[str, Any]) -> requests.Response:
+    """A signed cognito-idp call with any JSON body (boto3 never sends a null)."""
+    keys = (stack.env["AWS_ACCESS_KEY_ID"], stack.env["AWS_SECRET_ACCESS_KEY"])
+    target = f"AWSCognitoIdentityProviderService.{operation}"
+    return signed_json_call(stack.base, target, params, keys, service="cognito-idp")
 
 
 @pytest.fixture
@@ -125,6 +133,27 @@ def test_clients_take_check_and_return_auth_session_validity(stack: Stack, new_c
     for client_id in (stack.client_id, stack.spa_client_id):
         seeded = idp.describe_user_pool_client(UserPoolId=stack.pool_id, ClientId=client_id)
         assert seeded["UserPoolClient"]["AuthSessionValidity"] == 3
+
+
+def test_a_json_null_session_validity_is_the_default(stack: Stack, new_client: Callable) -> None:
+    """AWS reads a JSON null as a member left out: 3 minutes, on create and on update alike."""
+    client = new_client(AuthSessionValidity=7)
+    ids = {"UserPoolId": stack.pool_id, "ClientId": client["ClientId"]}
+    name = f"null-{secrets.token_hex(4)}"
+    made = raw_idp_call(
+        stack,
+        "CreateUserPoolClient",
+        {"UserPoolId": stack.pool_id, "ClientName": name, "AuthSessionValidity": None},
+    )
+    assert made.status_code == HTTPStatus.OK, made.text
+    created = made.json()["UserPoolClient"]
+    assert created["AuthSessionValidity"] == 3
+    stack.idp().delete_user_pool_client(UserPoolId=stack.pool_id, ClientId=created["ClientId"])
+    updated = raw_idp_call(stack, "UpdateUserPoolClient", {**ids, "AuthSessionValidity": None})
+    assert updated.status_code == HTTPStatus.OK, updated.text
+    assert updated.json()["UserPoolClient"]["AuthSessionValidity"] == 3
+    described = stack.idp().describe_user_pool_client(**ids)["UserPoolClient"]
+    assert described["AuthSessionValidity"] == 3
 
 
 # --- the API's sessions ----------------------------------------------------------------------------------
@@ -308,7 +337,8 @@ def test_the_hosted_mfa_step_ends_with_the_session_and_keeps_the_email(
     browser, page, _ = stack_sign_in(stack, email, password)
     clock(3 * 60 + MARGIN)
     late = submit(browser, stack, page, code=totp.at(time.time() + totp.interval))
-    assert late.status_code == HTTPStatus.OK, late.headers.get("Location")
+    # Refused as every hosted form refuses (400), as /passwordless's code step does too.
+    assert late.status_code == HTTPStatus.BAD_REQUEST, late.headers.get("Location")
     assert TOOK_TOO_LONG in late.text and "within 3 minutes" in late.text
     assert 'name="password"' in late.text and _login_field(late) == email
     # Starting again works.
@@ -324,6 +354,7 @@ def test_the_hosted_new_password_step_ends_with_the_session(stack: Stack, clock:
     assert 'name="password2"' in page.text
     clock(3 * 60 + MARGIN)
     late = submit(browser, stack, page, password="Chosen-pass-1", password2="Chosen-pass-1")
+    assert late.status_code == HTTPStatus.BAD_REQUEST
     assert TOOK_TOO_LONG in late.text and _login_field(late) == email
     # The temporary password still stands: nothing was changed by the late answer.
     again = submit(browser, stack, late, username=email, password=temporary)
@@ -351,6 +382,7 @@ def test_a_step_whose_session_never_was_says_so_plainly(stack: Stack) -> None:
     action, hidden = form_of(login.text)
     fields = {**hidden, "step": "mfa", "session": "made-up", "code": "123456", "username": ALICE[0]}
     made_up = browser.post(stack.base + action, data=fields, allow_redirects=False, timeout=5)
+    assert made_up.status_code == HTTPStatus.BAD_REQUEST
     assert "Your session has expired. Please sign in again." in made_up.text
     assert TOOK_TOO_LONG not in made_up.text and _login_field(made_up) == ALICE[0]
 
@@ -374,37 +406,55 @@ def test_advance_clock_is_the_operators_and_only_goes_forward(stack: Stack) -> N
     assert fault_request(stack.base, "AdvanceClock", {"Seconds": 0}, keys).json()["OffsetSeconds"] == after
 
 
-def test_an_mfa_set_up_session_ends_with_the_clients_validity(private_stack: Callable[..., Stack]) -> None:
-    """MFA ON: the password leads to MFA_SETUP, whose Session AssociateSoftwareToken and
-    VerifySoftwareToken take; the hosted set-up page has the same lifetime."""
+def test_each_mfa_set_up_call_hands_out_a_new_session_with_a_full_lifetime(
+    private_stack: Callable[..., Stack],
+) -> None:
+    """MFA ON: the password leads to MFA_SETUP. As on AWS, AssociateSoftwareToken and
+    VerifySoftwareToken each answer with a new Session that lives the client's AuthSessionValidity
+    from then on, and the one they were given is dead; the hosted set-up page has the same lifetime."""
     running = private_stack(user_pool={"MfaConfiguration": "ON"}, extra=("--faults",))
     clock, idp = running.faults().advance_clock, running.idp()
     email, password = ALICE
-    started = idp.initiate_auth(
-        ClientId=running.client_id, AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password, "SECRET_HASH": running.secret_hash(email)},
-    )  # fmt: skip
-    assert started["ChallengeName"] == "MFA_SETUP"
-    session = started["Session"]
-    totp = pyotp.TOTP(idp.associate_software_token(Session=session)["SecretCode"])
-    clock(3 * 60 - MARGIN)
-    assert idp.verify_software_token(Session=session, UserCode=totp.now())["Status"] == "SUCCESS"
-    clock(2 * MARGIN)
-    assert outcome(lambda: idp.associate_software_token(Session=session)) == EXPIRED
-    assert outcome(lambda: idp.verify_software_token(Session=session, UserCode=totp.now())) == EXPIRED
-    username = started["ChallengeParameters"]["USER_ID_FOR_SRP"]
-    responses = {"USERNAME": username, "SECRET_HASH": running.secret_hash(username)}
-    assert (
-        outcome(
-            lambda: idp.respond_to_auth_challenge(
-                ClientId=running.client_id,
-                ChallengeName="MFA_SETUP",
-                Session=session,
-                ChallengeResponses=responses,
-            )
+
+    def sign_in() -> str:
+        auth = {"USERNAME": email, "PASSWORD": password, "SECRET_HASH": running.secret_hash(email)}
+        started = idp.initiate_auth(
+            ClientId=running.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth
         )
-        == EXPIRED
-    )
+        assert started["ChallengeName"] == "MFA_SETUP"
+        return str(started["Session"])
+
+    username = email  # the seed's users are named by their e-mail
+
+    def respond(session: str) -> Any:
+        return idp.respond_to_auth_challenge(
+            ClientId=running.client_id, ChallengeName="MFA_SETUP", Session=session,
+            ChallengeResponses={"USERNAME": username, "SECRET_HASH": running.secret_hash(username)},
+        )  # fmt: skip
+
+    # A new session lives the web client's 3 minutes, no longer.
+    associated = idp.associate_software_token(Session=sign_in())
+    clock(3 * 60 + MARGIN)
+    late = pyotp.TOTP(associated["SecretCode"]).now()
+    assert outcome(lambda: idp.verify_software_token(Session=associated["Session"], UserCode=late)) == EXPIRED
+    # Each call comes just short of 3 minutes after the last: the whole set-up takes longer than
+    # one session lives, and every step is on time.
+    first = sign_in()
+    clock(3 * 60 - MARGIN)
+    associated = idp.associate_software_token(Session=first)
+    second, totp = associated["Session"], pyotp.TOTP(associated["SecretCode"])
+    assert second != first
+    assert outcome(lambda: idp.associate_software_token(Session=first)) == EXPIRED
+    clock(3 * 60 - MARGIN)
+    verified = idp.verify_software_token(Session=second, UserCode=totp.now())
+    third = verified["Session"]
+    assert verified["Status"] == "SUCCESS" and third not in (first, second)
+    for dead in (first, second):
+        assert outcome(lambda s=dead: idp.verify_software_token(Session=s, UserCode=totp.now())) == EXPIRED
+        assert outcome(lambda s=dead: respond(s)) == EXPIRED
+    clock(3 * 60 - MARGIN)
+    assert respond(third)["AuthenticationResult"]["AccessToken"]
+    assert outcome(lambda: respond(third)) == EXPIRED  # used up
     # The hosted set-up page (the admin user has no TOTP either).
     admin_email, admin_password = ADMIN
     browser, page, _ = stack_sign_in(running, admin_email, admin_password)
@@ -412,4 +462,5 @@ def test_an_mfa_set_up_session_ends_with_the_clients_validity(private_stack: Cal
     assert secret, page.text
     clock(3 * 60 + MARGIN)
     late = submit(browser, running, page, code=pyotp.TOTP(secret.group(1)).now())
+    assert late.status_code == HTTPStatus.BAD_REQUEST
     assert TOOK_TOO_LONG in late.text and _login_field(late) == admin_email

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from localcloud.config import DEFAULT_CONFIG, Config
+from localcloud.config import DEFAULT_CONFIG, Config, ConfigError
 from tests.support.localcloud import ROOT, start_stack
 
 
@@ -84,7 +86,7 @@ def test_stack_starts_from_the_extending_test_config(tmp_path: Path) -> None:
         running.stop()
 
 
-@pytest.mark.parametrize("minutes", [2, 16, "5", True, 7.5])
+@pytest.mark.parametrize("minutes", [2, 16, "16", "abc", "5.5", "", True, 7.5])
 def test_a_seed_client_session_validity_out_of_cognitos_range_stops_start_up(tmp_path: Path, minutes) -> None:
     config = json.loads(DEFAULT_CONFIG.read_text())
     config["spa_client"]["AuthSessionValidity"] = minutes
@@ -92,3 +94,54 @@ def test_a_seed_client_session_validity_out_of_cognitos_range_stops_start_up(tmp
     path.write_text(json.dumps(config))
     with pytest.raises(ValueError, match="spa_client.AuthSessionValidity must be whole minutes from 3 to 15"):
         Config.load(path)
+
+
+@pytest.mark.parametrize(("given", "minutes"), [("5", 5), (" 7 ", 7), (15, 15)])
+def test_a_quoted_whole_number_session_validity_is_taken_as_the_number(
+    tmp_path: Path, given, minutes
+) -> None:
+    """As CloudFormation takes "5" for an integer property (a Number parameter's Ref is a string),
+    and as the seed takes a quoted AccessTokenValidity."""
+    config = json.loads(DEFAULT_CONFIG.read_text())
+    config["app_client"]["AuthSessionValidity"] = given
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert Config.load(path).app_client["AuthSessionValidity"] == minutes
+
+
+def test_a_template_number_parameter_sets_the_session_validity(tmp_path: Path) -> None:
+    text = (ROOT / "infra" / "template.yaml").read_text()
+    assert text.count("AuthSessionValidity: 3") == 2
+    text = text.replace("AuthSessionValidity: 3", "AuthSessionValidity: !Ref SessionMinutes", 1)
+    text = text.replace("Parameters:\n", "Parameters:\n  SessionMinutes: {Type: Number, Default: 5}\n", 1)
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    local = {"AppOrigins": "http://localhost:8000", "SpaOrigins": "http://localhost:5173"}
+    assert Config.load_template(path, local).app_client["AuthSessionValidity"] == 5
+    with pytest.raises(ValueError, match="AuthSessionValidity must be whole minutes from 3 to 15, not '2'"):
+        Config.load_template(path, {**local, "SessionMinutes": "2"})
+
+
+@pytest.mark.parametrize("seconds", ["abc", -1, "1.5", True, [60]])
+def test_an_email_code_lifetime_that_is_not_whole_seconds_is_a_config_error(tmp_path: Path, seconds) -> None:
+    config = json.loads(DEFAULT_CONFIG.read_text())
+    config["passwordless"] = {"code_seconds": seconds}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="passwordless.code_seconds must be whole seconds"):
+        Config.load(path)
+
+
+def test_the_cli_reports_a_bad_email_code_lifetime_without_a_traceback(tmp_path: Path) -> None:
+    config = json.loads(DEFAULT_CONFIG.read_text())
+    config["passwordless"] = {"code_seconds": "abc"}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    command = ["serve", "--config", str(path), "--data-dir", str(tmp_path / "d"), "--port", "0"]
+    done = subprocess.run(
+        [sys.executable, "-m", "localcloud", *command],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "passwordless.code_seconds must be whole seconds" in done.stderr
+    assert "Traceback" not in done.stderr
