@@ -39,6 +39,18 @@ class ApiPrincipal:
         return [g for g in groups if isinstance(g, str)] if isinstance(groups, list) else []
 
 
+API_PREFIX = "/api/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether request is for the JSON API (answered with RFC 9457 problems, never HTML pages).
+
+    By path_info, the path below the script prefix, the one URL patterns match: under a prefix
+    (FORCE_SCRIPT_NAME, a proxy's SCRIPT_NAME) request.path starts with it, not with /api/.
+    """
+    return request.path_info.startswith(API_PREFIX)
+
+
 def problem(status: int, detail: str, *, error: str | None = None, **extra: Any) -> JsonResponse:
     """An RFC 9457 problem document, with RFC 6750's error code where one applies."""
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}

@@ -14,10 +14,9 @@ from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
-from django.views import defaults
 
 from project import errors
-from project.api import problem
+from project.api import is_api_request, problem
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ class MalformedRequestMiddleware:
     """Refuses a malformed Content-Length with a 400 before Django parses the body.
 
     Django's request.body calls int() on the header, so "abc" or "1e3" would become a 500
-    wherever the body or the form is read (CSRF checks included). API views get an RFC 9457
+    wherever the body or the form is read (CSRF checks included). The API gets an RFC 9457
     problem document, pages the 400 page.
     """
 
@@ -44,11 +43,7 @@ class MalformedRequestMiddleware:
 
     @staticmethod
     def _bad_request(request: HttpRequest, detail: str) -> HttpResponse:
-        try:
-            api = getattr(resolve(request.path_info).func, "bearer_only", False)
-        except Resolver404:
-            api = False
-        if api:
+        if is_api_request(request):
             return problem(HTTPStatus.BAD_REQUEST, detail)
         return render(request, "400.html", status=HTTPStatus.BAD_REQUEST)
 
@@ -58,8 +53,9 @@ class FriendlyErrorPagesMiddleware:
 
     `make dev` runs with DEBUG (runserver's static files, relaxed cookies), yet people trying the
     app should meet the pages production shows. DJANGO_DEBUG_ERROR_PAGES=true brings Django's
-    technical pages back; with DEBUG off Django already renders these templates and this does nothing.
-    The API keeps its own answers (RFC 9457 problems).
+    technical pages back; with DEBUG off Django calls these handlers itself and this does nothing.
+    Under /api/ the same handlers answer RFC 9457 problems; an unexpected exception there keeps
+    Django's technical 500 for developers (DebugServerErrorMiddleware still makes an outage a 503).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -67,22 +63,24 @@ class FriendlyErrorPagesMiddleware:
         self.active = settings.DEBUG and not settings.DEBUG_ERROR_PAGES
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self.active and not request.path_info.startswith("/api/"):
+        if self.active:
             try:
                 resolve(request.path_info)
             except Resolver404 as exc:  # no view at all: Django would show its URL list
-                return defaults.page_not_found(request, exc)
+                return errors.page_not_found(request, exc)
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not self.active or request.path_info.startswith("/api/"):
+        if not self.active:
             return None
         if isinstance(exception, Http404):
-            return defaults.page_not_found(request, exception)
+            return errors.page_not_found(request, exception)
         if isinstance(exception, PermissionDenied):
-            return defaults.permission_denied(request, exception)
+            return errors.permission_denied(request, exception)
         if isinstance(exception, (BadRequest, SuspiciousOperation)):
-            return defaults.bad_request(request, exception)
+            return errors.bad_request(request, exception)
+        if is_api_request(request):
+            return None
         # Still logged with its traceback, and still raised by Django's test client.
         logger.error("Internal Server Error: %s", request.path, exc_info=exception)
         got_request_exception.send(sender=None, request=request)
@@ -123,7 +121,7 @@ class DebugServerErrorMiddleware:
         exception = getattr(request, _UNCAUGHT, None)
         if not self.active or exception is None or response.status_code != HTTPStatus.INTERNAL_SERVER_ERROR:
             return response
-        if request.path_info.startswith("/api/") and not errors.is_database_outage(exception):
+        if is_api_request(request) and not errors.is_database_outage(exception):
             return response
         return errors.server_error_for(request, exception)
 
@@ -132,7 +130,8 @@ class MethodNotAllowedPageMiddleware:
     """The site's own page for a 405 (a GET to sign-out or moderate), not Django's empty answer.
 
     Django's require_POST answers HttpResponseNotAllowed with no body; a person who followed or
-    typed such an address gets a blank page. The API keeps its own answers (RFC 9457 problems).
+    typed such an address gets a blank page. Under /api/ the empty answer (require_GET's, on
+    /api/health) becomes the RFC 9457 problem that `api_view` answers, with the same Allow.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -140,13 +139,13 @@ class MethodNotAllowedPageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if (
-            response.status_code != HTTPStatus.METHOD_NOT_ALLOWED
-            or response.content
-            or request.path_info.startswith("/api/")
-        ):
+        if response.status_code != HTTPStatus.METHOD_NOT_ALLOWED or response.content:
             return response
-        page = render(request, "405.html", status=HTTPStatus.METHOD_NOT_ALLOWED)
-        if response.has_header("Allow"):
-            page["Allow"] = response["Allow"]
+        allowed = response.get("Allow", "")
+        if is_api_request(request):
+            page: HttpResponse = problem(HTTPStatus.METHOD_NOT_ALLOWED, f"Use {allowed}.")
+        else:
+            page = render(request, "405.html", status=HTTPStatus.METHOD_NOT_ALLOWED)
+        if allowed:
+            page["Allow"] = allowed
         return page

@@ -30,5 +30,9 @@ urlpatterns = [
 if settings.BENCH_URLS:
     urlpatterns.insert(0, path("bench/", include("bench.urls")))
 
-# A database outage is "try again shortly" (503), not a crash: project/errors.py.
+# RFC 9457 problems under /api/, the site's pages elsewhere; a database outage is "try again
+# shortly" (503), not a crash: project/errors.py.
+handler400 = "project.errors.bad_request"
+handler403 = "project.errors.permission_denied"
+handler404 = "project.errors.page_not_found"
 handler500 = "project.errors.server_error"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
+from django.db import OperationalError
 from django.test import Client, RequestFactory, override_settings
 
+from project.errors import server_error_for
 from project.middleware import FriendlyErrorPagesMiddleware
 from tests.support.hosted_ui import APP_HOST, finish_sign_in, hosted_ui_sign_in, start_sign_in
 
@@ -87,3 +89,26 @@ def test_a_stale_form_gets_the_site_s_page_not_django_s_csrf_page():
     page = response.content.decode()
     assert "This form has expired" in page and 'data-testid="error-page"' in page
     assert "CSRF verification failed" not in page
+
+
+@pytest.mark.parametrize(
+    ("exception", "status"),
+    [
+        (RuntimeError("a secret"), HTTPStatus.INTERNAL_SERVER_ERROR),
+        (OperationalError("a secret"), HTTPStatus.SERVICE_UNAVAILABLE),
+    ],
+)
+def test_the_500_and_503_pages_are_the_site_s_pages_and_read_no_database(
+    exception, status, django_assert_num_queries
+):
+    """handler500's pages (a crash; a database outage) fit a phone, use the site's CSS, have a <main>
+    landmark and a button-sized way home, and render without a single query (the database may be
+    what failed). axe checks them in Chromium in tests/ui."""
+    with django_assert_num_queries(0):
+        response = server_error_for(RequestFactory().get("/me/"), exception)
+    assert response.status_code == status
+    page = response.content.decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert '<link rel="stylesheet" href="/static/css/site.css' in page
+    assert '<main id="main">' in page and '<a class="button primary" href="/">' in page
+    assert 'data-testid="error-page"' in page and "secret" not in page

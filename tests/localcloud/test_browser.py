@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -19,6 +19,27 @@ COUNT_TEXT_CHANGES = """el => {
   new MutationObserver(() => { el.changes += 1; })
     .observe(el, {childList: true, characterData: true, subtree: true});
 }"""
+
+
+def test_each_show_password_toggle_is_named_for_its_field_and_what_it_does(stack: Stack, page) -> None:
+    """The reset page's two password fields: each toggle's name starts with its visible word (WCAG
+    2.5.3, "Show" then "Hide") and names its own field, so the two are told apart."""
+    query = urlencode({**authorize_params(stack), "username": "someone@example.com"})
+    page.goto(f"{stack.base}/confirmforgotPassword?{query}")
+    new, again = page.locator("#forgot-password"), page.locator("#forgot-password2")
+    first = page.get_by_role("button", name="Show new password", exact=True)
+    second = page.get_by_role("button", name="Show new password again", exact=True)
+    assert (first.count(), second.count()) == (1, 1)
+    assert (first.inner_text(), second.inner_text()) == ("Show", "Show")
+    first.click()
+    assert (new.get_attribute("type"), again.get_attribute("type")) == ("text", "password")
+    hide = page.get_by_role("button", name="Hide new password", exact=True)
+    assert hide.count() == 1 and hide.inner_text() == "Hide"
+    assert page.get_by_role("button", name="Show new password", exact=True).count() == 0
+    assert second.count() == 1 and second.inner_text() == "Show"  # the other field's toggle is untouched
+    hide.click()
+    assert new.get_attribute("type") == "password"
+    assert page.get_by_role("button", name="Show new password", exact=True).inner_text() == "Show"
 
 
 def test_sign_up_confirm_and_sign_in_on_hosted_pages(stack: Stack, page) -> None:

@@ -56,7 +56,7 @@ class Load:
         except requests.RequestException:
             self.results.append(Result(started, kind, 0))
             return 0
-        self.results.append(Result(started, kind, response.status_code, response.text[:300]))
+        self.results.append(Result(started, kind, response.status_code, response.text[:2000]))
         return response.status_code
 
     def reader(self, index: int) -> None:

@@ -139,6 +139,23 @@ def test_every_page_fits_the_screen_and_passes_axe(live_server, browser, idp):
     assert not problems, "\n".join(problems)
 
 
+def test_the_server_error_pages_fit_the_screen_and_pass_axe(live_server, browser, settings):
+    """handler500's pages, a crash (500) and a database outage (503), as the live server answers
+    them: views of tests/support/raising_urls raise (nothing in the project crashes on demand)."""
+    settings.ROOT_URLCONF = "tests.support.raising_urls"
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        for kind, status in (("runtime-error", 500), ("database-outage", 503)):
+            response = page.goto(f"{live_server.url}/test-raises/{kind}/")
+            assert response.status == status and page.locator("[data-testid=error-page]").count() == 1
+            at_every_width(page, f"{status} page", problems)
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
 def stack_sign_in_page(page, stack, email: str, password: str) -> None:
     """A Playwright page: stack's hosted sign-in (as the app's client), email and password submitted."""
     page.goto(f"{stack.base}/oauth2/authorize?{urlencode(authorize_params(stack))}")
