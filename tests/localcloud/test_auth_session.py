@@ -36,6 +36,7 @@ from tests.support.localcloud import (
 )
 
 EXPIRED = ("NotAuthorizedException", "Invalid session for the user, session is expired.")
+USED_ONCE = ("NotAuthorizedException", "Invalid session for the user, session can only be used once.")
 NOT_YOURS = ("NotAuthorizedException", "Invalid session for the user.")
 # How far either side of a session's end the tests look (real time passes between the calls).
 MARGIN = 15
@@ -454,7 +455,7 @@ def test_each_mfa_set_up_call_hands_out_a_new_session_with_a_full_lifetime(
         assert outcome(lambda s=dead: respond(s)) == EXPIRED
     clock(3 * 60 - MARGIN)
     assert respond(third)["AuthenticationResult"]["AccessToken"]
-    assert outcome(lambda: respond(third)) == EXPIRED  # used up
+    assert outcome(lambda: respond(third)) == USED_ONCE  # used up
     # The hosted set-up page (the admin user has no TOTP either).
     admin_email, admin_password = ADMIN
     browser, page, _ = stack_sign_in(running, admin_email, admin_password)
