@@ -671,9 +671,8 @@ def test_admin_create_user_resend_sends_a_new_temporary_password_as_aws(stack: S
     assert not [m for m in stack.outbox() if m["recipient"] == confirmed]
     assert stack.api_login(confirmed, password)["AccessToken"]  # the password is untouched
     with pytest.raises(ClientError) as unknown:
-        idp.admin_create_user(
-            UserPoolId=stack.pool_id, Username=f"nobody-{secrets.token_hex(4)}@example.com", MessageAction="RESEND"
-        )
+        nobody = f"nobody-{secrets.token_hex(4)}@example.com"
+        idp.admin_create_user(UserPoolId=stack.pool_id, Username=nobody, MessageAction="RESEND")
     assert unknown.value.response["Error"]["Code"] == "UserNotFoundException"
 
 
