@@ -296,15 +296,20 @@ def _user_mark_missing(user: Any) -> None:
     end_django_sessions(user, services.ENDED_DISABLED)
 
 
+def _claims_from_pool(pool_user: dict[str, Any]) -> dict[str, Any]:
+    """What the ID token of this pool user's sign-in would say (AdminGetUser's or ListUsers' user,
+    attributes as a dict): the attributes, the username and the groups (read now)."""
+    username = pool_user.get("Username", "")
+    return {
+        **pool_user["Attributes"],
+        "cognito:username": username,
+        "cognito:groups": cognito.user_pool().admin_list_groups_for_user(username=username),
+    }
+
+
 def _mirror_from_pool(user: Any) -> None:
     """Take the pool's attributes and groups in now, as a sign-in would (groups, staff, role)."""
-    pool = cognito.user_pool()
-    state = pool.admin_get_user(username=_username(user))
-    claims = {
-        **state["Attributes"],
-        "cognito:username": state.get("Username", ""),
-        "cognito:groups": pool.admin_list_groups_for_user(username=_username(user)),
-    }
+    claims = _claims_from_pool(cognito.user_pool().admin_get_user(username=_username(user)))
     if claims.get("sub") != user.cognito_sub:
         raise PartlyDone("Done in Cognito, but the pool's user has another sub: not mirrored here.")
     services.user_update_from_claims(user=user, claims=claims)
@@ -604,12 +609,10 @@ def pool_user_import(*, operator: Operator, sub: str) -> Outcome:
         User = get_user_model()
         if User.objects.filter(cognito_sub=sub).exists():
             raise NotDone("Already a user here (signed in or imported before): nothing imported.")
-        username = pool_user["Username"]
-        groups = cognito.user_pool().admin_list_groups_for_user(username=username)
+        claims = _claims_from_pool(pool_user)
         superuser_group = settings.COGNITO_SUPERUSER_GROUP
-        if superuser_group and superuser_group in groups and not operator.user.is_superuser:
+        if superuser_group and superuser_group in claims["cognito:groups"] and not operator.user.is_superuser:
             raise OperatorRefused("Only a superuser may import a member of the superuser group.")
-        claims = {**pool_user["Attributes"], "cognito:username": username, "cognito:groups": groups}
         user, created = services.user_get_or_create_from_claims(claims=claims)
         if not created:
             raise NotDone("Signed in or imported meanwhile: that account stays, nothing imported.")

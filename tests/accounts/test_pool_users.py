@@ -395,3 +395,11 @@ def test_a_forged_post_needs_the_csrf_token(action, admin_client, invited):
     forged.cookies = client.cookies  # the operator's own session, from another site's form
     assert act(forged, action, sub).status_code == HTTPStatus.FORBIDDEN
     assert nothing_happened(email, sub)
+
+
+def test_only_a_superuser_imports_a_member_of_the_superuser_group(admin_client, invited, settings):
+    client, _ = admin_client
+    settings.COGNITO_SUPERUSER_GROUP = "admin"  # members of "admin" would become superusers
+    _, sub = invited(group="admin")
+    assert "Only a superuser" in " ".join(shown(act(client, "import", sub)))
+    assert not User.objects.filter(cognito_sub=sub).exists()
