@@ -140,6 +140,7 @@ class CognitoUserAdmin(UserAdmin):
             path("<int:pk>/cognito/", wrap(self.cognito_view), name="accounts_user_cognito"),
             path("invite/", wrap(self.invite_view), name="accounts_user_invite"),
             path("reconcile/", wrap(self.reconcile_view), name="accounts_user_reconcile"),
+            path("never-signed-in/", wrap(self.pool_users_view), name="accounts_user_pool_users"),
             *super().get_urls(),
         ]
 
@@ -152,12 +153,16 @@ class CognitoUserAdmin(UserAdmin):
     def reconcile_view(self, request: HttpRequest) -> HttpResponse:
         return admin_views.reconcile_page(request, self)
 
+    def pool_users_view(self, request: HttpRequest) -> HttpResponse:
+        return admin_views.pool_users_page(request, self)
+
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "operator_links": [
                 (reverse("admin:accounts_user_invite"), "Invite a user"),
                 (reverse("admin:accounts_user_reconcile"), "Reconcile with the pool"),
+                (reverse("admin:accounts_user_pool_users"), "Pool users who never signed in"),
             ],
         }
         return super().changelist_view(request, extra_context)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from accounts import operators, reconcile
@@ -25,6 +26,7 @@ ONE_USER_ACTIONS = {
     "sign_out": operators.user_sign_out_everywhere,
     "reset_password": operators.user_reset_password,
     "reset_mfa": operators.user_reset_mfa,
+    "resend_invitation": operators.user_resend_invitation,
     "delete": operators.user_delete,
 }
 WITH_VALUE = {
@@ -195,3 +197,73 @@ def reconcile_page(request: HttpRequest, model_admin) -> HttpResponse:
             error = str(exc)
     context = _context(model_admin, request, title="Reconcile with the user pool", result=result, error=error)
     return TemplateResponse(request, "admin/accounts/user/reconcile.html", context)
+
+
+def _report_each(request: HttpRequest, outcomes: list[operators.Outcome]) -> None:
+    """One message per user, done or not: a bulk selection's outcome is never summed up vaguely."""
+    for outcome in outcomes:
+        (messages.success if outcome.ok else messages.error)(request, f"{outcome.user}: {outcome.message}")
+
+
+def _act_on_pool_users(request: HttpRequest, operator: operators.Operator) -> None:
+    name = request.POST.get("action", "")
+    subs = [sub.strip() for sub in request.POST.getlist("sub")]
+    if name not in operators.POOL_USER_ACTIONS:
+        outcome = operators.operator_refused(
+            operator=operator, action_name=name, reason="Unknown action.", detail=f"action={name[:64]}"
+        )
+        messages.error(request, outcome.message)
+    elif not subs:
+        messages.error(request, "Choose at least one user.")
+    elif len(set(subs)) > operators.POOL_USERS_AT_ONCE:
+        outcome = operators.operator_refused(
+            operator=operator,
+            action_name=name,
+            reason=f"At most {operators.POOL_USERS_AT_ONCE} users at once: nothing was done.",
+        )
+        messages.error(request, outcome.message)
+    else:
+        _report_each(request, operators.pool_users_bulk(operator=operator, action_name=name, subs=subs))
+
+
+@require_http_methods(["GET", "POST"])
+def pool_users_page(request: HttpRequest, model_admin) -> HttpResponse:
+    """The pool users who never signed in here, a bounded window at a time (ListUsers read now), with
+    their Cognito state; selected ones can be sent their invitation again or imported (POST)."""
+    action_name = request.POST.get("action", "") if request.method == "POST" else "view_state"
+    operator = _require_operate(request, action_name)
+    if request.method == "POST":
+        _act_on_pool_users(request, operator)
+        return HttpResponseRedirect(request.get_full_path())
+    status = request.GET.get("status", "")
+    status = status if status in reconcile.USER_STATUSES else ""
+    token = request.GET.get("page", "")[:4096] or None
+    window, error = None, ""
+    try:
+        window = reconcile.pool_users_never_seen(pagination_token=token, status=status)
+    except cognito.AdminCallRefused as exc:
+        error = (
+            f"This page of the list cannot be read any more ({exc.code}): start again from the first page."
+        )
+    except cognito.CognitoError as exc:
+        error = f"Cognito could not be read ({exc.__class__.__name__}): try again later."
+    next_url = ""
+    if window is not None and window.next_token:
+        next_url = "?" + urlencode({"status": status, "page": window.next_token})
+    context = _context(
+        model_admin,
+        request,
+        title="Pool users who never signed in",
+        window=window,
+        error=error,
+        status=status,
+        statuses=reconcile.USER_STATUSES,
+        next_url=next_url,
+        first_url="?" + urlencode({"status": status}),
+        paged=bool(token),
+        may={
+            name: operators.operator_may(operator=operator, action_name=name)
+            for name in operators.POOL_USER_ACTIONS
+        },
+    )
+    return TemplateResponse(request, "admin/accounts/user/pool_users.html", context)

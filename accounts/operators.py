@@ -10,6 +10,7 @@ half-done silently: an action that did only part of its work says which part in 
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -61,6 +62,9 @@ ACTIONS = {
         Action("invite", "Invite", MANAGE),
         Action("delete", "Delete", MANAGE),
         Action("reconcile", "Reconcile with the pool", OPERATE),
+        # On pool users who never signed in here (the reconcile page's list), named by sub.
+        Action("resend_invitation", "Resend the invitation", MANAGE),
+        Action("import", "Import from the pool", MANAGE),
     )
 }
 # What is recorded for a request that named no action this console knows.
@@ -71,6 +75,11 @@ GROUP_NAME_MAX = 128
 GROUP_NAME_CATEGORIES = frozenset("LMSNP")
 # What the changelist may do to many users at once.
 BULK_ACTIONS = ("disable", "enable", "sign_out")
+# What the list of pool users who never signed in here may do to them, and to how many at once.
+POOL_USER_ACTIONS = ("resend_invitation", "import")
+POOL_USERS_AT_ONCE = 100
+# A Cognito sub (a UUID): what names a pool user in a form; anything else is refused before any call.
+SUB = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,10 @@ class OperatorRefused(Exception):
 
 class PartlyDone(Exception):
     """Some steps of an action were done, a later one failed: the message says which."""
+
+
+class NotDone(Exception):
+    """Nothing was done, for a reason the operator can act on (Cognito's or ours): the message says it."""
 
 
 def operator_from_request(request: HttpRequest) -> Operator:
@@ -220,7 +233,7 @@ def _failure_message(exc: Exception) -> str:
         return "Cognito is throttling requests (TooManyRequestsException): not done, try again later."
     if isinstance(exc, cognito.AdminCallRefused):
         return f"Cognito refused: {exc.message or exc.code}"
-    if isinstance(exc, PartlyDone):
+    if isinstance(exc, (PartlyDone, NotDone)):
         return str(exc)
     return "Cognito could not be reached: not done."
 
@@ -245,7 +258,7 @@ def _operate(
         message = "No longer exists in the user pool (deleted there): marked here, and signed out here."
         _record(operator, action, user=user, detail=detail, error=message, succeeded=False)
         return Outcome(label, False, message)
-    except (cognito.CognitoError, PartlyDone) as exc:
+    except (cognito.CognitoError, PartlyDone, NotDone) as exc:
         message = _failure_message(exc)
         _record(operator, action, user=user, detail=detail, error=f"{message} ({exc})", succeeded=False)
         return Outcome(label, False, message, cognito_down=isinstance(exc, cognito.CognitoUnavailable))
@@ -283,15 +296,20 @@ def _user_mark_missing(user: Any) -> None:
     end_django_sessions(user, services.ENDED_DISABLED)
 
 
+def _claims_from_pool(pool_user: dict[str, Any]) -> dict[str, Any]:
+    """What the ID token of this pool user's sign-in would say (AdminGetUser's or ListUsers' user,
+    attributes as a dict): the attributes, the username and the groups (read now)."""
+    username = pool_user.get("Username", "")
+    return {
+        **pool_user["Attributes"],
+        "cognito:username": username,
+        "cognito:groups": cognito.user_pool().admin_list_groups_for_user(username=username),
+    }
+
+
 def _mirror_from_pool(user: Any) -> None:
     """Take the pool's attributes and groups in now, as a sign-in would (groups, staff, role)."""
-    pool = cognito.user_pool()
-    state = pool.admin_get_user(username=_username(user))
-    claims = {
-        **state["Attributes"],
-        "cognito:username": state.get("Username", ""),
-        "cognito:groups": pool.admin_list_groups_for_user(username=_username(user)),
-    }
+    claims = _claims_from_pool(cognito.user_pool().admin_get_user(username=_username(user)))
     if claims.get("sub") != user.cognito_sub:
         raise PartlyDone("Done in Cognito, but the pool's user has another sub: not mirrored here.")
     services.user_update_from_claims(user=user, claims=claims)
@@ -477,6 +495,35 @@ def user_invite(*, operator: Operator, email: str, name: str = "", role: str = "
     return Outcome(f"{text.shown(email)} ({sub})", True, "Invited: a temporary password was e-mailed.")
 
 
+RESENT = "Invitation sent again: a new temporary password was e-mailed; the old one no longer works."
+
+
+def _resend(username: str) -> None:
+    """AdminCreateUser RESEND; Cognito's refusal for a user who already chose a password, in words."""
+    try:
+        cognito.user_pool().admin_resend_invitation(username=username)
+    except cognito.AdminCallRefused as exc:
+        if exc.code != "UnsupportedUserStateException":
+            raise
+        raise NotDone(
+            "Not sent (UnsupportedUserStateException): Cognito resends only an invitation not yet "
+            "accepted (FORCE_CHANGE_PASSWORD); "
+            "this user has chosen a password already (“Reset password” or the hosted “Forgot password” "
+            "helps them)."
+        ) from exc
+
+
+def user_resend_invitation(*, operator: Operator, user: Any) -> Outcome:
+    """A new temporary password e-mailed (the old one stops working), for a user here who never
+    accepted their invitation (an imported one)."""
+
+    def steps() -> str:
+        _resend(_username(user))
+        return RESENT
+
+    return _operate(operator, ACTIONS["resend_invitation"], user, steps)
+
+
 _BULK = {"disable": user_disable, "enable": user_enable, "sign_out": user_sign_out_everywhere}
 
 
@@ -493,6 +540,105 @@ def users_bulk(*, operator: Operator, action_name: str, users: Iterable[Any]) ->
             outcomes.append(Outcome(user_label(user), False, f"Not tried: {stopped}"))
             continue
         outcome = run(operator=operator, user=user)
+        outcomes.append(outcome)
+        if outcome.cognito_down:
+            stopped = outcome.message
+    return outcomes
+
+
+# --- Pool users who never signed in here (named by sub) ----------------------------------------
+
+
+def _pool_label(pool_user: dict[str, Any], sub: str) -> str:
+    email = text.shown(pool_user["Attributes"].get("email", ""))
+    return f"{email} ({sub})" if email else sub
+
+
+def _pool_operate(
+    operator: Operator, action: Action, sub: str, steps: Callable[[dict[str, Any]], tuple[str, Any]]
+) -> Outcome:
+    """Run `steps` on the pool's user with this sub, read now (never what a form said of them):
+    checked, recorded and reported as _operate does for a local user."""
+    label, email, user = text.shown(sub[:64]), "", None
+    try:
+        _check_operator(operator, action)
+        if not SUB.fullmatch(sub):
+            raise OperatorRefused("Not a Cognito sub.")
+        local = get_user_model().objects.filter(cognito_sub=sub).first()
+        if local is not None and local.is_superuser and not operator.user.is_superuser:
+            raise OperatorRefused("Only a superuser may act on a superuser.")
+    except OperatorRefused as exc:
+        _record(operator, action, sub=sub, error=f"refused: {exc}", succeeded=False)
+        return Outcome(label, False, str(exc))
+    try:
+        pool_user = cognito.user_pool().find_user_by_sub(sub=sub)
+        if pool_user is None:
+            raise NotDone("No such user in the pool (deleted there since the list was read?): nothing done.")
+        label, email = _pool_label(pool_user, sub), pool_user["Attributes"].get("email", "")
+        message, user = steps(pool_user)
+    except OperatorRefused as exc:
+        _record(operator, action, email=email, sub=sub, error=f"refused: {exc}", succeeded=False)
+        return Outcome(label, False, str(exc))
+    except (cognito.CognitoError, NotDone) as exc:
+        message = _failure_message(exc)
+        _record(operator, action, email=email, sub=sub, error=f"{message} ({exc})", succeeded=False)
+        return Outcome(label, False, message, cognito_down=isinstance(exc, cognito.CognitoUnavailable))
+    _record(operator, action, user=user, email=email, sub=sub, succeeded=True)
+    return Outcome(label, True, message)
+
+
+def pool_user_resend_invitation(*, operator: Operator, sub: str) -> Outcome:
+    """AdminCreateUser RESEND for a pool user: a new temporary password e-mailed, the old one dead.
+    Cognito refuses it for anyone but FORCE_CHANGE_PASSWORD; the outcome says so in words."""
+
+    def steps(pool_user: dict[str, Any]) -> tuple[str, Any]:
+        _resend(pool_user["Username"])
+        return RESENT, None
+
+    return _pool_operate(operator, ACTIONS["resend_invitation"], sub, steps)
+
+
+def pool_user_import(*, operator: Operator, sub: str) -> Outcome:
+    """The local user (and, through user_signed_in, the profile) made from the pool's user exactly
+    as their first sign-in makes it (services.user_get_or_create_from_claims, from the attributes and
+    groups the ID token would carry), so the admin can manage them before they ever sign in. Keyed by
+    the unique sub: imported twice, or signed in meanwhile, it is the one row; their first sign-in
+    lands on it. A user disabled in the pool is imported inactive, as a pass would mirror them."""
+
+    def steps(pool_user: dict[str, Any]) -> tuple[str, Any]:
+        User = get_user_model()
+        if User.objects.filter(cognito_sub=sub).exists():
+            raise NotDone("Already a user here (signed in or imported before): nothing imported.")
+        claims = _claims_from_pool(pool_user)
+        superuser_group = settings.COGNITO_SUPERUSER_GROUP
+        if superuser_group and superuser_group in claims["cognito:groups"] and not operator.user.is_superuser:
+            raise OperatorRefused("Only a superuser may import a member of the superuser group.")
+        user, created = services.user_get_or_create_from_claims(claims=claims)
+        if not created:
+            raise NotDone("Signed in or imported meanwhile: that account stays, nothing imported.")
+        if not pool_user.get("Enabled", True):
+            User.objects.filter(pk=user.pk).update(is_active=False, deactivated_as=DISABLED)
+            return "Imported, inactive: the pool lists them disabled.", user
+        return "Imported: manage them here; their first sign-in lands on this account.", user
+
+    return _pool_operate(operator, ACTIONS["import"], sub, steps)
+
+
+_POOL_BULK = {"resend_invitation": pool_user_resend_invitation, "import": pool_user_import}
+
+
+def pool_users_bulk(*, operator: Operator, action_name: str, subs: Iterable[str]) -> list[Outcome]:
+    """One action for many pool users (at most POOL_USERS_AT_ONCE, each once), each reported; once
+    Cognito is unreachable or throttling the rest are not tried, as in users_bulk."""
+    run = _POOL_BULK[action_name]
+    outcomes: list[Outcome] = []
+    stopped = ""
+    for sub in list(dict.fromkeys(subs))[:POOL_USERS_AT_ONCE]:
+        if stopped:
+            _record(operator, ACTIONS[action_name], sub=sub, error=f"not tried: {stopped}", succeeded=False)
+            outcomes.append(Outcome(text.shown(sub[:64]), False, f"Not tried: {stopped}"))
+            continue
+        outcome = run(operator=operator, sub=sub)
         outcomes.append(outcome)
         if outcome.cognito_down:
             stopped = outcome.message

@@ -270,3 +270,50 @@ def _reconcile(
         if not token:
             break
     _sweep(started, result)
+
+
+# --- Browsing the pool users who never signed in here (no pass: a read, one window at a time) ------
+
+# The UserStatus values ListUsers can filter on (cognito:user_status), as the console offers them.
+USER_STATUSES = (
+    "FORCE_CHANGE_PASSWORD",
+    "UNCONFIRMED",
+    "CONFIRMED",
+    "EXTERNAL_PROVIDER",
+    "RESET_REQUIRED",
+)
+# A window shows at least this many never-seen users (unless the pool ends first)...
+WINDOW_USERS = 50
+# ...reading at most this many ListUsers pages (≤ 60 users each) to find them.
+WINDOW_PAGES = 5
+
+
+@dataclass
+class UnseenWindow:
+    """Some of the pool users never seen here, and where the next window starts (None: the end)."""
+
+    users: list[PoolUser]
+    next_token: str | None
+    scanned: int
+
+
+def pool_users_never_seen(*, pagination_token: str | None = None, status: str = "") -> UnseenWindow:
+    """One bounded window of the pool users no local user has the sub of, read from ListUsers now
+    (whole pages, at most WINDOW_PAGES of them, so at most WINDOW_PAGES × 60 users in memory);
+    `status` (one of USER_STATUSES) filters in Cognito. Nothing is written. CognitoError as raised:
+    AdminCallRefused for a pagination token Cognito no longer takes."""
+    User = get_user_model()
+    user_filter = cognito.list_users_filter("cognito:user_status", status) if status in USER_STATUSES else ""
+    pool = cognito.user_pool()
+    window = UnseenWindow(users=[], next_token=pagination_token or None, scanned=0)
+    for _ in range(WINDOW_PAGES):
+        users, window.next_token = pool.list_users_page(
+            pagination_token=window.next_token, user_filter=user_filter
+        )
+        window.scanned += len(users)
+        subs = {u["Attributes"].get("sub") for u in users} - {None, ""}
+        known = set(User.objects.filter(cognito_sub__in=subs).values_list("cognito_sub", flat=True))
+        window.users += [_pool_user(u) for u in users if u["Attributes"].get("sub") not in known]
+        if not window.next_token or len(window.users) >= WINDOW_USERS:
+            break
+    return window

@@ -54,14 +54,20 @@ def user_create_from_claims(*, claims: dict[str, Any], access_token: str | None 
     Two first requests of one person can race (parallel API calls with a new token): both saw no
     user, the unique sub lets one insert through, and the other takes that row rather than a 500.
     """
+    return user_get_or_create_from_claims(claims=claims, access_token=access_token)[0]
+
+
+def user_get_or_create_from_claims(*, claims: dict[str, Any], access_token: str | None = None):
+    """(user, created): as user_create_from_claims, saying whether this call made the row (an
+    operator's import) or found it made meanwhile (a sign-in, another import: the unique sub)."""
     try:
         with transaction.atomic():  # a savepoint: the caller's transaction outlives the clash
-            return _user_create(claims=claims, access_token=access_token)
+            return _user_create(claims=claims, access_token=access_token), True
     except IntegrityError:
         user = get_user_model().objects.filter(cognito_sub=claims["sub"]).first()
         if user is None:  # a clash on something else than this person's row
             raise
-        return user
+        return user, False
 
 
 def _user_create(*, claims: dict[str, Any], access_token: str | None):

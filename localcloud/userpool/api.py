@@ -596,6 +596,22 @@ def _admin_user(params: dict[str, Any]) -> tuple[LocalUserPool, CognitoIdpUser]:
     return pool, user
 
 
+def _new_temporary_password() -> str:
+    return "Tmp-" + sv.secrets.token_urlsafe(6) + "1a!"
+
+
+def _resend_invitation(pool: LocalUserPool, user: CognitoIdpUser | None) -> CognitoIdpUser:
+    """MessageAction=RESEND: only for an invitation not yet accepted, as AWS allows it."""
+    if user is None:
+        raise UserNotFoundError("User does not exist.")
+    if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+        raise sv.error(
+            "UnsupportedUserStateException",
+            f"Resend not possible. {user.username} status is not FORCE_CHANGE_PASSWORD.",
+        )
+    return user
+
+
 @op("AdminCreateUser")
 def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
     """AdminCreateUser: temporary password generated and 'sent' when not given."""
@@ -606,16 +622,19 @@ def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
     temp = params.get("TemporaryPassword") or None
     existing = sv.find_user(pool, username)
     if action == "RESEND":
-        if existing is None:
-            raise UserNotFoundError("User does not exist.")
-        user = existing
+        user = _resend_invitation(pool, existing)
+        if temp is None:
+            temp = _new_temporary_password()
+        sv.check_password(pool, temp)
+        # A new temporary password: the one e-mailed before no longer signs in (as on AWS).
+        user.password = temp
     else:
         if existing is not None:
             raise sv.error("UsernameExistsException", "An account with the given email already exists.")
         if not sv.valid_email(username):
             raise InvalidParameterException("Username should be an email.")
         if temp is None:
-            temp = "Tmp-" + sv.secrets.token_urlsafe(6) + "1a!"
+            temp = _new_temporary_password()
         sv.check_password(pool, temp)
         attrs["email"] = username
         user = CognitoIdpUser(

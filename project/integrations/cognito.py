@@ -579,6 +579,22 @@ class CognitoUserPool:
         user["Attributes"] = {a["Name"]: a["Value"] for a in user.pop("Attributes", [])}
         return user
 
+    def admin_resend_invitation(self, *, username: str) -> dict[str, Any]:
+        """AdminCreateUser with MessageAction=RESEND: a new temporary password is e-mailed and the
+        old one stops working. Cognito refuses it (UnsupportedUserStateException) unless the user is
+        FORCE_CHANGE_PASSWORD, an invitation not yet accepted."""
+        answer = self._admin_call(
+            "admin_create_user", Username=username, MessageAction="RESEND", DesiredDeliveryMediums=["EMAIL"]
+        )
+        user = answer["User"]
+        user["Attributes"] = {a["Name"]: a["Value"] for a in user.pop("Attributes", [])}
+        return user
+
+    def find_user_by_sub(self, *, sub: str) -> dict[str, Any] | None:
+        """The pool's user with this sub (ListUsers, Filter `sub = "..."`), None if there is none."""
+        users, _ = self.list_users_page(user_filter=list_users_filter("sub", sub), limit=1)
+        return next((u for u in users if u["Attributes"].get("sub") == sub), None)
+
     def admin_delete_user_attributes(self, *, username: str, names: list[str]) -> None:
         self._admin_call("admin_delete_user_attributes", Username=username, UserAttributeNames=names)
 
@@ -598,18 +614,27 @@ class CognitoUserPool:
                 return sorted(names)
 
     def list_users_page(
-        self, *, pagination_token: str | None = None, limit: int = 60
+        self, *, pagination_token: str | None = None, limit: int = 60, user_filter: str = ""
     ) -> tuple[list, str | None]:
-        """One ListUsers page (≤ 60 users, attributes as dicts) and the token of the next, if any.
+        """One ListUsers page (≤ 60 users, attributes as dicts) and the token of the next, if any;
+        `user_filter` as list_users_filter makes it.
 
         A page can be empty while a token is still given: callers go on until there is none.
         """
-        extra = {"PaginationToken": pagination_token} if pagination_token else {}
+        extra: dict[str, Any] = {"PaginationToken": pagination_token} if pagination_token else {}
+        if user_filter:
+            extra["Filter"] = user_filter
         answer = self._admin_call("list_users", Limit=limit, **extra)
         users = answer.get("Users", [])
         for user in users:
             user["Attributes"] = {a["Name"]: a["Value"] for a in user.pop("Attributes", [])}
         return users, answer.get("PaginationToken") or None
+
+
+def list_users_filter(attribute: str, value: str) -> str:
+    """ListUsers' Filter for an exact match: `attribute = "value"`, inner quotes and backslashes escaped."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{attribute} = "{escaped}"'
 
 
 _THROTTLED = frozenset({"TooManyRequestsException", "LimitExceededException", "ThrottlingException"})

@@ -678,6 +678,42 @@ def test_admin_reset_user_password_as_aws(stack: Stack, new_stack_user) -> None:
     assert idp.admin_get_user(UserPoolId=stack.pool_id, Username=unverified)["UserStatus"] == "CONFIRMED"
 
 
+def test_admin_create_user_resend_sends_a_new_temporary_password_as_aws(stack: Stack, new_stack_user) -> None:
+    """MessageAction=RESEND: a new temporary password in the outbox, the old one no longer signs in;
+    refused for a user who is not FORCE_CHANGE_PASSWORD (UnsupportedUserStateException) or unknown."""
+    idp = stack.idp()
+    invited = f"invited-{secrets.token_hex(4)}@example.com"
+    idp.admin_create_user(UserPoolId=stack.pool_id, Username=invited)
+    first = stack.latest_code(invited)
+    again = idp.admin_create_user(UserPoolId=stack.pool_id, Username=invited, MessageAction="RESEND")
+    assert again["User"]["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    second = stack.latest_code(invited)
+    assert second and second != first
+    assert [m["kind"] for m in stack.outbox() if m["recipient"] == invited][:2] == ["invitation"] * 2
+    with pytest.raises(ClientError) as old:
+        stack.api_login(invited, first)
+    assert old.value.response["Error"]["Code"] == "NotAuthorizedException"
+    challenge = idp.initiate_auth(
+        ClientId=stack.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": invited, "PASSWORD": second, "SECRET_HASH": stack.secret_hash(invited)},
+    )
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+
+    confirmed, password = new_stack_user()
+    with pytest.raises(ClientError) as refused:
+        idp.admin_create_user(UserPoolId=stack.pool_id, Username=confirmed, MessageAction="RESEND")
+    assert refused.value.response["Error"]["Code"] == "UnsupportedUserStateException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == HTTPStatus.BAD_REQUEST
+    assert "FORCE_CHANGE_PASSWORD" in refused.value.response["Error"]["Message"]
+    assert not [m for m in stack.outbox() if m["recipient"] == confirmed]
+    assert stack.api_login(confirmed, password)["AccessToken"]  # the password is untouched
+    with pytest.raises(ClientError) as unknown:
+        nobody = f"nobody-{secrets.token_hex(4)}@example.com"
+        idp.admin_create_user(UserPoolId=stack.pool_id, Username=nobody, MessageAction="RESEND")
+    assert unknown.value.response["Error"]["Code"] == "UserNotFoundException"
+
+
 def test_an_unknown_group_is_not_found_as_aws_words_it(stack: Stack, new_stack_user) -> None:
     email, _ = new_stack_user()
     idp = stack.idp()

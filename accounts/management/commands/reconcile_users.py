@@ -17,13 +17,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--quiet-unseen",
             action="store_true",
-            help="count the pool users never seen here, do not list them",
+            help="count the pool users never seen here, do not list them (each listed one is a line: "
+            "e-mail, sub, UserStatus, enabled/disabled, created; tab-separated)",
         )
 
     def handle(self, *args, quiet_unseen: bool, **options) -> None:
         def show(user: reconcile.PoolUser) -> None:
             state = "enabled" if user.enabled else "disabled"
-            self.stdout.write(f"never signed in: {user.email}\t{user.sub}\t{user.status}\t{state}")
+            created = user.created.isoformat() if hasattr(user.created, "isoformat") else "-"
+            self.stdout.write(
+                f"never signed in: {user.email}\t{user.sub}\t{user.status}\t{state}\tcreated {created}"
+            )
 
         try:
             result = reconcile.users_reconcile(keep_unseen=0, on_unseen=None if quiet_unseen else show)
