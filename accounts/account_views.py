@@ -16,10 +16,11 @@ from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import forms, security, selectors, sessions
+from accounts import forms, security, selectors, services, sessions
 from accounts.reauthentication import requested_action, requires_recent_sign_in
 from project.integrations import cognito
 
@@ -35,6 +36,7 @@ def _page(request: HttpRequest, status: int = HTTPStatus.OK, **forms_given: Any)
         state, state_error = None, exc.message
     email = state.email if state else user.email
     recent = security.recently_signed_in(session=request.session)
+    linked = _linked_providers(user)
     context = {
         "state": state,
         "state_error": state_error,
@@ -47,7 +49,10 @@ def _page(request: HttpRequest, status: int = HTTPStatus.OK, **forms_given: Any)
         "password_rules": security.password_rules(),
         "sessions": selectors.user_sessions(user=user, current_key=request.session.session_key),
         "pending_email": user.pending_email,
-        "linked_providers": _linked_providers(user),
+        "linked_providers": linked,
+        "can_unlink_any": any(p.can_unlink for p in linked or []),
+        # Whether the user pool's own sign-in (a password) is theirs, or only a provider's.
+        "has_password": security.has_password(session=request.session, username=user.cognito_username),
         "totp_form": forms.TotpVerifyForm(),
         "password_form": forms.PasswordChangeForm(),
         "email_form": forms.EmailChangeForm(current=user.email),
@@ -159,6 +164,33 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
         return _failed(request, exc)
     messages.success(request, "The authenticator app was removed: signing in asks for your password only.")
     return _back("mfa")
+
+
+# --- Linked providers ----------------------------------------------------------------------------
+
+
+@require_POST
+@requires_recent_sign_in("linked-providers")
+def unlink_provider(request: HttpRequest) -> HttpResponse:
+    """Unlink one external provider from the signed-in user's account (the account page's form)."""
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):  # fmt: skip
+        next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
+    provider = request.POST.get("provider", "")[:64]
+    try:
+        services.user_unlink_provider(user=request.user, provider_name=provider)
+    except services.UnlinkRefused:
+        messages.error(request, "That sign-in method cannot be removed: it is your only way to sign in.")
+    except cognito.CognitoError as exc:
+        logger.warning("unlinking %s failed: %s", provider, exc)
+        messages.error(
+            request, "The sign-in service cannot be reached; nothing was changed. Try again later."
+        )
+    else:
+        label = selectors.PROVIDER_LABELS.get(provider, provider)
+        messages.success(request, f"{label} no longer signs you in to this account.")
+    return redirect(next_url)
 
 
 # --- Password ------------------------------------------------------------------------------------

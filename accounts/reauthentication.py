@@ -28,7 +28,7 @@ ACTION_PARAM = "action"
 # The account page's actions behind a recent sign-in. A closed list: only these come back from the
 # hosted UI, and the page focuses only the one asked for (never another: if the state changed
 # meanwhile, e.g. another tab turned MFA on, "set up" does not become a focused "remove").
-ACTIONS = frozenset({"mfa-start", "mfa-verify", "mfa-switch-on", "mfa-remove", "email", "delete"})
+ACTIONS = frozenset({"mfa-start", "mfa-verify", "mfa-switch-on", "mfa-remove", "email", "delete", "unlink"})
 
 # The ids of the account page's sections: the fragments a return target may keep.
 SECTIONS = frozenset({"mfa", "password", "sessions", "email", "linked-providers", "data", "delete"})
@@ -90,12 +90,27 @@ def requested_action(request: HttpRequest) -> str:
 
 class ReauthenticateView(CognitoAuthenticationRequestView):
     """Sign in again: Cognito's /logout with the authorize parameters ends the hosted-UI session and
-    shows its sign-in page, whose answer comes back to /oidc/callback/ and then to `return_target`."""
+    shows its sign-in page, whose answer comes back to /oidc/callback/ and then to `return_target`
+    (kept with the sign-in's state: another tab's sign-in never lands here).
+
+    A user with a password gets `identity_provider=COGNITO`: only the user pool's own form, which
+    asks for the authenticator code too; a linked provider would not (Cognito asks federated sign-ins
+    for no second factor), and `security.recently_signed_in` does not count one for such a user
+    either, should the query be edited. A user whom only a provider signs in goes through it.
+    """
 
     hosted_page = "logout"
+    reauthentication = True
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        response = super().get(request)
+    def next_url(self, request: HttpRequest) -> str:
         # Replaces mozilla-django-oidc's check (any path of this host) with the narrower one above.
-        request.session["oidc_login_next"] = return_target(request.GET.get("next"))
-        return response
+        return return_target(request.GET.get("next"))
+
+    def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
+        params = super().get_extra_params(request)
+        user = request.user
+        if user.is_authenticated and security.has_password(
+            session=request.session, username=user.cognito_username
+        ):
+            params["identity_provider"] = "COGNITO"
+        return params

@@ -133,10 +133,42 @@ def account_state_forget(*, session: SessionBase) -> None:
 # --- Re-authentication ---------------------------------------------------------------------------
 
 
+# The sign-ins that prove presence: the user pool's own (password, then the authenticator code
+# when one is on), or a provider's for an account that provider made (it has nothing else). A
+# provider linked to a password account does not: Cognito never asks federated sign-ins for the
+# code (reference-2 §1.4), so it would let anyone holding the Google account past the second factor.
+_PROVING_METHODS = (services.SIGNED_IN_WITH_PASSWORD, services.SIGNED_IN_WITH_OWN_PROVIDER)
+
+
 def recently_signed_in(*, session: SessionBase) -> bool:
-    """Whether the user proved presence at the hosted UI within ACCOUNT_REAUTH_SECONDS (`auth_time`)."""
+    """Whether the user proved presence at the hosted UI within ACCOUNT_REAUTH_SECONDS (`auth_time`),
+    by a sign-in of _PROVING_METHODS (a session that does not say how, from before it was recorded,
+    does not count: signing in again records it)."""
     auth_time = session.get(services.AUTH_TIME)
-    return isinstance(auth_time, int) and time.time() - auth_time <= settings.ACCOUNT_REAUTH_SECONDS
+    return (
+        isinstance(auth_time, int)
+        and time.time() - auth_time <= settings.ACCOUNT_REAUTH_SECONDS
+        and session.get(services.SIGN_IN_METHOD) in _PROVING_METHODS
+    )
+
+
+def has_password(*, session: SessionBase, username: str) -> bool:
+    """Whether the signed-in user has the user pool's own sign-in (a password), or only a provider.
+
+    From the sign-in's method; a session that does not record it goes by the username's form: a
+    provider-made account is `<ProviderName>_<id>` (native ones here are UUIDs: email is the
+    pool's username attribute).
+    """
+    method = session.get(services.SIGN_IN_METHOD)
+    if method:
+        return method != services.SIGNED_IN_WITH_OWN_PROVIDER
+    prefix, underscore, _ = username.partition("_")
+    providers = {name.lower() for name in settings.COGNITO_IDENTITY_PROVIDERS}
+    return not (underscore and prefix.lower() in providers)
+
+
+def signed_in_through_linked_provider(*, session: SessionBase) -> bool:
+    return session.get(services.SIGN_IN_METHOD) == services.SIGNED_IN_WITH_LINKED_PROVIDER
 
 
 SIGN_IN_AGAIN = "Please confirm it is you: sign in again, then repeat this."
@@ -178,6 +210,19 @@ def mfa_setup_current(*, session: SessionBase, email: str) -> TotpSetup | None:
     return _totp_setup(data["id"], data["secret"], email)
 
 
+PROVIDER_HANDLES_MFA = (
+    "You sign in through your provider, which handles two-step sign-in: switch it on in that "
+    "account. An authenticator app here would never be asked for."
+)
+
+
+def _require_own_sign_in(session: SessionBase) -> None:
+    """Refuse an authenticator app to an account that only a provider signs in: Cognito never asks
+    federated sign-ins for a code, so it would only pretend to protect the account."""
+    if session.get(services.SIGN_IN_METHOD) == services.SIGNED_IN_WITH_OWN_PROVIDER:
+        raise ActionFailed(PROVIDER_HANDLES_MFA)
+
+
 def mfa_setup_start(*, session: SessionBase, email: str) -> TotpSetup:
     """AssociateSoftwareToken: a new secret, pending at Cognito until a code verifies it.
 
@@ -186,6 +231,7 @@ def mfa_setup_start(*, session: SessionBase, email: str) -> TotpSetup:
     app would take over the second factor. The cached state is forgotten so the page reads Cognito.
     """
     require_recent_sign_in(session=session)
+    _require_own_sign_in(session)
     account_state_forget(session=session)
     answer = _call(
         "associate_software_token",
@@ -210,6 +256,7 @@ def mfa_setup_finish(*, session: SessionBase, setup_id: str, code: str, device_n
     started a newer one, which replaced its secret at Cognito) is refused with a sentence saying so.
     """
     require_recent_sign_in(session=session)  # again: the sign-in may have grown old since the start
+    _require_own_sign_in(session)
     current = session.get(TOTP_SETUP)
     if not isinstance(current, dict):
         raise ActionFailed("This set-up has ended. Please start again.")
@@ -243,6 +290,7 @@ def mfa_switch_on(*, session: SessionBase) -> None:
     """SetUserMFAPreference: TOTP enabled and preferred (after a verified set-up, fresh sign-in only:
     a stale session must not switch back on an app the owner removed)."""
     require_recent_sign_in(session=session)
+    _require_own_sign_in(session)
     account_state_forget(session=session)
     _call(
         "set_user_mfa_preference",

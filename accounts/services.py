@@ -29,7 +29,16 @@ REFRESH_TOKEN = "cognito_refresh_token"
 EXPIRES_AT = "cognito_tokens_expire_at"
 # When the user last proved presence at the hosted UI (the ID token's `auth_time`, kept by refreshes).
 AUTH_TIME = "cognito_auth_time"
-TOKEN_KEYS = (ACCESS_TOKEN, ID_TOKEN, REFRESH_TOKEN, EXPIRES_AT, AUTH_TIME)
+# How that sign-in was made, as its ID token says (sign_in_method): one of the three below.
+SIGN_IN_METHOD = "cognito_sign_in_method"
+TOKEN_KEYS = (ACCESS_TOKEN, ID_TOKEN, REFRESH_TOKEN, EXPIRES_AT, AUTH_TIME, SIGN_IN_METHOD)
+
+# The user pool's own sign-in (password, then the authenticator code if the user has one on).
+SIGNED_IN_WITH_PASSWORD = "password"
+# Through an external provider, into the account that provider made (`Google_…`: no password).
+SIGNED_IN_WITH_OWN_PROVIDER = "provider"
+# Through an external provider linked to a password account: Cognito asks no second factor then.
+SIGNED_IN_WITH_LINKED_PROVIDER = "linked-provider"
 
 
 # --- Users -----------------------------------------------------------------------------------
@@ -141,12 +150,31 @@ def user_unlink_provider(*, user, provider_name: str) -> None:
 # --- Tokens in the session -------------------------------------------------------------------
 
 
+def sign_in_method(*, id_claims: dict[str, Any]) -> str:
+    """How the person signed in, as the ID token says: an `identities` claim only for a sign-in
+    through an external provider (reference §2); the account is that provider's own when its
+    username is `<providerName>_<userId>` of one of them (reference-2 §1.4, compared ignoring case)."""
+    identities = id_claims.get("identities")
+    if not identities:
+        return SIGNED_IN_WITH_PASSWORD
+    username = str(id_claims.get("cognito:username") or "").lower()
+    for entry in identities if isinstance(identities, list) else []:
+        if (
+            isinstance(entry, dict)
+            and f"{entry.get('providerName')}_{entry.get('userId')}".lower() == username
+        ):
+            return SIGNED_IN_WITH_OWN_PROVIDER
+    return SIGNED_IN_WITH_LINKED_PROVIDER
+
+
 def session_values_for_tokens(*, tokens: dict[str, Any], id_claims: dict[str, Any]) -> dict[str, Any]:
     """What the session keeps of a token response (server-side only)."""
     values = {
         ACCESS_TOKEN: tokens["access_token"],
         ID_TOKEN: tokens["id_token"],
         EXPIRES_AT: cognito.token_expiry(tokens, id_claims),
+        # A refresh keeps the sign-in's method as it keeps its auth_time (the same sign-in event).
+        SIGN_IN_METHOD: sign_in_method(id_claims=id_claims),
     }
     if isinstance(id_claims.get("auth_time"), int):
         values[AUTH_TIME] = id_claims["auth_time"]

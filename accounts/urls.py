@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import account_views, views
 
 app_name = "accounts"
 
@@ -15,5 +15,5 @@ urlpatterns = [
     ),
     path("disabled/", views.account_disabled, name="account_disabled"),
     path("sign-out/", views.sign_out, name="sign_out"),
-    path("linked-providers/unlink/", views.unlink_provider, name="unlink_provider"),
+    path("linked-providers/unlink/", account_views.unlink_provider, name="unlink_provider"),
 ]

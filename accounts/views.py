@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import auth, messages
@@ -14,7 +15,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
@@ -24,7 +24,7 @@ from mozilla_django_oidc.views import (
     get_next_url,
 )
 
-from accounts import selectors, services
+from accounts import security, selectors, services
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
@@ -64,12 +64,38 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/sign_in.html", context)
 
 
+# What a sign-in in progress keeps next to its state, nonce and PKCE verifier in mozilla-django-oidc's
+# `oidc_states` (keyed by state): where to go after it, and whether it is a "sign in again". Kept per
+# state, not per session, so a sign-in started in one tab never lands on another tab's page.
+STATE_NEXT = "next"
+STATE_REAUTHENTICATION = "reauthentication"
+
+
+def _state_of(response: HttpResponse) -> str | None:
+    """The `state` of the authorize redirect the base view built."""
+    values = parse_qs(urlsplit(response.get("Location", "")).query).get("state")
+    return values[0] if values else None
+
+
+def pending_sign_in(request: HttpRequest, state: str | None) -> dict[str, Any] | None:
+    """The entry of `oidc_states` for this state (a sign-in this browser started), if any."""
+    states = request.session.get("oidc_states")
+    entry = states.get(state) if isinstance(states, dict) and state else None
+    return entry if isinstance(entry, dict) else None
+
+
 @method_decorator([login_not_required, never_cache], name="dispatch")
 class CognitoAuthenticationRequestView(OIDCAuthenticationRequestView):
     """Starts the code flow (state, nonce, PKCE S256) at /oauth2/authorize or a hosted page."""
 
     # None: the authorize endpoint; else a hosted-UI page that takes the same parameters.
     hosted_page: str | None = None
+    # A "sign in again" of a signed-in user (accounts/reauthentication.py): a cancel keeps them in.
+    reauthentication = False
+
+    def next_url(self, request: HttpRequest) -> str | None:
+        """Where the sign-in goes afterwards: a `next` of this site (mozilla-django-oidc's check)."""
+        return get_next_url(request, "next")
 
     def __init__(self, **kwargs) -> None:
         # The base class reads the endpoint from settings at construction; ours is discovered.
@@ -93,12 +119,20 @@ class CognitoAuthenticationRequestView(OIDCAuthenticationRequestView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
-            return super().get(request)
+            response = super().get(request)
         except cognito.CognitoError as exc:
             logger.warning("cannot start sign-in: %s", exc)
             return sign_in_failed(
                 request, "The sign-in service cannot be reached.", HTTPStatus.SERVICE_UNAVAILABLE
             )
+        # The base class keeps one `oidc_login_next` per session: ours goes with the state instead.
+        request.session.pop("oidc_login_next", None)
+        entry = pending_sign_in(request, _state_of(response))
+        if entry is not None:
+            entry[STATE_NEXT] = self.next_url(request)
+            entry[STATE_REAUTHENTICATION] = self.reauthentication and request.user.is_authenticated
+            request.session.modified = True
+        return response
 
 
 @method_decorator([login_not_required, never_cache], name="dispatch")
@@ -107,20 +141,25 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         error = request.GET.get("error")
-        if request.user.is_authenticated and request.GET.get("state") not in request.session.get(
-            "oidc_states", {}
-        ):
+        state = request.GET.get("state")
+        pending = pending_sign_in(request, state)
+        if request.user.is_authenticated and pending is None:
             # The callback visited again (Back, a reload, a bookmark) by someone signed in: no sign-in
             # is pending, and nothing failed. No side effects either way.
             messages.info(request, "You are already signed in.")
             return redirect(settings.LOGIN_REDIRECT_URL)
-        if error and request.GET.get("state") not in request.session.get("oidc_states", {}):
+        if error and pending is None:
             # Not an answer to a sign-in this browser started: no side effects (no sign-out).
             return sign_in_failed(request, CALLBACK_ERRORS.get(error, "The sign-in did not complete."))
+        # Read now: the base class drops the state's entry before it signs anyone in.
+        self._next = pending.get(STATE_NEXT) if pending else None
+        self._reauthentication = bool(pending and pending.get(STATE_REAUTHENTICATION))
         if error:
             logger.info(
                 "hosted UI returned error=%s (%s)", error[:64], request.GET.get("error_description", "")[:200]
             )
+            if self._reauthentication and request.user.is_authenticated:
+                return self.reauthentication_cancelled(state)
         try:
             response = super().get(request)
         except SuspiciousOperation as exc:
@@ -139,6 +178,16 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
             return sign_in_failed(request, reason)
         return response
 
+    def reauthentication_cancelled(self, state: str | None) -> HttpResponse:
+        """Cancelled (or refused) at the provider or the hosted UI during "sign in again": the
+        person is still signed in as before (the base class would sign them out). The state is
+        used up all the same (no replay)."""
+        states = self.request.session["oidc_states"]
+        states.pop(state, None)
+        self.request.session.modified = True
+        messages.info(self.request, "Signing in again was cancelled; nothing changed.")
+        return HttpResponseRedirect(self.success_url)
+
     def login_failure(self) -> HttpResponse:
         user = getattr(self, "user", None)
         if user is not None and not user.is_active:
@@ -155,12 +204,20 @@ class CognitoAuthenticationCallbackView(OIDCAuthenticationCallbackView):
             auth.login(self.request, self.user)  # flushes or cycles the session first
         # Only now, with the sign-in accepted, do the new tokens enter the session.
         self.request.session.update(self.request.cognito_tokens)
+        if getattr(self, "_reauthentication", False) and security.signed_in_through_linked_provider(
+            session=self.request.session
+        ):
+            messages.warning(
+                self.request,
+                "Signing in with a linked provider does not ask for your authenticator code, so it "
+                "does not confirm it is you: sign in again with your password.",
+            )
         return HttpResponseRedirect(self.success_url)
 
     @property
     def success_url(self) -> str:
-        # Sanitised by get_next_url() when the sign-in started.
-        return self.request.session.get("oidc_login_next") or resolve_url(settings.LOGIN_REDIRECT_URL)
+        # The target kept with this sign-in's state, sanitised when the sign-in started.
+        return getattr(self, "_next", None) or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def account_disabled_page(request: HttpRequest, status: int = HTTPStatus.FORBIDDEN) -> HttpResponse:
@@ -201,30 +258,6 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     except cognito.CognitoError as exc:
         logger.warning("cannot reach Cognito's /logout: %s", exc)
         return redirect(settings.LOGOUT_REDIRECT_URL)
-
-
-@require_POST
-@csrf_protect
-def unlink_provider(request: HttpRequest) -> HttpResponse:
-    """Unlink one external provider from the signed-in user's account (the account page's form)."""
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):  # fmt: skip
-        next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
-    provider = request.POST.get("provider", "")[:64]
-    try:
-        services.user_unlink_provider(user=request.user, provider_name=provider)
-    except services.UnlinkRefused:
-        messages.error(request, "That sign-in method cannot be removed: it is your only way to sign in.")
-    except cognito.CognitoError as exc:
-        logger.warning("unlinking %s failed: %s", provider, exc)
-        messages.error(
-            request, "The sign-in service cannot be reached; nothing was changed. Try again later."
-        )
-    else:
-        label = selectors.PROVIDER_LABELS.get(provider, provider)
-        messages.success(request, f"{label} no longer signs you in to this account.")
-    return redirect(next_url)
 
 
 @login_not_required

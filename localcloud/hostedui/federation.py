@@ -55,7 +55,10 @@ class Pending:
 
 
 def provider_buttons(auth: AuthorizeRequest) -> list[dict[str, str]]:
-    """The client's providers as sign-in buttons: label and the authorize query that skips to it."""
+    """The client's providers as sign-in buttons: label and the authorize query that skips to it.
+    None for ``identity_provider=COGNITO``: the page is the user pool's own form only."""
+    if auth.cognito_only:
+        return []
     base = {k: v for k, v in auth.params.items() if k not in ("identity_provider", "idp_identifier")}
     buttons = []
     for name in auth.client.extended_config.get("SupportedIdentityProviders") or []:
@@ -72,7 +75,7 @@ def provider_buttons(auth: AuthorizeRequest) -> list[dict[str, str]]:
 class Federation:
     """The start of a round trip (from /oauth2/authorize) and its end (/oauth2/idpresponse)."""
 
-    def __init__(self, finish: Callable[[AuthorizeRequest, Any], Response], lock: threading.RLock,
+    def __init__(self, finish: Callable[..., Response], lock: threading.RLock,
                  save: Callable[[], None], link_verified_email: bool, timeout: float,
                  limits: tuple[int, int] = (MAX_PENDING, MAX_PER_ADDRESS)) -> None:  # fmt: skip
         """finish: issue the app's code and the hosted session (Pages.finish); limits: pending
@@ -189,7 +192,7 @@ class Federation:
                     link_verified_email=self.link_verified_email,
                     client=auth.client,
                 )
-                response = self.finish(auth, user)
+                response = self.finish(auth, user, federated=True)
                 self.save()
                 return response
         except FederationError as exc:

@@ -71,6 +71,11 @@ class AuthorizeRequest:
     identity_provider: str | None = None
 
     @property
+    def cognito_only(self) -> bool:
+        """identity_provider=COGNITO: the pool's own sign-in only, no external provider offered."""
+        return self.params.get("identity_provider") == "COGNITO"
+
+    @property
     def query(self) -> str:
         """The parameters as a query string, carried from page to page."""
         return urlencode(self.params)
@@ -117,10 +122,16 @@ def parse_authorize(args: MultiDict[str, str]) -> AuthorizeRequest:
 
 def _identity_provider(pool: LocalUserPool, config: dict, params: dict[str, str], fail: Fail) -> str | None:
     """The provider named by identity_provider= (a ProviderName) or idp_identifier= (an IdpIdentifiers
-    entry); it must be the pool's and among the client's SupportedIdentityProviders."""
+    entry); it must be the pool's and among the client's SupportedIdentityProviders.
+
+    ``identity_provider=COGNITO`` names the user pool itself: no external provider (None), and the
+    sign-in page then offers only its own form (``cognito_only``); the client must list COGNITO.
+    """
     supported = config.get("SupportedIdentityProviders") or []
     name = params.get("identity_provider")
     if name == "COGNITO":
+        if name not in supported:
+            raise fail("invalid_request", "identity_provider COGNITO is not configured for this client")
         return None
     identifier = params.get("idp_identifier")
     if not name and identifier:

@@ -170,7 +170,13 @@ class OAuthEndpoints:
         if user is None or not user.enabled:
             return oauth_error("invalid_grant")
         tokens = sv.issue_tokens(
-            pool, client, user, scopes=entry.scopes, nonce=entry.nonce, auth_time=entry.auth_time
+            pool,
+            client,
+            user,
+            scopes=entry.scopes,
+            nonce=entry.nonce,
+            auth_time=entry.auth_time,
+            federated=entry.federated,
         )
         issued = moto.refresh_entry(pool, tokens["RefreshToken"])
         entry.origin_jti = issued.origin_jti if issued else None

@@ -72,16 +72,17 @@ class Pages:
             return redirect(exc.url)
 
     def finish(self, auth: AuthorizeRequest, user: CognitoIdpUser, auth_time: int | None = None,
-               new_session: bool = True) -> Response:  # fmt: skip
-        """Issue a code, redirect to the client, and (re)start the session cookie."""
+               new_session: bool = True, federated: bool = False) -> Response:  # fmt: skip
+        """Issue a code, redirect to the client, and (re)start the session cookie. `federated`: the
+        sign-in went through an external provider (its tokens carry `identities`)."""
         auth_time = auth_time or int(time.time())
-        params = {"code": self.codes.issue(auth, user.username, auth_time)}
+        params = {"code": self.codes.issue(auth, user.username, auth_time, federated)}
         if auth.state is not None:
             params["state"] = auth.state
         response = redirect(add_query(auth.redirect_uri, params))
         if new_session:
             sv.sign_in_completed(auth.pool, user)
-            sid = self.sessions.start(auth.pool.id, user.username, auth_time)
+            sid = self.sessions.start(auth.pool.id, user.username, auth_time, federated)
             response.set_cookie(
                 SESSION_COOKIE, sid, max_age=self.sessions.lifetime,
                 httponly=True, samesite="Lax", path="/",
@@ -104,7 +105,8 @@ class Pages:
             return self.federation.start(request, auth, auth.identity_provider)
         session = self.sessions.current(request.cookies.get(SESSION_COOKIE), auth.pool)
         if session is not None:
-            return self.finish(auth, auth.pool.user(session.username), session.auth_time, new_session=False)
+            user = auth.pool.user(session.username)
+            return self.finish(auth, user, session.auth_time, new_session=False, federated=session.federated)
         return redirect("/login?" + auth.query)
 
     # --- /login (password, new password, TOTP, TOTP set-up) ---------------------------------------

@@ -29,6 +29,7 @@ class AuthCode:
     expires: float
     used: bool = False
     origin_jti: str | None = None
+    federated: bool = False  # the sign-in went through an external provider
 
 
 @dataclass
@@ -39,6 +40,7 @@ class HostedSession:
     username: str
     auth_time: int
     expires: float
+    federated: bool = False  # started by a sign-in through an external provider
 
 
 class CodeStore:
@@ -49,7 +51,7 @@ class CodeStore:
         self.lifetime = lifetime
         self._codes: dict[str, AuthCode] = {}
 
-    def issue(self, auth: AuthorizeRequest, username: str, auth_time: int) -> str:
+    def issue(self, auth: AuthorizeRequest, username: str, auth_time: int, federated: bool = False) -> str:
         """A new code for a completed sign-in (expired ones older than an hour are forgotten)."""
         now = time.time()
         for key in [k for k, c in self._codes.items() if c.expires < now - 3600]:
@@ -65,6 +67,7 @@ class CodeStore:
             code_challenge=auth.code_challenge,
             auth_time=auth_time,
             expires=now + self.lifetime,
+            federated=federated,
         )
         return code
 
@@ -81,10 +84,12 @@ class SessionStore:
         self.lifetime = lifetime
         self._sessions: dict[str, HostedSession] = {}
 
-    def start(self, pool_id: str, username: str, auth_time: int) -> str:
+    def start(self, pool_id: str, username: str, auth_time: int, federated: bool = False) -> str:
         """A new session id."""
         sid = secrets.token_urlsafe(32)
-        self._sessions[sid] = HostedSession(pool_id, username, auth_time, time.time() + self.lifetime)
+        self._sessions[sid] = HostedSession(
+            pool_id, username, auth_time, time.time() + self.lifetime, federated
+        )
         return sid
 
     def current(self, sid: str | None, pool: LocalUserPool) -> HostedSession | None:

@@ -63,6 +63,9 @@ class Origin:
     refresh_expires: int
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     revoked: bool = False
+    # Made by a sign-in through an external provider (/oauth2/idpresponse): only such tokens carry
+    # the `identities` claim, whatever the user's links (reference §2: federated users only).
+    federated: bool = False
 
 
 @dataclass
@@ -209,6 +212,7 @@ class LocalUserPool(CognitoIdpUserPool):
         username: str,
         scopes: list[str] | None = None,
         auth_time: int | None = None,
+        federated: bool = False,
     ) -> tuple[str, str]:
         """Start an authentication event; returns (refresh_token, origin_jti)."""
         user = self.user(username)
@@ -225,6 +229,7 @@ class LocalUserPool(CognitoIdpUserPool):
             auth_time=auth_time or now,
             refresh_token=refresh_token,
             refresh_expires=now + token_validity_seconds(client.extended_config, "RefreshToken"),
+            federated=federated,
         )
         return refresh_token, origin_jti
 
@@ -303,9 +308,11 @@ class LocalUserPool(CognitoIdpUserPool):
                 "jti": str(uuid.uuid4()),
             }
         )
-        identities = id_token_identities(user)
+        identities = id_token_identities(user) if origin.federated else None
         if identities:
-            claims["identities"] = identities  # federated and linked users: a real array
+            # A sign-in through a provider (a provider-made or a linked user): a real array. A linked
+            # user's password sign-in has none, so the app can tell how the person signed in.
+            claims["identities"] = identities
         if nonce is not None:
             claims["nonce"] = nonce
         token = self._sign(claims)

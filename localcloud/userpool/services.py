@@ -694,11 +694,12 @@ def issue_tokens(
     scopes: list[str] | None = None,
     nonce: str | None = None,
     auth_time: int | None = None,
+    federated: bool = False,
 ) -> dict[str, Any]:
     """Start an authentication event: refresh + access (+ ID unless scopes lack openid)."""
     sign_in_completed(pool, user)
     refresh, origin_jti = pool.create_refresh_token(
-        client.id, user.username, scopes=scopes, auth_time=auth_time
+        client.id, user.username, scopes=scopes, auth_time=auth_time, federated=federated
     )
     access, expires_in = pool.create_access_token(client.id, user.username, origin_jti)
     result: dict[str, Any] = {

@@ -124,6 +124,23 @@ def test_sign_in_again_lands_on_the_delete_form_focused_and_deletes_only_on_ente
         context.close()
 
 
+def test_back_for_removing_something_the_section_heading_takes_the_focus(live_server, browser, new_user):
+    # Not the one-click "Remove" button: a stray Enter or Space after signing in again removes nothing.
+    cognito.user_pool().reset()
+    base = live_server.url
+    email, password, _ = new_user(name="Focus Tester")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        hosted_sign_in(page, base, email, password)
+        for action, heading in (("mfa-remove", "mfa-title"), ("unlink", "linked-providers-title")):
+            page.goto(f"{base}/account/?action={action}")
+            assert page.evaluate("document.activeElement.id") == heading
+            assert page.evaluate("document.activeElement.tagName") == "H2"
+    finally:
+        context.close()
+
+
 def picture(path) -> str:
     image = Image.linear_gradient("L").resize((600, 400)).convert("RGB")
     buffer = io.BytesIO()

@@ -102,6 +102,8 @@ def test_unlinking_keeps_a_way_to_sign_in(app_client, new_user):
     person = new_user(name="Lena Linked")
     provider_round_trip(app_client, "Google", email=person.email, verified=True)
     user = User.objects.get(cognito_sub=person.sub)
+    # Unlinking needs a sign-in that proves presence: the password (Google asks no second factor).
+    finish_sign_in(app_client, hosted_ui_sign_in(start_sign_in(app_client), person.email, person.password))
     page = app_client.post("/accounts/linked-providers/unlink/", {"provider": "Google", "next": "/me/"})
     assert page.status_code == HTTPStatus.FOUND and page["Location"] == "/me/"
     assert selectors.user_linked_providers(user=user) == []
@@ -124,6 +126,7 @@ def test_unlinked_google_no_longer_signs_in_to_the_account(app_client, new_user)
     person = new_user(name="Ulla Unlinked")
     provider_round_trip(app_client, "Google", email=person.email, verified=True)
     user = User.objects.get(cognito_sub=person.sub)
+    finish_sign_in(app_client, hosted_ui_sign_in(start_sign_in(app_client), person.email, person.password))
     page = app_client.post(
         "/accounts/linked-providers/unlink/", {"provider": "Google", "next": "/me/"}, follow=True
     )
@@ -161,9 +164,11 @@ def test_linked_providers_partial_renders_forms_with_csrf(rf, new_user, app_clie
     user = User.objects.get(cognito_sub=person.sub)
     request = rf.get("/account/")
     request.user = user
+    linked = selectors.user_linked_providers(user=user)
     html = render_to_string(
-        "accounts/_linked_providers.html",
-        {"linked_providers": selectors.user_linked_providers(user=user)},
-        request=request,
+        "accounts/_linked_providers.html", {"linked_providers": linked, "recent": True}, request=request
     )
     assert "Google" in html and 'name="csrfmiddlewaretoken"' in html and 'value="/account/"' in html
+    # Without a recent sign-in there is no form to post (the view refuses it too).
+    stale = render_to_string("accounts/_linked_providers.html", {"linked_providers": linked}, request=request)
+    assert "Google" in stale and "unlink" not in stale

@@ -99,6 +99,22 @@ def test_other_identity_provider_is_refused(stack: Stack) -> None:
     assert ok.headers["Location"].startswith("/login?")
 
 
+def test_identity_provider_cognito_offers_only_the_pool_s_own_form(stack: Stack) -> None:
+    # identity_provider=COGNITO: the user pool's sign-in only (password, then its MFA step); no
+    # "Continue with ..." that would skip the second factor (Cognito asks none of federated users).
+    everything = requests.get(f"{stack.base}/login", params=authorize_params(stack), timeout=5).text
+    assert 'id="idp-Google"' in everything
+    params = authorize_params(stack, identity_provider="COGNITO")
+    login = get_authorize(stack, params).headers["Location"]
+    page = requests.get(stack.base + login, timeout=5)
+    assert page.status_code == HTTPStatus.OK and 'name="password"' in page.text
+    assert 'id="idp-buttons"' not in page.text and "identity_provider=Google" not in page.text
+    # The same through /logout's sign-in form (the app's "sign in again").
+    logout = requests.get(f"{stack.base}/logout", params=params, allow_redirects=False, timeout=5)
+    again = requests.get(stack.base + logout.headers["Location"], timeout=5)
+    assert 'name="password"' in again.text and 'id="idp-buttons"' not in again.text
+
+
 def test_login_page_has_documented_fields_and_links(stack: Stack) -> None:
     response = requests.get(f"{stack.base}/login", params=authorize_params(stack), timeout=5)
     assert response.status_code == HTTPStatus.OK

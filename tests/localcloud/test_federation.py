@@ -32,7 +32,9 @@ from tests.support.localcloud import (
     Stack,
     authorize_params,
     callback_query,
+    code_for,
     code_of,
+    exchange,
     s3_person,
     start_stack,
     write_config,
@@ -460,6 +462,27 @@ def test_an_email_claimed_by_two_providers(stack: Stack, new_stack_user: Callabl
     apple = claims_of(stack, federated_tokens(stack, "SignInWithApple", email=orphan))
     assert google["sub"] != apple["sub"]
     assert apple["cognito:username"].startswith("SignInWithApple_")
+
+
+def test_only_a_sign_in_through_a_provider_carries_identities(stack: Stack, new_stack_user: Callable) -> None:
+    # A linked user's password sign-in says nothing of providers (reference §2: `identities` for
+    # federated sign-ins only): the app tells a password sign-in from a Google one by it.
+    email, password = new_stack_user()
+    federated = federated_tokens(stack, "Google", email=email)
+    assert [i["providerName"] for i in claims_of(stack, federated)["identities"]] == ["Google"]
+    assert "identities" not in stack.verify(stack.api_login(email, password)["IdToken"], "id")
+    code, _ = code_for(stack, email, password)
+    hosted = exchange(stack, code).json()
+    assert "identities" not in claims_of(stack, hosted)
+    # A refresh keeps what the sign-in was.
+    for tokens, has in ((federated, True), (hosted, False)):
+        refreshed = requests.post(
+            f"{stack.base}/oauth2/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            auth=(stack.client_id, stack.client_secret),
+            timeout=5,
+        ).json()
+        assert ("identities" in claims_of(stack, refreshed)) is has
 
 
 def test_provider_account_whose_email_changes(stack: Stack, new_stack_user: Callable) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -126,10 +127,27 @@ def provider_round_trip(
     identity, Continue or Cancel) → /oauth2/idpresponse → the app's callback; the app's response."""
     response = client.get("/oidc/authenticate/", {"identity_provider": provider})
     assert response.status_code == 302
+    return through_provider(
+        client, response["Location"], email=email, name=name, verified=verified, cancel=cancel
+    )
+
+
+def through_provider(
+    client: Client,
+    to_cognito: str,
+    *,
+    email: str,
+    name: str = "Fed Person",
+    verified: bool = True,
+    cancel: bool = False,
+) -> HttpResponseBase:
+    """From a Cognito address that goes straight to a provider (authorize?identity_provider=…, or a
+    sign-in page's "Continue with …" link): the fake provider's page (typed identity, Continue or
+    Cancel) → /oauth2/idpresponse → the app's callback; the app's response."""
     browser = requests.Session()
-    to_provider = browser.get(response["Location"], allow_redirects=False, timeout=10)
+    to_provider = browser.get(to_cognito, allow_redirects=False, timeout=10)
     assert to_provider.status_code == 302 and "/_idp/" in to_provider.headers["Location"], to_provider.text
-    page = browser.get(to_provider.headers["Location"], timeout=10)
+    page = browser.get(urljoin(to_cognito, to_provider.headers["Location"]), timeout=10)
     parser = _FormParser()
     parser.feed(page.text)
     [form] = parser.forms
@@ -143,3 +161,11 @@ def provider_round_trip(
     callback = browser.get(back.headers["Location"], allow_redirects=False, timeout=15)
     assert callback.status_code == 302, callback.text[:1000]
     return finish_sign_in(client, callback.headers["Location"])
+
+
+def continue_with(page_url: str, provider: str) -> str:
+    """The hosted sign-in page's "Continue with <provider>" link (its address), as a person clicks it."""
+    page = requests.get(page_url, timeout=10)
+    match = re.search(rf'id="idp-{re.escape(provider)}" href="([^"]+)"', page.text)
+    assert match, page.text[:2000]
+    return urljoin(page.url, match.group(1).replace("&amp;", "&"))
