@@ -189,7 +189,11 @@ def unlink_provider(request: HttpRequest) -> HttpResponse:
         )
     else:
         label = selectors.PROVIDER_LABELS.get(provider, provider)
-        messages.success(request, f"{label} no longer signs you in to this account.")
+        messages.success(
+            request,
+            f"{label} no longer signs you in to this account. Signing in with {label} again makes a "
+            "separate account: it cannot be added back to this one.",
+        )
     return redirect(next_url)
 
 

@@ -213,6 +213,16 @@ class Config:
         return None if value is None else int(value)
 
     @property
+    def limits(self) -> dict[str, int | None]:
+        """Capacities of the in-memory tables (None: the built-in 100,000; tests make them small):
+        max_send_records (send_limit.py), max_challenge_sessions (services._forget_old_sessions)."""
+        raw = self.raw.get("limits") or {}
+        return {
+            key: None if raw.get(key) is None else int(raw[key])
+            for key in ("max_send_records", "max_challenge_sessions")
+        }
+
+    @property
     def groups(self) -> list[dict[str, Any]]:
         """CreateGroup parameters for each seeded group."""
         return list(self.raw.get("groups", []))

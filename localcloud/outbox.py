@@ -1,4 +1,10 @@
-"""Messages Cognito would send (codes, temporary passwords): printed, kept, and served."""
+"""Messages Cognito would send (codes, temporary passwords): printed, kept, and served.
+
+A message is in memory (and on /_outbox.json) before send returns; the file is written by a
+background thread, off the request path, as a real mail would be sent: a request that sends a code
+then takes about as long as one for an unknown name that sends nothing (ResendConfirmationCode,
+ForgotPassword), so timing tells less about which accounts exist. Exiting writes what is pending.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from localcloud.files import write_private
+from localcloud.files import BackgroundWriter
 
 OUTBOX_FILE = "outbox.json"
 # Keep the newest messages only: the outbox is a development aid, not an archive.
@@ -22,6 +28,7 @@ class Outbox:
         """Load previous messages from data_dir (None: memory only)."""
         self.path = data_dir / OUTBOX_FILE if data_dir else None
         self._lock = threading.Lock()
+        self._writer = BackgroundWriter(self.path) if self.path else None
         self.messages: list[dict[str, Any]] = []
         if self.path and self.path.exists():
             try:
@@ -30,7 +37,7 @@ class Outbox:
                 self.messages = []
 
     def send(self, *, recipient: str, subject: str, body: str, code: str | None, kind: str) -> dict[str, Any]:
-        """Record a message, print it on the console, and persist the outbox."""
+        """Record a message, print it on the console, and have the outbox persisted (soon)."""
         message = {
             "recipient": recipient,
             "subject": subject,
@@ -43,8 +50,9 @@ class Outbox:
         with self._lock:
             self.messages.insert(0, message)
             del self.messages[MAX_MESSAGES:]
-            if self.path:
-                write_private(self.path, json.dumps(self.messages, indent=1))
+            snapshot = list(self.messages)
+        if self._writer is not None:
+            self._writer.submit(lambda: json.dumps(snapshot, indent=1))
         print(f"[outbox] to={recipient} subject={subject!r} code={code}: {body}", flush=True)
         return message
 

@@ -48,6 +48,8 @@ from localcloud.userpool import (
     app_clients,  # noqa: F401 - registers the app-client operations
     federation,  # noqa: F401 - registers the federation operations
     passwordless,
+    send_limit,
+    services,
 )
 from localcloud.userpool import backend as bk
 from localcloud.userpool.models import install
@@ -90,6 +92,8 @@ class LocalCloud:
             client_named(self.pool, config.spa_client["ClientName"]) if config.spa_client else None
         )
         passwordless.configure(config.email_code_seconds)
+        send_limit.configure(config.limits["max_send_records"])
+        services.configure_sessions(config.limits["max_challenge_sessions"])
         idp_credentials = idp_files.load(data_dir)
         seed_identity_providers(config, self.pool, idp_credentials)
         self.store.save()
@@ -115,7 +119,7 @@ class LocalCloud:
         # moto's backends are not thread-safe; one lock serialises localcloud's own handlers and
         # every cognito-idp call (a development server has no need for more).
         self.lock = threading.RLock()
-        self.hosted = HostedUI(config, self.lock, self.store.save)
+        self.hosted = HostedUI(config, self.lock, self.store.save, pool_id=self.pool.id)
         self.routes = self.hosted.routes()
         # Handlers that take the lock themselves (they call a provider over HTTP in between).
         self.unlocked = self.hosted.unlocked_routes()

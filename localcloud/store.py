@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from localcloud.files import write_private
+from localcloud.files import BackgroundWriter
 from localcloud.userpool import backend as bk
 
 STATE_FILE = "cognito-idp.pickle"
@@ -34,6 +34,7 @@ class Store:
         """Bind to a data dir."""
         self.path = data_dir / STATE_FILE
         self._digest: bytes | None = None
+        self._writer = BackgroundWriter(self.path)
 
     def load(self) -> bool:
         """Restore a snapshot into moto's backends; False when there is none."""
@@ -68,7 +69,7 @@ class Store:
         digest = hashlib.sha256(blob).digest()
         if digest == self._digest:
             return
-        write_private(self.path, blob)
+        self._writer.submit(blob)  # written off the request path (files.BackgroundWriter)
         self._digest = digest
 
 

@@ -9,9 +9,14 @@ hosted UI's cookie is not involved). Cognito reportedly answers any origin; loca
 A request with another header is preflighted: Amplify JS v6 adds ``x-amz-user-agent`` to its token
 request (aws-amplify/amplify-js, packages/auth/src/providers/cognito/utils/oauth/completeOAuthFlow.ts),
 so Cognito must answer ``OPTIONS`` there or Amplify's redirect sign-in could not work in a browser.
-A preflight names no client: it is allowed for the web origins of every client of the pools here,
-for ``POST`` with ``Content-Type``, ``Authorization`` and ``x-amz-user-agent`` (which origins and
+A preflight names no client: it is allowed for the web origins of every client of the pool whose
+domain this is (each Cognito domain belongs to one pool; here, the pool localcloud serves), for
+``POST`` with ``Content-Type``, ``Authorization`` and ``x-amz-user-agent`` (which origins and
 headers AWS allows is unconfirmed); the POST that follows is still answered per client, as above.
+
+Registered URLs are compared by their origin as a browser serialises it (RFC 6454 §6.1): scheme and
+host in lower case, the scheme's default port left out, so ``https://App.Example.com:443/cb``
+allows ``Origin: https://app.example.com``.
 """
 
 from __future__ import annotations
@@ -20,16 +25,35 @@ import base64
 import binascii
 from urllib.parse import urlsplit
 
+from moto.cognitoidp.models import CognitoIdpUserPoolClient
 from moto.core.exceptions import JsonRESTError
 from werkzeug.wrappers import Request, Response
 
 from localcloud.userpool import backend as bk
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
-def _origin(url: str) -> str:
-    """scheme://host[:port] of a URL."""
+
+def _origin(url: str) -> str | None:
+    """A URL's origin as a browser sends it (lower case, no default port); None if it has none."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def _web_origins(client: CognitoIdpUserPoolClient) -> set[str]:
+    """The web origins of a client's registered URLs (CallbackURLs, LogoutURLs)."""
+    config = client.extended_config
+    urls = [*(config.get("CallbackURLs") or []), *(config.get("LogoutURLs") or [])]
+    return {origin for origin in map(_origin, urls) if origin is not None}
 
 
 def _client_id(request: Request) -> str:
@@ -52,28 +76,24 @@ def allowed_origins(client_id: str) -> set[str]:
         _, client = bk.pool_for_client(client_id)
     except JsonRESTError:
         return set()
-    config = client.extended_config
-    urls = [*(config.get("CallbackURLs") or []), *(config.get("LogoutURLs") or [])]
-    return {_origin(u) for u in urls if u.startswith(("http://", "https://"))}
+    return _web_origins(client)
 
 
 # Request headers a preflight may ask for: the form's type, client_secret_basic, Amplify's agent.
 ALLOWED_HEADERS = ("authorization", "content-type", "x-amz-user-agent")
 
 
-def _client_origins() -> set[str]:
-    """The web origins of every client's registered URLs, in every pool."""
+def _pool_origins(pool_id: str) -> set[str]:
+    """The web origins of every client of one pool."""
+    pool = bk.pool_by_id(pool_id)
     origins: set[str] = set()
-    for pool in bk.all_pools():
-        for client in pool.clients.values():
-            config = client.extended_config
-            urls = [*(config.get("CallbackURLs") or []), *(config.get("LogoutURLs") or [])]
-            origins |= {_origin(u) for u in urls if u.startswith(("http://", "https://"))}
+    for client in pool.clients.values() if pool is not None else ():
+        origins |= _web_origins(client)
     return origins
 
 
-def preflight(request: Request) -> Response:
-    """OPTIONS: allow a POST from a registered web origin with the allowed headers, else 403."""
+def preflight(request: Request, pool_id: str) -> Response:
+    """OPTIONS: allow a POST from a web origin of the pool's clients with the allowed headers, else 403."""
     origin = request.headers.get("Origin", "")
     asked = {
         h.strip().lower()
@@ -83,7 +103,7 @@ def preflight(request: Request) -> Response:
     allowed = (
         request.headers.get("Access-Control-Request-Method") == "POST"
         and asked <= set(ALLOWED_HEADERS)
-        and origin in _client_origins()
+        and origin in _pool_origins(pool_id)
     )
     response = Response(status=204 if allowed else 403)
     response.vary.update(("Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"))

@@ -30,10 +30,11 @@ PKCE_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 class OAuthEndpoints:
     """Token, userInfo, revocation and logout, over the codes and sessions the pages create."""
 
-    def __init__(self, codes: CodeStore, sessions: SessionStore) -> None:
-        """Share the stores with the pages."""
+    def __init__(self, codes: CodeStore, sessions: SessionStore, pool_id: str) -> None:
+        """Share the stores with the pages; pool_id: the pool whose domain this is (CORS preflight)."""
         self.codes = codes
         self.sessions = sessions
+        self.pool_id = pool_id
 
     def routes(self) -> dict[str, Any]:
         """Path → handler."""
@@ -133,7 +134,7 @@ class OAuthEndpoints:
     def token(self, request: Request) -> Response:
         """The token endpoint, readable by the client's own web origins (CORS)."""
         if request.method == "OPTIONS":
-            return cors.preflight(request)
+            return cors.preflight(request, self.pool_id)
         return cors.for_client(request, self._token(request))
 
     def _token(self, request: Request) -> Response:

@@ -20,13 +20,16 @@ from localcloud.hostedui.web import install_branding
 class HostedUI:
     """The hosted UI's handlers by path, and the outbox pages."""
 
-    def __init__(self, config: Config, lock: threading.RLock, save: Callable[[], None]) -> None:
-        """Create the stores with the config's lifetimes and the handlers over them."""
+    def __init__(
+        self, config: Config, lock: threading.RLock, save: Callable[[], None], *, pool_id: str
+    ) -> None:
+        """Create the stores with the config's lifetimes and the handlers over them (pool_id: the
+        pool this hosted UI's domain belongs to)."""
         install_branding(config.branding, DEFAULT_CONFIG.parent)
         self.codes = CodeStore(config.authorization_code_seconds)
         self.sessions = SessionStore(config.session_seconds)
         self.pages = Pages(self.codes, self.sessions)
-        self.oauth = OAuthEndpoints(self.codes, self.sessions)
+        self.oauth = OAuthEndpoints(self.codes, self.sessions, pool_id)
         self.email_code = EmailCodePages(self.pages)
         federation = config.federation
         self.federation = Federation(

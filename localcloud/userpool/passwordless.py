@@ -189,8 +189,7 @@ def send_code(pool: LocalUserPool, client: CognitoIdpUserPoolClient, name: str) 
     LOCKOUT.check((pool.id, _lockout_name(pool, name)))
     user = _recipient(pool, name, hide=sv.hides_existence(client))
     code = f"{secrets.randbelow(1_000_000):06d}"
-    # The address as typed (case and all), so a real user's answer and a simulated one look alike.
-    destination = sv.mask(name if "@" in name or user is None else sv.user_email(user))
+    destination = sv.destination(name, user)  # alike for a real user and a simulated one
     _forget_older_codes(pool, _lockout_name(pool, name))
     session = _start(
         pool, client, name, user, "EMAIL_OTP",

@@ -6,9 +6,11 @@ after some time.`` once a user asked too often. AWS does not publish the exact n
 allows MAX_SENDS (5) per WINDOW (1 hour) per (pool, name). Unknown names are counted the same way
 (by unknown_name_key), so the limit does not tell which accounts exist when existence is hidden.
 
-Kept in memory, keyed by the name's SHA-256, at most MAX_RECORDS names: when full, names whose
-sends are all older than WINDOW are dropped (oldest first); if none is, the new name is refused
-(fail closed: a flood of names can neither grow memory nor reset anyone's count).
+Kept in memory, keyed by the name's SHA-256, at most MAX_RECORDS names (``limits.max_send_records``
+in the config): when full, the record sent to least recently is dropped to make room. A flood of
+names therefore cannot grow memory nor lock anyone out (refusing new names when full would let
+100,000 unknown names refuse every real user's first code for an hour); its cost is that a name
+whose last send is older than the flood's MAX_RECORDS names starts counting again.
 """
 
 from __future__ import annotations
@@ -43,23 +45,26 @@ class SendLimit:
             if len(recent) >= MAX_SENDS:
                 self._sends[key] = recent
                 return False
-            if key not in self._sends and not self._make_room(now):
-                return False
+            if key not in self._sends:
+                self._make_room()
             recent.append(now)
             self._sends[key] = recent
             self._sends.move_to_end(key)
             return True
 
-    def _make_room(self, now: float) -> bool:
+    def _make_room(self) -> None:
+        """Drop the records sent to least recently (first in the order) until a new one fits."""
         while len(self._sends) >= self.max_records:
-            key, times = next(iter(self._sends.items()))
-            if times and now - times[-1] < WINDOW:
-                return False  # the oldest is still counting: refuse rather than forget it
-            del self._sends[key]
-        return True
+            self._sends.popitem(last=False)
 
 
 RESET_SENDS = SendLimit()
 # ResendConfirmationCode is limited too on AWS (LimitExceededException, e.g. aws/aws-sdk-net#2011);
 # its numbers are unpublished as well: the same 5 per hour, counted apart from reset codes.
 CONFIRM_SENDS = SendLimit()
+
+
+def configure(max_records: int | None) -> None:
+    """Set both limits' capacity (the config's limits.max_send_records; None: MAX_RECORDS)."""
+    for limit in (RESET_SENDS, CONFIRM_SENDS):
+        limit.max_records = max(1, max_records) if max_records is not None else MAX_RECORDS

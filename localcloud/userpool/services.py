@@ -231,9 +231,21 @@ def mask(email: str) -> str:
     return f"{local[:1]}***@{domain[:1]}***" if domain else f"{email[:1]}***"
 
 
-def _delivery(user: CognitoIdpUser) -> dict[str, str]:
-    """CodeDeliveryDetails for an email code."""
-    return {"Destination": mask(user_email(user)), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+def destination(name: object, user: CognitoIdpUser | None) -> str:
+    """The masked destination answered for a code asked for by ``name``.
+
+    The address as typed (case and all) when the name is one, so a real user's answer and the one
+    simulated for an unknown name look alike (the stored e-mail's case would tell them apart); the
+    user's e-mail otherwise. Used by ForgotPassword, ResendConfirmationCode and the EMAIL_OTP start.
+    """
+    typed = str(name)
+    return mask(typed if "@" in typed or user is None else user_email(user))
+
+
+def _delivery(user: CognitoIdpUser, name: object = None) -> dict[str, str]:
+    """CodeDeliveryDetails for an email code (``name``: as asked for, see destination)."""
+    where = destination(name, user) if name is not None else mask(user_email(user))
+    return {"Destination": where, "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
 
 def _new_code(user: CognitoIdpUser, purpose: str, lifetime: int) -> str:
@@ -243,7 +255,9 @@ def _new_code(user: CognitoIdpUser, purpose: str, lifetime: int) -> str:
     return code
 
 
-def _email_code(user: CognitoIdpUser, purpose: str, lifetime: int, *, what: str, kind: str) -> dict[str, str]:
+def _email_code(
+    user: CognitoIdpUser, purpose: str, lifetime: int, *, what: str, kind: str, name: object = None
+) -> dict[str, str]:
     """Store a fresh code, send it to the outbox as Cognito's e-mail would; CodeDeliveryDetails."""
     code = _new_code(user, purpose, lifetime)
     outbox.send(
@@ -253,7 +267,7 @@ def _email_code(user: CognitoIdpUser, purpose: str, lifetime: int, *, what: str,
         code=code,
         kind=kind,
     )
-    return _delivery(user)
+    return _delivery(user, name)
 
 
 def _check_code(user: CognitoIdpUser, purpose: str, code: object) -> None:
@@ -270,9 +284,9 @@ def _check_code(user: CognitoIdpUser, purpose: str, code: object) -> None:
     del codes[purpose]
 
 
-def send_signup_code(user: CognitoIdpUser) -> dict[str, str]:
-    """Email a sign-up verification code to the user."""
-    return _email_code(user, "signup", CODE_LIFETIME, what="verification code", kind="signup")
+def send_signup_code(user: CognitoIdpUser, name: object = None) -> dict[str, str]:
+    """Email a sign-up verification code to the user (``name``: as asked for, see destination)."""
+    return _email_code(user, "signup", CODE_LIFETIME, what="verification code", kind="signup", name=name)
 
 
 # RFC 5321 (4.5.3.1): a local part of at most 64 octets; a path of at most 256, so an address of at
@@ -326,7 +340,7 @@ def hides_existence(client: CognitoIdpUserPoolClient) -> bool:
 
 def _simulated_delivery(username: object) -> dict[str, str]:
     """The CodeDeliveryDetails Cognito invents for a user that does not exist."""
-    return {"Destination": mask(str(username)), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    return {"Destination": destination(username, None), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
 
 def resend_code(pool: LocalUserPool, username: object, *, hide_existence: bool = False) -> dict[str, str]:
@@ -337,10 +351,12 @@ def resend_code(pool: LocalUserPool, username: object, *, hide_existence: bool =
             _check_sends(CONFIRM_SENDS, pool, None, username)
             return _simulated_delivery(username)
         raise UserNotFoundError("Username/client id combination not found.")
+    # Counted before "already confirmed", so a confirmed user reaches the limit like an unknown name
+    # (the hosted page, which hides that error, would otherwise tell them apart on the sixth try).
+    _check_sends(CONFIRM_SENDS, pool, user, username)
     if user.status is not UserStatus.UNCONFIRMED:
         raise InvalidParameterException("User is already confirmed.")
-    _check_sends(CONFIRM_SENDS, pool, user, username)
-    return send_signup_code(user)
+    return send_signup_code(user, username)
 
 
 def confirm_sign_up(
@@ -392,7 +408,9 @@ def forgot_password(pool: LocalUserPool, username: object, *, hide_existence: bo
         raise InvalidParameterException(
             "Cannot reset password for the user as there is no registered/verified email or phone_number"
         )
-    return _email_code(user, "reset", RESET_CODE_LIFETIME, what="password reset code", kind="forgot_password")
+    return _email_code(
+        user, "reset", RESET_CODE_LIFETIME, what="password reset code", kind="forgot_password", name=username
+    )
 
 
 def confirm_forgot_password(
@@ -495,6 +513,12 @@ SPENT: dict[str, float] = {}
 # A timed-out challenge is kept this long (refused all the while), so the hosted UI can tell "took too
 # long" from "never was"; then the next start_challenge drops it.
 EXPIRED_KEPT = 15 * 60
+# At most this many sessions in each store (pending challenges; spent ones), and how often the pending
+# ones are swept for sessions expired more than EXPIRED_KEPT ago: _forget_old_sessions.
+DEFAULT_MAX_SESSIONS = 100_000
+MAX_SESSIONS = DEFAULT_MAX_SESSIONS
+SWEEP_SECONDS = 60.0
+_SWEPT = [0.0]  # when CHALLENGES was last swept
 # Wrong codes a challenge session takes before it dies (Cognito ends the session after a few).
 MAX_CHALLENGE_FAILURES = 5
 # The errors that mean "wrong code" in a challenge step (counted; other errors are not guesses).
@@ -543,10 +567,7 @@ def session_seconds(client: CognitoIdpUserPoolClient | None) -> int:
 def start_challenge(pool: LocalUserPool, client_id: str, user: CognitoIdpUser, name: str, **data: Any) -> str:
     """Create a pending challenge, timed by the client's AuthSessionValidity; its session id."""
     now = clock.now()
-    for key in [k for k, c in CHALLENGES.items() if c.expires + EXPIRED_KEPT < now]:
-        del CHALLENGES[key]
-    for key in [k for k, when in SPENT.items() if when + EXPIRED_KEPT < now]:
-        del SPENT[key]
+    _forget_old_sessions(now)
     session = secrets.token_urlsafe(48)
     lifetime = session_seconds(pool.clients.get(client_id))
     CHALLENGES[session] = Challenge(pool.id, client_id, user.username, name, now + lifetime, dict(data))
@@ -566,6 +587,40 @@ def renew_challenge(session: str, challenge: Challenge) -> str:
     challenge.expires = clock.now() + session_seconds(pool.clients.get(challenge.client_id) if pool else None)
     CHALLENGES[renewed] = challenge
     return renewed
+
+
+def _forget_old_sessions(now: float) -> None:
+    """Drop sessions expired more than EXPIRED_KEPT ago, and keep each store under MAX_SESSIONS.
+
+    SPENT is in time order, so its old entries go from the front at every call. CHALLENGES is not
+    (lifetimes differ per client): it is swept at most every SWEEP_SECONDS, or when full; a full
+    store drops its expired sessions first (oldest first), then its oldest live ones, so a flood of
+    sign-ins (an EMAIL_OTP start needs no password) can end sessions early but never grow memory.
+    """
+    while SPENT and next(iter(SPENT.values())) + EXPIRED_KEPT < now:
+        del SPENT[next(iter(SPENT))]
+    while len(SPENT) >= MAX_SESSIONS:
+        del SPENT[next(iter(SPENT))]
+    full = len(CHALLENGES) >= MAX_SESSIONS
+    if not full and now - _SWEPT[0] < SWEEP_SECONDS:
+        return
+    _SWEPT[0] = now
+    for key in [k for k, c in CHALLENGES.items() if c.expires + EXPIRED_KEPT < now]:
+        del CHALLENGES[key]
+    if len(CHALLENGES) < MAX_SESSIONS:
+        return
+    room = max(1, MAX_SESSIONS // 10)  # a full store frees a tenth at once: no scan on every call
+    expired = [k for k, c in CHALLENGES.items() if c.expires <= now][:room]
+    for key in expired:
+        del CHALLENGES[key]
+    while len(CHALLENGES) > MAX_SESSIONS - room:
+        del CHALLENGES[next(iter(CHALLENGES))]
+
+
+def configure_sessions(max_sessions: int | None) -> None:
+    """Set MAX_SESSIONS (the config's limits.max_challenge_sessions; None: the default)."""
+    global MAX_SESSIONS
+    MAX_SESSIONS = max(1, max_sessions) if max_sessions is not None else DEFAULT_MAX_SESSIONS
 
 
 def expired_challenge(session: object) -> Challenge | None:

@@ -131,6 +131,10 @@ def test_unlinked_google_no_longer_signs_in_to_the_account(app_client, new_user)
         "/accounts/linked-providers/unlink/", {"provider": "Google", "next": "/me/"}, follow=True
     )
     assert "Google no longer signs you in to this account." in page.content.decode()
+    # The account page must not promise that signing in with Google again adds it back.
+    account = app_client.get("/account/").content.decode()
+    assert 'id="linked-providers"' in account
+    assert "to add one" not in account and "cannot be added back" in account
     app_client.post("/accounts/sign-out/")
     # The same Google account and verified e-mail again: as promised, not this account.
     provider_round_trip(app_client, "Google", email=person.email, verified=True)

@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pyotp
 import pytest
@@ -369,3 +369,76 @@ def test_a_reused_mfa_session_can_only_be_used_once(stack: Stack, new_stack_user
     with pytest.raises(ClientError) as exc:  # a session that never was stays "expired"
         answer_totp(stack, {**challenge, "Session": "x" * 64}, totp.now())
     assert error_of(exc) == EXPIRED
+
+
+# --- The hosted page's resend: confirmed, unconfirmed and unknown names reach the limit alike -----------
+def resend_notices(stack: Stack, email: str, times: int = 6) -> list[str]:
+    """The notice of each POST /resendcode for a name (after GET /confirm for the CSRF token)."""
+    browser = requests.Session()
+    params = {**authorize_params(stack), "username": email}
+    page = browser.get(f"{stack.base}/confirm", params=params, timeout=5)
+    action = re.findall(r'<form method="post" action="([^"]+)"', page.text)[1].replace("&amp;", "&")
+    notices = []
+    for _ in range(times):
+        form = {"_csrf": browser.cookies["XSRF-TOKEN"], "username": email}
+        answer = browser.post(stack.base + action, data=form, allow_redirects=False, timeout=5)
+        notices.append(parse_qs(urlsplit(answer.headers["Location"]).query)["notice"][0])
+    return notices
+
+
+def test_the_resend_page_limits_confirmed_unconfirmed_and_unknown_names_alike(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    confirmed, _ = new_stack_user()
+    answers = {
+        "confirmed": resend_notices(stack, confirmed),
+        "unconfirmed": resend_notices(stack, unconfirmed_user(stack)),
+        "unknown": resend_notices(stack, f"nobody-{secrets.token_hex(4)}@example.com"),
+    }
+    # unconfirmed_user may have asked once already: compare the sixth and later answers only
+    assert answers["confirmed"] == answers["unknown"] == ["resent"] * 5 + ["limit"], answers
+    assert answers["unconfirmed"][-1] == "limit", answers
+    # The API counts a confirmed user too (it still says "already confirmed", as Cognito does).
+    idp = stack.idp()
+    with pytest.raises(ClientError) as exc:
+        idp.resend_confirmation_code(ClientId=stack.client_id, Username=confirmed,
+                                     SecretHash=stack.secret_hash(confirmed))  # fmt: skip
+    assert error_of(exc) == LIMIT
+
+
+# --- The masked destination: a real user's and an unknown name's look alike ------------------------------
+def test_the_masked_destination_does_not_tell_a_real_user_from_an_unknown_name(
+    stack: Stack, new_stack_user: Callable
+) -> None:
+    real, _ = new_stack_user()
+    pending = unconfirmed_user(stack)
+    idp = stack.idp()
+    asked = {
+        "real": real.upper(),  # stored in lower case: its mask must not show that
+        "pending": pending.upper(),
+        "unknown": f"GHOST-{secrets.token_hex(4)}@example.com".upper(),
+    }
+    for call in (idp.forgot_password, idp.resend_confirmation_code):
+        for who, name in asked.items():
+            if (who, call) == ("real", idp.resend_confirmation_code):
+                continue  # a confirmed user's resend is an error, not a delivery
+            details = call(ClientId=stack.client_id, Username=name, SecretHash=stack.secret_hash(name))
+            assert details["CodeDeliveryDetails"]["Destination"] == f"{name[0]}***@E***", (who, details)
+
+
+# --- A full send-limit table drops its oldest record: unknown names cannot lock real users out ----------
+def test_a_flood_of_unknown_names_does_not_refuse_a_real_users_code(private_stack: Callable) -> None:
+    small = private_stack(limits={"max_send_records": 3})
+    idp = small.idp()
+    for i in range(5):  # more unknown names than the table holds, each asking once
+        name = f"flood-{i}-{secrets.token_hex(3)}@example.com"
+        idp.forgot_password(ClientId=small.client_id, Username=name, SecretHash=small.secret_hash(name))
+    email = ALICE_LOGIN[0]
+    idp.forgot_password(ClientId=small.client_id, Username=email, SecretHash=small.secret_hash(email))
+    assert small.latest_code(email)
+    # A name still in the table keeps its count: the limit itself holds.
+    for _ in range(4):
+        idp.forgot_password(ClientId=small.client_id, Username=email, SecretHash=small.secret_hash(email))
+    with pytest.raises(ClientError) as exc:
+        idp.forgot_password(ClientId=small.client_id, Username=email, SecretHash=small.secret_hash(email))
+    assert error_of(exc) == LIMIT

@@ -7,6 +7,7 @@ the lockout, SECRET_HASH, and PreventUserExistenceErrors (no code, same answers,
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -497,3 +498,21 @@ def test_a_code_sent_before_the_account_changed_no_longer_signs_in(
         assert error_of(
             lambda s=session, e=email, c=code: respond(stack, "EMAIL_OTP", s, e, EMAIL_OTP_CODE=c)
         )[1].startswith("Invalid session for the user"), change
+
+
+def test_the_session_store_is_capped(private_stack: Callable[..., Stack]) -> None:
+    # An EMAIL_OTP start needs no password (unknown names get a simulated session too): a flood of
+    # them must not grow memory. A full store drops its oldest sessions (expired ones first).
+    small = private_stack(limits={"max_challenge_sessions": 3})
+    email = ALICE[0]
+    oldest = email_otp(small, email)
+    code = small.sign_in_codes(email)[0]
+    for i in range(3):
+        email_otp(small, f"flood-{i}-{secrets.token_hex(3)}@example.com")
+    assert error_of(lambda: respond(small, "EMAIL_OTP", oldest, email, EMAIL_OTP_CODE=code)) == (
+        "NotAuthorizedException",
+        "Invalid session for the user, session is expired.",
+    )
+    newest = email_otp(small, email)
+    done = respond(small, "EMAIL_OTP", newest, email, EMAIL_OTP_CODE=small.sign_in_codes(email)[0])
+    assert "AuthenticationResult" in done

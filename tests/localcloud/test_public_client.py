@@ -7,6 +7,7 @@ revocation endpoints, a code redeemed without its verifier.
 
 from __future__ import annotations
 
+import secrets
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
@@ -188,3 +189,46 @@ def test_the_token_endpoint_answers_amplifys_preflight(stack: Stack) -> None:
     ):  # fmt: skip
         assert refused.status_code == HTTPStatus.FORBIDDEN
         assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_the_preflight_allows_only_the_origins_of_this_domains_pool(stack: Stack) -> None:
+    # A preflight names no client; the domain belongs to one pool: another pool's clients do not count.
+    idp = stack.idp()
+    other_pool = idp.create_user_pool(PoolName=f"other-{secrets.token_hex(3)}")["UserPool"]["Id"]
+    try:
+        idp.create_user_pool_client(
+            UserPoolId=other_pool, ClientName="elsewhere", AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], SupportedIdentityProviders=["COGNITO"],
+            CallbackURLs=["https://other-pool.example/cb"],
+        )  # fmt: skip
+        refused = preflight(stack, "https://other-pool.example")
+        assert refused.status_code == HTTPStatus.FORBIDDEN
+        assert "Access-Control-Allow-Origin" not in refused.headers
+    finally:
+        idp.delete_user_pool(UserPoolId=other_pool)
+
+
+def test_registered_urls_are_compared_by_the_origin_a_browser_sends(stack: Stack) -> None:
+    # RFC 6454 §6.1: the browser's Origin has the host in lower case and no default port.
+    idp = stack.idp()
+    client_id = idp.create_user_pool_client(
+        UserPoolId=stack.pool_id, ClientName=f"cased-{secrets.token_hex(3)}", GenerateSecret=False,
+        AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"],
+        SupportedIdentityProviders=["COGNITO"], CallbackURLs=["https://App.Example.com:443/cb"],
+    )["UserPoolClient"]["ClientId"]  # fmt: skip
+    try:
+        origin = "https://app.example.com"
+        allowed = preflight(stack, origin)
+        assert allowed.status_code == HTTPStatus.NO_CONTENT
+        assert allowed.headers["Access-Control-Allow-Origin"] == origin
+        posted = requests.post(
+            f"{stack.base}/oauth2/token", headers={"Origin": origin}, timeout=5,
+            data={"grant_type": "authorization_code", "client_id": client_id, "code": "nope",
+                  "redirect_uri": "https://App.Example.com:443/cb", "code_verifier": "v" * 43},
+        )  # fmt: skip
+        assert posted.headers["Access-Control-Allow-Origin"] == origin
+        # Still no other port or host.
+        for other in ("https://app.example.com:8443", "http://app.example.com", "https://example.com"):
+            assert preflight(stack, other).status_code == HTTPStatus.FORBIDDEN
+    finally:
+        idp.delete_user_pool_client(UserPoolId=stack.pool_id, ClientId=client_id)
