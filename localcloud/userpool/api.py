@@ -485,6 +485,7 @@ def change_password(params: dict[str, Any]) -> dict[str, Any]:
         LOCKOUT.failed(key)
         raise NotAuthorizedError("Incorrect username or password.")
     user.password = sv.check_password(pool, _str(params, "ProposedPassword"))
+    sv.end_user_challenges(pool, user)
     return {}
 
 
@@ -639,6 +640,7 @@ def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
         sv.check_password(pool, temp)
         # A new temporary password: the one e-mailed before no longer signs in (as on AWS).
         user.password = temp
+        sv.end_user_challenges(pool, user)
     else:
         if existing is not None:
             raise sv.error("UsernameExistsException", "An account with the given email already exists.")
@@ -662,7 +664,7 @@ def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
 @op("AdminResetUserPassword")
 def admin_reset_user_password(params: dict[str, Any]) -> dict[str, Any]:
     """AdminResetUserPassword: RESET_REQUIRED and a reset code in the outbox."""
-    _, user = _admin_user(params)
+    pool, user = _admin_user(params)
     if not user.enabled:
         raise NotAuthorizedError("User is disabled")
     # As AWS (and moto): only a confirmed user with somewhere to send the code. An invited user
@@ -677,6 +679,7 @@ def admin_reset_user_password(params: dict[str, Any]) -> dict[str, Any]:
             "Cannot reset password for the user as there is no registered/verified email or phone_number"
         )
     user.status = UserStatus.RESET_REQUIRED
+    sv.end_user_challenges(pool, user)
     code = sv._new_code(user, "reset", sv.RESET_CODE_LIFETIME)
     sv.outbox.send(
         recipient=sv.user_email(user), subject="Your password reset code",
@@ -719,6 +722,7 @@ def admin_set_user_password(params: dict[str, Any]) -> dict[str, Any]:
     pool, user = _admin_user(params)
     user.password = sv.check_password(pool, _str(params, "Password"))
     user.status = UserStatus.CONFIRMED if params.get("Permanent") else UserStatus.FORCE_CHANGE_PASSWORD
+    sv.end_user_challenges(pool, user)
     return {}
 
 
