@@ -25,6 +25,7 @@ from tests.support.hosted_ui import (
     APP_HOST,
     finish_sign_in,
     hosted_ui_sign_in,
+    provider_round_trip,
     start_sign_in,
     submit_hosted_form,
 )
@@ -574,3 +575,21 @@ def test_a_resend_that_timed_out_is_not_sent_again(admin_client, invited, faults
         settings.COGNITO_TIMEOUT = timeout
         cognito.user_pool().reset()
     assert len(outbox(email)) == 2
+
+
+def test_resend_to_a_google_user_says_there_is_no_invitation(admin_client, idp):
+    """An EXTERNAL_PROVIDER user (a real Google sign-in through the fake provider; their account
+    here removed, so the pool user is one never seen here): Cognito refuses, the outcome says why."""
+    client, _ = admin_client
+    email = f"fed-{uuid.uuid4().hex[:10]}@example.com"
+    provider_round_trip(Client(HTTP_HOST=APP_HOST), "Google", email=email, name="Gina Google")
+    user = User.objects.get(email=email)
+    username, sub = user.cognito_username, user.cognito_sub
+    user.delete()
+    try:
+        assert pool_user(idp, username)["UserStatus"] == "EXTERNAL_PROVIDER"
+        message = " ".join(shown(act(client, "resend_invitation", sub)))
+        assert "sign in through Google" in message and "no invitation to resend" in message, message
+        assert not audit("resend_invitation", sub).succeeded
+    finally:
+        idp.admin_delete_user(UserPoolId=POOL, Username=username)
