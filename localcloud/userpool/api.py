@@ -664,7 +664,7 @@ def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
 @op("AdminResetUserPassword")
 def admin_reset_user_password(params: dict[str, Any]) -> dict[str, Any]:
     """AdminResetUserPassword: RESET_REQUIRED and a reset code in the outbox."""
-    pool, user = _admin_user(params)
+    _, user = _admin_user(params)
     if not user.enabled:
         raise NotAuthorizedError("User is disabled")
     # As AWS (and moto): only a confirmed user with somewhere to send the code. An invited user
@@ -678,8 +678,9 @@ def admin_reset_user_password(params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterException(
             "Cannot reset password for the user as there is no registered/verified email or phone_number"
         )
+    # Its pending sign-in steps are not ended here: each is answered PasswordResetRequiredException
+    # (and used up) from now on, and none can be NEW_PASSWORD_REQUIRED (refused above unless CONFIRMED).
     user.status = UserStatus.RESET_REQUIRED
-    sv.end_user_challenges(pool, user)
     code = sv._new_code(user, "reset", sv.RESET_CODE_LIFETIME)
     sv.outbox.send(
         recipient=sv.user_email(user), subject="Your password reset code",
