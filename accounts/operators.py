@@ -9,6 +9,7 @@ half-done silently: an action that did only part of its work says which part in 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
@@ -18,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -203,8 +204,10 @@ def _record(
         actor=operator.user if operator.user.is_authenticated and operator.user.pk else None,
         actor_email=clean(operator.email if operator.user.is_authenticated else "(anonymous)")[:254],
         target=user if user is not None and user.pk else None,
-        target_email=clean(user.email if user is not None else email)[:254],
-        target_sub=clean((user.cognito_sub or "") if user is not None else sub)[:64],
+        # The local row's address, else the one the caller read (the pool's): a user imported with
+        # an unverified address has none here yet, but the trail still names who it was.
+        target_email=clean((user.email if user is not None else "") or email)[:254],
+        target_sub=clean((user.cognito_sub or "") if user is not None and user.cognito_sub else sub)[:64],
         action=action.name,
         detail=clean(detail)[:255],
         succeeded=succeeded,
@@ -298,12 +301,16 @@ def _user_mark_missing(user: Any) -> None:
 
 def _claims_from_pool(pool_user: dict[str, Any]) -> dict[str, Any]:
     """What the ID token of this pool user's sign-in would say (AdminGetUser's or ListUsers' user,
-    attributes as a dict): the attributes, the username and the groups (read now)."""
+    attributes as a dict): the attributes, the username and the groups (`Groups` if read already,
+    else read now)."""
     username = pool_user.get("Username", "")
+    groups = pool_user.get("Groups")
     return {
         **pool_user["Attributes"],
         "cognito:username": username,
-        "cognito:groups": cognito.user_pool().admin_list_groups_for_user(username=username),
+        "cognito:groups": groups
+        if groups is not None
+        else cognito.user_pool().admin_list_groups_for_user(username=username),
     }
 
 
@@ -496,30 +503,72 @@ def user_invite(*, operator: Operator, email: str, name: str = "", role: str = "
 
 
 RESENT = "Invitation sent again: a new temporary password was e-mailed; the old one no longer works."
+RESENT_DISABLED = (
+    "Invitation sent again (a new temporary password e-mailed; the old one no longer works), "
+    "but the user is disabled in Cognito and cannot sign in until enabled."
+)
 
 
-def _resend(username: str) -> None:
-    """AdminCreateUser RESEND; Cognito's refusal for a user who already chose a password, in words."""
+def _provider_name(pool_user: dict[str, Any]) -> str:
+    """The provider an EXTERNAL_PROVIDER user signs in through: their `identities`, else the
+    username's prefix (Cognito names them `<Provider>_<id>`)."""
     try:
-        cognito.user_pool().admin_resend_invitation(username=username)
+        identities = json.loads(pool_user.get("Attributes", {}).get("identities") or "[]")
+        name = identities[0].get("providerName", "") if isinstance(identities, list) and identities else ""
+    except (ValueError, AttributeError):
+        name = ""
+    return text.shown(str(name) or str(pool_user.get("Username", "")).partition("_")[0] or "their provider")
+
+
+def _not_resent(pool_user: dict[str, Any]) -> str:
+    """Why Cognito would not resend to this user, in words, from their UserStatus."""
+    status = str(pool_user.get("UserStatus", ""))
+    if status == "UNCONFIRMED":
+        return (
+            "Not sent: they have not confirmed their sign-up e-mail yet (UNCONFIRMED); they can ask "
+            "for a new code on the sign-in page."
+        )
+    if status == "EXTERNAL_PROVIDER":
+        return (
+            f"Not sent: they sign in through {_provider_name(pool_user)} (EXTERNAL_PROVIDER); "
+            "there is no invitation to resend."
+        )
+    return (
+        "Not sent (UnsupportedUserStateException): Cognito resends only an invitation not yet accepted "
+        f"(FORCE_CHANGE_PASSWORD); this user ({status or 'another status'}) has chosen a password already "
+        "(“Reset password” or the hosted “Forgot password” helps them)."
+    )
+
+
+def _resend(pool_user: dict[str, Any]) -> str:
+    """AdminCreateUser RESEND to the pool's user (read just before); Cognito's refusal in words for
+    their UserStatus; a warning when the user is disabled there (the e-mail goes, the sign-in won't)."""
+    try:
+        answer = cognito.user_pool().admin_resend_invitation(username=pool_user["Username"])
     except cognito.AdminCallRefused as exc:
         if exc.code != "UnsupportedUserStateException":
             raise
-        raise NotDone(
-            "Not sent (UnsupportedUserStateException): Cognito resends only an invitation not yet "
-            "accepted (FORCE_CHANGE_PASSWORD); "
-            "this user has chosen a password already (“Reset password” or the hosted “Forgot password” "
-            "helps them)."
-        ) from exc
+        raise NotDone(_not_resent(pool_user)) from exc
+    return RESENT if answer.get("Enabled", pool_user.get("Enabled", True)) else RESENT_DISABLED
+
+
+def _check_superuser_group(operator: Operator, groups: list[str]) -> None:
+    """A member of COGNITO_SUPERUSER_GROUP (in the pool, read now) is acted on by superusers only:
+    their first sign-in makes them a superuser here."""
+    superuser_group = settings.COGNITO_SUPERUSER_GROUP
+    if superuser_group and superuser_group in groups and not operator.user.is_superuser:
+        raise OperatorRefused("Only a superuser may act on a member of the superuser group.")
 
 
 def user_resend_invitation(*, operator: Operator, user: Any) -> Outcome:
     """A new temporary password e-mailed (the old one stops working), for a user here who never
-    accepted their invitation (an imported one)."""
+    accepted their invitation (an imported one). The pool's user and groups are read first."""
 
     def steps() -> str:
-        _resend(_username(user))
-        return RESENT
+        pool = cognito.user_pool()
+        pool_user = pool.admin_get_user(username=_username(user))
+        _check_superuser_group(operator, pool.admin_list_groups_for_user(username=_username(user)))
+        return _resend({**pool_user, "Username": pool_user.get("Username") or _username(user)})
 
     return _operate(operator, ACTIONS["resend_invitation"], user, steps)
 
@@ -554,48 +603,87 @@ def _pool_label(pool_user: dict[str, Any], sub: str) -> str:
     return f"{email} ({sub})" if email else sub
 
 
+def _pool_local(operator: Operator, action: Action, sub: str) -> Any:
+    """The checks made before the pool is read; the local user with this sub, if any."""
+    _check_operator(operator, action)
+    if not SUB.fullmatch(sub):
+        raise OperatorRefused("Not a Cognito sub.")
+    local = get_user_model().objects.filter(cognito_sub=sub).first()
+    if local is not None and local.is_superuser and not operator.user.is_superuser:
+        raise OperatorRefused("Only a superuser may act on a superuser.")
+    return local
+
+
+def _read_pool_user(sub: str) -> dict[str, Any]:
+    """The pool's user with this sub, read now, with their groups (`Groups`)."""
+    pool_user = cognito.user_pool().find_user_by_sub(sub=sub)
+    if pool_user is None:
+        raise NotDone("No such user in the pool (deleted there since the list was read?): nothing done.")
+    pool_user["Groups"] = cognito.user_pool().admin_list_groups_for_user(username=pool_user["Username"])
+    return pool_user
+
+
 def _pool_operate(
     operator: Operator, action: Action, sub: str, steps: Callable[[dict[str, Any]], tuple[str, Any]]
 ) -> Outcome:
     """Run `steps` on the pool's user with this sub, read now (never what a form said of them):
-    checked, recorded and reported as _operate does for a local user."""
-    label, email, user = text.shown(sub[:64]), "", None
+    checked, recorded and reported as _operate does for a local user. A member of the superuser
+    group (their groups read from the pool) is for superusers only, whatever the action. The trail
+    names what is known at each point: the local user if there is one, the pool's e-mail once read."""
+    label, email = text.shown(sub[:64]), ""
+    local = get_user_model().objects.filter(cognito_sub=sub).first() if SUB.fullmatch(sub) else None
     try:
-        _check_operator(operator, action)
-        if not SUB.fullmatch(sub):
-            raise OperatorRefused("Not a Cognito sub.")
-        local = get_user_model().objects.filter(cognito_sub=sub).first()
-        if local is not None and local.is_superuser and not operator.user.is_superuser:
-            raise OperatorRefused("Only a superuser may act on a superuser.")
+        _pool_local(operator, action, sub)
     except OperatorRefused as exc:
-        _record(operator, action, sub=sub, error=f"refused: {exc}", succeeded=False)
-        return Outcome(label, False, str(exc))
+        _record(operator, action, user=local, sub=sub, error=f"refused: {exc}", succeeded=False)
+        return Outcome(user_label(local) if local is not None else label, False, str(exc))
     try:
-        pool_user = cognito.user_pool().find_user_by_sub(sub=sub)
-        if pool_user is None:
-            raise NotDone("No such user in the pool (deleted there since the list was read?): nothing done.")
+        pool_user = _read_pool_user(sub)
         label, email = _pool_label(pool_user, sub), pool_user["Attributes"].get("email", "")
+        _check_superuser_group(operator, pool_user["Groups"])
         message, user = steps(pool_user)
     except OperatorRefused as exc:
-        _record(operator, action, email=email, sub=sub, error=f"refused: {exc}", succeeded=False)
+        _record(operator, action, user=local, email=email, sub=sub, error=f"refused: {exc}", succeeded=False)
         return Outcome(label, False, str(exc))
     except (cognito.CognitoError, NotDone) as exc:
         message = _failure_message(exc)
-        _record(operator, action, email=email, sub=sub, error=f"{message} ({exc})", succeeded=False)
+        _record(
+            operator, action, user=local, email=email, sub=sub, error=f"{message} ({exc})", succeeded=False
+        )
         return Outcome(label, False, message, cognito_down=isinstance(exc, cognito.CognitoUnavailable))
-    _record(operator, action, user=user, email=email, sub=sub, succeeded=True)
+    _record(operator, action, user=user or local, email=email, sub=sub, succeeded=True)
     return Outcome(label, True, message)
 
 
 def pool_user_resend_invitation(*, operator: Operator, sub: str) -> Outcome:
     """AdminCreateUser RESEND for a pool user: a new temporary password e-mailed, the old one dead.
-    Cognito refuses it for anyone but FORCE_CHANGE_PASSWORD; the outcome says so in words."""
+    Cognito refuses it for anyone but FORCE_CHANGE_PASSWORD; the outcome says why in words (from
+    the UserStatus read), and warns when the user is disabled (sent, but they cannot sign in)."""
 
     def steps(pool_user: dict[str, Any]) -> tuple[str, Any]:
-        _resend(pool_user["Username"])
-        return RESENT, None
+        return _resend(pool_user), None
 
     return _pool_operate(operator, ACTIONS["resend_invitation"], sub, steps)
+
+
+# The statuses whose users can sign in (so a first sign-in could make their account here): an
+# UNCONFIRMED sign-up cannot until their e-mail is confirmed, so it is not imported.
+IMPORTABLE = frozenset({"FORCE_CHANGE_PASSWORD", "CONFIRMED", "EXTERNAL_PROVIDER", "RESET_REQUIRED"})
+
+
+def _import_create(pool_user: dict[str, Any]) -> Any:
+    """The local user as a first sign-in makes it; NotDone for a clash with another row."""
+    try:
+        user, created = services.user_get_or_create_from_claims(claims=_claims_from_pool(pool_user))
+    except IntegrityError as exc:
+        # Not this person's row (that is `created` False) but another's: a local username equal to
+        # this sub, say. The savepoint rolled back; the rest of a batch goes on.
+        raise NotDone(
+            "Could not import: it clashes with another account here (the same username), nothing imported."
+        ) from exc
+    if not created:
+        raise NotDone("Signed in or imported meanwhile: that account stays, nothing imported.")
+    return user
 
 
 def pool_user_import(*, operator: Operator, sub: str) -> Outcome:
@@ -603,19 +691,22 @@ def pool_user_import(*, operator: Operator, sub: str) -> Outcome:
     as their first sign-in makes it (services.user_get_or_create_from_claims, from the attributes and
     groups the ID token would carry), so the admin can manage them before they ever sign in. Keyed by
     the unique sub: imported twice, or signed in meanwhile, it is the one row; their first sign-in
-    lands on it. A user disabled in the pool is imported inactive, as a pass would mirror them."""
+    lands on it. Only a user who could sign in is imported: never an UNCONFIRMED sign-up (no profile
+    for an address nobody confirmed). An unverified e-mail is imported as a sign-in takes it (pending,
+    not the account's address). A user disabled in the pool is imported inactive, as a pass would
+    mirror them."""
 
     def steps(pool_user: dict[str, Any]) -> tuple[str, Any]:
         User = get_user_model()
         if User.objects.filter(cognito_sub=sub).exists():
             raise NotDone("Already a user here (signed in or imported before): nothing imported.")
-        claims = _claims_from_pool(pool_user)
-        superuser_group = settings.COGNITO_SUPERUSER_GROUP
-        if superuser_group and superuser_group in claims["cognito:groups"] and not operator.user.is_superuser:
-            raise OperatorRefused("Only a superuser may import a member of the superuser group.")
-        user, created = services.user_get_or_create_from_claims(claims=claims)
-        if not created:
-            raise NotDone("Signed in or imported meanwhile: that account stays, nothing imported.")
+        status = str(pool_user.get("UserStatus", ""))
+        if status not in IMPORTABLE:
+            raise NotDone(
+                f"Not imported ({status or 'no UserStatus'}): they cannot sign in yet "
+                "(an UNCONFIRMED sign-up has not confirmed their e-mail); import them once they have."
+            )
+        user = _import_create(pool_user)
         if not pool_user.get("Enabled", True):
             User.objects.filter(pk=user.pk).update(is_active=False, deactivated_as=DISABLED)
             return "Imported, inactive: the pool lists them disabled.", user
@@ -635,7 +726,10 @@ def pool_users_bulk(*, operator: Operator, action_name: str, subs: Iterable[str]
     stopped = ""
     for sub in list(dict.fromkeys(subs))[:POOL_USERS_AT_ONCE]:
         if stopped:
-            _record(operator, ACTIONS[action_name], sub=sub, error=f"not tried: {stopped}", succeeded=False)
+            # The pool is not read again (it is down): the local row, if any, names them in the trail.
+            local = get_user_model().objects.filter(cognito_sub=sub).first() if SUB.fullmatch(sub) else None
+            action = ACTIONS[action_name]
+            _record(operator, action, user=local, sub=sub, error=f"not tried: {stopped}", succeeded=False)
             outcomes.append(Outcome(text.shown(sub[:64]), False, f"Not tried: {stopped}"))
             continue
         outcome = run(operator=operator, sub=sub)

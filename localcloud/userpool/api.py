@@ -470,6 +470,7 @@ def change_password(params: dict[str, Any]) -> dict[str, Any]:
         LOCKOUT.failed(key)
         raise NotAuthorizedError("Incorrect username or password.")
     user.password = sv.check_password(pool, _str(params, "ProposedPassword"))
+    sv.end_user_challenges(pool, user)
     return {}
 
 
@@ -628,6 +629,7 @@ def admin_create_user(params: dict[str, Any]) -> dict[str, Any]:
         sv.check_password(pool, temp)
         # A new temporary password: the one e-mailed before no longer signs in (as on AWS).
         user.password = temp
+        sv.end_user_challenges(pool, user)
     else:
         if existing is not None:
             raise sv.error("UsernameExistsException", "An account with the given email already exists.")
@@ -665,6 +667,8 @@ def admin_reset_user_password(params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameterException(
             "Cannot reset password for the user as there is no registered/verified email or phone_number"
         )
+    # Its pending sign-in steps are not ended here: each is answered PasswordResetRequiredException
+    # (and used up) from now on, and none can be NEW_PASSWORD_REQUIRED (refused above unless CONFIRMED).
     user.status = UserStatus.RESET_REQUIRED
     code = sv._new_code(user, "reset", sv.RESET_CODE_LIFETIME)
     sv.outbox.send(
@@ -708,6 +712,7 @@ def admin_set_user_password(params: dict[str, Any]) -> dict[str, Any]:
     pool, user = _admin_user(params)
     user.password = sv.check_password(pool, _str(params, "Password"))
     user.status = UserStatus.CONFIRMED if params.get("Permanent") else UserStatus.FORCE_CHANGE_PASSWORD
+    sv.end_user_challenges(pool, user)
     return {}
 
 

@@ -423,6 +423,7 @@ def confirm_forgot_password(
     check_password(pool, password)
     _check_code(user, "reset", code)
     user.password = str(password)
+    end_user_challenges(pool, user)
     if user.status in (UserStatus.RESET_REQUIRED, UserStatus.FORCE_CHANGE_PASSWORD):
         user.status = UserStatus.CONFIRMED
     return user
@@ -647,6 +648,14 @@ def end_challenge(session: str, *, spent: bool = False) -> None:
         SPENT[session] = clock.now()
 
 
+def end_user_challenges(pool: LocalUserPool, user: CognitoIdpUser) -> None:
+    """A password set or reset: every pending sign-in step of the user ends (a session started with
+    the old password, e.g. NEW_PASSWORD_REQUIRED after an old temporary one, no longer completes)."""
+    for session, challenge in list(CHALLENGES.items()):
+        if challenge.pool_id == pool.id and challenge.username == user.username:
+            CHALLENGES.pop(session, None)
+
+
 def set_new_password(pool: LocalUserPool, user: CognitoIdpUser, password: object) -> None:
     """Answer NEW_PASSWORD_REQUIRED."""
     new = check_password(pool, password)
@@ -654,6 +663,7 @@ def set_new_password(pool: LocalUserPool, user: CognitoIdpUser, password: object
         raise InvalidParameterException("New password must differ from the temporary password.")
     user.password = new
     user.status = UserStatus.CONFIRMED
+    end_user_challenges(pool, user)
 
 
 def check_totp_available(pool: LocalUserPool) -> None:

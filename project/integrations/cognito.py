@@ -170,6 +170,8 @@ class CognitoUserPool:
         self._jwks: tuple[str, dict[str, jwt.PyJWK], float] | None = None
         self._verified: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
         self._idp_client: Any = None
+        # The same client without botocore's retries, for calls that must not run twice (RESEND).
+        self._idp_client_once: Any = None
 
     def reset(self) -> None:
         """Forget discovery, keys, verified tokens and the client (tests; after settings change)."""
@@ -178,6 +180,7 @@ class CognitoUserPool:
             self._jwks = None
             self._verified.clear()
             self._idp_client = None
+            self._idp_client_once = None
         cache.delete_many([_cache_key(k) for k in ("discovery", "jwks", "jwks-refetch", "password-policy")])
 
     def _get_json(self, url: str) -> dict[str, Any]:
@@ -404,12 +407,17 @@ class CognitoUserPool:
 
     # --- User pool API (boto3) ---------------------------------------------------------------
 
-    def _client(self) -> Any:
-        """The cognito-idp client, built once (boto3 clients are thread-safe; building one is slow)."""
-        client = self._idp_client
+    def _client(self, *, once: bool = False) -> Any:
+        """The cognito-idp client, built once (boto3 clients are thread-safe; building one is slow).
+
+        `once`: a client that never retries (total_max_attempts=1), for a call whose effect must not
+        happen twice when the first attempt timed out after Cognito acted on it (an e-mail sent).
+        """
+        attribute = "_idp_client_once" if once else "_idp_client"
+        client = getattr(self, attribute)
         if client is None:
             with self._lock:
-                client = self._idp_client
+                client = getattr(self, attribute)
                 if client is None:
                     client = boto3.session.Session().client(
                         "cognito-idp",
@@ -418,10 +426,15 @@ class CognitoUserPool:
                         config=Config(
                             connect_timeout=settings.COGNITO_TIMEOUT,
                             read_timeout=settings.COGNITO_TIMEOUT,
-                            retries={"max_attempts": 2, "mode": "standard"},
+                            # botocore's max_attempts counts retries after the first attempt;
+                            # total_max_attempts=1 is the first attempt alone.
+                            retries={"total_max_attempts": 1}
+                            if once
+                            else {"max_attempts": 2, "mode": "standard"},
                         ),
                     )
-                    self._idp_client = outbound.observe_client(client)
+                    client = outbound.observe_client(client)
+                    setattr(self, attribute, client)
         return client
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
@@ -512,10 +525,11 @@ class CognitoUserPool:
 
     # --- Admin calls for the operator console (SigV4 with the server's AWS credentials) --------
 
-    def _admin_call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """An admin call on this pool; its errors mapped for the operator console."""
+    def _admin_call(self, operation: str, *, once: bool = False, **kwargs: Any) -> dict[str, Any]:
+        """An admin call on this pool; its errors mapped for the operator console. `once`: no retry."""
         try:
-            return getattr(self._client(), operation)(UserPoolId=settings.COGNITO_USER_POOL_ID, **kwargs)
+            client = self._client(once=once)
+            return getattr(client, operation)(UserPoolId=settings.COGNITO_USER_POOL_ID, **kwargs)
         except ClientError as exc:
             raise _admin_error(operation, exc) from exc
         except BotoCoreError as exc:
@@ -582,9 +596,18 @@ class CognitoUserPool:
     def admin_resend_invitation(self, *, username: str) -> dict[str, Any]:
         """AdminCreateUser with MessageAction=RESEND: a new temporary password is e-mailed and the
         old one stops working. Cognito refuses it (UnsupportedUserStateException) unless the user is
-        FORCE_CHANGE_PASSWORD, an invitation not yet accepted."""
+        FORCE_CHANGE_PASSWORD, an invitation not yet accepted.
+
+        Sent once, never retried by botocore (a client with total_max_attempts=1): an attempt that timed
+        out may have e-mailed a password already, and a retry would e-mail a second one, leaving the
+        user with two e-mails of which only the later works. A timeout or throttling is reported
+        (CognitoUnavailable / Throttled) and the operator decides whether to send again."""
         answer = self._admin_call(
-            "admin_create_user", Username=username, MessageAction="RESEND", DesiredDeliveryMediums=["EMAIL"]
+            "admin_create_user",
+            once=True,
+            Username=username,
+            MessageAction="RESEND",
+            DesiredDeliveryMediums=["EMAIL"],
         )
         user = answer["User"]
         user["Attributes"] = {a["Name"]: a["Value"] for a in user.pop("Attributes", [])}

@@ -25,10 +25,12 @@ from tests.support.hosted_ui import (
     APP_HOST,
     finish_sign_in,
     hosted_ui_sign_in,
+    provider_round_trip,
     start_sign_in,
     submit_hosted_form,
 )
 from tests.support.users import make_member, outbox, pool_user
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -247,6 +249,7 @@ def test_resend_to_a_user_with_a_password_is_refused_in_words(admin_client, new_
 def test_throttling_in_the_middle_of_a_bulk_resend_is_reported_per_user(admin_client, invited, faults):
     client, _ = admin_client
     users = [invited() for _ in range(3)]
+    act(client, "import", users[2][1])  # known here: its "not tried" row names the local account
     faults.put("AdminCreateUser", "throttle", Skip=1, Count=0)  # the first passes, then throttled
     response = act(client, "resend_invitation", *(sub for _, sub in users))
     faults.clear()
@@ -257,7 +260,9 @@ def test_throttling_in_the_middle_of_a_bulk_resend_is_reported_per_user(admin_cl
     assert any(s3 in m and "Not tried" in m for m in messages)
     assert [len(outbox(e)) for e, _ in users] == [2, 1, 1]
     assert audit("resend_invitation", s2).succeeded is False
-    assert audit("resend_invitation", s3).error.startswith("not tried")
+    not_tried = audit("resend_invitation", s3)
+    assert not_tried.error.startswith("not tried")
+    assert (not_tried.target_email, not_tried.target_id) == (e3, User.objects.get(cognito_sub=s3).pk)
 
 
 def test_bad_selections_are_answers(admin_client, invited):
@@ -403,3 +408,188 @@ def test_only_a_superuser_imports_a_member_of_the_superuser_group(admin_client, 
     _, sub = invited(group="admin")
     assert "Only a superuser" in " ".join(shown(act(client, "import", sub)))
     assert not User.objects.filter(cognito_sub=sub).exists()
+
+
+# --- Who can sign in, who may act on whom, what the trail says ------------------------------------
+
+
+@pytest.fixture
+def signed_up(idp):
+    """signed_up(name=, college=) → (email, sub): a self sign-up, UNCONFIRMED (code never entered)."""
+    made: list[str] = []
+
+    def make(*, name: str = "Self Named", college: str = "Self College") -> tuple[str, str]:
+        email = f"signup-{uuid.uuid4().hex[:10]}@example.com"
+        attributes = {"email": email, "name": name, "custom:college": college}
+        answer = idp.sign_up(
+            ClientId=settings.COGNITO_CLIENT_ID,
+            Username=email,
+            Password="Signup-pass-1",
+            SecretHash=cognito.secret_hash(email),
+            UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
+        )
+        made.append(email)
+        return email, answer["UserSub"]
+
+    yield make
+    for email in made:
+        try:
+            idp.admin_delete_user(UserPoolId=POOL, Username=email)
+        except idp.exceptions.UserNotFoundException:
+            pass
+
+
+def page_listing(client: Client, sub: str, status: str) -> str:
+    """The HTML of the list's page (filtered by `status`) that shows this sub."""
+    url = f"{LIST}?status={status}"
+    for _ in range(200):
+        html = client.get(url).content.decode()
+        if sub in html:
+            return html
+        following = re.search(r'<a href="([^"]+)" id="next-page">', html)
+        assert following is not None, "not listed"
+        url = LIST + unescape(following.group(1))
+    raise AssertionError("the list never ended")
+
+
+def test_an_unconfirmed_sign_up_is_neither_imported_nor_offered(admin_client, signed_up, idp):
+    """A sign-up nobody confirmed cannot sign in yet: no account, no profile in /people/ with the
+    name and college they typed; the list offers no selection for them; Resend says what to do."""
+    client, operator = admin_client
+    email, sub = signed_up(name="Chosen Name", college="Chosen College")
+    assert pool_user(idp, email)["UserStatus"] == "UNCONFIRMED"
+    assert f'value="{sub}"' not in page_listing(client, sub, "UNCONFIRMED")  # no checkbox
+    message = " ".join(shown(act(client, "import", sub)))
+    assert "Not imported (UNCONFIRMED)" in message
+    assert not User.objects.filter(cognito_sub=sub).exists()
+    assert not Profile.objects.filter(college="Chosen College").exists()
+    entry = audit("import", sub)
+    assert not entry.succeeded and entry.target_email == email and entry.actor_id == operator.pk
+
+    resent = " ".join(shown(act(client, "resend_invitation", sub)))
+    assert "not confirmed their sign-up e-mail" in resent and "new code on the sign-in page" in resent
+    assert [m["kind"] for m in outbox(email)] == ["signup"] or len(
+        outbox(email)
+    ) == 1  # only the sign-up code
+
+
+def test_a_user_with_an_unverified_email_is_imported_as_their_sign_in_would_make_them(
+    admin_client, new_user, idp
+):
+    """CONFIRMED with email_verified false: the hosted UI signs them in, so Import does, taking the
+    address as a sign-in does (pending, not the account's); the trail still names the pool's address."""
+    client, _ = admin_client
+    person = new_user(name="Unverified")
+    idp.admin_update_user_attributes(
+        UserPoolId=POOL, Username=person.email, UserAttributes=[{"Name": "email_verified", "Value": "false"}]
+    )
+    assert any("Imported" in m for m in shown(act(client, "import", person.sub)))
+    user = User.objects.get(cognito_sub=person.sub)
+    assert (user.email, user.pending_email) == ("", person.email)
+    entry = audit("import", person.sub)
+    assert entry.succeeded and entry.target_email == person.email and entry.target_id == user.pk
+
+
+def test_only_a_superuser_resends_to_a_member_of_the_superuser_group(admin_client, invited, idp, settings):
+    client, _ = admin_client
+    settings.COGNITO_SUPERUSER_GROUP = "admin"  # their first sign-in would make them a superuser
+    email, sub = invited(group="admin")
+    assert "Only a superuser" in " ".join(shown(act(client, "resend_invitation", sub)))
+    assert len(outbox(email)) == 1
+    entry = audit("resend_invitation", sub)
+    assert entry.error.startswith("refused") and entry.target_email == email  # the pool's, read
+
+    # Imported while an ordinary user, added to the group in Cognito afterwards: the pool's groups
+    # (read now) decide, not the local row's.
+    other_email, other = invited()
+    act(client, "import", other)
+    idp.admin_add_user_to_group(UserPoolId=POOL, Username=other_email, GroupName="admin")
+    user = User.objects.get(cognito_sub=other)
+    response = client.post(f"/admin/accounts/user/{user.pk}/cognito/", {"action": "resend_invitation"})
+    assert "Only a superuser" in " ".join(shown(response)) and len(outbox(other_email)) == 1
+
+
+def test_a_refusal_on_a_local_superuser_names_the_account(admin_client, invited):
+    client, _ = admin_client
+    email, sub = invited()
+    act(client, "import", sub)
+    User.objects.filter(cognito_sub=sub).update(is_superuser=True)
+    assert "Only a superuser" in " ".join(shown(act(client, "resend_invitation", sub)))
+    entry = audit("resend_invitation", sub)
+    assert entry.target_id == User.objects.get(cognito_sub=sub).pk and entry.target_email == email
+    assert len(outbox(email)) == 1
+
+
+def test_a_clash_with_another_account_fails_that_import_only(admin_client, invited):
+    """A local account whose username is the pool user's sub (made here by hand) refuses the new
+    row: that user is reported and recorded, the rest of the batch is imported."""
+    client, _ = admin_client
+    (_, clashing), (other_email, other) = invited(), invited()
+    squatter = User.objects.create_user(username=clashing, email="squatter@example.com")
+    response = act(client, "import", clashing, other)
+    assert response.status_code == HTTPStatus.FOUND
+    messages = shown(response)
+    assert any(clashing in m and "Could not import" in m for m in messages), messages
+    assert any(other in m and "Imported" in m for m in messages), messages
+    assert User.objects.get(cognito_sub=other).email == other_email
+    assert not User.objects.filter(cognito_sub=clashing).exists()
+    assert User.objects.get(pk=squatter.pk).cognito_sub in ("", None)
+    entry = audit("import", clashing)
+    assert not entry.succeeded and "Could not import" in entry.error
+
+
+def test_resend_to_a_disabled_invitee_is_sent_with_a_warning(admin_client, invited, idp):
+    client, _ = admin_client
+    email, sub = invited()
+    idp.admin_disable_user(UserPoolId=POOL, Username=email)
+    message = " ".join(shown(act(client, "resend_invitation", sub)))
+    assert "Invitation sent again" in message and "cannot sign in until enabled" in message
+    assert len(outbox(email)) == 2
+
+
+def test_outcomes_are_shown_as_written(admin_client, invited):
+    """The admin's messages are not capitalised: an e-mail or a sub is shown as it is."""
+    client, _ = admin_client
+    email, sub = invited()
+    page = act(client, "resend_invitation", sub)
+    html = client.get(page["Location"]).content.decode()
+    assert f'<li class="success">{email} ({sub}): Invitation sent again' in html, html
+
+
+def test_a_resend_that_timed_out_is_not_sent_again(admin_client, invited, faults, settings):
+    """The first attempt reaches Cognito but its answer comes after the client's timeout (the
+    stack's delay fault); botocore would retry and e-mail a second password. Not retried: one
+    e-mail, once the delayed call runs, and the operator is told it may not have been done."""
+    client, _ = admin_client
+    email, sub = invited()
+    timeout, settings.COGNITO_TIMEOUT = settings.COGNITO_TIMEOUT, 1
+    cognito.user_pool().reset()
+    try:
+        faults.put("AdminCreateUser", "delay", Seconds=30, Count=1)
+        message = " ".join(shown(act(client, "resend_invitation", sub)))
+        assert "could not be reached" in message
+        assert len(outbox(email)) == 1  # a retry would have run (and e-mailed) by now
+        faults.clear()  # the delayed first attempt runs now
+        wait_until(lambda: len(outbox(email)) == 2, what="the delayed RESEND")
+    finally:
+        settings.COGNITO_TIMEOUT = timeout
+        cognito.user_pool().reset()
+    assert len(outbox(email)) == 2
+
+
+def test_resend_to_a_google_user_says_there_is_no_invitation(admin_client, idp):
+    """An EXTERNAL_PROVIDER user (a real Google sign-in through the fake provider; their account
+    here removed, so the pool user is one never seen here): Cognito refuses, the outcome says why."""
+    client, _ = admin_client
+    email = f"fed-{uuid.uuid4().hex[:10]}@example.com"
+    provider_round_trip(Client(HTTP_HOST=APP_HOST), "Google", email=email, name="Gina Google")
+    user = User.objects.get(email=email)
+    username, sub = user.cognito_username, user.cognito_sub
+    user.delete()
+    try:
+        assert pool_user(idp, username)["UserStatus"] == "EXTERNAL_PROVIDER"
+        message = " ".join(shown(act(client, "resend_invitation", sub)))
+        assert "sign in through Google" in message and "no invitation to resend" in message, message
+        assert not audit("resend_invitation", sub).succeeded
+    finally:
+        idp.admin_delete_user(UserPoolId=POOL, Username=username)

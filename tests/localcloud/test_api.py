@@ -714,6 +714,70 @@ def test_admin_create_user_resend_sends_a_new_temporary_password_as_aws(stack: S
     assert unknown.value.response["Error"]["Code"] == "UserNotFoundException"
 
 
+def _new_password_session(stack: Stack, email: str, temporary: str) -> str:
+    """AdminInitiateAuth with a temporary password: the NEW_PASSWORD_REQUIRED challenge's session."""
+    answer = stack.idp().admin_initiate_auth(
+        UserPoolId=stack.pool_id,
+        ClientId=stack.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": temporary, "SECRET_HASH": stack.secret_hash(email)},
+    )
+    assert answer["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    return answer["Session"]
+
+
+def _answer_new_password(stack: Stack, email: str, session: str) -> dict:
+    return stack.idp().admin_respond_to_auth_challenge(
+        UserPoolId=stack.pool_id,
+        ClientId=stack.client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=session,
+        ChallengeResponses={
+            "USERNAME": email,
+            "NEW_PASSWORD": "Chosen-by-old-1",
+            "SECRET_HASH": stack.secret_hash(email),
+        },
+    )
+
+
+@pytest.mark.parametrize("change", ["resend", "admin_set_user_password", "confirm_forgot_password"])
+def test_a_password_change_ends_the_challenges_started_with_the_old_one(stack: Stack, change: str) -> None:
+    """A sign-in step begun with the old temporary password (NEW_PASSWORD_REQUIRED) no longer
+    completes once the password was set anew: the old password cannot choose the next one."""
+    idp = stack.idp()
+    email, other = (f"pending-{secrets.token_hex(4)}@example.com" for _ in range(2))
+    for name in (email, other):
+        idp.admin_create_user(
+            UserPoolId=stack.pool_id,
+            Username=name,
+            UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+        )
+    old = _new_password_session(stack, email, stack.latest_code(email))
+    others = _new_password_session(stack, other, stack.latest_code(other))
+    if change == "resend":
+        idp.admin_create_user(UserPoolId=stack.pool_id, Username=email, MessageAction="RESEND")
+    elif change == "admin_set_user_password":
+        idp.admin_set_user_password(
+            UserPoolId=stack.pool_id, Username=email, Password="Admin-set-1", Permanent=False
+        )
+    else:
+        idp.forgot_password(ClientId=stack.client_id, Username=email, SecretHash=stack.secret_hash(email))
+        idp.confirm_forgot_password(
+            ClientId=stack.client_id,
+            Username=email,
+            ConfirmationCode=stack.latest_code(email),
+            Password="Reset-pass-1",
+            SecretHash=stack.secret_hash(email),
+        )
+    with pytest.raises(ClientError) as ended:
+        _answer_new_password(stack, email, old)
+    assert error_code(ended) == "NotAuthorizedException"
+    assert "session" in ended.value.response["Error"]["Message"]
+    with pytest.raises(ClientError):
+        stack.api_login(email, "Chosen-by-old-1")
+    assert _answer_new_password(stack, other, others)["AuthenticationResult"]  # another user's goes on
+
+
 def test_an_unknown_group_is_not_found_as_aws_words_it(stack: Stack, new_stack_user) -> None:
     email, _ = new_stack_user()
     idp = stack.idp()
