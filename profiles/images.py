@@ -262,12 +262,178 @@ def _check_png_structure(data: bytes) -> None:
         offset += 12 + int.from_bytes(data[offset : offset + 4], "big")
 
 
+# HEIC/HEIF (ISO-BMFF): libheif reads every item the `meta` box lists, and pillow-heif copies each
+# metadata item's bytes (Exif, XMP) into Python; items may all point at one extent, so a 4 MB file
+# could make it allocate gigabytes. Real files: a handful of image items, up to ~50 for a 12 MP grid
+# of tiles plus its thumbnail and auxiliary images, and 1–3 metadata items (Exif, XMP).
+MAX_HEIF_IMAGE_ITEMS = 256
+MAX_HEIF_METADATA_ITEMS = 8
+_HEIF_METADATA_TYPES = frozenset({b"Exif", b"mime", b"uri "})
+MAX_HEIF_BOXES = 64  # top-level boxes, and children of `meta`
+MAX_HEIF_EXTENTS = 1024
+# The major brands pillow-heif's opener accepts (pillow_heif.as_plugin._is_supported_heif).
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+_HEIF_DAMAGED = "This image could not be read: it may be damaged."
+
+
+def _unusual_heif(what: str) -> ImageRefused:
+    return ImageRefused(f"This HEIC is built in an unusual way ({what}); please re-save it.")
+
+
+def _heif_boxes(data: bytes, start: int, end: int) -> dict[bytes, list[tuple[int, int]]]:
+    """Boxes between `start` and `end`, by type: (payload start, payload end); sizes are checked."""
+    boxes: dict[bytes, list[tuple[int, int]]] = {}
+    offset, count = start, 0
+    while offset < end:
+        count += 1
+        if count > MAX_HEIF_BOXES:
+            raise _unusual_heif(f"more than {MAX_HEIF_BOXES} boxes")
+        if offset + 8 > end:
+            raise ImageRefused(_HEIF_DAMAGED)
+        size, kind = struct.unpack_from(">I4s", data, offset)
+        header = 8
+        if size == 1:  # a 64-bit size follows the type
+            if offset + 16 > end:
+                raise ImageRefused(_HEIF_DAMAGED)
+            size, header = struct.unpack_from(">Q", data, offset + 8)[0], 16
+        elif size == 0:  # to the end of the enclosing space
+            size = end - offset
+        if size < header or offset + size > end:
+            raise ImageRefused(_HEIF_DAMAGED)
+        boxes.setdefault(kind, []).append((offset + header, offset + size))
+        offset += size
+    return boxes
+
+
+def _heif_one(
+    boxes: dict[bytes, list[tuple[int, int]]], kind: bytes, *, required: bool = True
+) -> tuple[int, int]:
+    found = boxes.get(kind, [])
+    if len(found) > 1 or (required and not found):
+        raise ImageRefused(_HEIF_DAMAGED)
+    return found[0] if found else (0, 0)
+
+
+class _HeifReader:
+    """Big-endian fields of one box's payload; reading past its end means a damaged file."""
+
+    def __init__(self, data: bytes, start: int, end: int) -> None:
+        self.data, self.offset, self.end = data, start, end
+
+    def uint(self, size: int) -> int:
+        if self.offset + size > self.end:
+            raise ImageRefused(_HEIF_DAMAGED)
+        value = int.from_bytes(self.data[self.offset : self.offset + size], "big")
+        self.offset += size
+        return value
+
+
+def _heif_item_types(data: bytes, start: int, end: int) -> dict[int, bytes]:
+    """Item id → item type, from `iinf` and its `infe` entries (capped before they are listed)."""
+    reader = _HeifReader(data, start, end)
+    version = reader.uint(4) >> 24
+    declared = reader.uint(2 if version == 0 else 4)
+    if declared > MAX_HEIF_IMAGE_ITEMS + MAX_HEIF_METADATA_ITEMS:
+        raise _unusual_heif(f"more than {MAX_HEIF_IMAGE_ITEMS + MAX_HEIF_METADATA_ITEMS} items")
+    types: dict[int, bytes] = {}
+    offset = reader.offset
+    while offset < end and len(types) < declared:
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if size < 8 or offset + size > end or data[offset + 4 : offset + 8] != b"infe":
+            raise ImageRefused(_HEIF_DAMAGED)
+        entry = _HeifReader(data, offset + 8, offset + size)
+        entry_version = entry.uint(4) >> 24
+        if entry_version < 2:  # ISO/IEC 23008-12 requires version 2 or 3
+            raise _unusual_heif("an old item entry")
+        item = entry.uint(2 if entry_version == 2 else 4)
+        entry.uint(2)  # protection index
+        types[item] = data[entry.offset : entry.offset + 4]
+        offset += size
+    if len(types) != declared:
+        raise ImageRefused(_HEIF_DAMAGED)
+    return types
+
+
+def _heif_extents(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(item, construction method, start, length) of every extent `iloc` lists."""
+    reader = _HeifReader(data, start, end)
+    version = reader.uint(4) >> 24
+    sizes = reader.uint(2)
+    offset_size, length_size, base_size, index_size = (
+        (sizes >> 12) & 15,
+        (sizes >> 8) & 15,
+        (sizes >> 4) & 15,
+        sizes & 15,
+    )
+    if version > 2 or {offset_size, length_size, base_size, index_size} - {0, 4, 8}:
+        raise ImageRefused(_HEIF_DAMAGED)
+    index_size = index_size if version else 0
+    items = reader.uint(4 if version == 2 else 2)
+    if items > MAX_HEIF_IMAGE_ITEMS + MAX_HEIF_METADATA_ITEMS:
+        raise _unusual_heif(f"more than {MAX_HEIF_IMAGE_ITEMS + MAX_HEIF_METADATA_ITEMS} items")
+    extents: list[tuple[int, int, int, int]] = []
+    for _ in range(items):
+        item = reader.uint(4 if version == 2 else 2)
+        method = reader.uint(2) & 15 if version else 0
+        reader.uint(2)  # data reference: 0, this file
+        base = reader.uint(base_size)
+        count = reader.uint(2)
+        if len(extents) + count > MAX_HEIF_EXTENTS:
+            raise _unusual_heif(f"more than {MAX_HEIF_EXTENTS} extents")
+        for _ in range(count):
+            reader.uint(index_size)
+            extent_offset = reader.uint(offset_size)
+            extents.append((item, method, base + extent_offset, reader.uint(length_size)))
+    return extents
+
+
+def _check_heif_extents(extents: list[tuple[int, int, int, int]], spaces: dict[int, int]) -> dict[int, int]:
+    """Each extent within its space (the file, or `idat`), none sharing bytes: item → its bytes."""
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    item_bytes: dict[int, int] = {}
+    for item, method, start, length in extents:
+        if method not in spaces:  # 2: bytes of another item, which no camera writes
+            raise _unusual_heif("an item made of another item's bytes")
+        end = start + length if length else spaces[method]  # a length of 0: to the end
+        if end > spaces[method] or start >= end:
+            raise ImageRefused(_HEIF_DAMAGED)
+        ranges.setdefault(method, []).append((start, end))
+        item_bytes[item] = item_bytes.get(item, 0) + end - start
+    for space in ranges.values():
+        space.sort()
+        if any(later[0] < earlier[1] for earlier, later in zip(space, space[1:], strict=False)):
+            raise _unusual_heif("items sharing the same bytes")
+    return item_bytes
+
+
+def _check_heif_structure(data: bytes) -> None:
+    """Refuse a HEIF whose item list makes libheif and pillow-heif copy far more than the file holds."""
+    meta_start, meta_end = _heif_one(_heif_boxes(data, 0, len(data)), b"meta")
+    meta = _heif_boxes(data, meta_start + 4, meta_end)  # a full box: version and flags first
+    types = _heif_item_types(data, *_heif_one(meta, b"iinf"))
+    metadata_items = {item for item, kind in types.items() if kind in _HEIF_METADATA_TYPES}
+    if len(metadata_items) > MAX_HEIF_METADATA_ITEMS:
+        raise _unusual_heif(f"more than {MAX_HEIF_METADATA_ITEMS} metadata items")
+    if len(types) - len(metadata_items) > MAX_HEIF_IMAGE_ITEMS:
+        raise _unusual_heif(f"more than {MAX_HEIF_IMAGE_ITEMS} image items")
+    extents = _heif_extents(data, *_heif_one(meta, b"iloc"))
+    idat_start, idat_end = _heif_one(meta, b"idat", required=False)
+    item_bytes = _check_heif_extents(extents, {0: len(data), 1: idat_end - idat_start})
+    metadata = sum(size for item, size in item_bytes.items() if item in metadata_items)
+    if metadata > settings.AVATAR_MAX_METADATA_BYTES:
+        raise ImageRefused("This image carries too much metadata (EXIF, XMP…). Please export it again.")
+
+
 def _check_structure(data: bytes) -> None:
     """Bound the work the decoder does beyond its pixels, by the file's layout (before Pillow reads it)."""
     if data.startswith(b"\xff\xd8\xff"):  # what Pillow's JPEG opener takes
         _check_jpeg_structure(data)
     elif data.startswith(b"\x89PNG\r\n\x1a\n"):
         _check_png_structure(data)
+    elif data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:  # what pillow-heif's opener takes
+        _check_heif_structure(data)
 
 
 def _jpeg_cost(image: Image.Image, data: bytes) -> int:
