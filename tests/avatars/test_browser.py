@@ -161,7 +161,7 @@ def test_a_12_megapixel_webp_is_scaled_by_pixel_count_before_upload(live_server,
 
 def test_a_refused_heic_replaces_processing_with_a_phone_message(live_server, page, settings):
     # Chromium cannot decode HEIC, so it is sent as it is; the server refuses it (budget of 1 MB).
-    settings.AVATAR_MAX_DECODE_MB = 1
+    settings.AVATAR_MAX_DECODE_MB = settings.AVATAR_MAX_HEIC_DECODE_MB = 1
     cognito.user_pool().reset()
     base = live_server.url
     sign_in_as_alice(page, base)

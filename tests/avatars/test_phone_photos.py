@@ -30,7 +30,8 @@ def test_a_heic_becomes_clean_square_webps():
 
 
 def test_a_heic_meets_the_same_limits_before_it_is_decoded(settings):
-    settings.AVATAR_MAX_DECODE_MB = 1  # 480×320 HEIC: ~1.8 MB to decode, over the budget
+    settings.AVATAR_MAX_DECODE_MB = 1  # 480×320 HEIC: ~1.2 MB to decode, over both budgets
+    settings.AVATAR_MAX_HEIC_DECODE_MB = 1
     with pytest.raises(ImageRefused, match=r"at most about .* megapixels for a HEIC"):
         avatar_renditions(data=test_images.heic(480, 320))
     settings.AVATAR_MAX_DECODE_MB = 96

@@ -192,3 +192,14 @@ def heic(width: int = 480, height: int = 320) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "HEIF", quality=70)
     return buffer.getvalue()
+
+
+# iPhones' photo sizes: 12 MP (most models) and 24 MP (the default on the 15 and 16 Pro).
+IPHONE_12_MP = (4032, 3024)
+IPHONE_24_MP = (5712, 4284)
+
+
+@functools.lru_cache(maxsize=4)
+def phone_heic(width: int, height: int) -> bytes:
+    """heic() at a phone's full size, encoded once per test session (x265 takes seconds at 24 MP)."""
+    return heic(width, height)
