@@ -92,10 +92,15 @@ _BYTES_PER_PIXEL = {
     "PNG": 12,  # LA: the pixels (4 B), an intermediate and the RGBA copy (4 B each); RGBA: 8 B
     "GIF": 10,  # palette pixels (1 B), then RGBA through an intermediate (4 B each)
     "WEBP": 17,  # libwebp's two canvases, the frame's bytes and Pillow's image: 4 B each
-    # libheif's peak (YCbCr planes, its RGB(A) output, 16-bit intermediates): 7.3 B measured for
-    # RGBA and for 10-bit at 12 MP, 5.1 B for 8-bit RGB (an iPhone's); Pillow's copy is made in bands.
-    "HEIF": 8,
+    # libheif's peak (YCbCr planes, its RGB(A) output, 16-bit intermediates; Pillow's copy is made
+    # band by band): 11.7 B measured for 10-bit RGBA, 8.0 B for 8-bit RGBA. Without alpha see below.
+    "HEIF": 12,
 }
+# A HEIC without alpha (every phone photo): 5.2 B per pixel measured for 8-bit (an iPhone's, 12 and
+# 24 MP), 7.7 B for 10-bit. Costed by the header's mode only: libheif decodes an alpha plane only
+# for an image whose container declares one, which is what gives the mode; its bit depth is not
+# trusted (a header's 8 bits may hide a 10-bit stream), so any depth is costed as 10-bit.
+_HEIF_OPAQUE_BYTES_PER_PIXEL = 8
 # Pillow's RGB and CMYK pixels take 4 bytes; the decoded image plus one converted copy.
 _DECODED_BYTES_PER_PIXEL = 8
 
@@ -311,6 +316,8 @@ def _decode_cost(image: Image.Image, data: bytes) -> int:
     if FORMATS.get(image.format or "") == "JPEG":
         return _jpeg_cost(image, data)
     width, height = image.size
+    if image.format == "HEIF" and "A" not in image.mode:
+        return width * height * _HEIF_OPAQUE_BYTES_PER_PIXEL
     return width * height * _BYTES_PER_PIXEL.get(image.format or "", max(_BYTES_PER_PIXEL.values()))
 
 
@@ -323,7 +330,10 @@ def max_pixels_by_type() -> dict[str, int]:
     """The most pixels the server decodes, per content type: the browser scales a larger picture.
 
     From the same budget _open checks, so a picture the browser lets through unscaled is accepted
-    (a JPEG's cost also depends on its kind: this is the worst, progressive, case).
+    (a JPEG's cost also depends on its kind, a HEIC's on its alpha: this is the worst case,
+    progressive JPEG, HEIC with alpha). Only browsers that decode HEIC (Safari) can use the HEIC
+    figure; the others send a HEIC as it is, and the server takes a phone's (opaque) photo up to
+    AVATAR_MAX_HEIC_DECODE_MB / 8 B: 25.1 MP by default.
     """
     budget = _budget(None)
     limits = {
@@ -467,6 +477,9 @@ _UPRIGHT = {
 
 # Rows of the full-size HEIC Pillow copies at once, per unit of the reduction factor.
 _HEIF_BAND_ROWS = 32
+# pillow-heif leaves monochrome HDR (10/12-bit) in 16 bits, which Pillow cannot reduce: read the
+# most significant byte of each little-endian sample as 8-bit grey instead.
+_HEIF_RAW_MODES = {"I;16": ("L", "L;16"), "I;16L": ("L", "L;16")}
 
 
 def _decode_heif(data: bytes) -> Image.Image:
@@ -479,7 +492,8 @@ def _decode_heif(data: bytes) -> Image.Image:
     """
     heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True, remove_stride=False)
     width, height = heif.size
-    mode, stride = heif.mode, heif.stride
+    stride = heif.stride
+    mode, raw_mode = _HEIF_RAW_MODES.get(heif.mode, (heif.mode, heif.mode))
     factor = max(1, min(width, height) // max(SIZES))
     reduced = Image.new(mode, (-(-width // factor), -(-height // factor)))
     pixels = memoryview(heif.data)
@@ -487,7 +501,7 @@ def _decode_heif(data: bytes) -> Image.Image:
     for top in range(0, height, step):
         rows = min(step, height - top)
         band = Image.frombuffer(
-            mode, (width, rows), pixels[top * stride : (top + rows) * stride], "raw", mode, stride, 1
+            mode, (width, rows), pixels[top * stride : (top + rows) * stride], "raw", raw_mode, stride, 1
         )
         reduced.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
     pixels.release()
