@@ -394,14 +394,24 @@ def heic_files() -> list[tuple[str, Path]]:
         image.paste((20, 20, 220, 128), (0, h // 2, w, h))
         return image
 
-    def ten_bit(w: int, h: int, mode: str = "RGB;16") -> bytes:  # pillow-heif writes 16-bit as 10-bit
+    def liar(data: bytes) -> bytes:  # every hvcC header says 8-bit 4:2:0, whatever the stream is
+        out = bytearray(data)
+        at = out.find(b"hvcC")
+        while at != -1:
+            out[at + 20] = (out[at + 20] & 0xFC) | 1  # chromaFormat: 4:2:0
+            out[at + 21] &= 0xF8  # bitDepthLumaMinus8
+            out[at + 22] &= 0xF8  # bitDepthChromaMinus8
+            at = out.find(b"hvcC", at + 1)
+        return bytes(out)
+
+    def ten_bit(w: int, h: int, mode: str = "RGB;16", **save) -> bytes:  # pillow-heif writes 16-bit as 10-bit
         top, bottom = (60000, 0, 0, 65535), (0, 0, 60000, 30000)
         channels = 4 if mode == "RGBA;16" else 3
         pack = f"<{'H' * channels}"
         rows = struct.pack(pack, *top[:channels]) * (w * (h // 2))
         rows += struct.pack(pack, *bottom[:channels]) * (w * (h - h // 2))
         buffer = io.BytesIO()
-        pillow_heif.from_bytes(mode=mode, size=(w, h), data=rows).save(buffer, quality=70)
+        pillow_heif.from_bytes(mode=mode, size=(w, h), data=rows).save(buffer, quality=70, **save)
         return buffer.getvalue()
 
     w12, h12 = IPHONE_SIZES["12 MP"]
@@ -415,6 +425,10 @@ def heic_files() -> list[tuple[str, Path]]:
         f"12 MP RGBA (alpha) {w12}×{h12}": lambda: _encode(rgba(w12, h12), "HEIF", quality=70),
         f"12 MP 10-bit {w12}×{h12}": lambda: ten_bit(w12, h12),
         f"12 MP 10-bit RGBA {w12}×{h12}": lambda: ten_bit(w12, h12, "RGBA;16"),
+        f"12 MP 8-bit 4:4:4 {w12}×{h12}": lambda: _encode(rgba(w12, h12).convert("RGB"), "HEIF", chroma=444),
+        f"12 MP 10-bit 4:4:4 {w12}×{h12}": lambda: ten_bit(w12, h12, chroma=444),
+        f"12 MP 10-bit 4:4:4 RGBA {w12}×{h12}": lambda: ten_bit(w12, h12, "RGBA;16", chroma=444),
+        "12 MP 10-bit 4:4:4, header: 8-bit 4:2:0": lambda: liar(ten_bit(w12, h12, chroma=444)),
     }
     files = []
     for n, (label, make) in enumerate(makers.items()):

@@ -93,14 +93,16 @@ _BYTES_PER_PIXEL = {
     "GIF": 10,  # palette pixels (1 B), then RGBA through an intermediate (4 B each)
     "WEBP": 17,  # libwebp's two canvases, the frame's bytes and Pillow's image: 4 B each
     # libheif's peak (YCbCr planes, its RGB(A) output, 16-bit intermediates; Pillow's copy is made
-    # band by band): 11.7 B measured for 10-bit RGBA, 8.0 B for 8-bit RGBA. Without alpha see below.
-    "HEIF": 12,
+    # band by band): 20.4 B measured for 10-bit 4:4:4 RGBA, the costliest kind. Opaque: below.
+    "HEIF": 21,
 }
-# A HEIC without alpha (every phone photo): 5.2 B per pixel measured for 8-bit (an iPhone's, 12 and
-# 24 MP), 7.7 B for 10-bit. Costed by the header's mode only: libheif decodes an alpha plane only
-# for an image whose container declares one, which is what gives the mode; its bit depth is not
-# trusted (a header's 8 bits may hide a 10-bit stream), so any depth is costed as 10-bit.
-_HEIF_OPAQUE_BYTES_PER_PIXEL = 8
+# A HEIC without alpha: 5.2 B per pixel measured for an iPhone's (8-bit 4:2:0), 7.7 B for 10-bit
+# 4:2:0, 15.4 B for 10-bit 4:4:4. Costed by the header's mode only: libheif decodes an alpha plane
+# only for an image whose container declares one, which is what gives the mode. Bit depth and
+# chroma are not trusted: a file whose header says 8-bit 4:2:0 over a 10-bit 4:4:4 stream decodes
+# (peak 145 MiB at 12 MP, 3× an honest one) before libheif notices, so every HEIC is costed as
+# the costliest stream.
+_HEIF_OPAQUE_BYTES_PER_PIXEL = 16
 # Pillow's RGB and CMYK pixels take 4 bytes; the decoded image plus one converted copy.
 _DECODED_BYTES_PER_PIXEL = 8
 
@@ -333,7 +335,7 @@ def max_pixels_by_type() -> dict[str, int]:
     (a JPEG's cost also depends on its kind, a HEIC's on its alpha: this is the worst case,
     progressive JPEG, HEIC with alpha). Only browsers that decode HEIC (Safari) can use the HEIC
     figure; the others send a HEIC as it is, and the server takes a phone's (opaque) photo up to
-    AVATAR_MAX_HEIC_DECODE_MB / 8 B: 25.1 MP by default.
+    AVATAR_MAX_HEIC_DECODE_MB / 16 B: 25.1 MP by default.
     """
     budget = _budget(None)
     limits = {

@@ -4,6 +4,7 @@ on how many decodes over the ordinary memory budget a process runs at once (issu
 from __future__ import annotations
 
 import io
+import math
 import threading
 from http import HTTPStatus
 
@@ -50,29 +51,30 @@ def test_a_full_size_iphone_heic_uploaded_directly_becomes_a_512_px_avatar(
 
 
 def test_the_page_tells_the_browser_the_heic_limit_the_server_applies(person, settings):
-    # The page's figure is the worst case (a HEIC with alpha, 12 B per pixel): a browser that can
-    # decode HEIC (Safari) scales above it; one at it is accepted. A small budget keeps files small.
+    # The page's figure is the worst case (a HEIC with alpha): a browser that can decode HEIC
+    # (Safari) scales above it; one at it is accepted. A small budget keeps the files small.
     settings.AVATAR_MAX_DECODE_MB = settings.AVATAR_MAX_HEIC_DECODE_MB = 12
     client, _ = person()
     limits = json_script(client.get("/me/avatar/").content.decode(), "avatar-max-pixels")
-    assert limits["image/heic"] == limits["image/heif"] == 1024 * 1024
-    assert images.avatar_renditions(data=test_images.heic(1024, 1024, alpha=True)).by_size
-    with pytest.raises(images.ImageRefused, match=r"\(1040×1040 pixels, HEIC\): at most about 1 megapixels"):
-        images.avatar_renditions(data=test_images.heic(1040, 1040, alpha=True))
-    # By default: 16.7 MP with alpha on the page, while a phone's opaque 24 MP photo is taken as it is.
-    settings.AVATAR_MAX_DECODE_MB, settings.AVATAR_MAX_HEIC_DECODE_MB = 96, 192
+    assert limits["image/heic"] == limits["image/heif"] == images.max_pixels_by_type()["image/heic"]
+    side = math.isqrt(limits["image/heic"])
+    assert images.avatar_renditions(data=test_images.heic(side, side, alpha=True)).by_size
+    with pytest.raises(images.ImageRefused, match=rf"\({side + 8}×{side + 8} pixels, HEIC\): at most about"):
+        images.avatar_renditions(data=test_images.heic(side + 8, side + 8, alpha=True))
+    # By default: 19.2 MP with alpha on the page, while a phone's opaque 24 MP photo is taken as it is.
+    settings.AVATAR_MAX_DECODE_MB, settings.AVATAR_MAX_HEIC_DECODE_MB = 96, 384
     limits = json_script(client.get("/me/avatar/").content.decode(), "avatar-max-pixels")
-    assert limits["image/heic"] == 192 * 1024 * 1024 // 12
+    assert 19_000_000 < limits["image/heic"] < 5712 * 4284
 
 
 def test_a_heic_over_the_heic_budget_is_still_refused_with_the_phone_message(person, settings):
-    settings.AVATAR_MAX_HEIC_DECODE_MB = 160  # 5712×4284 at 8 B per pixel: 187 MiB
+    settings.AVATAR_MAX_HEIC_DECODE_MB = 300  # 5712×4284 at 16 B per pixel: 373 MiB
     client, email = person()
     done = _upload_directly(client, test_images.phone_heic(*test_images.IPHONE_24_MP))
     assert done.status_code == HTTPStatus.BAD_REQUEST
     error = done.json()["error"]
     assert error.startswith("This phone photo is too large to process here (5712×4284 pixels, HEIC)")
-    assert "at most about 20.9 megapixels for a HEIC picture" in error and "Most Compatible" in error
+    assert "at most about 19.6 megapixels for a HEIC picture" in error and "Most Compatible" in error
     assert profile_of(email).avatar_key == ""
 
 
@@ -137,8 +139,10 @@ def test_a_large_decode_with_no_free_slot_in_time_is_told_to_try_again(person, s
         form = upload(client, data, name="IMG_0002.HEIC", content_type="image/heic")
         assert form.status_code == HTTPStatus.SERVICE_UNAVAILABLE
         assert "please try again in a moment" in form.content.decode()
-        # An ordinary upload (a 12 MP HEIC fits the ordinary budget) never waits for a slot.
-        assert _upload_directly(client, test_images.phone_heic(*test_images.IPHONE_12_MP)).status_code == 200
+        # An ordinary upload (within AVATAR_MAX_DECODE_MB) never waits for a slot.
+        presigned = start_direct_upload(client, "image/jpeg")
+        assert post_to_s3(presigned, test_images.jpeg(4000, 3000)).status_code == 204
+        assert post_json(client, "/me/avatar/upload/done/", {"key": presigned["key"]}).status_code == 200
     assert images.large_decodes() == (0, 0)
     again = _upload_directly(client, data)  # the same photo, once the slot is free
     assert again.status_code == HTTPStatus.OK, again.content
