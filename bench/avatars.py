@@ -29,6 +29,7 @@ Targets (issue 5): under 400 ms, under 150 MB, 0 calls. Needs the test services 
 from __future__ import annotations
 
 import io
+import math
 import os
 import resource
 import statistics
@@ -382,6 +383,8 @@ def heic_files() -> list[tuple[str, Path]]:
     import pillow_heif
     from PIL import Image
 
+    from profiles import images
+
     pillow_heif.register_heif_opener()
 
     def photo_like(w: int, h: int):
@@ -415,6 +418,8 @@ def heic_files() -> list[tuple[str, Path]]:
         return buffer.getvalue()
 
     w12, h12 = IPHONE_SIZES["12 MP"]
+    # The largest square of the costliest kind the HEIC budget admits (to 16 px).
+    side = math.isqrt(images._budget("HEIF") // images._BYTES_PER_PIXEL["HEIF"]) // 16 * 16
     makers = {
         f"iPhone 12 MP {w12}×{h12}, 512-px tiles": lambda: _encode(
             photo_like(w12, h12), "HEIF", quality=60, tile_size=512
@@ -429,10 +434,11 @@ def heic_files() -> list[tuple[str, Path]]:
         f"12 MP 10-bit 4:4:4 {w12}×{h12}": lambda: ten_bit(w12, h12, chroma=444),
         f"12 MP 10-bit 4:4:4 RGBA {w12}×{h12}": lambda: ten_bit(w12, h12, "RGBA;16", chroma=444),
         "12 MP 10-bit 4:4:4, header: 8-bit 4:2:0": lambda: liar(ten_bit(w12, h12, chroma=444)),
+        f"worst accepted: 10-bit 4:4:4 RGBA {side}²": lambda: ten_bit(side, side, "RGBA;16", chroma=444),
     }
     files = []
     for n, (label, make) in enumerate(makers.items()):
-        path = Path(tempfile.gettempdir()) / f"bench-avatar-heic-{n}-v1.heic"
+        path = Path(tempfile.gettempdir()) / f"bench-avatar-heic-{n}-{side}-v1.heic"
         if not path.exists():
             print(f"    encoding {label} (once; cached in {path.parent})", flush=True)
             path.write_bytes(make())
