@@ -14,15 +14,26 @@
    accept: the largest progressive JPEGs with AVATAR_MAX_JPEG_SCANS scans, the costliest scan
    repeated. `bench/avatars.py --cpu` runs only this part (it reads the settings, calls no service).
 
+5. HEIC at an iPhone's sizes (issue 13): 12 and 24 MP photo-like files in 512-px tiles as iPhones
+   write them, and the costliest modes (RGBA, 10-bit, 10-bit RGBA) at 12 MP, made with pillow-heif's encoder
+   (cached in the temp directory: x265 takes ~20-60 s each). Per file, in a fresh process: peak RSS
+   growth and wall time of the app's processing (libheif's output handed to Pillow in bands) against
+   the baseline, Pillow's own load() of the whole image (the code before issue 13), and per pixel
+   (the app's); then 24 MP with libheif's decode threads at 1 and 4 (pillow-heif's default);
+   then two 24 MP photos processed at once by two threads with AVATAR_LARGE_DECODES=1 (the default)
+   against 2. `bench/avatars.py --heic` runs only this part (settings only, no service).
+
 Targets (issue 5): under 400 ms, under 150 MB, 0 calls. Needs the test services (`make bench`).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import resource
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -362,13 +373,204 @@ def directory_calls() -> tuple[list[str], list[str], int, list[float]]:
     return cold, warm, avatars, samples
 
 
+# --- HEIC (issue 13) ---------------------------------------------------------------------------
+
+IPHONE_SIZES = {"12 MP": (4032, 3024), "24 MP": (5712, 4284)}
+
+
+def heic_files() -> list[tuple[str, Path]]:
+    """(label, path): photo-like 12 and 24 MP HEICs in 512-px tiles, and 12 MP in the costliest modes."""
+    import pillow_heif
+    from PIL import Image
+
+    from profiles import images
+
+    pillow_heif.register_heif_opener()
+
+    def photo_like(w: int, h: int):
+        coarse = Image.effect_noise((w // 16, h // 16), 60).resize((w, h), Image.Resampling.BICUBIC)
+        red = Image.blend(Image.linear_gradient("L").resize((w, h)), coarse, 0.5)
+        return Image.merge("RGB", (red, Image.radial_gradient("L").resize((w, h)), coarse))
+
+    def rgba(w: int, h: int):
+        image = Image.new("RGBA", (w, h), (220, 20, 20, 255))
+        image.paste((20, 20, 220, 128), (0, h // 2, w, h))
+        return image
+
+    def liar(data: bytes) -> bytes:  # every hvcC header says 8-bit 4:2:0, whatever the stream is
+        out = bytearray(data)
+        at = out.find(b"hvcC")
+        while at != -1:
+            out[at + 20] = (out[at + 20] & 0xFC) | 1  # chromaFormat: 4:2:0
+            out[at + 21] &= 0xF8  # bitDepthLumaMinus8
+            out[at + 22] &= 0xF8  # bitDepthChromaMinus8
+            at = out.find(b"hvcC", at + 1)
+        return bytes(out)
+
+    def ten_bit(w: int, h: int, mode: str = "RGB;16", **save) -> bytes:  # pillow-heif writes 16-bit as 10-bit
+        top, bottom = (60000, 0, 0, 65535), (0, 0, 60000, 30000)
+        channels = 4 if mode == "RGBA;16" else 3
+        pack = f"<{'H' * channels}"
+        rows = struct.pack(pack, *top[:channels]) * (w * (h // 2))
+        rows += struct.pack(pack, *bottom[:channels]) * (w * (h - h // 2))
+        buffer = io.BytesIO()
+        pillow_heif.from_bytes(mode=mode, size=(w, h), data=rows).save(buffer, quality=70, **save)
+        return buffer.getvalue()
+
+    w12, h12 = IPHONE_SIZES["12 MP"]
+    # The largest square of the costliest kind the HEIC budget admits (to 16 px).
+    side = math.isqrt(images._budget("HEIF") // images._BYTES_PER_PIXEL["HEIF"]) // 16 * 16
+    makers = {
+        f"iPhone 12 MP {w12}×{h12}, 512-px tiles": lambda: _encode(
+            photo_like(w12, h12), "HEIF", quality=60, tile_size=512
+        ),
+        "iPhone 24 MP 5712×4284, 512-px tiles": lambda: _encode(
+            photo_like(5712, 4284), "HEIF", quality=60, tile_size=512
+        ),
+        f"12 MP RGBA (alpha) {w12}×{h12}": lambda: _encode(rgba(w12, h12), "HEIF", quality=70),
+        f"12 MP 10-bit {w12}×{h12}": lambda: ten_bit(w12, h12),
+        f"12 MP 10-bit RGBA {w12}×{h12}": lambda: ten_bit(w12, h12, "RGBA;16"),
+        f"12 MP 8-bit 4:4:4 {w12}×{h12}": lambda: _encode(rgba(w12, h12).convert("RGB"), "HEIF", chroma=444),
+        f"12 MP 10-bit 4:4:4 {w12}×{h12}": lambda: ten_bit(w12, h12, chroma=444),
+        f"12 MP 10-bit 4:4:4 RGBA {w12}×{h12}": lambda: ten_bit(w12, h12, "RGBA;16", chroma=444),
+        "12 MP 10-bit 4:4:4, header: 8-bit 4:2:0": lambda: liar(ten_bit(w12, h12, chroma=444)),
+        f"worst accepted: 10-bit 4:4:4 RGBA {side}²": lambda: ten_bit(side, side, "RGBA;16", chroma=444),
+    }
+    files = []
+    for n, (label, make) in enumerate(makers.items()):
+        path = Path(tempfile.gettempdir()) / f"bench-avatar-heic-{n}-{side}-v1.heic"
+        if not path.exists():
+            print(f"    encoding {label} (once; cached in {path.parent})", flush=True)
+            path.write_bytes(make())
+        files.append((label, path))
+    return files
+
+
+@contextmanager
+def heif_bands(enabled: bool):
+    """The baseline: Pillow's own load() of the whole HEIC (the app's decoding before issue 13)."""
+    from PIL import Image
+
+    from profiles import images
+
+    original = images._decode_heif
+
+    def whole(data: bytes):
+        image = Image.open(io.BytesIO(data), formats=["HEIF"])
+        image.load()  # Pillow copies libheif's whole output into an image of its own
+        pixels = (
+            image if image.mode in ("RGB", "RGBA") else image.convert("RGBA" if "A" in image.mode else "RGB")
+        )
+        factor = min(pixels.size) // max(images.SIZES)
+        return pixels.reduce(factor) if factor >= 2 else pixels.copy()
+
+    if not enabled:
+        images._decode_heif = whole
+    try:
+        yield
+    finally:
+        images._decode_heif = original
+
+
+def heic_child(path: str, bands: bool, threads: int) -> None:
+    """Subprocess: peak RSS growth (MiB) and wall time (s) of processing the HEIC once (`threads` at once)."""
+    import threading
+
+    os.environ["AVATAR_MAX_HEIC_DECODE_MB"] = "4096"  # measure, do not refuse
+    django_setup()
+    import pillow_heif
+    from PIL import Image
+
+    from profiles.images import avatar_renditions
+
+    if os.environ.get("BENCH_HEIF_DECODE_THREADS"):  # libheif's threads per decode (pillow-heif: 4)
+        pillow_heif.options.DECODE_THREADS = int(os.environ["BENCH_HEIF_DECODE_THREADS"])
+    data = Path(path).read_bytes()
+    small = _encode(Image.new("RGB", (600, 400)), "HEIF")
+    with heif_bands(bands):
+        avatar_renditions(data=small)  # warm-up: libheif, libde265, libwebp loaded
+        before, start = peak_rss_kib(), time.perf_counter()
+        workers = [threading.Thread(target=avatar_renditions, kwargs={"data": data}) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    print((peak_rss_kib() - before) / 1024, time.perf_counter() - start)
+
+
+def heic_run(
+    path: Path, *, bands: bool = True, threads: int = 1, env: dict | None = None
+) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--heic-child", str(path), "1" if bands else "0", str(threads)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    mib, seconds = out.stdout.strip().splitlines()[-1].split()
+    return float(mib), float(seconds)
+
+
+def print_heic() -> None:
+    from django.conf import settings
+    from PIL import Image
+
+    from profiles import images
+
+    print(
+        f"  HEIC (AVATAR_MAX_DECODE_MB={settings.AVATAR_MAX_DECODE_MB}, AVATAR_MAX_HEIC_DECODE_MB="
+        f"{settings.AVATAR_MAX_HEIC_DECODE_MB}; "
+        "peak RSS growth and wall time, fresh process each, median of 3):"
+    )
+    print(f"    {'':44}{'MB':>6} {'bands (app)':>17} {'whole (baseline)':>18} {'ratio':>6} {'B/px':>5}")
+    worst = {False: 0.0, True: 0.0}  # per pixel, by alpha
+    for label, path in heic_files():
+        with Image.open(path) as image:
+            (width, height), alpha = image.size, "A" in image.mode
+        app = [heic_run(path) for _ in range(3)]
+        base = [heic_run(path, bands=False) for _ in range(3)]
+        mib, sec = statistics.median(m for m, _ in app), statistics.median(s for _, s in app)
+        base_mib, base_sec = statistics.median(m for m, _ in base), statistics.median(s for _, s in base)
+        per_pixel = mib * 1024 * 1024 / (width * height)
+        worst[alpha] = max(worst[alpha], per_pixel)
+        print(
+            f"    {label:<44}{path.stat().st_size / 1e6:6.2f} {mib:6.1f} MiB {sec:5.2f} s "
+            f"{base_mib:6.1f} MiB {base_sec:5.2f} s {mib / base_mib:6.2f} {per_pixel:5.1f}"
+        )
+    print(
+        f"  worst per pixel: {worst[False]:.1f} B without alpha (costed at {images._HEIF_OPAQUE_BYTES_PER_PIXEL} B), "
+        f"{worst[True]:.1f} B with (costed at {images._BYTES_PER_PIXEL['HEIF']} B)"
+    )
+    path = heic_files()[1][1]
+    for threads in (1, 4):
+        mib, sec = heic_run(path, env={"BENCH_HEIF_DECODE_THREADS": str(threads)})
+        print(f"  24 MP with libheif decode_threads={threads}: {mib:6.1f} MiB {sec:5.2f} s")
+    one = heic_run(path)
+    bounded = heic_run(path, threads=2, env={"AVATAR_LARGE_DECODES": "1"})
+    unbounded = heic_run(path, threads=2, env={"AVATAR_LARGE_DECODES": "2"})
+    print(f"  two 24 MP photos at once in one process (one alone: {one[0]:.1f} MiB, {one[1]:.2f} s):")
+    print(f"    AVATAR_LARGE_DECODES=1 (default): {bounded[0]:6.1f} MiB {bounded[1]:5.2f} s")
+    print(
+        f"    AVATAR_LARGE_DECODES=2:           {unbounded[0]:6.1f} MiB {unbounded[1]:5.2f} s "
+        f"(bounded/unbounded: memory {bounded[0] / unbounded[0]:.2f}, time {bounded[1] / unbounded[1]:.2f})"
+    )
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--memory"]:
         memory_child(sys.argv[2], sys.argv[3] == "1")
         return
+    if sys.argv[1:2] == ["--heic-child"]:
+        heic_child(sys.argv[2], sys.argv[3] == "1", int(sys.argv[4]))
+        return
     if sys.argv[1:2] == ["--cpu"]:  # reads the settings, calls no service
         django_setup()
         print_cpu_worst_cases()
+        return
+    if sys.argv[1:2] == ["--heic"]:  # reads the settings, calls no service
+        django_setup()
+        print_heic()
         return
     from bench.database import check_django_database, use_bench_database
 
@@ -409,6 +611,7 @@ def main() -> None:
 
     print("  CPU of the costliest accepted uploads (AVATAR_MAX_JPEG_SCANS scans of the costliest kind):")
     print_cpu_worst_cases()
+    print_heic()
 
     cold, warm, shown, samples = directory_calls()
     print(f"  /people/ with {shown} avatars: cold view {len(cold)} outbound calls ({', '.join(cold)})")

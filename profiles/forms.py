@@ -149,6 +149,8 @@ class AvatarForm(forms.Form):
             )
         try:
             return images.avatar_renditions(data=upload.read())
+        except images.ImageBusy as exc:  # a good picture at a bad moment: the view answers 503
+            raise forms.ValidationError(str(exc), code="busy") from None
         except images.ImageRefused as exc:
             raise forms.ValidationError(str(exc)) from None
 

@@ -7,18 +7,25 @@ metadata, trailing payloads (polyglots) and odd chunks are all dropped.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import struct
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pillow_heif
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+logger = logging.getLogger(__name__)
+
 # HEIC/HEIF (what iPhones save) through libheif: Pillow then opens it like any format. Opening
-# parses the container only (size and mode for the checks below); pixels are decoded at load().
-pillow_heif.register_heif_opener()
+# parses the container only (size and mode for the checks below); pixels are decoded by _decode_heif.
+# Depth maps and other auxiliary images (portrait photos carry them) are never wanted here.
+pillow_heif.register_heif_opener(depth_images=False, aux_images=False)
 
 SIZES = (512, 128)
 # MPO is how Pillow names multi-picture JPEGs (phones' portrait photos): its first frame is a JPEG.
@@ -40,6 +47,16 @@ Image.MAX_IMAGE_PIXELS = settings.AVATAR_MAX_PIXELS
 
 class ImageRefused(Exception):
     """The upload is not an image we accept; the message is for the user."""
+
+
+class ImageBusy(ImageRefused):
+    """A good image that cannot be decoded now (too many large decodes at once): try again soon."""
+
+
+BUSY = (
+    "The server is busy with other large photos right now. Your picture is fine: "
+    "please try again in a moment."
+)
 
 
 NOT_AN_IMAGE = "This file is not a JPEG, PNG, WebP, GIF or HEIC image."
@@ -75,8 +92,17 @@ _BYTES_PER_PIXEL = {
     "PNG": 12,  # LA: the pixels (4 B), an intermediate and the RGBA copy (4 B each); RGBA: 8 B
     "GIF": 10,  # palette pixels (1 B), then RGBA through an intermediate (4 B each)
     "WEBP": 17,  # libwebp's two canvases, the frame's bytes and Pillow's image: 4 B each
-    "HEIF": 12,  # libheif's YCbCr planes and RGB output, Pillow's image: 10 B measured at 3-12 MP
+    # libheif's peak (YCbCr planes, its RGB(A) output, 16-bit intermediates; Pillow's copy is made
+    # band by band): 20.4 B measured for 10-bit 4:4:4 RGBA, the costliest kind. Opaque: below.
+    "HEIF": 21,
 }
+# A HEIC without alpha: 5.2 B per pixel measured for an iPhone's (8-bit 4:2:0), 7.7 B for 10-bit
+# 4:2:0, 15.4 B for 10-bit 4:4:4. Costed by the header's mode only: libheif decodes an alpha plane
+# only for an image whose container declares one, which is what gives the mode. Bit depth and
+# chroma are not trusted: a file whose header says 8-bit 4:2:0 over a 10-bit 4:4:4 stream decodes
+# (peak 145 MiB at 12 MP, 3× an honest one) before libheif notices, so every HEIC is costed as
+# the costliest stream.
+_HEIF_OPAQUE_BYTES_PER_PIXEL = 16
 # Pillow's RGB and CMYK pixels take 4 bytes; the decoded image plus one converted copy.
 _DECODED_BYTES_PER_PIXEL = 8
 
@@ -458,6 +484,8 @@ def _decode_cost(image: Image.Image, data: bytes) -> int:
     if FORMATS.get(image.format or "") == "JPEG":
         return _jpeg_cost(image, data)
     width, height = image.size
+    if image.format == "HEIF" and "A" not in image.mode:
+        return width * height * _HEIF_OPAQUE_BYTES_PER_PIXEL
     return width * height * _BYTES_PER_PIXEL.get(image.format or "", max(_BYTES_PER_PIXEL.values()))
 
 
@@ -470,14 +498,17 @@ def max_pixels_by_type() -> dict[str, int]:
     """The most pixels the server decodes, per content type: the browser scales a larger picture.
 
     From the same budget _open checks, so a picture the browser lets through unscaled is accepted
-    (a JPEG's cost also depends on its kind: this is the worst, progressive, case).
+    (a JPEG's cost also depends on its kind, a HEIC's on its alpha: this is the worst case,
+    progressive JPEG, HEIC with alpha). Only browsers that decode HEIC (Safari) can use the HEIC
+    figure; the others send a HEIC as it is, and the server takes a phone's (opaque) photo up to
+    AVATAR_MAX_HEIC_DECODE_MB / 16 B: 25.1 MP by default.
     """
-    budget = settings.AVATAR_MAX_DECODE_MB * 1024 * 1024
+    budget = _budget(None)
     limits = {
         content_type: budget // (_BYTES_PER_PIXEL.get(name) or _JPEG_BROWSER_BYTES_PER_PIXEL)
         for content_type, name in _TYPE_FORMATS.items()
     }
-    limits["image/heic"] = limits["image/heif"] = budget // _BYTES_PER_PIXEL["HEIF"]
+    limits["image/heic"] = limits["image/heif"] = _budget("HEIF") // _BYTES_PER_PIXEL["HEIF"]
     return {content_type: min(pixels, settings.AVATAR_MAX_PIXELS) for content_type, pixels in limits.items()}
 
 
@@ -533,7 +564,7 @@ def _open(data: bytes) -> Image.Image:
             f"most {max_aspect:g} times its shorter side and at most {max_side} pixels. Please crop it."
         )
     # What the decoder will hold in memory: bounded per upload whatever the format and shape.
-    budget = settings.AVATAR_MAX_DECODE_MB * 1024 * 1024
+    budget = _budget(image.format)
     cost = _decode_cost(image, data)
     if cost > budget:
         allowed = int(width * height * budget / cost / 100_000) / 10
@@ -541,6 +572,63 @@ def _open(data: bytes) -> Image.Image:
     if _metadata_size(image) > settings.AVATAR_MAX_METADATA_BYTES:
         raise ImageRefused("This image carries too much metadata (EXIF, XMP…). Please export it again.")
     return image
+
+
+_MIB = 1024 * 1024
+
+
+def _budget(image_format: str | None) -> int:
+    """Bytes one decode of this format may take: HEIC (which no browser scales for us) may take more."""
+    budget = settings.AVATAR_MAX_DECODE_MB * _MIB
+    if image_format == "HEIF":
+        return max(budget, settings.AVATAR_MAX_HEIC_DECODE_MB * _MIB)
+    return budget
+
+
+@dataclass
+class _LargeDecodeState:
+    active: int = 0
+    waiting: int = 0
+
+
+_large_decodes = threading.Condition()
+_large_decode_state = _LargeDecodeState()
+
+
+def large_decodes() -> tuple[int, int]:
+    """(running, waiting): this process's decodes over AVATAR_MAX_DECODE_MB, for logs and tests."""
+    with _large_decodes:
+        return _large_decode_state.active, _large_decode_state.waiting
+
+
+@contextmanager
+def large_decode_slot() -> Iterator[None]:
+    """Hold one of this process's AVATAR_LARGE_DECODES slots for a decode over the ordinary budget.
+
+    Waits up to AVATAR_LARGE_DECODE_WAIT_SECONDS for a slot, then raises ImageBusy: so a process
+    never holds more than AVATAR_LARGE_DECODES × AVATAR_MAX_HEIC_DECODE_MB for large decodes, plus
+    AVATAR_MAX_DECODE_MB for each other request thread, however many large photos arrive at once.
+    """
+    state = _large_decode_state
+    with _large_decodes:
+        state.waiting += 1
+        try:
+            free = _large_decodes.wait_for(
+                lambda: state.active < settings.AVATAR_LARGE_DECODES,
+                timeout=settings.AVATAR_LARGE_DECODE_WAIT_SECONDS,
+            )
+        finally:
+            state.waiting -= 1
+        if not free:
+            logger.warning("large avatar decode refused: %d running, none free", state.active)
+            raise ImageBusy(BUSY)
+        state.active += 1
+    try:
+        yield
+    finally:
+        with _large_decodes:
+            state.active -= 1
+            _large_decodes.notify()
 
 
 # EXIF orientation → the transpose that makes the image upright (as ImageOps.exif_transpose).
@@ -555,8 +643,50 @@ _UPRIGHT = {
 }
 
 
-def _decode(image: Image.Image) -> Image.Image:
+# Rows of the full-size HEIC Pillow copies at once, per unit of the reduction factor.
+_HEIF_BAND_ROWS = 32
+# pillow-heif leaves monochrome HDR (10/12-bit) in 16 bits, which Pillow cannot reduce: read the
+# most significant byte of each little-endian sample as 8-bit grey instead.
+_HEIF_RAW_MODES = {"I;16": ("L", "L;16"), "I;16L": ("L", "L;16")}
+
+
+def _decode_heif(data: bytes) -> Image.Image:
+    """The primary image, as libheif decodes it (upright: it applies the file's rotation and
+    mirroring; pillow-heif resets the EXIF orientation), reduced by an integer factor band by band.
+
+    Pillow's own load() copies libheif's whole RGB(A) output into an image of its own (4 B per
+    pixel more at the peak: 172 MiB instead of 114 for 24 MP); here each band of rows is wrapped,
+    reduced and pasted, so the full-size pixels exist only once, in libheif's buffer.
+    """
+    heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True, remove_stride=False)
+    width, height = heif.size
+    stride = heif.stride
+    mode, raw_mode = _HEIF_RAW_MODES.get(heif.mode, (heif.mode, heif.mode))
+    factor = max(1, min(width, height) // max(SIZES))
+    reduced = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    pixels = memoryview(heif.data)
+    step = factor * _HEIF_BAND_ROWS
+    for top in range(0, height, step):
+        rows = min(step, height - top)
+        band = Image.frombuffer(
+            mode, (width, rows), pixels[top * stride : (top + rows) * stride], "raw", raw_mode, stride, 1
+        )
+        reduced.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    pixels.release()
+    return (
+        reduced
+        if reduced.mode in ("RGB", "RGBA")
+        else reduced.convert("RGBA" if "A" in reduced.mode else "RGB")
+    )
+
+
+def _decode(image: Image.Image, data: bytes) -> Image.Image:
     """Decode the first frame, upright, at the smallest scale that still covers the largest size."""
+    if image.format == "HEIF":
+        try:
+            return _decode_heif(data)
+        except (*_READ_ERRORS, RuntimeError):  # pillow-heif's errors, as its Pillow plugin lists them
+            raise ImageRefused("This image could not be read: it may be damaged or truncated.") from None
     if FORMATS.get(image.format or "") == "JPEG":
         # JPEG draft mode: the decoder scales by 1/2, 1/4 or 1/8 while decoding, keeping both
         # sides >= the requested size. A 12-megapixel photo then decodes as 0.75 megapixels.
@@ -603,7 +733,11 @@ def avatar_renditions(*, data: bytes) -> Renditions:
     _check_structure(data)
     image = _open(data)
     try:
-        pixels = _decode(image)
+        if _decode_cost(image, data) > settings.AVATAR_MAX_DECODE_MB * _MIB:
+            with large_decode_slot():
+                pixels = _decode(image, data)
+        else:
+            pixels = _decode(image, data)
     finally:
         image.close()
     if min(pixels.size) < MIN_SIDE:  # checked on the header already; EXIF rotation keeps sides

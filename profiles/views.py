@@ -204,6 +204,8 @@ def avatar(request: HttpRequest) -> HttpResponse:
         return _avatar_page(request, AvatarForm(), profile)
     form = AvatarForm(request.POST, request.FILES)
     if not form.is_valid():
+        if form.has_error("image", code="busy"):
+            return _busy(_avatar_page(request, form, profile, status=HTTPStatus.SERVICE_UNAVAILABLE))
         return _avatar_page(request, form, profile, status=HTTPStatus.BAD_REQUEST)
     try:
         avatars.avatar_set_from_upload(
@@ -242,6 +244,12 @@ def _json_error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def _busy(response: HttpResponse) -> HttpResponse:
+    """Too many large photos at once (images.ImageBusy): the same upload will do in a moment."""
+    response["Retry-After"] = str(max(1, round(settings.AVATAR_LARGE_DECODE_WAIT_SECONDS)))
+    return response
+
+
 @require_POST
 def avatar_upload_start(request: HttpRequest) -> JsonResponse:
     """A presigned POST for the browser to send the file straight to S3 (JSON: content_type)."""
@@ -271,6 +279,8 @@ def avatar_upload_finish(request: HttpRequest) -> JsonResponse:
         avatars.avatar_upload_finish(request=request, profile=profile, key=key)
     except avatars.UploadKeyRefused:
         return _json_error("That upload is not yours.", HTTPStatus.FORBIDDEN)
+    except images.ImageBusy as exc:
+        return _busy(_json_error(str(exc), HTTPStatus.SERVICE_UNAVAILABLE))
     except images.ImageRefused as exc:
         return _json_error(str(exc), HTTPStatus.BAD_REQUEST)
     except avatars.AvatarStoreFailed as exc:

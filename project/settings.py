@@ -224,6 +224,15 @@ AVATAR_MAX_ASPECT = env.float("AVATAR_MAX_ASPECT", default=4.0)
 # Memory one upload's decoding may take, in MiB, estimated from the header (format, size, JPEG
 # scans): PNG, WebP, GIF and progressive JPEG decode every pixel, so their pixel caps follow from it.
 AVATAR_MAX_DECODE_MB = env.int("AVATAR_MAX_DECODE_MB", default=96)
+# HEIC only (no browser scales it down for us): what one decode may take, in MiB, at 16 B per
+# pixel without alpha, 21 B with (the costliest streams, bench/avatars.py; the header cannot be
+# trusted to say which): 384 MiB admits an iPhone's 24-megapixel photo (5712×4284: 373 MiB). A HEIC over
+# AVATAR_MAX_DECODE_MB (an iPhone's 12 MP photo: 186 MiB) is a "large decode": at most
+# AVATAR_LARGE_DECODES of them run at once per process; another waits up to
+# AVATAR_LARGE_DECODE_WAIT_SECONDS, then is told to try again (503).
+AVATAR_MAX_HEIC_DECODE_MB = env.int("AVATAR_MAX_HEIC_DECODE_MB", default=384)
+AVATAR_LARGE_DECODES = env.int("AVATAR_LARGE_DECODES", default=1)
+AVATAR_LARGE_DECODE_WAIT_SECONDS = env.float("AVATAR_LARGE_DECODE_WAIT_SECONDS", default=5.0)
 # Largest metadata (EXIF, XMP, ICC, comments) an upload may carry, in bytes; it is stripped anyway.
 AVATAR_MAX_METADATA_BYTES = env.int("AVATAR_MAX_METADATA_BYTES", default=256 * 1024)
 # Most scans a JPEG may have, checked before decoding: libjpeg decodes every one (a repeated scan is

@@ -161,7 +161,7 @@ def test_a_12_megapixel_webp_is_scaled_by_pixel_count_before_upload(live_server,
 
 def test_a_refused_heic_replaces_processing_with_a_phone_message(live_server, page, settings):
     # Chromium cannot decode HEIC, so it is sent as it is; the server refuses it (budget of 1 MB).
-    settings.AVATAR_MAX_DECODE_MB = 1
+    settings.AVATAR_MAX_DECODE_MB = settings.AVATAR_MAX_HEIC_DECODE_MB = 1
     cognito.user_pool().reset()
     base = live_server.url
     sign_in_as_alice(page, base)
@@ -177,3 +177,21 @@ def test_a_refused_heic_replaces_processing_with_a_phone_message(live_server, pa
     assert "Most Compatible" in error.inner_text() and "progressive" not in error.inner_text()
     assert "Processing" not in page.locator("#avatar-status-box").inner_text()
     assert not page.locator("#avatar-status-box").is_visible()
+
+
+def test_an_iphones_24_megapixel_heic_from_desktop_chrome_becomes_the_avatar(live_server, page):
+    # Issue 13: Chromium cannot decode HEIC, so it sends the file as it is; the server decodes it
+    # (a large decode, within AVATAR_MAX_HEIC_DECODE_MB) instead of refusing it.
+    cognito.user_pool().reset()
+    base = live_server.url
+    sign_in_as_alice(page, base)
+    page.goto(f"{base}/me/avatar/")
+    data = test_images.phone_heic(*test_images.IPHONE_24_MP)
+    page.set_input_files(
+        "input[name=image]", files=[{"name": "IMG_0024.HEIC", "mimeType": "image/heic", "buffer": data}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(f"{base}/me/", timeout=60_000)
+    assert "Your picture is saved" in page.content()
+    src = page.get_by_test_id("avatar").get_attribute("src")
+    assert page.request.get(src).status == 200

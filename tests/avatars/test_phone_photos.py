@@ -30,7 +30,8 @@ def test_a_heic_becomes_clean_square_webps():
 
 
 def test_a_heic_meets_the_same_limits_before_it_is_decoded(settings):
-    settings.AVATAR_MAX_DECODE_MB = 1  # 480×320 HEIC: ~1.8 MB to decode, over the budget
+    settings.AVATAR_MAX_DECODE_MB = 1  # 480×320 HEIC: ~1.2 MB to decode, over both budgets
+    settings.AVATAR_MAX_HEIC_DECODE_MB = 1
     with pytest.raises(ImageRefused, match=r"at most about .* megapixels for a HEIC"):
         avatar_renditions(data=test_images.heic(480, 320))
     settings.AVATAR_MAX_DECODE_MB = 96
@@ -50,3 +51,10 @@ def test_a_heic_uploads_through_the_form(person):
     response = upload(client, test_images.heic(480, 320), name="IMG_0001.HEIC", content_type="image/heic")
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
     assert profile_of(email).avatar_key
+
+
+def test_a_10_bit_grey_heic_becomes_a_grey_avatar():
+    renditions = avatar_renditions(data=test_images.heic_grey_10_bit(1200, 1100))
+    image = Image.open(io.BytesIO(renditions.by_size[512])).convert("RGB")
+    assert image.size == (512, 512)
+    assert all(112 <= channel <= 122 for channel in image.getpixel((256, 256)))

@@ -182,13 +182,39 @@ def table_segment(marker: int, tables: int, *, largest: bool = False) -> bytes:
     return jpeg_segment(marker, table * tables)
 
 
-def heic(width: int = 480, height: int = 320) -> bytes:
-    """A HEIC as iPhones save them (libheif through pillow-heif): red above blue, like jpeg()."""
+def heic(width: int = 480, height: int = 320, *, alpha: bool = False) -> bytes:
+    """A HEIC as iPhones save them (libheif through pillow-heif): red above blue, like jpeg().
+
+    With `alpha`, half transparent below (the costliest kind to decode; no phone writes it).
+    """
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    image = Image.new("RGB", (width, height), (220, 20, 20))
-    image.paste((20, 20, 220), (0, height // 2, width, height))
+    image = Image.new("RGBA" if alpha else "RGB", (width, height), (220, 20, 20, 255))
+    image.paste((20, 20, 220, 128), (0, height // 2, width, height))
     buffer = io.BytesIO()
     image.save(buffer, "HEIF", quality=70)
+    return buffer.getvalue()
+
+
+# iPhones' photo sizes: 12 MP (most models) and 24 MP (the default on the 15 and 16 Pro).
+IPHONE_12_MP = (4032, 3024)
+IPHONE_24_MP = (5712, 4284)
+
+
+@functools.lru_cache(maxsize=4)
+def phone_heic(width: int, height: int) -> bytes:
+    """heic() at a phone's full size, encoded once per test session (x265 takes seconds at 24 MP)."""
+    return heic(width, height)
+
+
+def heic_grey_10_bit(width: int = 480, height: int = 320) -> bytes:
+    """A 10-bit monochrome HEIC (pillow-heif opens it as 16-bit I;16, which Pillow cannot reduce)."""
+    import pillow_heif
+
+    level = struct.pack("<H", 30000)  # 30000 / 65535: grey 117 in 8 bits
+    buffer = io.BytesIO()
+    pillow_heif.from_bytes(mode="L;16", size=(width, height), data=level * (width * height)).save(
+        buffer, quality=70
+    )
     return buffer.getvalue()

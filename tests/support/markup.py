@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 
 @dataclass
@@ -45,3 +48,12 @@ def read_markup(html: str) -> Markup:
     parser = _Parser()
     parser.feed(html)
     return parser.markup
+
+
+def json_script(html: str, element_id: str) -> Any:
+    """The value a page embeds with Django's json_script filter under this id (what its scripts read)."""
+    match = re.search(
+        rf'<script id="{re.escape(element_id)}" type="application/json">(.*?)</script>', html, re.S
+    )
+    assert match, f"no JSON script #{element_id} in the page"
+    return json.loads(match[1])
