@@ -141,7 +141,11 @@ def test_a_second_pass_is_refused_while_one_runs(big_pool, new_user):
             page.status_code == HTTPStatus.OK and "Another reconciliation is running" in page.content.decode()
         )
     finally:
-        other.close()  # ends its session, and the lock with it
+        # Unlock before closing: closing only asks the server to end that backend, which may still
+        # hold the lock for a moment after close() returns (the next pass then found it taken).
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [reconcile.LOCK_KEY])
+        other.close()
     signed.refresh_from_db()
     assert signed.pool_seen_at is None and signed.is_active  # the refused passes touched nothing
     refused = OperatorAction.objects.filter(action="reconcile").latest("id")
