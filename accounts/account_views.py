@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import forms, security, selectors, services, sessions
 from accounts.reauthentication import requested_action, requires_recent_sign_in
+from accounts.views import to_cognito_logout
 from project.integrations import cognito
 
 logger = logging.getLogger(__name__)
@@ -246,19 +247,7 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
         return _failed(request, exc)
     auth.logout(request)
     messages.success(request, "You were signed out of this site in every browser and app.")
-    return _to_cognito_logout(request)
-
-
-def _to_cognito_logout(request: HttpRequest) -> HttpResponse:
-    """End the hosted-UI session too (its cookie survives GlobalSignOut)."""
-    logout_uri = settings.COGNITO_LOGOUT_URI or request.build_absolute_uri(
-        resolve_url(settings.LOGOUT_REDIRECT_URL)
-    )
-    try:
-        return HttpResponseRedirect(cognito.user_pool().logout_url(logout_uri))
-    except cognito.CognitoError as exc:
-        logger.warning("cannot reach Cognito's /logout: %s", exc)
-        return redirect(settings.LOGOUT_REDIRECT_URL)
+    return to_cognito_logout(request)
 
 
 # --- E-mail --------------------------------------------------------------------------------------
@@ -337,7 +326,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         return _failed(request, exc, form, "delete_form")
     auth.logout(request)
     messages.success(request, "Your account was deleted.")
-    return _to_cognito_logout(request)
+    return to_cognito_logout(request)
 
 
 @never_cache

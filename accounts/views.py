@@ -250,6 +250,11 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     if not was_cognito:
         return redirect(settings.LOGOUT_REDIRECT_URL)
     services.sign_out(refresh_token=refresh_token)
+    return to_cognito_logout(request)
+
+
+def to_cognito_logout(request: HttpRequest) -> HttpResponse:
+    """End the hosted-UI session too (its cookie survives GlobalSignOut and a revoked token)."""
     logout_uri = settings.COGNITO_LOGOUT_URI or request.build_absolute_uri(
         resolve_url(settings.LOGOUT_REDIRECT_URL)
     )
